@@ -1,0 +1,20 @@
+import { createProviderActivities } from './callProvider';
+import type { ActivityDeps } from './deps';
+import { createLedgerActivities } from './ledger';
+import { createPlanActivities } from './plan';
+import { createPolicyActivities } from './policy';
+
+export type { ActivityDeps } from './deps';
+export type { ProviderCallInput, ProviderCallResult, ProviderFailureDetails } from './callProvider';
+
+/** All activities, built from their dependencies (the worker is the one place that wires real ones). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createPolicyActivities(deps),
+    ...createPlanActivities(deps),
+    ...createProviderActivities(deps),
+    ...createLedgerActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { hashApiKey, newApiKey } from '../auth';
+import { ConfigError } from '../config';
+import { startGateway } from '../gateway';
+import { ensureTemporalCli } from '../temporal/cli';
+
+const USAGE = `gatehouse <command>
+
+  start              run the gateway: dev server, worker, HTTP front door, mock provider
+                     (config from $GATEHOUSE_CONFIG or ./gatehouse.config.yaml)
+  keys new           print a new API key and the keyHash to put in the config
+  temporal install   find or build the Temporal CLI and print its path
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, sub] = argv;
+  if (cmd === 'start') return start();
+  if (cmd === 'keys' && sub === 'new') return printNewKey();
+  if (cmd === 'temporal' && sub === 'install') {
+    console.log(await ensureTemporalCli({ log: (m) => console.error(m) }));
+    return 0;
+  }
+  console.error(USAGE);
+  return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+}
+
+async function start(): Promise<number> {
+  const configFile = process.env.GATEHOUSE_CONFIG ?? 'gatehouse.config.yaml';
+  const role = process.env.GATEHOUSE_ROLE ?? 'all'; // all | worker | http
+  const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
+  printBanner(gw.url, gw.uiUrl, gw.temporalAddress, gw.demoKey);
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      gw.logger.info(`${sig}: stopping`);
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await gw.stop();
+  return 0;
+}
+
+function printBanner(url: string | undefined, uiUrl: string | undefined, temporal: string, demoKey: string | undefined): void {
+  const lines = ['', 'Gatehouse is running.', `  Temporal:    ${temporal}`];
+  if (uiUrl) lines.push(`  Temporal UI: ${uiUrl}`);
+  if (url) lines.push(`  Gateway:     ${url}`);
+  if (demoKey) lines.push(`  Demo key:    ${demoKey}`);
+  if (url && demoKey) {
+    lines.push('', 'Try it:', `  curl -s ${url}/v1/chat/completions -H "Authorization: Bearer ${demoKey}" \\`);
+    lines.push(`    -H 'Content-Type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'`);
+  }
+  lines.push('', 'Ctrl-C stops everything.', '');
+  console.log(lines.join('\n'));
+}
+
+function printNewKey(): number {
+  const key = newApiKey();
+  console.log(`key:     ${key}\nkeyHash: ${hashApiKey(key)}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof ConfigError ? err.message : `gatehouse: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);

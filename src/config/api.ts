@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/**
+ * API bodies. `POST /v1/chat/completions` accepts the OpenAI shape; fields the gateway does not
+ * interpret are kept (loose objects) and passed to the provider unchanged.
+ */
+const ContentPart = z.looseObject({ type: z.string() });
+
+export const ChatMessageSchema = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+  content: z.union([z.string(), z.array(ContentPart), z.null()]).optional(),
+  name: z.string().optional(),
+});
+
+export const ChatCompletionRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  messages: z.array(ChatMessageSchema).min(1, 'messages must not be empty'),
+  stream: z.boolean().optional(),
+  max_tokens: z.number().int().positive().optional(),
+  max_completion_tokens: z.number().int().positive().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export type ChatMessage = z.infer<typeof ChatMessageSchema>;
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
+
+export const UsageSchema = z.looseObject({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative(),
+});
+
+/** What a provider must hand back; checked at the activity boundary so garbage never enters history. */
+export const ChatCompletionSchema = z.looseObject({
+  id: z.string(),
+  object: z.literal('chat.completion').optional(),
+  created: z.number().optional(),
+  model: z.string(),
+  choices: z
+    .array(
+      z.looseObject({
+        index: z.number().int(),
+        message: z.looseObject({ role: z.string(), content: z.string().nullable().optional() }),
+        finish_reason: z.string().nullable().optional(),
+      }),
+    )
+    .min(1),
+  usage: UsageSchema.optional(),
+});
+
+export type Usage = z.infer<typeof UsageSchema>;
+export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;

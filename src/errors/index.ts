@@ -1,0 +1,101 @@
+import { ApplicationFailure } from '@temporalio/common';
+
+/**
+ * The gateway's typed errors. Each knows its HTTP status, its stable `code` and whether Temporal may
+ * retry it; `toFailure` / `fromFailure` are the one place they cross into and out of Temporal.
+ * Workflow-safe: imports only @temporalio/common.
+ */
+export type ErrorKind =
+  | 'InvalidRequest'
+  | 'Unauthenticated'
+  | 'PolicyDenied'
+  | 'NotFound'
+  | 'Conflict'
+  | 'ProviderRejected'
+  | 'ProviderUnavailable'
+  | 'Internal';
+
+const OPENAI_TYPE: Record<ErrorKind, string> = {
+  InvalidRequest: 'invalid_request_error',
+  Unauthenticated: 'authentication_error',
+  PolicyDenied: 'permission_error',
+  NotFound: 'not_found_error',
+  Conflict: 'invalid_request_error',
+  ProviderRejected: 'invalid_request_error',
+  ProviderUnavailable: 'api_error',
+  Internal: 'api_error',
+};
+
+const DEFAULT_STATUS: Record<ErrorKind, number> = {
+  InvalidRequest: 400,
+  Unauthenticated: 401,
+  PolicyDenied: 403,
+  NotFound: 404,
+  Conflict: 409,
+  ProviderRejected: 400,
+  ProviderUnavailable: 502,
+  Internal: 500,
+};
+
+export interface ErrorDetails {
+  status: number;
+  code: string;
+  param?: string;
+  /** Extra, secret-free facts for the caller (e.g. the attempts made). */
+  meta?: Record<string, unknown>;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly param?: string;
+  readonly meta?: Record<string, unknown>;
+
+  constructor(
+    readonly kind: ErrorKind,
+    code: string,
+    message: string,
+    opts: { status?: number; param?: string; meta?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+    this.name = kind;
+    this.code = code;
+    this.status = opts.status ?? DEFAULT_STATUS[kind];
+    this.param = opts.param;
+    this.meta = opts.meta;
+  }
+
+  /** OpenAI-style error JSON. */
+  toBody(): { error: { message: string; type: string; code: string; param: string | null }; gatehouse?: unknown } {
+    const body = { error: { message: this.message, type: OPENAI_TYPE[this.kind], code: this.code, param: this.param ?? null } };
+    return this.meta ? { ...body, gatehouse: this.meta } : body;
+  }
+}
+
+export const invalidRequest = (code: string, message: string, param?: string) =>
+  new GatewayError('InvalidRequest', code, message, { param });
+export const unauthenticated = (code: string, message: string) => new GatewayError('Unauthenticated', code, message);
+export const policyDenied = (code: string, message: string) => new GatewayError('PolicyDenied', code, message);
+export const notFound = (code: string, message: string) => new GatewayError('NotFound', code, message);
+
+/** Into Temporal: gateway errors are decisions, never retried. */
+export function toFailure(err: GatewayError): ApplicationFailure {
+  const details: ErrorDetails = { status: err.status, code: err.code, param: err.param, meta: err.meta };
+  return ApplicationFailure.create({ type: err.kind, message: err.message, nonRetryable: true, details: [details] });
+}
+
+/** Out of Temporal: find the gateway error in a failure's cause chain (workflow failure → activity → app). */
+export function fromFailure(err: unknown): GatewayError | undefined {
+  for (let cur: unknown = err; cur instanceof Error; cur = (cur as Error & { cause?: unknown }).cause) {
+    if (cur instanceof GatewayError) return cur;
+    if (cur instanceof ApplicationFailure && cur.type && cur.type in OPENAI_TYPE) {
+      const d = (cur.details?.[0] ?? {}) as Partial<ErrorDetails>;
+      return new GatewayError(cur.type as ErrorKind, d.code ?? 'error', cur.message, {
+        status: d.status,
+        param: d.param,
+        meta: d.meta,
+      });
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,29 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, fromFailure, invalidRequest } from '../errors';
+
+/** Every error leaves as OpenAI-style JSON with a stable `code`. */
+export function toGatewayError(err: unknown): GatewayError {
+  const known = fromFailure(err);
+  if (known) return known;
+  const fe = err as Partial<FastifyError>;
+  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError) {
+    return invalidRequest('invalid_json', `Request body is not valid JSON: ${fe.message}`);
+  }
+  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return invalidRequest('invalid_json', 'Request body is empty');
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new GatewayError('InvalidRequest', 'request_too_large', 'Request body is too large', { status: 413 });
+  }
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new GatewayError('InvalidRequest', 'unsupported_media_type', 'Send the body as application/json', { status: 415 });
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new GatewayError('InvalidRequest', 'invalid_request', fe.message ?? 'Bad request', { status: fe.statusCode });
+  }
+  return new GatewayError('Internal', 'internal_error', 'The gateway failed to process the request');
+}
+
+export function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const ge = toGatewayError(err);
+  if (ge.status >= 500) req.log.error({ err }, 'request failed');
+  void reply.status(ge.status).send(ge.toBody());
+}

@@ -1,0 +1,2 @@
+export { buildHttpServer, type HttpDeps } from './server';
+export { RequestStarter, requestWorkflowId } from './requests';

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { HttpDeps } from './server';
+
+/** The models this caller may reach through its tasks' routes (plus `auto`, the task's default). */
+export function registerModels(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/v1/models', async (req) => {
+    const caller = deps.callers().authenticate(req.headers.authorization);
+    const config = deps.config();
+    const names = new Set<string>();
+    for (const route of config.routes) {
+      if (!caller.config.tasks.includes(route.match.task)) continue;
+      for (const m of [route.primary, ...route.fallbacks]) if (config.models[m]?.approved) names.add(m);
+    }
+    const data = ['auto', ...names].map((id) => ({
+      id,
+      object: 'model' as const,
+      created: 0,
+      owned_by: id === 'auto' ? 'gatehouse' : (config.models[id]?.provider ?? 'gatehouse'),
+    }));
+    return { object: 'list', data };
+  });
+}

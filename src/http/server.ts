@@ -1,0 +1,35 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { CallerDirectory } from '../auth';
+import type { Config } from '../config';
+import { notFound } from '../errors';
+import { registerChatCompletions } from './chatCompletions';
+import { handleError } from './errorHandler';
+import { registerModels } from './models';
+import type { RequestStarter } from './requests';
+
+export interface HttpDeps {
+  starter: RequestStarter;
+  callers: () => CallerDirectory;
+  config: () => Config;
+  logger: Logger;
+}
+
+/** The front door: OpenAI-compatible API for services. */
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true, // one line per request from onResponse instead of two
+    bodyLimit: 4 * 1024 * 1024,
+    keepAliveTimeout: 65_000,
+  });
+  app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${req.url}`), req, reply));
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), requestId: reply.getHeader('x-gatehouse-request-id') }, 'request');
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerModels(app, deps);
+  registerChatCompletions(app, deps);
+  return app;
+}

@@ -1,0 +1,1 @@
+export { authorizeTask, resolveTask, type CallerIdentity } from './authorize';

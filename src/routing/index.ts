@@ -1,0 +1,1 @@
+export { planRoute, type Candidate, type PlanRequest, type RoutePlan, type RouteTable } from './planRoute';

@@ -1,0 +1,101 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LedgerRow } from '../temporal/contract';
+
+/** One row per request id: what ran, for whom, on which model, with what usage and outcome. */
+export interface LedgerEntry {
+  request_id: string;
+  caller: string;
+  team: string | null;
+  task: string;
+  route: string | null;
+  model: string | null;
+  status: string;
+  error_code: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_tokens: number | null;
+  latency_ms: number;
+  attempts: string;
+  explanation: string | null;
+  created_at: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  request_id TEXT PRIMARY KEY,
+  caller TEXT NOT NULL,
+  team TEXT,
+  task TEXT NOT NULL,
+  route TEXT,
+  model TEXT,
+  status TEXT NOT NULL,
+  error_code TEXT,
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER,
+  total_tokens INTEGER,
+  latency_ms INTEGER NOT NULL,
+  attempts TEXT NOT NULL,
+  explanation TEXT,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE INDEX IF NOT EXISTS requests_caller ON requests(caller, created_at);
+CREATE INDEX IF NOT EXISTS requests_team ON requests(team, created_at);
+`;
+
+/** The usage ledger in SQLite (WAL, so readers never block the writer). */
+export class Ledger {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    // ON CONFLICT DO NOTHING: the first record of a request id wins; retries and replays are no-ops.
+    this.insert = this.db.prepare(`INSERT INTO requests
+      (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
+       total_tokens, latency_ms, attempts, explanation)
+      VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
+       @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation)
+      ON CONFLICT(request_id) DO NOTHING`);
+  }
+
+  record(row: LedgerRow): void {
+    this.insert.run({
+      requestId: row.requestId,
+      caller: row.caller,
+      team: row.team,
+      task: row.task,
+      route: row.route,
+      model: row.model,
+      status: row.status,
+      errorCode: row.errorCode,
+      promptTokens: row.usage?.prompt_tokens ?? null,
+      completionTokens: row.usage?.completion_tokens ?? null,
+      totalTokens: row.usage?.total_tokens ?? null,
+      latencyMs: row.latencyMs,
+      attempts: JSON.stringify(row.attempts),
+      explanation: row.explanation,
+    });
+  }
+
+  get(requestId: string): LedgerEntry | undefined {
+    return this.db.prepare('SELECT * FROM requests WHERE request_id = ?').get(requestId) as LedgerEntry | undefined;
+  }
+
+  count(where: { caller?: string } = {}): number {
+    const row = where.caller
+      ? this.db.prepare('SELECT count(*) AS n FROM requests WHERE caller = ?').get(where.caller)
+      : this.db.prepare('SELECT count(*) AS n FROM requests').get();
+    return (row as { n: number }).n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

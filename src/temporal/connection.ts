@@ -1,0 +1,80 @@
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+import { join } from 'node:path';
+import { ensureTemporalCli } from './cli';
+import { startDevServer, type DevServer } from './devServer';
+import { SEARCH_ATTRIBUTE_TYPES } from './searchAttributes';
+
+export interface TemporalHandle {
+  /** Shared by the worker and the client, so eager workflow start can hand work to this worker. */
+  connection: NativeConnection;
+  namespace: string;
+  address: string;
+  uiUrl?: string;
+  devServer?: DevServer;
+  close(): Promise<void>;
+}
+
+export interface TemporalSetup {
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  log: (msg: string) => void;
+}
+
+/**
+ * `TEMPORAL_ADDRESS` set: connect there (namespace, TLS, API key from the environment or the
+ * Temporal config file) and start nothing. Otherwise run the embedded dev server.
+ */
+export async function connectTemporal(setup: TemporalSetup): Promise<TemporalHandle> {
+  if (setup.env.TEMPORAL_ADDRESS) return connectExisting(setup);
+  const port = Number(setup.env.GATEHOUSE_TEMPORAL_PORT ?? 7233);
+  const cliPath = await ensureTemporalCli({ log: setup.log, env: setup.env });
+  const devServer = await startDevServer({
+    cliPath,
+    port,
+    uiPort: port + 1000,
+    dbFile: join(setup.dataDir, 'temporal.db'),
+    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+    log: setup.log,
+  });
+  const connection = await NativeConnection.connect({ address: devServer.address });
+  return {
+    connection,
+    namespace: 'default',
+    address: devServer.address,
+    uiUrl: devServer.uiUrl,
+    devServer,
+    async close() {
+      await connection.close();
+      await devServer.stop();
+    },
+  };
+}
+
+async function connectExisting(setup: TemporalSetup): Promise<TemporalHandle> {
+  const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectionOptions);
+  await registerSearchAttributes(connection, namespace, setup.log);
+  return {
+    connection,
+    namespace,
+    address: String(connectionOptions.address),
+    close: () => connection.close(),
+  };
+}
+
+/** Best effort: a self-hosted cluster accepts this; Temporal Cloud wants them added in its console. */
+async function registerSearchAttributes(connection: NativeConnection, namespace: string, log: (m: string) => void): Promise<void> {
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = Object.keys(SEARCH_ATTRIBUTE_TYPES).filter((k) => !(k in (customAttributes ?? {})));
+    if (missing.length === 0) return;
+    const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((k) => [k, KEYWORD])),
+    });
+  } catch (err) {
+    log(`could not register search attributes (${(err as Error).message}); add ${Object.keys(SEARCH_ATTRIBUTE_TYPES).join(', ')} as Keyword in your namespace`);
+  }
+}

@@ -1,0 +1,18 @@
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+
+/** Typed search attributes on every request workflow, so the UI and `temporal workflow list` can filter. */
+export const GatehouseSearch = {
+  caller: defineSearchAttributeKey('GatehouseCaller', SearchAttributeType.KEYWORD),
+  team: defineSearchAttributeKey('GatehouseTeam', SearchAttributeType.KEYWORD),
+  task: defineSearchAttributeKey('GatehouseTask', SearchAttributeType.KEYWORD),
+  route: defineSearchAttributeKey('GatehouseRoute', SearchAttributeType.KEYWORD),
+  model: defineSearchAttributeKey('GatehouseModel', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('GatehouseStatus', SearchAttributeType.KEYWORD),
+} as const;
+
+/** Name → CLI type, for `temporal server start-dev --search-attribute` and operator registration. */
+export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword'> = Object.fromEntries(
+  Object.values(GatehouseSearch).map((k) => [k.name, 'Keyword' as const]),
+);
+
+export type RequestStatus = 'running' | 'completed' | 'failed' | 'denied';

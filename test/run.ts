@@ -1,0 +1,75 @@
+/**
+ * `npm test`: one Temporal dev server and one workflow bundle for the whole run, shared by every
+ * test file through the environment; then node's test runner over unit and integration tests.
+ */
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureTemporalCli } from '../src/temporal/cli';
+import { startDevServer, isPortFree } from '../src/temporal/devServer';
+import { SEARCH_ATTRIBUTE_TYPES } from '../src/temporal/searchAttributes';
+
+const unitOnly = process.argv.includes('--unit');
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+
+function testFiles(dir: string): string[] {
+  return readdirSync(join(__dirname, dir))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join('test', dir, f))
+    .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+}
+
+async function freePort(from: number): Promise<number> {
+  for (let p = from; p < from + 200; p++) if ((await isPortFree(p)) && (await isPortFree(p + 1000))) return p;
+  throw new Error('no free port for the test dev server');
+}
+
+async function main(): Promise<number> {
+  const files = [...testFiles('unit'), ...(unitOnly ? [] : testFiles('integration'))];
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' };
+  const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  let stopServer = async () => {};
+  try {
+    if (!unitOnly && !process.env.TEMPORAL_ADDRESS) {
+      const cliPath = await ensureTemporalCli({ log: (m) => console.error(m) });
+      const server = await startDevServer({
+        cliPath,
+        port: await freePort(17233),
+        ui: false,
+        dbFile: join(tmp, 'temporal.db'),
+        searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+        log: () => {},
+      });
+      stopServer = () => server.stop();
+      env.TEMPORAL_ADDRESS = server.address;
+      env.GATEHOUSE_TEST_CLI = cliPath;
+    }
+    if (!unitOnly) {
+      const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+      env.GATEHOUSE_TEST_WORKFLOW_BUNDLE = join(tmp, 'workflows.js');
+      writeFileSync(env.GATEHOUSE_TEST_WORKFLOW_BUNDLE, code);
+    }
+    return await runNodeTests(files, env);
+  } finally {
+    await stopServer();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files];
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,2 @@
+// The worker bundles this file: deterministic workflow code only.
+export { aiRequest } from './aiRequest';
