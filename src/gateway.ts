@@ -12,6 +12,7 @@ import { createProviders } from './providers';
 import { Ledger } from './store';
 import { connectTemporal, type TemporalHandle } from './temporal/connection';
 import { TASK_QUEUE } from './temporal/contract';
+import { installTemporalRuntime } from './temporal/runtime';
 import { createWorker } from './worker';
 
 export interface GatewayOptions {
@@ -50,6 +51,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const dataDir = resolve(opts.dataDir ?? env.GATEHOUSE_DATA_DIR ?? 'data');
   const logger = opts.logger ?? createLogger(env);
   const config = loadConfigFile(opts.configFile);
+  installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL);
   const taskQueue = opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE;
   const stack: Array<() => Promise<void>> = [];
   const stop = async () => {

@@ -28,7 +28,8 @@ async function freePort(from: number): Promise<number> {
 
 async function main(): Promise<number> {
   const files = [...testFiles('unit'), ...(unitOnly ? [] : testFiles('integration'))];
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn',
+    GATEHOUSE_TEMPORAL_LOG_LEVEL: process.env.GATEHOUSE_TEMPORAL_LOG_LEVEL ?? 'ERROR' };
   const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   let stopServer = async () => {};
   try {

@@ -1,0 +1,24 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger } from 'pino';
+
+let installed = false;
+
+/**
+ * Routes the Temporal SDK's own logs into pino at a chosen level (default WARN). The runtime can
+ * be installed once per process, before the first connection; later calls are no-ops.
+ */
+export function installTemporalRuntime(logger: Logger, level: string | undefined): void {
+  if (installed) return;
+  installed = true;
+  const lvl = (level ?? 'WARN').toUpperCase() as LogLevel;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(lvl, (entry) => {
+        const fn = entry.level === 'ERROR' ? logger.error : entry.level === 'WARN' ? logger.warn : logger.debug;
+        fn.call(logger, { ...entry.meta, temporal: true }, entry.message);
+      }),
+    });
+  } catch {
+    // Already instantiated by an earlier connection in this process: keep its logger.
+  }
+}
