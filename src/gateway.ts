@@ -99,7 +99,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Work
     deps: { config: () => p.config, providers, ledger: p.ledger, logger: p.logger },
     logger: p.logger,
     taskQueue: p.taskQueue,
-    workflowBundle: opts.workflowBundle,
+    workflowBundle: opts.workflowBundle ?? (p.env.GATEHOUSE_WORKFLOW_BUNDLE ? { codePath: p.env.GATEHOUSE_WORKFLOW_BUNDLE } : undefined),
   });
   const running = worker.run();
   running.catch((err) => p.logger.fatal({ err }, 'worker stopped with an error'));

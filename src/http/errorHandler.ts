@@ -24,6 +24,7 @@ export function toGatewayError(err: unknown): GatewayError {
 
 export function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const ge = toGatewayError(err);
-  if (ge.status >= 500) req.log.error({ err }, 'request failed');
+  // Provider outcomes are logged by status alone; only the gateway's own faults get a stack.
+  if (ge.kind === 'Internal') req.log.error({ err }, 'request failed');
   void reply.status(ge.status).send(ge.toBody());
 }

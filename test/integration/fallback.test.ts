@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { KEYS, auth, chat, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
+
+/** Each route's primary misbehaves by its upstream model name (the mock's fault grammar). */
+const config = (mockUrl: string) =>
+  testConfig(mockUrl, {
+    models: {
+      broken: { provider: 'mock', upstream: 'mock-small+status=500' },
+      silent: { provider: 'mock', upstream: 'mock-small+timeout' },
+      picky: { provider: 'mock', upstream: 'mock-small+status=400' },
+      flaky: { provider: 'mock', upstream: 'mock-flaky' },
+      backup: { provider: 'mock', upstream: 'mock-large' },
+      broken2: { provider: 'mock', upstream: 'mock-large+status=503' },
+    },
+    callers: (testConfig(mockUrl).callers as object),
+    routes: [
+      { name: 'r500', match: { task: 'chat' }, primary: 'broken', fallbacks: ['backup'], timeout: '5s', retries: 1 },
+      { name: 'rtimeout', match: { task: 'summarize' }, primary: 'silent', fallbacks: ['backup'], timeout: '1s', retries: 2 },
+      { name: 'r400', match: { task: 'extract' }, primary: 'picky', fallbacks: ['backup'], timeout: '5s', retries: 2 },
+      { name: 'rflaky', match: { task: 'classify' }, primary: 'flaky', fallbacks: ['backup'], timeout: '5s', retries: 2 },
+      { name: 'rdead', match: { task: 'code' }, primary: 'broken', fallbacks: ['broken2'], timeout: '5s', retries: 0 },
+    ],
+  });
+
+function withTasks(cfg: Record<string, any>): Record<string, any> {
+  cfg.callers.support.tasks = ['chat', 'summarize', 'extract', 'classify', 'code'];
+  return cfg;
+}
+
+describe('retries and fallback (real dev server, mock faults)', () => {
+  let gw: TestGateway;
+  const ask = (task: string, content = 'Hello') => chat(gw.url, hello(content), { ...auth(KEYS.support), 'x-gatehouse-task': task });
+  before(async () => {
+    gw = await startTestGateway({ config: (u) => withTasks(config(u)) });
+  });
+  after(() => gw?.close());
+
+  it('falls back on persistent 500 after the route retries, and says so', async () => {
+    const res = await ask('chat');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.gatehouse.model, 'backup');
+    assert.deepEqual(res.json.gatehouse.fallbacks, ['broken']);
+    assert.equal(res.json.gatehouse.attempts[0].error, 'ProviderServerError');
+    assert.equal(gw.mock.calls('mock-small+status=500'), 2, 'one try plus one retry');
+    const row = gw.ledger.get(res.headers.get('x-gatehouse-request-id')!);
+    assert.equal(row?.model, 'backup');
+    assert.match(row?.attempts ?? '', /ProviderServerError/);
+  });
+
+  it('falls back at once when the provider never answers (no retry of a silent provider)', async () => {
+    const res = await ask('summarize');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.gatehouse.model, 'backup');
+    assert.equal(res.json.gatehouse.attempts[0].error, 'ProviderTimeout');
+    assert.equal(gw.mock.calls('mock-small+timeout'), 1);
+  });
+
+  it('does not retry or fall back on a 400: the caller gets the provider reason', async () => {
+    const before = gw.mock.calls('mock-large');
+    const res = await ask('extract');
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error.code, 'provider_rejected_request');
+    assert.equal(gw.mock.calls('mock-small+status=400'), 1);
+    assert.equal(gw.mock.calls('mock-large'), before, 'fallback never called');
+  });
+
+  it('retries a single 5xx on the same model and succeeds there', async () => {
+    gw.mock.queueFaults('mock-flaky', ['status=500']);
+    const res = await ask('classify');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.gatehouse.model, 'flaky');
+    assert.equal(gw.mock.calls('mock-flaky'), 2);
+  });
+
+  it('with nowhere left to go, returns the original provider error and every attempt', async () => {
+    const res = await ask('code');
+    assert.equal(res.status, 502);
+    assert.equal(res.json.error.code, 'provider_error');
+    assert.match(res.json.error.message, /First error: broken: .*HTTP 500/);
+    assert.deepEqual(
+      res.json.gatehouse.attempts.map((a: { model: string; status: number }) => [a.model, a.status]),
+      [['broken', 500], ['broken2', 503]],
+    );
+  });
+});
