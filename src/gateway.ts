@@ -104,7 +104,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Work
   const running = worker.run();
   running.catch((err) => p.logger.fatal({ err }, 'worker stopped with an error'));
   stack.push(async () => {
-    worker.shutdown();
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   });
 }

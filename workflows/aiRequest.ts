@@ -3,7 +3,7 @@ import type { CallerIdentity } from '../src/policy';
 import type { RoutePlan } from '../src/routing';
 import type { AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow } from '../src/temporal/contract';
 import { GatehouseSearch, type RequestStatus } from '../src/temporal/searchAttributes';
-import { decisions, ledger } from './activities';
+import { decisions, ledger } from './proxies';
 import { callWithFallback, type Answer } from './callWithFallback';
 
 /**

@@ -13,6 +13,8 @@ export function installTemporalRuntime(logger: Logger, level: string | undefined
   const lvl = (level ?? 'WARN').toUpperCase() as LogLevel;
   try {
     Runtime.install({
+      // The gateway stops its parts in order on SIGINT/SIGTERM; the SDK must not race it.
+      shutdownSignals: [],
       logger: new DefaultLogger(lvl, (entry) => {
         const fn = entry.level === 'ERROR' ? logger.error : entry.level === 'WARN' ? logger.warn : logger.debug;
         fn.call(logger, { ...entry.meta, temporal: true }, entry.message);
