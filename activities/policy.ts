@@ -1,17 +1,33 @@
-import { toFailure, GatewayError } from '../src/errors';
-import { authorizeTask, type CallerIdentity } from '../src/policy';
+import { GatewayError, toFailure } from '../src/errors';
+import { authorizeTask, resolveTask } from '../src/policy';
+import { invalidRequest } from '../src/errors';
 import type { ActivityDeps } from './deps';
 
-export interface PolicyInput {
+export interface AdmissionInput {
+  credential: string;
+  task?: string;
+}
+
+export interface Admission {
   caller: string;
+  team: string;
   task: string;
 }
 
 export function createPolicyActivities(deps: ActivityDeps) {
   return {
-    /** Local activity: the caller may use this task (re-checked here so every way in is covered). */
-    async checkPolicy(input: PolicyInput): Promise<CallerIdentity> {
-      return asFailure(() => authorizeTask(input.caller, deps.config().callers[input.caller], input.task));
+    /**
+     * Local activity, the workflow's first step on every way in (HTTP, TS client, raw Temporal
+     * start): authenticate the credential against the stored hashes, then authorize the task.
+     */
+    async admitRequest(input: AdmissionInput): Promise<Admission> {
+      return asFailure(() => {
+        const caller = deps.callers().authenticateKey(input.credential);
+        const task = resolveTask(input.task, undefined, caller.config);
+        if (!task) throw invalidRequest('task_required', 'Say which task this is: header x-gatehouse-task or metadata.task', 'metadata.task');
+        const identity = authorizeTask(caller.name, caller.config, task);
+        return { caller: identity.name, team: identity.team, task };
+      });
     },
   };
 }

@@ -1,24 +1,25 @@
-import { Client } from '@temporalio/client';
-import type { Worker, WorkerOptions } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
+import { Client, type DataConverter } from '@temporalio/client';
+import type { WorkerOptions } from '@temporalio/worker';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { CallerDirectory, loadDemoKey } from './auth';
 import { loadConfigFile, type Config } from './config';
-import { buildHttpServer, RequestStarter } from './http';
+import { buildHttpServer } from './http';
 import { createLogger } from './log';
-import { startMockProvider, type MockProvider } from './providers/mock';
 import { createProviders } from './providers';
+import { startMockProvider, type MockProvider } from './providers/mock';
 import { Ledger } from './store';
+import { loadCodec } from './temporal/codec';
 import { connectTemporal, type TemporalHandle } from './temporal/connection';
 import { TASK_QUEUE } from './temporal/contract';
+import { RequestStarter } from './temporal/requestStarter';
 import { installTemporalRuntime } from './temporal/runtime';
 import { createWorker } from './worker';
 
 export interface GatewayOptions {
   configFile: string;
   env?: NodeJS.ProcessEnv;
-  /** Ledger, dev-server state and demo key live here (default ./data). */
+  /** Ledger, dev-server state, demo and codec keys live here (default ./data). */
   dataDir?: string;
   /** Run the worker in this process (default true). */
   worker?: boolean;
@@ -45,6 +46,20 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/** What every part of one process shares. */
+interface Parts {
+  env: NodeJS.ProcessEnv;
+  config: Config;
+  callers: CallerDirectory;
+  dataConverter: DataConverter;
+  ledger: Ledger;
+  logger: Logger;
+  taskQueue: string;
+  mock?: MockProvider;
+}
+
+type StopStack = Array<() => Promise<void>>;
+
 /** Starts every part in order and returns one handle that stops them in reverse. */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const env = opts.env ?? process.env;
@@ -52,8 +67,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const logger = opts.logger ?? createLogger(env);
   const config = loadConfigFile(opts.configFile);
   installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL);
-  const taskQueue = opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE;
-  const stack: Array<() => Promise<void>> = [];
+  const demoKey = Object.values(config.callers).some((c) => c.demo) ? loadDemoKey(env, join(dataDir, 'demo-key')) : undefined;
+  const stack: StopStack = [];
   const stop = async () => {
     for (const fn of stack.reverse()) await fn().catch((err) => logger.error({ err }, 'stop step failed'));
   };
@@ -63,11 +78,20 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     stack.push(() => temporal.close());
     const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
     stack.push(async () => ledger.close());
-    const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
-    if (opts.worker !== false) await runWorker(opts, temporal, { config, env, mock, ledger, logger, taskQueue }, stack);
-    const demoKey = hasDemoCaller(config) ? loadDemoKey(env, join(dataDir, 'demo-key')) : undefined;
-    const starter = new RequestStarter(client, taskQueue);
-    const url = opts.http === false ? undefined : await listen(config, starter, demoKey, env, logger, stack);
+    const parts: Parts = {
+      env,
+      config,
+      callers: new CallerDirectory(config, demoKey),
+      dataConverter: { payloadCodecs: [loadCodec(env, join(dataDir, 'codec-key'))] },
+      ledger,
+      logger,
+      taskQueue: opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE,
+      mock,
+    };
+    const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
+    if (opts.worker !== false) await runWorker(opts, temporal, parts, stack);
+    const starter = new RequestStarter(client, parts.taskQueue);
+    const url = opts.http === false ? undefined : await listen(parts, starter, stack);
     return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, stop };
   } catch (err) {
     await stop();
@@ -75,31 +99,28 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
 }
 
-async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: Array<() => Promise<void>>) {
+async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
   if (!Object.values(config.providers).some((p) => p.kind === 'mock')) return undefined;
   const mock = await startMockProvider({ port: Number(env.GATEHOUSE_MOCK_PORT ?? 0), logger });
   stack.push(() => mock.close());
   return mock;
 }
 
-interface WorkerParts {
-  config: Config;
-  env: NodeJS.ProcessEnv;
-  mock?: MockProvider;
-  ledger: Ledger;
-  logger: Logger;
-  taskQueue: string;
-}
-
-async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: WorkerParts, stack: Array<() => Promise<void>>) {
-  const providers = createProviders(p.config, p.env, p.mock?.url);
-  const worker: Worker = await createWorker({
+async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Parts, stack: StopStack) {
+  const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
+  const worker = await createWorker({
     connection: temporal.connection,
     namespace: temporal.namespace,
-    deps: { config: () => p.config, providers, ledger: p.ledger, logger: p.logger },
-    logger: p.logger,
     taskQueue: p.taskQueue,
-    workflowBundle: opts.workflowBundle ?? (p.env.GATEHOUSE_WORKFLOW_BUNDLE ? { codePath: p.env.GATEHOUSE_WORKFLOW_BUNDLE } : undefined),
+    dataConverter: p.dataConverter,
+    deps: {
+      config: () => p.config,
+      callers: () => p.callers,
+      providers: createProviders(p.config, p.env, p.mock?.url),
+      ledger: p.ledger,
+      logger: p.logger,
+    },
+    workflowBundle: opts.workflowBundle ?? (bundlePath ? { codePath: bundlePath } : undefined),
   });
   const running = worker.run();
   running.catch((err) => p.logger.fatal({ err }, 'worker stopped with an error'));
@@ -109,18 +130,11 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Work
   });
 }
 
-async function listen(config: Config, starter: RequestStarter, demoKey: string | undefined, env: NodeJS.ProcessEnv, logger: Logger, stack: Array<() => Promise<void>>) {
-  const callers = new CallerDirectory(config, demoKey);
-  const app: FastifyInstance = buildHttpServer({ starter, callers: () => callers, config: () => config, logger });
-  const port = Number(env.GATEHOUSE_PORT ?? 8080);
-  const host = env.GATEHOUSE_HOST ?? '127.0.0.1';
-  await app.listen({ port, host });
+async function listen(p: Parts, starter: RequestStarter, stack: StopStack): Promise<string> {
+  const app = buildHttpServer({ starter, callers: () => p.callers, config: () => p.config, logger: p.logger });
+  const host = p.env.GATEHOUSE_HOST ?? '127.0.0.1';
+  await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());
   const addr = app.server.address();
-  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
-  return `http://${host}:${actualPort}`;
-}
-
-function hasDemoCaller(config: Config): boolean {
-  return Object.values(config.callers).some((c) => c.demo);
+  return `http://${host}:${typeof addr === 'object' && addr ? addr.port : 0}`;
 }

@@ -1,5 +1,4 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUE } from './temporal/contract';
 
@@ -7,8 +6,9 @@ export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   deps: ActivityDeps;
-  logger: Logger;
   taskQueue?: string;
+  /** The payload codec: the same one the clients use. */
+  dataConverter?: WorkerOptions['dataConverter'];
   /** Prebuilt bundle (tests build it once); otherwise `workflows/` is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -22,6 +22,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     taskQueue: setup.taskQueue ?? TASK_QUEUE,
     ...source,
     activities: createActivities(setup.deps),
+    dataConverter: setup.dataConverter,
     // A request waiting on a provider holds a cached workflow; 1,000 is plenty for one process.
     maxCachedWorkflows: 1000,
   });

@@ -1,37 +1,59 @@
-import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { CallerIdentity } from '../src/policy';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Admission } from '../activities/policy';
 import type { RoutePlan } from '../src/routing';
-import type { AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow } from '../src/temporal/contract';
+import type { AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
 import { GatehouseSearch, type RequestStatus } from '../src/temporal/searchAttributes';
-import { decisions, ledger } from './proxies';
 import { callWithFallback, type Answer } from './callWithFallback';
+import { statusQuery } from './definitions';
+import { decisions, ledger } from './proxies';
 
 /**
- * One AI request, durably: policy → plan → provider call with retries and fallback → ledger.
- * The history of this workflow is the request's audit trail.
+ * One AI request, durably: admission (authenticate, authorize) → plan → provider call with retries
+ * and fallback → ledger. The history of this workflow is the request's audit trail.
  */
 export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse> {
-  const attempts: AttemptRecord[] = [];
-  let identity: CallerIdentity | undefined;
+  const view: RequestStatusView = { step: 'admitting', attempts: [] };
+  setHandler(statusQuery, () => view);
+  let admission: Admission | undefined;
   let plan: RoutePlan | undefined;
   try {
-    identity = await decisions.checkPolicy({ caller: input.caller, task: input.task });
-    plan = await decisions.planRequest({ task: input.task, requestedModel: input.body.model });
+    admission = await decisions.admitRequest({ credential: input.credential, task: input.task });
+    Object.assign(view, { step: 'planning', caller: admission.caller, task: admission.task });
+    upsertSearchAttributes([
+      { key: GatehouseSearch.caller, value: admission.caller },
+      { key: GatehouseSearch.team, value: admission.team },
+      { key: GatehouseSearch.task, value: admission.task },
+    ]);
+    plan = await decisions.planRequest({ task: admission.task, requestedModel: input.body.model });
+    Object.assign(view, { step: 'calling', route: plan.route });
     upsertSearchAttributes([{ key: GatehouseSearch.route, value: plan.route }]);
-    const answer = await callWithFallback(input.requestId, input.body, plan, attempts);
-    const response = toResponse(input, plan, answer, attempts);
-    await finish(input, { identity, plan, answer, attempts, status: 'completed' });
+    const answer = await callWithFallback(input.requestId, input.body, plan, view.attempts);
+    Object.assign(view, { step: 'recording', model: answer.candidate.model });
+    const response = toResponse(input, plan, answer, view.attempts);
+    await finish(input, { admission, plan, answer, attempts: view.attempts, status: 'completed' });
+    view.step = 'completed';
     return response;
   } catch (err) {
-    const failure = unwrap(err);
-    const status: RequestStatus = failure.type === 'PolicyDenied' ? 'denied' : 'failed';
-    await finish(input, { identity, plan, attempts, status, errorCode: errorCode(failure) });
-    throw failure;
+    const status = outcomeOf(err);
+    view.step = status === 'cancelled' ? 'cancelled' : 'failed';
+    // A cancelled request still gets its ledger row: record it outside the cancelled scope.
+    await CancellationScope.nonCancellable(() =>
+      finish(input, { admission, plan, attempts: view.attempts, status, errorCode: errorCode(err) }),
+    );
+    throw err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
   }
 }
 
 interface Outcome {
-  identity?: CallerIdentity;
+  admission?: Admission;
   plan?: RoutePlan;
   answer?: Answer;
   attempts: AttemptRecord[];
@@ -46,9 +68,9 @@ async function finish(input: AiRequestInput, o: Outcome): Promise<void> {
   ]);
   const row: LedgerRow = {
     requestId: input.requestId,
-    caller: input.caller,
-    team: o.identity?.team ?? null,
-    task: input.task,
+    caller: o.admission?.caller ?? null,
+    team: o.admission?.team ?? null,
+    task: o.admission?.task ?? input.task ?? null,
     route: o.plan?.route ?? null,
     model: o.answer?.candidate.model ?? null,
     status: o.status,
@@ -85,14 +107,22 @@ function elapsedMs(): number {
   return Math.max(0, Date.now() - workflowInfo().startTime.getTime());
 }
 
-/** Decisions from local activities arrive wrapped; the workflow fails with the decision itself. */
-function unwrap(err: unknown): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
-  throw err; // a bug, not an outcome: fail the workflow task so it is retried after a fix
+function outcomeOf(err: unknown): Exclude<RequestStatus, 'running'> {
+  if (isCancellation(err)) return 'cancelled';
+  const f = failureOf(err);
+  if (!f) throw err; // a bug, not an outcome: fail the workflow task so it is retried after a fix
+  return f.type === 'PolicyDenied' || f.type === 'Unauthenticated' ? 'denied' : 'failed';
 }
 
-function errorCode(f: ApplicationFailure): string {
-  const d = f.details?.[0] as { code?: string } | undefined;
-  return d?.code ?? f.type ?? 'error';
+function failureOf(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  return undefined;
+}
+
+function errorCode(err: unknown): string {
+  if (isCancellation(err)) return 'cancelled';
+  const f = failureOf(err);
+  const d = f?.details?.[0] as { code?: string } | undefined;
+  return d?.code ?? f?.type ?? 'error';
 }

@@ -1,2 +1,3 @@
 // The worker bundles this file: deterministic workflow code only.
 export { aiRequest } from './aiRequest';
+export { statusQuery } from './definitions';

@@ -32,11 +32,18 @@ export class CallerDirectory {
 
   /** From an `Authorization: Bearer …` header value. Throws `Unauthenticated` (401). */
   authenticate(authorization: string | undefined): AuthenticatedCaller {
-    const key = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    return this.authenticateKey(bearerKey(authorization));
+  }
+
+  authenticateKey(key: string | undefined): AuthenticatedCaller {
     if (!key) throw unauthenticated('missing_api_key', 'Missing API key: send "Authorization: Bearer <key>"');
     // Looking up the key's hash (not the key) means lookup timing reveals nothing about valid keys.
     const found = this.byHash.get(hashApiKey(key));
     if (!found) throw unauthenticated('invalid_api_key', 'Incorrect API key provided');
     return found;
   }
+}
+
+export function bearerKey(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
 }

@@ -1,2 +1,2 @@
-export { CallerDirectory, hashApiKey, newApiKey, type AuthenticatedCaller } from './apiKeys';
+export { CallerDirectory, bearerKey, hashApiKey, newApiKey, type AuthenticatedCaller } from './apiKeys';
 export { loadDemoKey } from './demoKey';

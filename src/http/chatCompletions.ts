@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ChatCompletionRequestSchema, formatIssues } from '../config';
 import { invalidRequest } from '../errors';
-import { resolveTask } from '../policy';
+import { bearerKey } from '../auth';
 import type { HttpDeps } from './server';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
 
 export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): void {
   app.post('/v1/chat/completions', async (req: FastifyRequest, reply: FastifyReply) => {
-    const caller = deps.callers().authenticate(req.headers.authorization);
+    // Checked here for a fast 401 without a workflow; the workflow checks the key again itself.
+    const credential = bearerKey(req.headers.authorization);
+    deps.callers().authenticateKey(credential);
     const parsed = ChatCompletionRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       const [first] = parsed.error.issues;
@@ -16,14 +18,13 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
     }
     const body = parsed.data;
     if (body.stream) throw invalidRequest('streaming_not_supported', 'stream: true is not supported yet', 'stream');
-    const task = resolveTask(header(req, 'x-gatehouse-task'), body.metadata?.task, caller.config);
-    if (!task) throw invalidRequest('task_required', 'Say which task this is: header x-gatehouse-task or metadata.task', 'metadata.task');
+    const task = header(req, 'x-gatehouse-task') ?? body.metadata?.task;
     const key = header(req, 'idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw invalidRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-200 characters of letters, digits, _ . : -');
     }
 
-    const handle = await deps.starter.start({ caller: caller.name, task, body }, caller.config.team, key);
+    const handle = await deps.starter.start({ credential: credential!, task, body }, key);
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     const result = await deps.starter.result(handle);
     void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);

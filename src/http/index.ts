@@ -1,2 +1,1 @@
 export { buildHttpServer, type HttpDeps } from './server';
-export { RequestStarter, requestWorkflowId } from './requests';

@@ -6,7 +6,7 @@ import { notFound } from '../errors';
 import { registerChatCompletions } from './chatCompletions';
 import { handleError } from './errorHandler';
 import { registerModels } from './models';
-import type { RequestStarter } from './requests';
+import type { RequestStarter } from '../temporal/requestStarter';
 
 export interface HttpDeps {
   starter: RequestStarter;

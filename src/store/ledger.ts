@@ -6,9 +6,9 @@ import type { LedgerRow } from '../temporal/contract';
 /** One row per request id: what ran, for whom, on which model, with what usage and outcome. */
 export interface LedgerEntry {
   request_id: string;
-  caller: string;
+  caller: string | null;
   team: string | null;
-  task: string;
+  task: string | null;
   route: string | null;
   model: string | null;
   status: string;
@@ -25,9 +25,9 @@ export interface LedgerEntry {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
   request_id TEXT PRIMARY KEY,
-  caller TEXT NOT NULL,
+  caller TEXT,
   team TEXT,
-  task TEXT NOT NULL,
+  task TEXT,
   route TEXT,
   model TEXT,
   status TEXT NOT NULL,

@@ -10,10 +10,24 @@ export const WORKFLOW_TYPE = 'aiRequest';
 export interface AiRequestInput {
   /** = the workflow id. */
   requestId: string;
-  /** Authenticated caller name (the front door checked the key). */
-  caller: string;
-  task: string;
+  /**
+   * The caller's API key. The workflow authenticates it itself, so no way in skips the check; it
+   * travels only inside codec-encrypted payloads and is never passed on after admission.
+   */
+  credential: string;
+  /** Else the caller's default task. */
+  task?: string;
   body: ChatCompletionRequest;
+}
+
+/** Where a request is, for the `status` query. */
+export interface RequestStatusView {
+  step: 'admitting' | 'planning' | 'calling' | 'recording' | 'completed' | 'failed' | 'cancelled';
+  caller?: string;
+  task?: string;
+  route?: string;
+  model?: string;
+  attempts: AttemptRecord[];
 }
 
 export interface AttemptRecord {
@@ -41,12 +55,13 @@ export type GatewayResponse = ChatCompletion & { gatehouse: GatehouseMeta };
 
 export interface LedgerRow {
   requestId: string;
-  caller: string;
+  /** Null when the credential did not authenticate. */
+  caller: string | null;
   team: string | null;
-  task: string;
+  task: string | null;
   route: string | null;
   model: string | null;
-  status: 'completed' | 'failed' | 'denied';
+  status: 'completed' | 'failed' | 'denied' | 'cancelled';
   errorCode: string | null;
   usage: Usage | null;
   latencyMs: number;

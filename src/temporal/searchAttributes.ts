@@ -15,4 +15,4 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword'> = Object.fromEntr
   Object.values(GatehouseSearch).map((k) => [k.name, 'Keyword' as const]),
 );
 
-export type RequestStatus = 'running' | 'completed' | 'failed' | 'denied';
+export type RequestStatus = 'running' | 'completed' | 'failed' | 'denied' | 'cancelled';

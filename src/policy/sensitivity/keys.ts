@@ -70,18 +70,25 @@ function detectAssignedKeys(text: string): Finding[] {
 // ---- PEM private keys ------------------------------------------------------
 
 const PRIVATE_KEY_BEGIN = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----/g;
-// Body of a truncated paste: base64, whitespace, PEM headers, "\n" escapes.
-const PEM_BODY = /^(?:[A-Za-z0-9+/=:,\s-]|\\n)*/;
+// Body lines of a truncated paste: whole lines of base64 or "Proc-Type: …"
+// style headers, separated by newlines, JSON "\n" escapes or (flattened) spaces. Stops at
+// the first line that is anything else, so trailing prose is not swallowed.
+const PEM_BODY_LINES = /^(?:(?:\r?\n|\\n| )(?:[A-Za-z0-9+/=]{1,128}|[A-Za-z-]{1,32}: [^\n\\]{0,128})(?=\r?\n|\\n|["'\s]|$))*/;
 const MIN_BODY_CHARS = 40;
 
-/** Whole block as one span; a paste missing its END line runs to the end of the base64. */
+/**
+ * Whole block as one span; a paste missing its END line runs to the end of
+ * its base64 lines. Base64 never contains "-----", so the next dash run after
+ * the header is either our END line or where the block was cut off — looking
+ * only that far keeps many unterminated BEGIN lines linear.
+ */
 function privateKeySpan(text: string, m: RegExpMatchArray): Span | null {
   const start = m.index ?? 0;
   const bodyStart = start + m[0].length;
   const endMarker = `-----END ${m[1] ?? ''}-----`;
-  const endAt = text.indexOf(endMarker, bodyStart);
-  if (endAt >= 0) return { start, end: endAt + endMarker.length };
-  const body = PEM_BODY.exec(text.slice(bodyStart))?.[0].trimEnd() ?? '';
+  const nextDashes = text.indexOf('-----', bodyStart);
+  if (nextDashes >= 0 && text.startsWith(endMarker, nextDashes)) return { start, end: nextDashes + endMarker.length };
+  const body = PEM_BODY_LINES.exec(text.slice(bodyStart, nextDashes < 0 ? text.length : nextDashes))?.[0] ?? '';
   return body.replace(/\s|\\n/g, '').length >= MIN_BODY_CHARS ? { start, end: bodyStart + body.length } : null;
 }
 

@@ -27,14 +27,15 @@ const SECRET_NAME =
   '(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|(?:access|auth|private|secret|signing|encryption|master|session|client)[_-]?key|credentials?|client[_-]?secret)';
 
 // name ["']? (: | = | := | => | is) ["'`]? value. Quoted values may contain
-// spaces and punctuation; bare values stop at whitespace and delimiters.
+// spaces and punctuation; bare values stop at whitespace and delimiters. The
+// name prefix is bounded so long dotted/dashed runs cannot go quadratic.
 const SECRET_ASSIGNMENT = new RegExp(
-  `(?<![A-Za-z0-9])[A-Za-z0-9_.-]*?${SECRET_NAME}["']?[^\\S\\n]*(?::=|=>|[:=]|\\bis\\b)[^\\S\\n]*(?:(["'\`])([^"'\`\\n]{1,256})\\1|([^\\s"'\`,;]{1,256}))`,
+  `(?<![A-Za-z0-9])[A-Za-z0-9_.-]{0,64}?${SECRET_NAME}["']?[^\\S\\n]*(?::=|=>|[:=]|\\bis\\b)[^\\S\\n]*(?:(["'\`])([^"'\`\\n]{1,256})\\1|([^\\s"'\`,;]{1,256}))`,
   'gid',
 );
 
 // scheme://user:password@host
-const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]{1,256})@/gid;
+const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/]+:([^\s@/]{1,256})@/gid;
 
 // Same threshold as the token tiers below: above it, a symbol-free value reads
 // as an identifier ("Uint8Array", "OpeningBracketToken$1"), not a literal.
@@ -118,7 +119,7 @@ function looksLikeBareSecret(token: string): boolean {
 
 // Regions whose high-entropy content is public by design.
 const NON_SECRET_REGIONS = [
-  /\b[a-z][a-z0-9+.-]*:\/\/[^\s<>"'`]+/gi, // URLs (secret query params are caught as assignments)
+  /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s<>"'`]+/gi, // URLs (secret query params are caught as assignments)
   /\bdata:[\w/+.-]+;base64,[A-Za-z0-9+/=]+/g,
   /-----BEGIN (?:[A-Z0-9]+ )*(?:PUBLIC KEY|CERTIFICATE(?: REQUEST)?)-----[\s\S]*?-----END [A-Z0-9 ]+-----/g,
 ];

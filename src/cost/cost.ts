@@ -1,0 +1,45 @@
+import { priceFor, type Price, type PriceOverrides, type PriceTier } from './prices';
+
+/** Token counts as the OpenAI API reports them (`usage` of a chat completion). */
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** USD for `usage` at `price`. Tiered (long-context) prices apply to the whole request, as providers bill them. */
+export function costOf(usage: TokenUsage, price: Price): number {
+  const prompt = Math.max(0, usage.prompt_tokens);
+  const completion = Math.max(0, usage.completion_tokens);
+  const inputRate = rateAt(price.inputPerMTok, price.inputTiers, prompt);
+  const outputRate = rateAt(price.outputPerMTok, price.outputTiers, prompt);
+  return (prompt * inputRate + completion * outputRate) / 1_000_000;
+}
+
+/** Tiers are chosen by the prompt size for both directions (genai-prices' rule). */
+function rateAt(base: number, tiers: readonly PriceTier[] | undefined, promptTokens: number): number {
+  let rate = base;
+  for (const tier of tiers ?? []) if (promptTokens > tier.aboveInputTokens) rate = tier.perMTok;
+  return rate;
+}
+
+export interface RequestCostInput {
+  upstreamModel: string;
+  /** Provider kind or genai-prices provider id (see `priceFor`). */
+  provider: string;
+  promptTokens: number;
+  /** The request's `max_tokens` / `max_completion_tokens`, or the gateway's default cap. */
+  maxOutputTokens: number;
+}
+
+export interface RequestCostEstimate {
+  /** Upper-bound USD: the prompt plus every allowed output token. */
+  usd: number;
+  price: Price;
+}
+
+/** What a request may cost at most, for budget reservations before the call. */
+export function estimateRequestCost(req: RequestCostInput, prices: PriceOverrides = {}): RequestCostEstimate {
+  const price = priceFor(req.provider, req.upstreamModel, prices);
+  const usd = costOf({ prompt_tokens: req.promptTokens, completion_tokens: req.maxOutputTokens }, price);
+  return { usd, price };
+}

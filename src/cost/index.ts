@@ -1,0 +1,12 @@
+export { estimateTokens, tokenizerFor, IMAGE_PART_TOKENS, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME } from './tokens';
+export {
+  PriceOverrideSchema,
+  UNKNOWN_PRICE,
+  priceFor,
+  priceOverridesFromModels,
+  type Price,
+  type PriceOverride,
+  type PriceOverrides,
+  type PriceTier,
+} from './prices';
+export { costOf, estimateRequestCost, type RequestCostEstimate, type RequestCostInput, type TokenUsage } from './cost';

@@ -1,0 +1,101 @@
+import { calcPrice, findProvider, type PriceCalculation } from '@pydantic/genai-prices';
+import { z } from 'zod';
+
+/**
+ * Model prices in USD per 1M tokens: a per-model override from the config wins, else the price
+ * catalog bundled with @pydantic/genai-prices (offline; never auto-updated here), else an explicit
+ * zero price marked `unknown` (the mock's `mock-small`, self-hosted models) so nothing crashes and
+ * budgets simply do not grow for free models.
+ */
+
+/** Config fragment for a model: `price: { inputPerMTok: 0.15, outputPerMTok: 0.6 }`. */
+export const PriceOverrideSchema = z.strictObject({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+});
+export type PriceOverride = z.infer<typeof PriceOverrideSchema>;
+
+/** Overrides keyed by upstream model name (see `priceOverridesFromModels`). */
+export type PriceOverrides = Readonly<Record<string, PriceOverride | undefined>>;
+
+/** Long-context pricing: when the prompt has more than `aboveInputTokens`, the whole request uses `perMTok`. */
+export interface PriceTier {
+  aboveInputTokens: number;
+  perMTok: number;
+}
+
+export interface Price {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  source: 'override' | 'genai-prices' | 'unknown';
+  /** The catalog's provider and model id when genai-prices matched (e.g. `openai` / `gpt-4o-mini`). */
+  catalog?: { provider: string; model: string };
+  inputTiers?: PriceTier[];
+  outputTiers?: PriceTier[];
+}
+
+export const UNKNOWN_PRICE: Readonly<Price> = Object.freeze({ inputPerMTok: 0, outputPerMTok: 0, source: 'unknown' });
+
+/** Provider kinds that are never in the catalog. */
+const UNPRICED_KINDS = new Set(['mock']);
+/**
+ * Kinds that say nothing about who bills: match by model name only. Needed because genai-prices
+ * resolves a providerId by substring, so `openai-compatible` would silently mean OpenAI.
+ */
+const MATCH_BY_MODEL_KINDS = new Set(['openai-compatible']);
+
+/**
+ * The price of `upstreamModel` at `provider`, which may be a provider kind from the config (`openai`,
+ * `openai-compatible`, `mock`) or a genai-prices provider id (`anthropic`, `google`, `groq`, …).
+ * A provider name genai-prices does not know (e.g. `vllm`) falls back to matching the model name.
+ */
+export function priceFor(provider: string, upstreamModel: string, overrides: PriceOverrides = {}, at?: Date): Price {
+  const override = overrides[upstreamModel];
+  if (override) return { ...override, source: 'override' };
+  const found = lookupCatalog(provider, upstreamModel, at);
+  return found ? fromCatalog(found) : { ...UNKNOWN_PRICE };
+}
+
+/** Builds the overrides map from the config's models (`{ upstream, price? }`); a later model wins on a clash. */
+export function priceOverridesFromModels(models: Readonly<Record<string, { upstream: string; price?: PriceOverride }>>): PriceOverrides {
+  const out: Record<string, PriceOverride> = {};
+  for (const m of Object.values(models)) if (m.price) out[m.upstream] = m.price;
+  return out;
+}
+
+function lookupCatalog(provider: string, model: string, at?: Date): PriceCalculation | null {
+  const kind = provider.trim().toLowerCase();
+  if (UNPRICED_KINDS.has(kind)) return null;
+  const byProvider = !MATCH_BY_MODEL_KINDS.has(kind) && findProvider({ providerId: kind }) !== undefined;
+  try {
+    // Zero usage: only `model_price` is wanted; the catalog applies date-constrained prices for `at`.
+    return calcPrice({}, model, { ...(byProvider ? { providerId: kind } : {}), ...(at ? { timestamp: at } : {}) });
+  } catch {
+    return null; // malformed catalog entry: treat as unknown rather than fail the request
+  }
+}
+
+type CatalogRate = number | { base: number; tiers: { start: number; price: number }[] } | undefined;
+
+function fromCatalog(calc: PriceCalculation): Price {
+  const input = splitRate(calc.model_price.input_mtok as CatalogRate);
+  const output = splitRate(calc.model_price.output_mtok as CatalogRate);
+  const price: Price = {
+    inputPerMTok: input.base,
+    outputPerMTok: output.base,
+    source: 'genai-prices',
+    catalog: { provider: calc.provider.id, model: calc.model.id },
+  };
+  if (input.tiers.length) price.inputTiers = input.tiers;
+  if (output.tiers.length) price.outputTiers = output.tiers;
+  return price;
+}
+
+function splitRate(rate: CatalogRate): { base: number; tiers: PriceTier[] } {
+  if (rate === undefined) return { base: 0, tiers: [] };
+  if (typeof rate === 'number') return { base: rate, tiers: [] };
+  const tiers = [...rate.tiers]
+    .sort((a, b) => a.start - b.start)
+    .map((t) => ({ aboveInputTokens: t.start, perMTok: t.price }));
+  return { base: rate.base, tiers };
+}

@@ -1,0 +1,63 @@
+import { Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { createHash, randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors';
+import { TASK_QUEUE, WORKFLOW_TYPE, type AiRequestInput, type GatewayResponse } from './contract';
+import { GatehouseSearch } from './searchAttributes';
+
+export type RequestHandle = WorkflowHandle;
+
+/**
+ * Starts (or rejoins) the request workflow: the one way in, shared by the HTTP front door and the
+ * TypeScript client, so both get the same admission, limits and ledger inside the workflow.
+ */
+export class RequestStarter {
+  constructor(
+    readonly client: Client,
+    readonly taskQueue = TASK_QUEUE,
+  ) {}
+
+  /**
+   * A repeated request id rejoins the first run (running or finished) and never starts a second;
+   * the same id with another body or another credential is a 409, never someone else's answer.
+   */
+  async start(input: Omit<AiRequestInput, 'requestId'>, requestKey?: string): Promise<RequestHandle> {
+    const requestId = requestWorkflowId(requestKey);
+    const memo = { bodyHash: digest([input.task ?? null, input.body]), keyTag: digest(input.credential).slice(0, 16) };
+    try {
+      return await this.client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: this.taskQueue,
+        workflowId: requestId,
+        args: [{ ...input, requestId } satisfies AiRequestInput],
+        requestEagerStart: true,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo,
+        typedSearchAttributes: [{ key: GatehouseSearch.status, value: 'running' }],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return this.rejoin(requestId, memo);
+    }
+  }
+
+  private async rejoin(requestId: string, memo: { bodyHash: string; keyTag: string }): Promise<RequestHandle> {
+    const handle = this.client.workflow.getHandle(requestId);
+    const { memo: first } = await handle.describe();
+    if (first?.keyTag !== memo.keyTag || first?.bodyHash !== memo.bodyHash) {
+      throw new GatewayError('Conflict', 'idempotency_key_reused', 'This request id was already used with a different request');
+    }
+    return handle;
+  }
+
+  result(handle: RequestHandle): Promise<GatewayResponse> {
+    return handle.result() as Promise<GatewayResponse>;
+  }
+}
+
+/** `req-<caller's key or id>`; without one, a fresh UUID. */
+export function requestWorkflowId(requestKey?: string): string {
+  return `req-${requestKey ?? randomUUID()}`;
+}
+
+function digest(value: unknown): string {
+  return createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value)).digest('hex');
+}
