@@ -1,6 +1,5 @@
-import { GatewayError, toFailure } from '../src/errors';
+import { GatewayError, invalidRequest, toFailure } from '../src/errors';
 import { authorizeTask, resolveTask } from '../src/policy';
-import { invalidRequest } from '../src/errors';
 import type { ActivityDeps } from './deps';
 
 export interface AdmissionInput {
@@ -22,7 +21,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
      */
     async admitRequest(input: AdmissionInput): Promise<Admission> {
       return asFailure(() => {
-        const caller = deps.callers().authenticateKey(input.credential);
+        const caller = authenticateOrDeny(deps, input.credential);
         const task = resolveTask(input.task, undefined, caller.config);
         if (!task) throw invalidRequest('task_required', 'Say which task this is: header x-gatehouse-task or metadata.task', 'metadata.task');
         const identity = authorizeTask(caller.name, caller.config, task);
@@ -30,6 +29,16 @@ export function createPolicyActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/** Inside the workflow a bad credential is a policy denial (status 401 kept for the caller). */
+function authenticateOrDeny(deps: ActivityDeps, credential: string | undefined) {
+  try {
+    return deps.callers().authenticateKey(credential);
+  } catch (err) {
+    if (err instanceof GatewayError) throw new GatewayError('PolicyDenied', err.code, err.message, { status: 401 });
+    throw err;
+  }
 }
 
 /** Gateway decisions leave an activity as non-retryable ApplicationFailures. */

@@ -90,7 +90,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     };
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack);
-    const starter = new RequestStarter(client, parts.taskQueue);
+    const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false);
     const url = opts.http === false ? undefined : await listen(parts, starter, stack);
     return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, stop };
   } catch (err) {

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities, ProviderCallResult, ProviderFailureDetails } from '../activities';
 import type { ChatCompletionRequest } from '../src/config/api';
 import { GatewayError, toFailure } from '../src/errors';
@@ -45,6 +45,7 @@ export async function callWithFallback(
       attempts.push({ model: candidate.model, outcome: 'ok' });
       return { ...result, candidate };
     } catch (err) {
+      if (isCancellation(err)) throw err; // the caller cancelled: no fallback, no retry
       const failed = describeFailure(candidate.model, err);
       attempts.push(failed);
       if (!FALLBACK_ON.has(failed.error ?? '')) throw toFailure(callerFacingError(failed, attempts));

@@ -51,3 +51,13 @@ export const ChatCompletionSchema = z.looseObject({
 
 export type Usage = z.infer<typeof UsageSchema>;
 export type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
+
+/** Input of the TypeScript client's `request` / `start`: the same body as HTTP, plus what headers carry there. */
+export const ClientRequestSchema = z.object({
+  body: ChatCompletionRequestSchema,
+  /** Else the caller's default task (HTTP: `x-gatehouse-task`). */
+  task: z.string().min(1).optional(),
+  /** Idempotency: the workflow id becomes `req-<requestId>` (HTTP: `Idempotency-Key`). */
+  requestId: z.string().regex(/^[\w.:-]{1,200}$/, 'requestId must be 1-200 characters of letters, digits, _ . : -').optional(),
+});
+export type ClientRequest = z.input<typeof ClientRequestSchema>;

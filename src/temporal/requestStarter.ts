@@ -14,6 +14,8 @@ export class RequestStarter {
   constructor(
     readonly client: Client,
     readonly taskQueue = TASK_QUEUE,
+    /** Only with a worker in this process on the same NativeConnection (the gateway's own case). */
+    private readonly eagerStart = false,
   ) {}
 
   /**
@@ -28,7 +30,7 @@ export class RequestStarter {
         taskQueue: this.taskQueue,
         workflowId: requestId,
         args: [{ ...input, requestId } satisfies AiRequestInput],
-        requestEagerStart: true,
+        requestEagerStart: this.eagerStart,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo,
         typedSearchAttributes: [{ key: GatehouseSearch.status, value: 'running' }],

@@ -15,6 +15,8 @@ export function installTemporalRuntime(logger: Logger, level: string | undefined
     Runtime.install({
       // The gateway stops its parts in order on SIGINT/SIGTERM; the SDK must not race it.
       shutdownSignals: [],
+      // Core (Rust) logs go through the same logger and level instead of straight to stderr.
+      telemetryOptions: { logging: { filter: { core: lvl, other: lvl }, forward: {} } },
       logger: new DefaultLogger(lvl, (entry) => {
         const fn = entry.level === 'ERROR' ? logger.error : entry.level === 'WARN' ? logger.warn : logger.debug;
         fn.call(logger, { ...entry.meta, temporal: true }, entry.message);

@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { describeJsonPath } from './paths';
+import { describeJsonPath, describePathSegments } from './paths';
 
 /**
  * JSON Schema compilation for config `jsonSchema` and request `response_format` schemas.
@@ -122,11 +122,26 @@ const MAX_LISTED_ERRORS = 5;
 
 /**
  * Ajv errors as secret-free text: path + Ajv's message (which names keywords and schema values, never
- * instance values). `params` are left out on purpose: some (additionalProperty) hold answer data.
+ * instance values). Only params that come from the schema are added; an extra property's name comes
+ * from the answer, so it goes through the same masking as paths.
  */
 export function describeAjvErrors(errors: readonly ErrorObject[] | null | undefined): string {
-  const all = errors ?? [];
-  const listed = all.slice(0, MAX_LISTED_ERRORS).map((e) => `${describeJsonPath(e.instancePath)} ${e.message ?? `fails ${e.keyword}`}`);
-  const more = all.length > MAX_LISTED_ERRORS ? ` (+${all.length - MAX_LISTED_ERRORS} more)` : '';
-  return listed.join('; ') + more;
+  const lines = [...new Set((errors ?? []).map(describeAjvError))];
+  const more = lines.length > MAX_LISTED_ERRORS ? ` (+${lines.length - MAX_LISTED_ERRORS} more)` : '';
+  return lines.slice(0, MAX_LISTED_ERRORS).join('; ') + more;
+}
+
+function describeAjvError(e: ErrorObject): string {
+  const base = `${describeJsonPath(e.instancePath)} ${e.message ?? `fails ${e.keyword}`}`;
+  const params = e.params as Record<string, unknown>;
+  if (e.keyword === 'enum') return `${base} ${shortJson(params.allowedValues)}`;
+  if (e.keyword === 'const') return `${base} ${shortJson(params.allowedValue)}`;
+  if (e.keyword === 'additionalProperties') return `${base} (${describePathSegments([String(params.additionalProperty)]).slice(1)})`;
+  return base;
+}
+
+/** Schema values in messages are capped: a long enum would swamp the summary and the retry prompt. */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

@@ -116,9 +116,7 @@ function uniqueNames(checks: readonly CheckResult[]): string[] {
 
 /** Characters as people count them (code points), not UTF-16 units: an emoji is one character. */
 function countCodePoints(text: string): number {
-  let count = 0;
-  for (const _ of text) count += 1;
-  return count;
+  return Array.from(text).length;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -114,4 +114,4 @@ export async function chat(
 }
 
 export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
-export const hello = (content = 'Hello', model = 'auto') => ({ model, messages: [{ role: 'user', content }] });
+export const hello = (content = 'Hello', model = 'auto') => ({ model, messages: [{ role: 'user' as const, content }] });

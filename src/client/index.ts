@@ -1,0 +1,108 @@
+import { Client, Connection, WorkflowFailedError, type DataConverter, type WorkflowHandle } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { join } from 'node:path';
+import { ClientRequestSchema, formatIssues, type ClientRequest } from '../config';
+import { fromFailure, invalidRequest } from '../errors';
+import { loadCodec } from '../temporal/codec';
+import type { GatewayResponse, RequestStatusView } from '../temporal/contract';
+import { TASK_QUEUE } from '../temporal/contract';
+import { RequestStarter } from '../temporal/requestStarter';
+import { statusQuery } from '../../workflows/definitions';
+
+export interface GatehouseClientOptions {
+  /** The caller's Gatehouse API key; the workflow authenticates it (never sent in clear). */
+  apiKey: string;
+  /** Default: `TEMPORAL_ADDRESS` & co. (envconfig), else the embedded dev server on 127.0.0.1. */
+  temporal?: { client: Client } | { address: string; namespace?: string };
+  taskQueue?: string;
+  /** The gateway's payload codec: GATEHOUSE_CODEC_KEY, else `<dataDir>/codec-key` (default ./data). */
+  dataConverter?: DataConverter;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A request started through the client (or found by id): follow, await or cancel it. */
+export class GatehouseRequest {
+  constructor(private readonly handle: WorkflowHandle) {}
+
+  get requestId(): string {
+    return this.handle.workflowId;
+  }
+
+  /** The answer, or the gateway's typed error (`GatewayError` with status and code). */
+  async result(): Promise<GatewayResponse> {
+    try {
+      return (await this.handle.result()) as GatewayResponse;
+    } catch (err) {
+      throw err instanceof WorkflowFailedError ? (fromFailure(err) ?? err) : err;
+    }
+  }
+
+  /** Current step, route, model and attempts (a Temporal query; works while running and after). */
+  status(): Promise<RequestStatusView> {
+    return this.handle.query(statusQuery);
+  }
+
+  /** Cancels the request: the provider call stops, the ledger records it as cancelled. */
+  async cancel(): Promise<void> {
+    await this.handle.cancel();
+  }
+}
+
+/**
+ * For services that already run on Temporal: starts the same `aiRequest` workflow as the HTTP front
+ * door, so authentication, policy, limits and the ledger apply exactly as there.
+ */
+export class GatehouseClient {
+  private constructor(
+    private readonly starter: RequestStarter,
+    private readonly apiKey: string,
+    private readonly ownedConnection?: Connection,
+  ) {}
+
+  static async connect(opts: GatehouseClientOptions): Promise<GatehouseClient> {
+    const env = opts.env ?? process.env;
+    const dataConverter = opts.dataConverter ?? {
+      payloadCodecs: [loadCodec(env, join(env.GATEHOUSE_DATA_DIR ?? 'data', 'codec-key'))],
+    };
+    const taskQueue = opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE;
+    if (opts.temporal && 'client' in opts.temporal) return new GatehouseClient(new RequestStarter(opts.temporal.client, taskQueue), opts.apiKey);
+    const { connectionOptions, namespace } = connectOptions(env, opts.temporal);
+    const connection = await Connection.connect(connectionOptions);
+    const client = new Client({ connection, namespace, dataConverter });
+    return new GatehouseClient(new RequestStarter(client, taskQueue), opts.apiKey, connection);
+  }
+
+  /** Start and await the answer. */
+  async request(input: ClientRequest): Promise<GatewayResponse> {
+    return (await this.start(input)).result();
+  }
+
+  /** Start (or, with the same `requestId`, rejoin) a request. Invalid input fails here. */
+  async start(input: ClientRequest): Promise<GatehouseRequest> {
+    const parsed = ClientRequestSchema.safeParse(input);
+    if (!parsed.success) {
+      throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
+    }
+    const { body, task, requestId } = parsed.data;
+    return new GatehouseRequest(await this.starter.start({ credential: this.apiKey, task, body }, requestId));
+  }
+
+  /** A request started anywhere (HTTP included), by its request id (`req-…`). */
+  get(requestId: string): GatehouseRequest {
+    return new GatehouseRequest(this.starter.client.workflow.getHandle(requestId));
+  }
+
+  async close(): Promise<void> {
+    await this.ownedConnection?.close();
+  }
+}
+
+function connectOptions(env: NodeJS.ProcessEnv, given?: { address: string; namespace?: string }) {
+  if (given) return { connectionOptions: { address: given.address }, namespace: given.namespace ?? 'default' };
+  if (env.TEMPORAL_ADDRESS) {
+    const cfg = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
+    const { address, tls, apiKey, metadata } = cfg.connectionOptions;
+    return { connectionOptions: { address, tls, apiKey, metadata }, namespace: cfg.namespace ?? 'default' };
+  }
+  return { connectionOptions: { address: `127.0.0.1:${env.GATEHOUSE_TEMPORAL_PORT ?? 7233}` }, namespace: 'default' };
+}
