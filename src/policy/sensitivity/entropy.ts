@@ -61,13 +61,16 @@ export function entropyThreshold(length: number): number {
  * Share of alphanumerics that sit in word-like chunks: letter runs of 3+,
  * split at case changes ("Nfsv", "Compound", "Proc", "Ctx"). Identifiers and
  * hostnames score ~0.85-0.95; random base62 reaches 0.8 only ~1-2% of the
- * time at 20 chars and almost never when longer.
+ * time at 20 chars and almost never when longer. `requireVowel` tightens the
+ * chunk test for letters-only strings, where random runs like "AFSRZHZ" would
+ * otherwise pass as words.
  */
-export function wordLikeFraction(s: string): number {
+export function wordLikeFraction(s: string, requireVowel = false): number {
   const alnum = s.replace(/[^A-Za-z0-9]/g, '');
   if (alnum.length === 0) return 0;
   const chunks = s.match(/[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+/g) ?? [];
-  const wordLike = chunks.filter((c) => c.length >= 3 && /^[A-Za-z]+$/.test(c));
+  const isAcronym = (c: string): boolean => /^[A-Z]{3,5}$/.test(c); // "GDPR", "HTTP"
+  const wordLike = chunks.filter((c) => c.length >= 3 && /^[A-Za-z]+$/.test(c) && (!requireVowel || isAcronym(c) || /[aeiouy]/i.test(c)));
   return wordLike.reduce((n, c) => n + c.length, 0) / alnum.length;
 }
 
@@ -100,31 +103,44 @@ export function isCodeReference(value: string): boolean {
   return /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+!?$/.test(value) && wordLikeFraction(value) >= 0.5;
 }
 
-/** Filesystem paths ("/Users/me", "./certs", "C:\\keys") name where a secret lives. */
-export function isPathLike(value: string): boolean {
-  return /^(?:~?\/|\.{1,2}\/|[A-Za-z]:\\)/.test(value);
+/** Path segments that read as words, numbers or ids: "uploads", "2021", "key.pem", a UUID. */
+export function readablePathSegments(value: string): number {
+  return value.split(/[/\\]/).filter((seg) => seg.length >= 3 && (isPlainWords(seg) || /^\d+$/.test(seg) || isUuid(seg))).length;
 }
 
-/** Letters-only words, slugs and identifiers: "required", "prod-db-credentials", "getToken". */
+/**
+ * Filesystem paths ("/Users/me", "./certs/key.pem", "C:\\keys") name where a
+ * secret lives. The readable-segment test keeps base64 values that happen to
+ * start with "/" from passing as paths.
+ */
+export function isPathLike(value: string): boolean {
+  return /^(?:~?\/|\.{1,2}\/|[A-Za-z]:\\)/.test(value) && readablePathSegments(value) >= 1;
+}
+
+/**
+ * Letters-only words, slugs and identifiers: "required", "prod-db-credentials",
+ * "getToken". Letters-only random strings ("dutsHCenTUhJvB") are not words:
+ * their case changes break them into short chunks.
+ */
 export function isPlainWords(value: string): boolean {
   const core = value.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, ''); // "**GDPR COMPLIANT**"
-  return /^[A-Za-z]+(?:[-_. ][A-Za-z]+)*$/.test(core);
+  return /^[A-Za-z]+(?:[-_. ][A-Za-z]+)*$/.test(core) && wordLikeFraction(core, true) >= 0.8;
 }
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /**
- * True when a base64 token decodes to printable text containing a space, i.e.
- * it is encoded prose ("SGVsbG8sIHdvcmxkIQ==") rather than random key
- * material, which decodes to arbitrary bytes. Hand-rolled because atob/Buffer
- * are not guaranteed inside the workflow sandbox.
+ * Decodes base64/base64url to text when every byte is printable ASCII, else
+ * null. Random key material decodes to arbitrary bytes, so a non-null result
+ * means "this is encoded text". Hand-rolled because atob/Buffer are not
+ * guaranteed inside the workflow sandbox.
  */
-export function decodesToReadableText(token: string): boolean {
+export function decodeBase64Text(token: string): string | null {
   const body = token.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
-  if (!/^[A-Za-z0-9+/]+$/.test(body) || body.length % 4 === 1) return false;
+  if (!/^[A-Za-z0-9+/]+$/.test(body) || body.length % 4 === 1) return null;
+  let out = '';
   let buffer = 0;
   let bufferedBits = 0;
-  let spaces = 0;
   for (const ch of body) {
     buffer = (buffer << 6) | BASE64_ALPHABET.indexOf(ch);
     bufferedBits += 6;
@@ -132,8 +148,13 @@ export function decodesToReadableText(token: string): boolean {
     bufferedBits -= 8;
     const byte = (buffer >> bufferedBits) & 0xff;
     buffer &= (1 << bufferedBits) - 1;
-    if (byte === 0x20) spaces++;
-    else if (byte < 0x20 || byte > 0x7e) return false;
+    if (byte < 0x20 || byte > 0x7e) return null;
+    out += String.fromCharCode(byte);
   }
-  return spaces > 0;
+  return out;
+}
+
+/** Encoded prose ("SGVsbG8sIHdvcmxkIQ==" → "Hello, world!") rather than a secret. */
+export function decodesToReadableText(token: string): boolean {
+  return decodeBase64Text(token)?.includes(' ') ?? false;
 }

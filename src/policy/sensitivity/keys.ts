@@ -1,7 +1,7 @@
 // Credentials with a recognisable shape: provider API keys, JWTs, bearer
 // tokens and PEM private keys. These are precise, so they win over the
 // generic high-entropy detector when spans overlap.
-import { isPlaceholder } from './entropy';
+import { decodeBase64Text, isPlaceholder } from './entropy';
 import { collect, groupSpan, wholeMatch, type Span } from './scan';
 import type { Finding } from './types';
 
@@ -56,6 +56,8 @@ const AWS_SECRET_ASSIGNMENT = /\baws_?secret_?access_?key\b["']?[^\S\n]*[:=][^\S
 
 // "Authorization: Bearer <token>" — whatever the token format.
 const BEARER_TOKEN = /\bBearer[^\S\n]+([A-Za-z0-9._~+/-]{16,}=*)/gid;
+// "Authorization: Basic base64(user:password)" — a credential once decoded.
+const BASIC_AUTH = /\bBasic[^\S\n]+([A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])/gid;
 
 function detectAssignedKeys(text: string): Finding[] {
   return [
@@ -64,6 +66,7 @@ function detectAssignedKeys(text: string): Finding[] {
       const token = m[1] ?? '';
       return !isPlaceholder(token) && looksRandom(token) ? groupSpan(m, 1) : null;
     }),
+    ...collect('api_key', BASIC_AUTH, text, (m) => (decodeBase64Text(m[1] ?? '')?.includes(':') ? groupSpan(m, 1) : null)),
   ];
 }
 

@@ -43,6 +43,27 @@ export function onlyDigits(s: string): string {
   return s.replace(/\D/g, '');
 }
 
-export function overlapsAny(span: Span, regions: readonly Span[]): boolean {
-  return regions.some((r) => span.start < r.end && r.start < span.end);
+/**
+ * Builds an overlap test over many regions: regions are merged and sorted
+ * once, then each query is a binary search, so texts with thousands of URLs
+ * and tokens stay O(n log n).
+ */
+export function regionIndex(regions: readonly Span[]): (span: Span) => boolean {
+  const merged: Span[] = [];
+  for (const r of [...regions].sort((a, b) => a.start - b.start)) {
+    const last = merged[merged.length - 1];
+    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
+    else merged.push({ ...r });
+  }
+  return (span) => {
+    let lo = 0;
+    let hi = merged.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((merged[mid]?.end ?? 0) <= span.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const candidate = merged[lo]; // first region ending after span.start
+    return candidate !== undefined && candidate.start < span.end;
+  };
 }
