@@ -27,6 +27,8 @@ export interface ProviderFailureDetails {
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
+/** Failures that say the model is unwell (not that the request was bad): they feed its circuit breaker. */
+const BREAKER_COUNTS = new Set(['ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout', 'ProviderRateLimited']);
 
 export function createProviderActivities(deps: ActivityDeps) {
   return {
@@ -42,9 +44,12 @@ export function createProviderActivities(deps: ActivityDeps) {
           signal: ctx.cancellationSignal,
           timeoutMs: input.timeoutMs,
         });
+        deps.health.recordSuccess?.(input.model, Date.now());
         return { completion, latencyMs: Math.round(performance.now() - started) };
       } catch (err) {
-        throw toAttemptFailure(err, input.maxRetryDelayMs);
+        const failure = toAttemptFailure(err, input.maxRetryDelayMs);
+        if (failure instanceof ApplicationFailure && BREAKER_COUNTS.has(failure.type ?? '')) deps.health.recordFailure?.(input.model, Date.now());
+        throw failure;
       } finally {
         clearInterval(beat);
       }

@@ -1,8 +1,16 @@
 import type { Logger } from 'pino';
 import type { CallerDirectory } from '../src/auth';
 import type { Config } from '../src/config/schema';
+import type { LimitsGate } from '../src/limits/gate';
 import type { ChatProvider } from '../src/providers/types';
 import type { Ledger } from '../src/store/ledger';
+
+/** Model availability as the circuit breakers see it (shared by all workflows in a worker). */
+export interface ModelHealth {
+  isAvailable(model: string, now: number): boolean;
+  recordSuccess?(model: string, now: number): void;
+  recordFailure?(model: string, now: number): void;
+}
 
 /** Everything activities touch; `src/worker.ts` wires the real ones, tests may wire others. */
 export interface ActivityDeps {
@@ -12,5 +20,10 @@ export interface ActivityDeps {
   callers: () => CallerDirectory;
   providers: Map<string, ChatProvider>;
   ledger: Ledger;
+  /** Rate limits, loop detection, budgets. */
+  limits: LimitsGate;
+  health: ModelHealth;
   logger: Logger;
+  /** Where secrets named in the config are read (webhook secrets); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }

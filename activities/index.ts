@@ -3,6 +3,9 @@ import type { ActivityDeps } from './deps';
 import { createLedgerActivities } from './ledger';
 import { createPlanActivities } from './plan';
 import { createPolicyActivities } from './policy';
+import { createReviewActivities } from './review';
+import { createValidationActivities } from './validation';
+import { createWebhookActivities } from './webhook';
 
 export type { ActivityDeps } from './deps';
 export type { ProviderCallInput, ProviderCallResult, ProviderFailureDetails } from './callProvider';
@@ -14,6 +17,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlanActivities(deps),
     ...createProviderActivities(deps),
     ...createLedgerActivities(deps),
+    ...createValidationActivities(deps),
+    ...createReviewActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -1,34 +1,88 @@
+import type { ChatCompletionRequest } from '../src/config/api';
+import { LatencySchema, RiskSchema } from '../src/config/routing';
+import type { Config, RouteConfig } from '../src/config/schema';
+import { estimateTokens } from '../src/cost';
 import { GatewayError, invalidRequest, toFailure } from '../src/errors';
-import { authorizeTask, resolveTask } from '../src/policy';
+import { authorizeTask, effectiveRisk, resolveTask, screenPrompt } from '../src/policy';
+import { routeByName, selectRoute } from '../src/routing';
+import type { Admission } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 
 export interface AdmissionInput {
+  requestId: string;
   credential: string;
   task?: string;
+  risk?: string;
+  latency?: string;
+  body: ChatCompletionRequest;
 }
 
-export interface Admission {
-  caller: string;
-  team: string;
-  task: string;
-}
+/** Output budget assumed for estimates when the request sets no max_tokens. */
+const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 
 export function createPolicyActivities(deps: ActivityDeps) {
   return {
     /**
      * Local activity, the workflow's first step on every way in (HTTP, TS client, raw Temporal
-     * start): authenticate the credential against the stored hashes, then authorize the task.
+     * start): authenticate the credential against the stored hashes, authorize the task and route,
+     * screen the prompt for sensitive data, check size and limits.
      */
     async admitRequest(input: AdmissionInput): Promise<Admission> {
-      return asFailure(() => {
+      return asFailure(async () => {
+        const config = deps.config();
         const caller = authenticateOrDeny(deps, input.credential);
         const task = resolveTask(input.task, undefined, caller.config);
         if (!task) throw invalidRequest('task_required', 'Say which task this is: header x-gatehouse-task or metadata.task', 'metadata.task');
         const identity = authorizeTask(caller.name, caller.config, task);
-        return { caller: identity.name, team: identity.team, task };
+        const declared = parseHint(RiskSchema, input.risk ?? input.body.metadata?.risk, 'risk') ?? caller.config.defaultRisk;
+        const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
+        const promptTokens = estimateTokens(input.body.messages);
+        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config), input.body, promptTokens, config);
+        const screening = screenPrompt(input.body.messages, route.sensitivity);
+        const admission: Admission = {
+          caller: identity.name,
+          team: identity.team,
+          task,
+          route: route.name,
+          risk: effectiveRisk(declared, route.minRisk, screening.dataClass),
+          latency,
+          dataClass: screening.dataClass,
+          sensitiveKinds: screening.kinds,
+          forcePrivate: screening.action === 'private',
+          holdForReview: screening.action === 'review' ? 'sensitive_input' : undefined,
+          redactedMessages: screening.messages,
+          promptTokens,
+          maxOutputTokens: input.body.max_completion_tokens ?? input.body.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+          rateLimitHeaders: {},
+        };
+        admission.rateLimitHeaders = await deps.limits.admit({
+          caller: admission.caller,
+          team: admission.team,
+          route: admission.route,
+          messages: input.body.messages,
+          tokens: admission.promptTokens + admission.maxOutputTokens,
+        });
+        return admission;
       });
     },
   };
+}
+
+/** Over the route's size limits: its `largerRoute` if it has one (one hop), else 413. */
+function fitSize(route: RouteConfig, body: ChatCompletionRequest, tokens: number, config: Config): RouteConfig {
+  const bytes = Buffer.byteLength(JSON.stringify(body.messages));
+  const over = (r: RouteConfig) => (r.maxInputTokens !== undefined && tokens > r.maxInputTokens) || (r.maxRequestBytes !== undefined && bytes > r.maxRequestBytes);
+  if (!over(route)) return route;
+  const larger = route.largerRoute ? routeByName(route.largerRoute, config) : undefined;
+  if (larger && !over(larger)) return larger;
+  throw new GatewayError('InvalidRequest', 'request_too_large', `Request too large for route "${route.name}" (${tokens} tokens, ${bytes} bytes)`, { status: 413 });
+}
+
+function parseHint<T>(schema: { safeParse(v: unknown): { success: boolean; data?: T } }, value: string | undefined, param: string): T | undefined {
+  if (value === undefined) return undefined;
+  const r = schema.safeParse(value);
+  if (!r.success) throw invalidRequest('invalid_request', `Unknown ${param} "${value}"`, param);
+  return r.data;
 }
 
 /** Inside the workflow a bad credential is a policy denial (status 401 kept for the caller). */
@@ -42,9 +96,9 @@ function authenticateOrDeny(deps: ActivityDeps, credential: string | undefined) 
 }
 
 /** Gateway decisions leave an activity as non-retryable ApplicationFailures. */
-export function asFailure<T>(fn: () => T): T {
+export async function asFailure<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     throw err instanceof GatewayError ? toFailure(err) : err;
   }

@@ -15,6 +15,8 @@ import { TASK_QUEUE } from './temporal/contract';
 import { RequestStarter } from './temporal/requestStarter';
 import { installTemporalRuntime } from './temporal/runtime';
 import { createWorker } from './worker';
+import { LimitsGate } from './limits/gate';
+import { CircuitBreakers, DEFAULT_BREAKER } from './routing/circuitBreaker';
 
 export interface GatewayOptions {
   configFile: string;
@@ -53,9 +55,20 @@ interface Parts {
   callers: CallerDirectory;
   dataConverter: DataConverter;
   ledger: Ledger;
+  limits: LimitsGate;
   logger: Logger;
   taskQueue: string;
   mock?: MockProvider;
+}
+
+/** Breaker tuning from the environment (tests use short windows); defaults suit production. */
+function breakerOptions(env: NodeJS.ProcessEnv) {
+  const n = (v: string | undefined, d: number) => (v ? Number(v) : d);
+  return {
+    failureThreshold: n(env.GATEHOUSE_BREAKER_FAILURES, DEFAULT_BREAKER.failureThreshold),
+    windowMs: n(env.GATEHOUSE_BREAKER_WINDOW_MS, DEFAULT_BREAKER.windowMs),
+    coolDownMs: n(env.GATEHOUSE_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER.coolDownMs),
+  };
 }
 
 type StopStack = Array<() => Promise<void>>;
@@ -78,9 +91,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     stack.push(() => temporal.close());
     const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
     stack.push(async () => ledger.close());
+    const limits = new LimitsGate(config.limits, { budgetDb: ledger.file, redisUrl: env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL });
+    stack.push(() => limits.close());
+    await limits.ready();
     const parts: Parts = {
       env,
       config,
+      limits,
       callers: new CallerDirectory(config, demoKey),
       dataConverter: { payloadCodecs: [loadCodec(env, join(dataDir, 'codec-key'))] },
       ledger,
@@ -118,6 +135,8 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       callers: () => p.callers,
       providers: createProviders(p.config, p.env, p.mock?.url),
       ledger: p.ledger,
+      limits: p.limits,
+      health: new CircuitBreakers(breakerOptions(p.env)),
       logger: p.logger,
     },
     workflowBundle: opts.workflowBundle ?? (bundlePath ? { codePath: bundlePath } : undefined),

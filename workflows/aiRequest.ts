@@ -7,9 +7,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Admission } from '../activities/policy';
-import type { RoutePlan } from '../src/routing';
-import type { AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
+import type { PlannedRequest } from '../activities/plan';
+import type { Admission, AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
 import { GatehouseSearch, type RequestStatus } from '../src/temporal/searchAttributes';
 import { callWithFallback, type Answer } from './callWithFallback';
 import { statusQuery } from './definitions';
@@ -23,24 +22,26 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
   const view: RequestStatusView = { step: 'admitting', attempts: [] };
   setHandler(statusQuery, () => view);
   let admission: Admission | undefined;
-  let plan: RoutePlan | undefined;
+  let plan: PlannedRequest | undefined;
   try {
-    admission = await decisions.admitRequest({ credential: input.credential, task: input.task });
+    const { credential, task, risk, latency, body, requestId } = input;
+    admission = await decisions.admitRequest({ requestId, credential, task, risk, latency, body });
     Object.assign(view, { step: 'planning', caller: admission.caller, task: admission.task });
     upsertSearchAttributes([
       { key: GatehouseSearch.caller, value: admission.caller },
       { key: GatehouseSearch.team, value: admission.team },
       { key: GatehouseSearch.task, value: admission.task },
     ]);
-    plan = await decisions.planRequest({ task: admission.task, requestedModel: input.body.model });
+    plan = await decisions.planRequest({ requestId, admission, requestedModel: body.model });
     Object.assign(view, { step: 'calling', route: plan.route });
     upsertSearchAttributes([{ key: GatehouseSearch.route, value: plan.route }]);
-    const answer = await callWithFallback(input.requestId, input.body, plan, view.attempts);
+    // A redacting route sends the redacted messages; the caller's originals never reach the provider.
+    const sent = admission.redactedMessages ? { ...body, messages: admission.redactedMessages } : body;
+    const answer = await callWithFallback(requestId, sent, plan, view.attempts);
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
-    const response = toResponse(input, plan, answer, view.attempts);
-    await finish(input, { admission, plan, answer, attempts: view.attempts, status: 'completed' });
+    const { costUsd } = await finish(input, { admission, plan, answer, attempts: view.attempts, status: 'completed' });
     view.step = 'completed';
-    return response;
+    return toResponse(input, admission, plan, answer, view.attempts, costUsd);
   } catch (err) {
     const status = outcomeOf(err);
     view.step = status === 'cancelled' ? 'cancelled' : 'failed';
@@ -54,14 +55,14 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
 
 interface Outcome {
   admission?: Admission;
-  plan?: RoutePlan;
+  plan?: PlannedRequest;
   answer?: Answer;
   attempts: AttemptRecord[];
   status: Exclude<RequestStatus, 'running'>;
   errorCode?: string;
 }
 
-async function finish(input: AiRequestInput, o: Outcome): Promise<void> {
+async function finish(input: AiRequestInput, o: Outcome): Promise<{ costUsd: number }> {
   upsertSearchAttributes([
     { key: GatehouseSearch.status, value: o.status },
     ...(o.answer ? [{ key: GatehouseSearch.model, value: o.answer.candidate.model }] : []),
@@ -79,11 +80,16 @@ async function finish(input: AiRequestInput, o: Outcome): Promise<void> {
     latencyMs: elapsedMs(),
     attempts: o.attempts,
     explanation: o.plan?.explanation ?? null,
+    risk: o.admission?.risk,
+    dataClass: o.admission?.dataClass,
+    sensitiveKinds: o.admission?.sensitiveKinds,
+    stage: o.plan?.stage,
+    pricedAs: o.answer ? { providerKind: o.answer.candidate.providerKind ?? o.answer.candidate.provider, upstream: o.answer.candidate.upstream } : undefined,
   };
-  await ledger.recordOutcome(row);
+  return ledger.recordOutcome(row);
 }
 
-function toResponse(input: AiRequestInput, plan: RoutePlan, answer: Answer, attempts: AttemptRecord[]): GatewayResponse {
+function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, answer: Answer, attempts: AttemptRecord[], costUsd: number): GatewayResponse {
   const { candidate, completion } = answer;
   return {
     ...completion,
@@ -98,6 +104,10 @@ function toResponse(input: AiRequestInput, plan: RoutePlan, answer: Answer, atte
       attempts,
       explanation: plan.explanation,
       latency_ms: elapsedMs(),
+      cost_usd: costUsd,
+      risk: a.risk,
+      data_class: a.dataClass,
+      rate_limit: a.rateLimitHeaders,
     },
   };
 }

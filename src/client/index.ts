@@ -83,8 +83,8 @@ export class GatehouseClient {
     if (!parsed.success) {
       throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     }
-    const { body, task, requestId } = parsed.data;
-    return new GatehouseRequest(await this.starter.start({ credential: this.apiKey, task, body }, requestId));
+    const { body, task, risk, latency, requestId } = parsed.data;
+    return new GatehouseRequest(await this.starter.start({ credential: this.apiKey, task, risk, latency, body }, requestId));
   }
 
   /** A request started anywhere (HTTP included), by its request id (`req-…`). */

@@ -57,6 +57,9 @@ export const ClientRequestSchema = z.object({
   body: ChatCompletionRequestSchema,
   /** Else the caller's default task (HTTP: `x-gatehouse-task`). */
   task: z.string().min(1).optional(),
+  /** HTTP: `x-gatehouse-risk`, `x-gatehouse-latency`. */
+  risk: z.enum(['low', 'medium', 'high']).optional(),
+  latency: z.enum(['realtime', 'batch']).optional(),
   /** Idempotency: the workflow id becomes `req-<requestId>` (HTTP: `Idempotency-Key`). */
   requestId: z.string().regex(/^[\w.:-]{1,200}$/, 'requestId must be 1-200 characters of letters, digits, _ . : -').optional(),
 });

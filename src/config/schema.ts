@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import { LimitsSchema, NO_LIMITS } from '../limits/schema';
+import { checkReferences } from './references';
+import { ModelTraits, RiskSchema, RouteFactors } from './routing';
+import { ReviewConfigSchema } from '../review/schema';
+import { ValidationRulesSchema } from '../validation/schema';
+import { WebhookSchema } from '../webhook/schema';
 
 /**
  * The config file's schema: the single source of truth for what `gatehouse.config.yaml` may say.
@@ -31,6 +37,7 @@ export const ModelSchema = z.object({
   /** The model name the provider knows. */
   upstream: z.string().min(1),
   approved: z.boolean().default(true),
+  ...ModelTraits,
 });
 
 export const Role = z.enum(['caller', 'reviewer', 'admin']);
@@ -48,6 +55,15 @@ export const CallerSchema = z
       .optional(),
     /** The caller whose key `gatehouse start` prints (from GATEHOUSE_DEMO_KEY or ./data/demo-key). */
     demo: z.boolean().default(false),
+    /** If set, only these routes / models (else any route of the caller's tasks). */
+    routes: z.array(Name).optional(),
+    models: z.array(Name).optional(),
+    /** Risk assumed when a request declares none. */
+    defaultRisk: RiskSchema.default('low'),
+    /** Role reviewer: the routes whose held requests this caller may decide. */
+    reviews: z.array(Name).optional(),
+    /** POSTed (HMAC-signed) when each of this caller's requests finishes. */
+    webhook: WebhookSchema.optional(),
   })
   .refine((c) => c.keyHash !== undefined || c.demo, { message: 'needs keyHash (or demo: true)' })
   .refine((c) => c.defaultTask === undefined || c.tasks.includes(c.defaultTask), {
@@ -57,13 +73,19 @@ export const CallerSchema = z
 
 export const RouteSchema = z.object({
   name: Name,
-  match: z.object({ task: Name }),
+  /** First route (in file order) whose task, risk and stage fit the request wins. */
+  match: z.object({ task: Name, risk: z.array(RiskSchema).optional() }),
   primary: Name,
   fallbacks: z.array(Name).default([]),
   /** Deadline for one provider attempt (connect to last byte). */
   timeout: DurationString.default('30s'),
   /** Extra attempts on the same model for retryable errors (5xx, 429, connection), before falling back. */
   retries: z.number().int().min(0).max(10).default(2),
+  ...RouteFactors,
+  /** Checks on every answer (src/validation/schema.ts) and what a failure does. */
+  validation: ValidationRulesSchema.optional(),
+  /** When answers wait for a human, for how long, and who decides (src/review/schema.ts). */
+  review: ReviewConfigSchema.optional(),
 });
 
 export const ConfigSchema = z
@@ -72,6 +94,8 @@ export const ConfigSchema = z
     models: z.record(Name, ModelSchema),
     callers: z.record(Name, CallerSchema),
     routes: z.array(RouteSchema).min(1),
+    /** Rate limits, budgets and loop detection (see src/limits/schema.ts). */
+    limits: LimitsSchema.default(NO_LIMITS),
   })
   .superRefine(checkReferences);
 
@@ -81,32 +105,3 @@ export type ModelConfig = z.infer<typeof ModelSchema>;
 export type CallerConfig = z.infer<typeof CallerSchema>;
 export type RouteConfig = z.infer<typeof RouteSchema>;
 export type RoleName = z.infer<typeof Role>;
-
-/** Cross-references zod cannot express field by field: every name used must be declared. */
-function checkReferences(cfg: z.infer<z.ZodObject<any>>, ctx: z.RefinementCtx): void {
-  const c = cfg as Config;
-  for (const [name, model] of Object.entries(c.models)) {
-    if (!c.providers[model.provider]) {
-      ctx.addIssue({ code: 'custom', path: ['models', name, 'provider'], message: `unknown provider "${model.provider}"` });
-    }
-  }
-  const seenTasks = new Map<string, number>();
-  c.routes.forEach((route, i) => {
-    [route.primary, ...route.fallbacks].forEach((m, j) => {
-      if (!c.models[m]) {
-        const path = j === 0 ? ['routes', i, 'primary'] : ['routes', i, 'fallbacks', j - 1];
-        ctx.addIssue({ code: 'custom', path, message: `unknown model "${m}"` });
-      }
-    });
-    const prev = seenTasks.get(route.match.task);
-    if (prev !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['routes', i, 'match', 'task'], message: `task "${route.match.task}" is already matched by routes[${prev}]` });
-    }
-    seenTasks.set(route.match.task, i);
-  });
-  for (const [name, caller] of Object.entries(c.callers)) {
-    caller.tasks.forEach((t, i) => {
-      if (!seenTasks.has(t)) ctx.addIssue({ code: 'custom', path: ['callers', name, 'tasks', i], message: `no route matches task "${t}"` });
-    });
-  }
-}

@@ -1,5 +1,6 @@
 import { calcPrice, findProvider, type PriceCalculation } from '@pydantic/genai-prices';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { PriceSchema } from '../config/routing';
 
 /**
  * Model prices in USD per 1M tokens: a per-model override from the config wins, else the price
@@ -8,11 +9,8 @@ import { z } from 'zod';
  * budgets simply do not grow for free models.
  */
 
-/** Config fragment for a model: `price: { inputPerMTok: 0.15, outputPerMTok: 0.6 }`. */
-export const PriceOverrideSchema = z.strictObject({
-  inputPerMTok: z.number().nonnegative(),
-  outputPerMTok: z.number().nonnegative(),
-});
+/** Config fragment for a model: `price: { inputPerMTok: 0.15, outputPerMTok: 0.6 }` (defined with the config). */
+export const PriceOverrideSchema = PriceSchema;
 export type PriceOverride = z.infer<typeof PriceOverrideSchema>;
 
 /** Overrides keyed by upstream model name (see `priceOverridesFromModels`). */

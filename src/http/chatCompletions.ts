@@ -24,10 +24,13 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
       throw invalidRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-200 characters of letters, digits, _ . : -');
     }
 
-    const handle = await deps.starter.start({ credential: credential!, task, body }, key);
+    const risk = header(req, 'x-gatehouse-risk');
+    const latency = header(req, 'x-gatehouse-latency');
+    const handle = await deps.starter.start({ credential: credential!, task, risk, latency, body }, key);
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     const result = await deps.starter.result(handle);
     void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);
+    void reply.headers(result.gatehouse.rate_limit ?? {});
     return result;
   });
 }

@@ -26,5 +26,8 @@ export function handleError(err: unknown, req: FastifyRequest, reply: FastifyRep
   const ge = toGatewayError(err);
   // Provider outcomes are logged by status alone; only the gateway's own faults get a stack.
   if (ge.kind === 'Internal') req.log.error({ err }, 'request failed');
+  // A 429 carries Retry-After and the x-ratelimit-* headers of the limit that refused it.
+  const headers = ge.meta?.headers;
+  if (headers && typeof headers === 'object') void reply.headers(headers as Record<string, string>);
   void reply.status(ge.status).send(ge.toBody());
 }

@@ -1,11 +1,18 @@
-import type { Config } from '../config/schema';
-import { invalidRequest, notFound, policyDenied } from '../errors';
+import type { DataClass, Latency, Risk } from '../config/routing';
+import type { Config, ModelConfig, RouteConfig } from '../config/schema';
+import { GatewayError, notFound, policyDenied } from '../errors';
+import { explainPlan } from './explain';
+import { inShare } from './stableShare';
 
 /** One model the workflow may call, in order. */
 export interface Candidate {
   model: string;
   provider: string;
   upstream: string;
+  /** The provider's kind (`openai`, `mock`, …), for pricing. */
+  providerKind?: string;
+  /** Pre-call estimate in USD, when the model has a price. */
+  estimatedCostUsd?: number;
 }
 
 export interface RoutePlan {
@@ -13,66 +20,111 @@ export interface RoutePlan {
   candidates: Candidate[];
   timeoutMs: number;
   retries: number;
+  /** `canary` when the split put the route's candidate model first. */
+  stage: 'stable' | 'canary';
   /** One line saying why: recorded in history, ledger and the response. */
   explanation: string;
 }
 
 export interface PlanRequest {
+  requestId: string;
+  caller: string;
   task: string;
-  /** The body's `model`: `auto`, the route's name, or a model of that route to prefer. */
+  /** The body's `model`: `auto`, the route's name, or a model of the route to prefer. */
   requestedModel: string;
+  risk: Risk;
+  dataClass: DataClass;
+  latency: Latency;
+  /** Policy found data that must not leave our control. */
+  forcePrivate: boolean;
+  promptTokens: number;
+  maxOutputTokens: number;
+  /** A soft budget was reached: the route's cheaper option goes first. */
+  downgrade: boolean;
 }
 
-export type RouteTable = Pick<Config, 'routes' | 'models'>;
+export interface PlanContext {
+  table: Pick<Config, 'models' | 'callers' | 'providers'>;
+  /** Circuit breakers: false while a model's breaker is open. */
+  isAvailable: (model: string) => boolean;
+  estimateCostUsd: (model: string, promptTokens: number, maxOutputTokens: number) => number | undefined;
+  parseDuration: (s: string) => number;
+}
 
 const AUTO_MODELS = new Set(['auto', 'gatehouse', 'default']);
 
-/** Pure: the ordered candidates for a request. Only approved models are ever planned. */
-export function planRoute(req: PlanRequest, table: RouteTable, parseTimeout: (s: string) => number): RoutePlan {
-  const route = table.routes.find((r) => r.match.task === req.task);
-  if (!route) throw invalidRequest('no_route_for_task', `no route is configured for task "${req.task}"`);
-
+/** Pure: the ordered candidates for a request on its route; every factor that skipped a model says why. */
+export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext): RoutePlan {
+  const { names, stage } = orderedModels(req, route);
   const skipped: string[] = [];
   const candidates: Candidate[] = [];
-  for (const name of [route.primary, ...route.fallbacks]) {
-    const model = table.models[name];
-    if (!model) continue; // config validation rejects this; stay total anyway
-    if (!model.approved) {
-      skipped.push(`${name}: not approved`);
-      continue;
-    }
-    candidates.push({ model: name, provider: model.provider, upstream: model.upstream });
+  for (const name of names) {
+    const model = ctx.table.models[name];
+    if (!model) continue;
+    const estimatedCostUsd = ctx.estimateCostUsd(name, req.promptTokens, req.maxOutputTokens);
+    const reason = skipReason(req, route, name, model, estimatedCostUsd, ctx);
+    if (reason) skipped.push(`${name}: ${reason}`);
+    else candidates.push({ model: name, provider: model.provider, providerKind: ctx.table.providers[model.provider]?.kind, upstream: model.upstream, estimatedCostUsd });
   }
-  preferRequested(req, route.name, candidates, table);
-  if (candidates.length === 0) {
-    throw policyDenied('no_approved_model', `route "${route.name}" has no approved model (${skipped.join('; ')})`);
-  }
+  preferRequested(req, route, candidates, ctx.table);
+  if (candidates.length === 0) throw nothingLeft(req, route, skipped);
   return {
     route: route.name,
     candidates,
-    timeoutMs: parseTimeout(route.timeout),
+    timeoutMs: ctx.parseDuration(route.timeout),
     retries: route.retries,
-    explanation: explain(req.task, route.name, candidates, skipped),
+    stage,
+    explanation: explainPlan(req, route.name, stage, candidates, skipped),
   };
 }
 
+function orderedModels(req: PlanRequest, route: RouteConfig): { names: string[]; stage: RoutePlan['stage'] } {
+  let names = req.latency === 'batch' ? [...route.batch, route.primary, ...route.fallbacks] : [route.primary, ...route.fallbacks];
+  let stage: RoutePlan['stage'] = 'stable';
+  const canary = route.canary;
+  if (canary && inShare(canary.by === 'caller' ? req.caller : req.requestId, canary.share)) {
+    names = [canary.model, ...names];
+    stage = 'canary';
+  }
+  if (req.downgrade && route.cheaperOption) names = [route.cheaperOption, ...names];
+  return { names: [...new Set(names)], stage };
+}
+
+function skipReason(req: PlanRequest, route: RouteConfig, name: string, m: ModelConfig, cost: number | undefined, ctx: PlanContext): string | undefined {
+  const allowed = ctx.table.callers[req.caller]?.models;
+  if (!m.approved) return 'not approved';
+  if (!m.dataClasses.includes(req.dataClass)) return `may not see ${req.dataClass} data`;
+  if (req.forcePrivate && !m.private) return 'not a private model';
+  if (allowed && !allowed.includes(name)) return 'not allowed for this caller';
+  if (m.latency === 'batch' && req.latency === 'realtime') return 'batch only';
+  const needed = req.promptTokens + req.maxOutputTokens;
+  if (m.contextWindow && needed > m.contextWindow) return `context too small (${needed} > ${m.contextWindow} tokens)`;
+  if (route.maxCostUsd !== undefined && cost !== undefined && cost > route.maxCostUsd) {
+    return `over cost limit ($${cost.toFixed(4)} > $${route.maxCostUsd})`;
+  }
+  if (!ctx.isAvailable(name)) return 'circuit open';
+  return undefined;
+}
+
 /** A caller naming a model of the route gets it first; naming anything else is an error, not ignored. */
-function preferRequested(req: PlanRequest, routeName: string, candidates: Candidate[], table: RouteTable): void {
+function preferRequested(req: PlanRequest, route: RouteConfig, candidates: Candidate[], table: PlanContext['table']): void {
   const wanted = req.requestedModel;
-  if (AUTO_MODELS.has(wanted) || wanted === routeName) return;
+  if (AUTO_MODELS.has(wanted) || wanted === route.name) return;
   const i = candidates.findIndex((c) => c.model === wanted || c.upstream === wanted);
   if (i > 0) candidates.unshift(...candidates.splice(i, 1));
   if (i >= 0) return;
-  if (table.models[wanted]) {
-    throw policyDenied('model_not_allowed', `model "${wanted}" is not available for task "${req.task}"`);
-  }
+  if (table.models[wanted]) throw policyDenied('model_not_allowed', `model "${wanted}" is not available for this request on route "${route.name}"`);
   throw notFound('model_not_found', `The model "${wanted}" does not exist; use "auto" or one of GET /v1/models`);
 }
 
-function explain(task: string, route: string, candidates: Candidate[], skipped: string[]): string {
-  const [first, ...rest] = candidates.map((c) => c.model);
-  let line = `task=${task} → route ${route}: ${first}`;
-  if (rest.length) line += `; fallback ${rest.join(', ')}`;
-  if (skipped.length) line += `; skipped ${skipped.join(', ')}`;
-  return line;
+/** Nothing may serve the request: say the strongest reason clearly rather than try a forbidden model. */
+function nothingLeft(req: PlanRequest, route: RouteConfig, skipped: string[]): GatewayError {
+  const why = `route "${route.name}" has no model for this request (${skipped.join('; ') || 'no candidates'})`;
+  // A model that may serve it exists but is down: that is an outage, not a policy refusal.
+  if (skipped.some((s) => s.endsWith('circuit open'))) return new GatewayError('ProviderUnavailable', 'no_available_model', why, { status: 503 });
+  if (skipped.some((s) => s.includes(' data') || s.includes('private'))) return policyDenied('no_model_for_data_class', why);
+  if (skipped.length > 0 && skipped.every((s) => s.endsWith('not approved'))) return policyDenied('no_approved_model', why);
+  if (skipped.some((s) => s.includes('over cost limit'))) return new GatewayError('InvalidRequest', 'cost_limit_exceeded', why, { status: 400 });
+  if (skipped.some((s) => s.includes('context too small'))) return new GatewayError('InvalidRequest', 'request_too_large', why, { status: 413 });
+  return new GatewayError('ProviderUnavailable', 'no_available_model', why, { status: 503 });
 }

@@ -20,7 +20,21 @@ export interface LedgerEntry {
   attempts: string;
   explanation: string | null;
   created_at: string;
+  cost_usd: number | null;
+  risk: string | null;
+  data_class: string | null;
+  sensitive_kinds: string | null;
+  stage: string | null;
 }
+
+/** Columns added after the first release: created on open when missing (additive migrations only). */
+const ADDED_COLUMNS: Array<[string, string]> = [
+  ['cost_usd', 'REAL'],
+  ['risk', 'TEXT'],
+  ['data_class', 'TEXT'],
+  ['sensitive_kinds', 'TEXT'],
+  ['stage', 'TEXT'],
+];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -49,24 +63,31 @@ export class Ledger {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
 
-  constructor(file: string) {
+  constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.addMissingColumns();
     // ON CONFLICT DO NOTHING: the first record of a request id wins; retries and replays are no-ops.
     this.insert = this.db.prepare(`INSERT INTO requests
       (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
-       total_tokens, latency_ms, attempts, explanation)
+       total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage)
       VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
-       @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation)
+       @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
+       @sensitiveKinds, @stage)
       ON CONFLICT(request_id) DO NOTHING`);
   }
 
-  record(row: LedgerRow): void {
+  record(row: LedgerRow, costUsd: number | null = null): void {
     this.insert.run({
+      costUsd,
+      risk: row.risk ?? null,
+      dataClass: row.dataClass ?? null,
+      sensitiveKinds: row.sensitiveKinds?.length ? row.sensitiveKinds.join(',') : null,
+      stage: row.stage ?? null,
       requestId: row.requestId,
       caller: row.caller,
       team: row.team,
@@ -93,6 +114,11 @@ export class Ledger {
       ? this.db.prepare('SELECT count(*) AS n FROM requests WHERE caller = ?').get(where.caller)
       : this.db.prepare('SELECT count(*) AS n FROM requests').get();
     return (row as { n: number }).n;
+  }
+
+  private addMissingColumns(): void {
+    const have = new Set((this.db.prepare('PRAGMA table_info(requests)').all() as Array<{ name: string }>).map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${type}`);
   }
 
   close(): void {

@@ -1,4 +1,7 @@
 import type { ChatCompletion, ChatCompletionRequest, Usage } from '../config/api';
+import type { DataClass, Latency, Risk } from '../config/routing';
+import type { SensitiveKind } from '../policy/sensitivity';
+import type { ReviewRecord, ReviewState } from '../review/types';
 
 /**
  * What crosses the Temporal boundary: the request workflow's input and output. Type-only, so both
@@ -17,17 +20,45 @@ export interface AiRequestInput {
   credential: string;
   /** Else the caller's default task. */
   task?: string;
+  /** Declared by the caller (else its default risk); route and policy may raise it. */
+  risk?: string;
+  /** `batch` may go to cheaper, slower models. Default `realtime`. */
+  latency?: string;
   body: ChatCompletionRequest;
+}
+
+/** What admission decided: who, which route, what the data is, what limits said. */
+export interface Admission {
+  caller: string;
+  team: string;
+  task: string;
+  route: string;
+  risk: Risk;
+  latency: Latency;
+  dataClass: DataClass;
+  sensitiveKinds: SensitiveKind[];
+  /** Only private models may serve this request. */
+  forcePrivate: boolean;
+  /** Policy wants a human to look at this request before it is answered. */
+  holdForReview?: 'sensitive_input';
+  /** The redacted messages, when the route redacts; else the caller's messages go as sent. */
+  redactedMessages?: ChatCompletionRequest['messages'];
+  promptTokens: number;
+  maxOutputTokens: number;
+  /** x-ratelimit-* headers for the caller. */
+  rateLimitHeaders: Record<string, string>;
 }
 
 /** Where a request is, for the `status` query. */
 export interface RequestStatusView {
-  step: 'admitting' | 'planning' | 'calling' | 'recording' | 'completed' | 'failed' | 'cancelled';
+  step: 'admitting' | 'planning' | 'calling' | 'awaiting_review' | 'recording' | 'completed' | 'failed' | 'cancelled';
   caller?: string;
   task?: string;
   route?: string;
   model?: string;
   attempts: AttemptRecord[];
+  /** While and after a human review: why held, deadline, decision (never the answer). */
+  review?: ReviewState;
 }
 
 export interface AttemptRecord {
@@ -37,6 +68,8 @@ export interface AttemptRecord {
   error?: string;
   message?: string;
   status?: number;
+  /** Output validation of this attempt's answer (secret-free); a failed one makes the attempt `failed`. */
+  validation?: { ok: boolean; summary: string; failed: string[] };
 }
 
 export interface GatehouseMeta {
@@ -49,6 +82,14 @@ export interface GatehouseMeta {
   attempts: AttemptRecord[];
   explanation: string;
   latency_ms: number;
+  /** Priced from the provider's reported usage and the price table. */
+  cost_usd: number;
+  risk: string;
+  data_class: string;
+  /** x-ratelimit-* headers for the caller (the front door sends them as headers). */
+  rate_limit?: Record<string, string>;
+  /** The human review decision, when the route held the answer. */
+  review?: ReviewRecord;
 }
 
 export type GatewayResponse = ChatCompletion & { gatehouse: GatehouseMeta };
@@ -67,4 +108,12 @@ export interface LedgerRow {
   latencyMs: number;
   attempts: AttemptRecord[];
   explanation: string | null;
+  risk?: string;
+  dataClass?: string;
+  sensitiveKinds?: string[];
+  stage?: string;
+  /** Provider + upstream model that answered, for pricing. */
+  pricedAs?: { providerKind: string; upstream: string };
+  /** Review reasons, deadline and decision (reviewer, time, comment), when the request was held. */
+  review?: ReviewState;
 }

@@ -1,0 +1,52 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { RequestView } from '../src/requests/view';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from '../src/webhook/sign';
+import type { ActivityDeps } from './deps';
+
+export interface WebhookDelivery {
+  requestId: string;
+  caller: string;
+  view: RequestView;
+}
+
+/** One delivery attempt; Temporal retries the activity, so a slow receiver only delays itself. */
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export function createWebhookActivities(deps: ActivityDeps) {
+  return {
+    /** Local activity: does this caller want a webhook? (The URL and secret stay out of history.) */
+    async webhookWanted(input: { caller: string }): Promise<boolean> {
+      return deps.config().callers[input.caller]?.webhook !== undefined;
+    },
+
+    /**
+     * POSTs the finished request to the caller's webhook, signed with HMAC-SHA256 of the exact body.
+     * The timestamp is inside the signed body and in a header, so receivers can refuse stale replays.
+     */
+    async deliverWebhook(d: WebhookDelivery): Promise<{ status: number }> {
+      const hook = deps.config().callers[d.caller]?.webhook;
+      if (!hook) return { status: 0 }; // removed from the config since: nothing to deliver
+      const secret = (deps.env ?? process.env)[hook.secretEnv];
+      if (!secret) throw ApplicationFailure.nonRetryable(`webhook secret ${hook.secretEnv} is not set`, 'WebhookMisconfigured');
+      const timestamp = Math.floor(Date.now() / 1000);
+      const body = JSON.stringify({ ...d.view, timestamp });
+      const res = await fetch(hook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'gatehouse-webhook',
+          'x-gatehouse-request-id': d.requestId,
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: signBody(body, secret),
+        },
+        body,
+        signal: AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
+      });
+      await res.body?.cancel();
+      if (!res.ok) throw ApplicationFailure.retryable(`webhook ${hook.url} answered HTTP ${res.status}`, 'WebhookRejected');
+      deps.logger.info({ requestId: d.requestId, caller: d.caller, status: res.status }, 'webhook delivered');
+      return { status: res.status };
+    },
+  };
+}

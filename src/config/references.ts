@@ -1,0 +1,65 @@
+import type { z } from 'zod';
+import { limitReferenceIssues } from '../limits/schema';
+import { reviewConfigProblems } from '../review/config';
+import type { Config } from './schema';
+
+type Issue = { path: (string | number)[]; message: string };
+
+/** Cross-references zod cannot express field by field: every name used must be declared. */
+export function checkReferences(cfg: unknown, ctx: z.RefinementCtx): void {
+  for (const issue of referenceIssues(cfg as Config)) ctx.addIssue({ code: 'custom', ...issue });
+}
+
+export function referenceIssues(c: Config): Issue[] {
+  const teams = new Set(Object.values(c.callers).map((x) => x.team));
+  const limits = limitReferenceIssues(c.limits, { callers: new Set(Object.keys(c.callers)), teams, routes: new Set(c.routes.map((r) => r.name)) });
+  return [...modelIssues(c), ...routeIssues(c), ...callerIssues(c), ...limits, ...reviewConfigProblems(c)];
+}
+
+function modelIssues(c: Config): Issue[] {
+  return Object.entries(c.models)
+    .filter(([, m]) => !c.providers[m.provider])
+    .map(([name, m]) => ({ path: ['models', name, 'provider'], message: `unknown provider "${m.provider}"` }));
+}
+
+function routeIssues(c: Config): Issue[] {
+  const issues: Issue[] = [];
+  const names = new Set<string>();
+  const model = (path: Issue['path'], m: string | undefined) => {
+    if (m !== undefined && !c.models[m]) issues.push({ path, message: `unknown model "${m}"` });
+  };
+  c.routes.forEach((r, i) => {
+    if (names.has(r.name)) issues.push({ path: ['routes', i, 'name'], message: `route name "${r.name}" is used twice` });
+    names.add(r.name);
+    model(['routes', i, 'primary'], r.primary);
+    r.fallbacks.forEach((m, j) => model(['routes', i, 'fallbacks', j], m));
+    r.batch.forEach((m, j) => model(['routes', i, 'batch', j], m));
+    model(['routes', i, 'canary', 'model'], r.canary?.model);
+    model(['routes', i, 'cheaperOption'], r.cheaperOption);
+    r.testCallers.forEach((name, j) => {
+      if (!c.callers[name]) issues.push({ path: ['routes', i, 'testCallers', j], message: `unknown caller "${name}"` });
+    });
+  });
+  c.routes.forEach((r, i) => {
+    if (r.largerRoute && !names.has(r.largerRoute)) issues.push({ path: ['routes', i, 'largerRoute'], message: `unknown route "${r.largerRoute}"` });
+  });
+  return issues;
+}
+
+function callerIssues(c: Config): Issue[] {
+  const issues: Issue[] = [];
+  const tasks = new Set(c.routes.map((r) => r.match.task));
+  const routes = new Set(c.routes.map((r) => r.name));
+  for (const [name, caller] of Object.entries(c.callers)) {
+    caller.tasks.forEach((t, i) => {
+      if (!tasks.has(t)) issues.push({ path: ['callers', name, 'tasks', i], message: `no route matches task "${t}"` });
+    });
+    caller.routes?.forEach((r, i) => {
+      if (!routes.has(r)) issues.push({ path: ['callers', name, 'routes', i], message: `unknown route "${r}"` });
+    });
+    caller.models?.forEach((m, i) => {
+      if (!c.models[m]) issues.push({ path: ['callers', name, 'models', i], message: `unknown model "${m}"` });
+    });
+  }
+  return issues;
+}

@@ -1,0 +1,247 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { retryAfterSeconds, tooManyRequests } from './errors';
+import type { BudgetConfig, LimitsConfig } from './schema';
+import { msUntilNextUtcDay, msUntilNextUtcMonth, utcDay, utcMonth, utcMonthBefore } from './time';
+import {
+  BUDGET_SCHEMA,
+  periodKey,
+  prepareBudgetStatements,
+  subjectKey,
+  toNanos,
+  toUsd,
+  type BudgetStatements,
+  type SpendRow,
+} from './budgetSql';
+
+/**
+ * USD budgets per caller and per team, per UTC day and month, in SQLite next to the ledger.
+ *
+ * A request reserves its estimated cost before the provider call, then settles to its actual cost or
+ * is released if it failed. `reserve` is one BEGIN IMMEDIATE transaction (read totals, decide,
+ * insert), so concurrent reserves, also from other processes on the same file, are serialized by
+ * SQLite's write lock: the hard budget holds at reservation time (reserved + spent ≤ budget); only a
+ * request whose actual cost exceeds its estimate can go past it, by that difference.
+ *
+ * Call `reserve` for every request, budget or not: spend is then known when a budget is added.
+ */
+
+export interface ReserveRequest {
+  /** The workflow's request id: a retried reserve with the same id counts once. */
+  requestId: string;
+  caller: string;
+  team?: string | null;
+  estimateUsd: number;
+  now?: Date;
+}
+
+export type BudgetDecision =
+  | { decision: 'ok' }
+  /** At or past the `soft` fraction of `budget` (e.g. "team support daily $50.00") after this request. */
+  | { decision: 'soft_limit'; budget: string; usedFraction: number };
+
+export interface BudgetGuardOptions {
+  /**
+   * A reservation neither settled nor released after this long stops counting (a crashed worker
+   * must not hold budget forever). Default one hour, well past any route's timeouts × attempts.
+   */
+  reservationTtlMs?: number;
+}
+
+/** One applicable budget: a subject, a period and its limit. */
+interface BudgetLine {
+  label: string;
+  subject: string;
+  period: string;
+  limitUsd: number;
+  soft: number;
+  resetMs: number;
+}
+
+type Verdict = { ok: true; result: BudgetDecision } | { ok: false; line: BudgetLine; spentUsd: number };
+
+export class BudgetGuard {
+  private readonly db: Database.Database;
+  private readonly ownsDb: boolean;
+  private readonly sql: BudgetStatements;
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly limits: LimitsConfig,
+    database: Database.Database | string,
+    opts: BudgetGuardOptions = {},
+  ) {
+    this.ownsDb = typeof database === 'string';
+    this.db = typeof database === 'string' ? openDatabase(database) : database;
+    // Another process holding the write lock must make us wait, not fail with SQLITE_BUSY.
+    if (this.db.pragma('busy_timeout', { simple: true }) === 0) this.db.pragma('busy_timeout = 5000');
+    this.db.exec(BUDGET_SCHEMA);
+    this.sql = prepareBudgetStatements(this.db);
+    this.ttlMs = opts.reservationTtlMs ?? 3_600_000;
+  }
+
+  /** Reserves `estimateUsd`, or throws 429 `budget_exceeded` naming the budget it would break. */
+  reserve(req: ReserveRequest): BudgetDecision {
+    const now = req.now ?? new Date();
+    if (!Number.isFinite(req.estimateUsd)) throw new TypeError(`estimateUsd must be a finite number, got ${req.estimateUsd}`);
+    const estimateUsd = Math.max(0, req.estimateUsd);
+    const verdict = this.db.transaction(() => this.reserveInTransaction(req, estimateUsd, now)).immediate();
+    if (verdict.ok) return verdict.result;
+    throw budgetExceeded(verdict.line, verdict.spentUsd, estimateUsd);
+  }
+
+  /** Replaces the reservation by the actual cost. Idempotent: the first settle wins. False if nothing was reserved. */
+  settle(requestId: string, actualUsd: number, now: Date = new Date()): boolean {
+    const actualNanos = toNanos(Math.max(0, actualUsd));
+    return this.db
+      .transaction(() => {
+        const row = this.sql.getRow.get(requestId) as SpendRow | undefined;
+        if (!row || row.state === 'settled') return row !== undefined;
+        // An expired reservation no longer counts (usd 0), so its whole actual cost is added back.
+        this.addToTotals(row, actualNanos - row.usd_nanos);
+        this.sql.settleRow.run(actualNanos, now.getTime(), requestId);
+        return true;
+      })
+      .immediate();
+  }
+
+  /** Drops the reservation of a failed request; its id may reserve again. A settled request is kept. */
+  release(requestId: string): boolean {
+    return this.db
+      .transaction(() => {
+        const row = this.sql.getRow.get(requestId) as SpendRow | undefined;
+        if (!row || row.state === 'settled') return false;
+        this.addToTotals(row, -row.usd_nanos);
+        this.sql.deleteRow.run(requestId);
+        return true;
+      })
+      .immediate();
+  }
+
+  /** Spent + reserved USD of a caller or team for `now`'s UTC day and month. */
+  spent(scope: 'caller' | 'team', name: string, now: Date = new Date()): { dailyUsd: number; monthlyUsd: number } {
+    const subject = subjectKey(scope, name);
+    return {
+      dailyUsd: toUsd(this.total(subject, periodKey('day', utcDay(now)))),
+      monthlyUsd: toUsd(this.total(subject, periodKey('month', utcMonth(now)))),
+    };
+  }
+
+  /** Deletes rows and totals older than `keepMonths` full months before `now`'s month; call now and then. */
+  prune(now: Date = new Date(), keepMonths = 2): void {
+    const cutoff = utcMonthBefore(now, keepMonths);
+    this.db.transaction(() => {
+      this.sql.pruneRows.run(cutoff);
+      this.sql.pruneTotals.run(cutoff, cutoff);
+    })();
+  }
+
+  close(): void {
+    if (this.ownsDb) this.db.close();
+  }
+
+  private reserveInTransaction(req: ReserveRequest, estimateUsd: number, now: Date): Verdict {
+    this.expireStale(now.getTime() - this.ttlMs);
+    const existing = this.sql.getRow.get(req.requestId) as SpendRow | undefined;
+    if (existing) return { ok: true, result: storedDecision(existing) };
+    const verdict = this.judge(this.budgetLines(req.caller, req.team ?? null, now), estimateUsd);
+    if (!verdict.ok) return verdict;
+    const soft = verdict.result.decision === 'soft_limit' ? verdict.result : undefined;
+    const row = { caller: req.caller, team: req.team ?? null, day: utcDay(now), month: utcMonth(now) };
+    const usdNanos = toNanos(estimateUsd);
+    this.sql.insertRow.run({
+      requestId: req.requestId,
+      ...row,
+      usdNanos,
+      decision: verdict.result.decision,
+      softBudget: soft?.budget ?? null,
+      softFraction: soft?.usedFraction ?? null,
+      nowMs: now.getTime(),
+    });
+    this.addToTotals(row, usdNanos);
+    return verdict;
+  }
+
+  /** Refuses on the first budget this request would push past its limit; else reports the most used soft one. */
+  private judge(lines: BudgetLine[], estimateUsd: number): Verdict {
+    let soft: { budget: string; usedFraction: number } | undefined;
+    for (const line of lines) {
+      // Compared in integer nanos: float sums would let a request through on rounding at the exact limit.
+      const spentNanos = this.total(line.subject, line.period);
+      const afterNanos = spentNanos + toNanos(estimateUsd);
+      if (afterNanos > toNanos(line.limitUsd)) return { ok: false, line, spentUsd: toUsd(spentNanos) };
+      const usedFraction = afterNanos / toNanos(line.limitUsd);
+      if (usedFraction >= line.soft && (!soft || usedFraction > soft.usedFraction)) soft = { budget: line.label, usedFraction };
+    }
+    return { ok: true, result: soft ? { decision: 'soft_limit', ...soft } : { decision: 'ok' } };
+  }
+
+  private budgetLines(caller: string, team: string | null, now: Date): BudgetLine[] {
+    const lines = linesFor('caller', caller, this.limits.callerBudgets[caller], now);
+    if (team) lines.push(...linesFor('team', team, this.limits.teams[team]?.budget, now));
+    return lines;
+  }
+
+  private expireStale(olderThanMs: number): void {
+    for (const row of this.sql.staleRows.all(olderThanMs) as SpendRow[]) {
+      this.addToTotals(row, -row.usd_nanos);
+      this.sql.expireRow.run(row.request_id);
+    }
+  }
+
+  private addToTotals(row: Pick<SpendRow, 'caller' | 'team' | 'day' | 'month'>, deltaNanos: number): void {
+    if (deltaNanos === 0) return;
+    const subjects = [subjectKey('caller', row.caller), ...(row.team ? [subjectKey('team', row.team)] : [])];
+    for (const subject of subjects) {
+      this.sql.addTotal.run(subject, periodKey('day', row.day), deltaNanos);
+      this.sql.addTotal.run(subject, periodKey('month', row.month), deltaNanos);
+    }
+  }
+
+  private total(subject: string, period: string): number {
+    return (this.sql.getTotal.get(subject, period) as number | undefined) ?? 0;
+  }
+}
+
+function linesFor(scope: 'caller' | 'team', name: string, budget: BudgetConfig | undefined, now: Date): BudgetLine[] {
+  if (!budget) return [];
+  const subject = subjectKey(scope, name);
+  const lines: BudgetLine[] = [];
+  const add = (kind: 'daily' | 'monthly', limitUsd: number | undefined, period: string, resetMs: number) => {
+    if (limitUsd === undefined) return;
+    lines.push({ label: `${scope} ${name} ${kind} $${limitUsd.toFixed(2)}`, subject, period, limitUsd, soft: budget.soft, resetMs });
+  };
+  add('daily', budget.dailyUsd, periodKey('day', utcDay(now)), msUntilNextUtcDay(now));
+  add('monthly', budget.monthlyUsd, periodKey('month', utcMonth(now)), msUntilNextUtcMonth(now));
+  return lines;
+}
+
+function storedDecision(row: SpendRow): BudgetDecision {
+  if (row.decision === 'soft_limit') return { decision: 'soft_limit', budget: row.soft_budget ?? '', usedFraction: row.soft_fraction ?? 0 };
+  return { decision: 'ok' };
+}
+
+function budgetExceeded(line: BudgetLine, spentUsd: number, estimateUsd: number) {
+  const message =
+    `Budget exceeded: ${line.label} (spent or reserved $${spentUsd.toFixed(4)}, ` +
+    `this request up to $${estimateUsd.toFixed(4)})`;
+  return tooManyRequests('budget_exceeded', message, {
+    budget: line.label,
+    limitUsd: line.limitUsd,
+    spentUsd,
+    estimateUsd,
+    retryAfterMs: line.resetMs,
+    headers: { 'retry-after': retryAfterSeconds(line.resetMs) },
+  });
+}
+
+/** Same settings as the ledger's connection: WAL so readers never block the writer. */
+function openDatabase(file: string): Database.Database {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}

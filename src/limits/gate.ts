@@ -1,0 +1,66 @@
+import type { ChatMessage } from '../config/api';
+import type { LimitsConfig } from './schema';
+import { BudgetGuard, type BudgetDecision } from './budget';
+import { LoopDetector } from './loopDetector';
+import { RateLimiter, type RateLimitHeaders } from './rateLimiter';
+
+export interface LimitsGateOptions {
+  /** SQLite file for budgets (the ledger's database). */
+  budgetDb: string;
+  /** Shared counters across gateway processes (rate limits, loop detection). */
+  redisUrl?: string;
+}
+
+export interface AdmitLimitsRequest {
+  caller: string;
+  team: string;
+  route: string;
+  messages: readonly ChatMessage[];
+  /** Estimated prompt tokens + the output budget. */
+  tokens: number;
+}
+
+/**
+ * Every limit a request passes through, in one place the admission activity calls: loop detection,
+ * RPM/TPM per caller, team and route, and the budgets (reserve before the call, settle after).
+ */
+export class LimitsGate {
+  private readonly rates: RateLimiter;
+  private readonly loops?: LoopDetector;
+  private readonly budgets: BudgetGuard;
+
+  constructor(limits: LimitsConfig, opts: LimitsGateOptions) {
+    this.rates = new RateLimiter(limits, { redis: opts.redisUrl });
+    this.loops = limits.loop ? new LoopDetector(limits.loop, { redis: opts.redisUrl }) : undefined;
+    this.budgets = new BudgetGuard(limits, opts.budgetDb);
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([this.rates.ready(), this.loops?.ready()]);
+  }
+
+  /** Throws 429 (`loop_detected`, `rate_limit_exceeded`); returns the x-ratelimit-* headers. */
+  async admit(req: AdmitLimitsRequest): Promise<RateLimitHeaders> {
+    await this.loops?.check({ caller: req.caller, messages: req.messages });
+    const { headers } = await this.rates.check({ caller: req.caller, team: req.team, route: req.route, tokens: req.tokens });
+    return headers;
+  }
+
+  /** Throws 429 `budget_exceeded`; `soft_limit` asks the planner for the cheaper option. */
+  reserve(requestId: string, caller: string, team: string, estimateUsd: number): BudgetDecision {
+    return this.budgets.reserve({ requestId, caller, team, estimateUsd });
+  }
+
+  settle(requestId: string, actualUsd: number): void {
+    this.budgets.settle(requestId, actualUsd);
+  }
+
+  release(requestId: string): void {
+    this.budgets.release(requestId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.rates.close(), this.loops?.close()]);
+    this.budgets.close();
+  }
+}

@@ -1,0 +1,50 @@
+import type { ChatMessage } from '../config/api';
+import type { DataClass } from '../config/routing';
+import type { RouteConfig } from '../config/schema';
+import { policyDenied } from '../errors';
+import { DATA_CLASS_ORDER, classifyFindings, detectSensitive, maxClass, redact, summarizeKinds, type Finding, type SensitiveKind } from './sensitivity';
+
+export interface Screening {
+  /** The prompt's class as the provider will see it (after redaction, if any). */
+  dataClass: DataClass;
+  /** Kinds found in the prompt as sent by the caller (never the values). */
+  kinds: SensitiveKind[];
+  action: 'none' | 'redacted' | 'private' | 'review';
+  /** Only when redacted: the messages with every finding replaced by `[REDACTED:<kind>]`. */
+  messages?: ChatMessage[];
+}
+
+/** The floor: a prompt with nothing sensitive is still internal company data. */
+const BASELINE: DataClass = 'internal';
+
+/**
+ * Pure: detect sensitive data in the prompt and apply the route's action when the class reaches
+ * `minClass`: block (403 naming the kinds), redact, force a private model, or hold for review.
+ */
+export function screenPrompt(messages: readonly ChatMessage[], policy: RouteConfig['sensitivity']): Screening {
+  const perMessage = messages.map((m) => (typeof m.content === 'string' ? detectSensitive(m.content) : []));
+  const all = perMessage.flat();
+  const detected = maxClass(BASELINE, classifyFindings(all));
+  const kinds = summarizeKinds(all);
+  if (all.length === 0 || !atLeast(detected, policy.minClass) || policy.action === 'allow') {
+    return { dataClass: detected, kinds, action: 'none' };
+  }
+  switch (policy.action) {
+    case 'block':
+      throw policyDenied('sensitive_data_blocked', `The prompt contains sensitive data (${kinds.join(', ')}); this route does not accept it`);
+    case 'redact':
+      return { dataClass: BASELINE, kinds, action: 'redacted', messages: redactMessages(messages, perMessage) };
+    case 'private':
+      return { dataClass: detected, kinds, action: 'private' };
+    case 'review':
+      return { dataClass: detected, kinds, action: 'review' };
+  }
+}
+
+function redactMessages(messages: readonly ChatMessage[], findings: Finding[][]): ChatMessage[] {
+  return messages.map((m, i) => (typeof m.content === 'string' && findings[i]!.length ? { ...m, content: redact(m.content, findings[i]!) } : m));
+}
+
+export function atLeast(a: DataClass, b: DataClass): boolean {
+  return DATA_CLASS_ORDER.indexOf(a) >= DATA_CLASS_ORDER.indexOf(b);
+}
