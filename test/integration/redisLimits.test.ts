@@ -10,6 +10,13 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { GatewayError } from '../../src/errors';
 import { LimitsSchema, LoopDetector, RateLimiter } from '../../src/limits';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { startMockProvider } from '../../src/providers/mock';
+import { KEYS, auth, chat, hello, testConfig } from '../helpers/gateway';
+import { spawnGateway, type GatewayProcess } from '../helpers/process';
 
 const hasRedis = !spawnSync('redis-server', ['--version']).error;
 const skip = hasRedis ? false : 'redis-server is not on PATH (apt-get install redis-server); skipping the Redis rate-limit test';
@@ -35,6 +42,39 @@ describe('rate limits shared through Redis', { skip }, () => {
     const startAt = Date.now() + 2500; // both processes connect first, then fire together
     const [one, two] = await Promise.all([admittedInChild(url, startAt), admittedInChild(url, startAt)]);
     assert.equal(one + two, 5, `${one} + ${two}`);
+  });
+
+  it('two gateway processes share one limit through REDIS_URL: rpm 3, 2 + 2 requests → exactly 3 answered', async () => {
+    const mock = await startMockProvider();
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-'));
+    const configFile = join(dir, 'gatehouse.config.yaml');
+    writeFileSync(configFile, stringify(testConfig(mock.url, { limits: { callers: { support: { rpm: 3 } } } })));
+    const gateways: GatewayProcess[] = [];
+    try {
+      for (const name of ['one', 'two']) {
+        gateways.push(
+          await spawnGateway({
+            ...process.env,
+            REDIS_URL: url,
+            GATEHOUSE_CONFIG: configFile,
+            GATEHOUSE_PORT: '0',
+            GATEHOUSE_DATA_DIR: join(dir, name),
+            GATEHOUSE_TASK_QUEUE: `redis-${name}-${Date.now()}`,
+          }),
+        );
+      }
+      const urls = gateways.map((g) => /Gateway:\s+(\S+)/.exec(g.output())![1]!);
+      const statuses = [];
+      for (const u of [...urls, ...urls]) statuses.push((await chat(u, hello('shared limit'), auth(KEYS.support))).status);
+      assert.deepEqual([...statuses].sort(), [200, 200, 200, 429], statuses.join(','));
+    } finally {
+      for (const g of gateways) {
+        g.child.kill('SIGTERM');
+        await g.exited;
+      }
+      await mock.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('two connections in one process: shared buckets, and a refusal refunds the other buckets', async () => {
