@@ -63,13 +63,13 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
   const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_PORT: '0', GATEHOUSE_TASK_QUEUE: taskQueue, ...opts.env };
   const gw = await startGateway({
+    ...opts,
     configFile,
     env,
     dataDir: dir,
-    logger: pino({ level: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' }),
-    workflowBundle: bundle(),
+    logger: opts.logger ?? pino({ level: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' }),
+    workflowBundle: opts.workflowBundle ?? bundle(),
     taskQueue,
-    ...opts,
   });
   return {
     ...gw,
