@@ -62,6 +62,8 @@ const DYNAMIC_CONFIG = [
   'frontend.enableExecuteMultiOperation=true',
   'frontend.enableUpdateWorkflowExecution=true',
   'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+  // Lets a completing workflow task hand its new activity straight to this worker (no poll round trip).
+  'system.enableActivityEagerExecution=true',
 ];
 
 const POLL_INTERVAL_MS = 200;
