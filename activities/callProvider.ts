@@ -1,8 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChatCompletion, ChatCompletionRequest } from '../src/config/api';
+import { deadlinesFromTimeout, type Deadlines } from '../src/providers/deadlines';
 import { UpstreamError, classifyUpstreamError } from '../src/providers/upstreamError';
 import type { ActivityDeps } from './deps';
+import { refuseIfDisabled } from './killSwitch';
+import { StreamedAttempt } from './streamedAttempt';
 
 export interface ProviderCallInput {
   requestId: string;
@@ -13,6 +16,12 @@ export interface ProviderCallInput {
   timeoutMs: number;
   /** A Retry-After longer than this fails over instead of waiting. */
   maxRetryDelayMs: number;
+  /** The route's deadlines; absent: `timeoutMs` is the total and nothing shorter applies. */
+  deadlines?: Deadlines;
+  /** The workflow's try counter (1, 2, …): keys this try in the streaming side channel. */
+  attempt?: number;
+  /** The request's route, for the kill switch (activities/killSwitch.ts). */
+  route?: string;
 }
 
 export interface ProviderCallResult {
@@ -24,30 +33,37 @@ export interface ProviderCallResult {
 export interface ProviderFailureDetails {
   status?: number;
   providerCode?: string;
+  /** The provider's Retry-After, in ms. */
+  retryAfterMs?: number;
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
 /** Failures that say the model is unwell (not that the request was bad): they feed its circuit breaker. */
-const BREAKER_COUNTS = new Set(['ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout', 'ProviderRateLimited']);
+const BREAKER_COUNTS = new Set(['ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout', 'ProviderRateLimited', 'StreamInterrupted']);
 
 export function createProviderActivities(deps: ActivityDeps) {
   return {
     async callProvider(input: ProviderCallInput): Promise<ProviderCallResult> {
       const ctx = Context.current();
+      refuseIfDisabled(deps, input); // the kill switch reaches requests already in flight
       const provider = deps.providers.get(input.provider);
       if (!provider) throw ApplicationFailure.nonRetryable(`provider "${input.provider}" is not configured`, 'ProviderAuthError');
       const started = performance.now();
       // Heartbeats only for slow calls: a fast call costs no extra RPC, a dead worker is noticed.
       const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+      // A streaming caller gets chunks as they come; the workflow still gets the whole answer.
+      const streamed = input.body.stream === true && provider.stream ? new StreamedAttempt(ctx, input, deps.streams) : undefined;
       try {
-        const completion = await provider.complete(input.upstream, input.body, {
-          signal: ctx.cancellationSignal,
-          timeoutMs: input.timeoutMs,
-        });
+        const deadlines = input.deadlines ?? deadlinesFromTimeout(input.timeoutMs);
+        const completion = streamed
+          ? await streamed.run(provider, deadlines)
+          : await provider.complete(input.upstream, input.body, { signal: ctx.cancellationSignal, timeoutMs: deadlines.totalMs });
         deps.health.recordSuccess?.(input.model, Date.now());
         return { completion, latencyMs: Math.round(performance.now() - started) };
       } catch (err) {
-        const failure = toAttemptFailure(err, input.maxRetryDelayMs);
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
+        if (streamed?.callerGone) throw await streamed.awaitCancellation();
+        const failure = toAttemptFailure(err, input.maxRetryDelayMs, streamed?.delivered ?? false);
         if (failure instanceof ApplicationFailure && BREAKER_COUNTS.has(failure.type ?? '')) deps.health.recordFailure?.(input.model, Date.now());
         throw failure;
       } finally {
@@ -58,10 +74,10 @@ export function createProviderActivities(deps: ActivityDeps) {
 }
 
 /** The activity boundary: classify the upstream error once into Temporal's retryable split. */
-export function toAttemptFailure(err: unknown, maxRetryDelayMs: number): unknown {
+export function toAttemptFailure(err: unknown, maxRetryDelayMs: number, delivered = false): unknown {
   if (!(err instanceof UpstreamError)) return err; // cancellation and our own bugs pass through
-  const c = classifyUpstreamError(err, maxRetryDelayMs);
-  const details: ProviderFailureDetails = { status: err.status, providerCode: err.providerCode };
+  const c = classifyUpstreamError(err, maxRetryDelayMs, delivered);
+  const details: ProviderFailureDetails = { status: err.status, providerCode: err.providerCode, retryAfterMs: err.retryAfterMs };
   return ApplicationFailure.create({
     type: c.type,
     message: err.message,

@@ -3,7 +3,9 @@ import type { CallerDirectory } from '../src/auth';
 import type { Config } from '../src/config/schema';
 import type { LimitsGate } from '../src/limits/gate';
 import type { ChatProvider } from '../src/providers/types';
+import type { ReleaseRuntime } from '../src/routes/release';
 import type { Ledger } from '../src/store/ledger';
+import type { StreamRegistry } from '../src/streaming/registry';
 
 /** Model availability as the circuit breakers see it (shared by all workflows in a worker). */
 export interface ModelHealth {
@@ -23,7 +25,11 @@ export interface ActivityDeps {
   /** Rate limits, loop detection, budgets. */
   limits: LimitsGate;
   health: ModelHealth;
+  /** The streaming side channel to HTTP handlers in this process (absent: streams are only assembled). */
+  streams?: StreamRegistry;
   logger: Logger;
   /** Where secrets named in the config are read (webhook secrets); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Release control: route-table version, kill switch, shadow comparisons (absent: none of it). */
+  release?: ReleaseRuntime;
 }

@@ -1,4 +1,5 @@
 import { createProviderActivities } from './callProvider';
+import { createCompareActivities } from './compare';
 import type { ActivityDeps } from './deps';
 import { createLedgerActivities } from './ledger';
 import { createPlanActivities } from './plan';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createValidationActivities(deps),
     ...createReviewActivities(deps),
     ...createWebhookActivities(deps),
+    ...createCompareActivities(deps),
   };
 }
 

@@ -18,6 +18,8 @@ export function createLedgerActivities(deps: ActivityDeps) {
       if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
       else deps.limits.release(row.requestId);
       deps.ledger.record(row, costUsd);
+      // A canary outcome may trip the route's automatic rollback (checked off this request's path).
+      if (row.stage === 'canary' && row.route) deps.release?.autoRollback.afterOutcome(row.route, 'canary');
       return { costUsd };
     },
   };

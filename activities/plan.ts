@@ -14,6 +14,8 @@ export interface PlanInput {
 export interface PlannedRequest extends RoutePlan {
   /** `soft_limit`: a soft budget was reached and the cheaper option went first. */
   budget: 'ok' | 'soft_limit';
+  /** The route-table version that decided this plan (recorded in the ledger and the response). */
+  routeTableVersion?: number;
 }
 
 export function createPlanActivities(deps: ActivityDeps) {
@@ -38,18 +40,39 @@ export function createPlanActivities(deps: ActivityDeps) {
           maxOutputTokens: a.maxOutputTokens,
           downgrade: false,
         };
+        const routeTableVersion = deps.release?.snapshot().version;
         const plan = planOn(req, a.route, deps);
+        warnIfDeprecated(deps, input.requestId, plan);
+        const larger = largerPlan(req, a.route, deps);
         const decision = deps.limits.reserve(input.requestId, a.caller, a.team, plan.candidates[0]?.estimatedCostUsd ?? 0);
-        if (decision.decision === 'ok') return { ...plan, budget: 'ok' };
+        if (decision.decision === 'ok') return { ...plan, larger, budget: 'ok', routeTableVersion };
         deps.logger.warn({ requestId: input.requestId, caller: a.caller, team: a.team }, 'soft budget reached: cheaper option first');
-        return { ...planOn({ ...req, downgrade: true }, a.route, deps), budget: 'soft_limit' };
+        return { ...planOn({ ...req, downgrade: true }, a.route, deps), larger, budget: 'soft_limit', routeTableVersion };
       });
     },
   };
 }
 
+/** For a `context_length_exceeded` on every model: the route's `largerRoute`, if it has a model for this request. */
+function largerPlan(req: PlanRequest, routeName: string, deps: ActivityDeps): RoutePlan | undefined {
+  const name = routeByName(routeName, deps.config())?.largerRoute;
+  if (!name || name === routeName) return undefined;
+  try {
+    return planOn(req, name, deps);
+  } catch {
+    return undefined; // nothing there for this request: the original failure stands
+  }
+}
+
+/** The catalogue says a planned model is deprecated: say so in the logs (the response says it too). */
+function warnIfDeprecated(deps: ActivityDeps, requestId: string, plan: RoutePlan): void {
+  const first = plan.candidates[0];
+  if (first?.deprecated) deps.logger.warn({ requestId, route: plan.route, model: first.model }, first.deprecated);
+}
+
 function planOn(req: PlanRequest, routeName: string, deps: ActivityDeps): RoutePlan {
-  const config = deps.config();
+  const live = deps.release?.snapshot();
+  const config = live?.config ?? deps.config();
   const route = routeByName(routeName, config);
   if (!route) throw new Error(`route "${routeName}" is no longer in the config`);
   const prices = priceOverridesFromModels(config.models);
@@ -64,5 +87,7 @@ function planOn(req: PlanRequest, routeName: string, deps: ActivityDeps): RouteP
       return estimateRequestCost({ upstreamModel: m.upstream, provider: kind, promptTokens, maxOutputTokens }, prices).usd;
     },
     parseDuration,
+    now,
+    isDisabled: (model) => live?.disabledModels.get(model),
   });
 }

@@ -37,7 +37,8 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const declared = parseHint(RiskSchema, input.risk ?? input.body.metadata?.risk, 'risk') ?? caller.config.defaultRisk;
         const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
         const promptTokens = estimateTokens(input.body.messages);
-        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config), input.body, promptTokens, config);
+        const disabled = deps.release?.snapshot().disabledRoutes;
+        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), input.body, promptTokens, config);
         const screening = screenPrompt(input.body.messages, route.sensitivity);
         const admission: Admission = {
           caller: identity.name,

@@ -97,12 +97,14 @@ export interface GatewayStart {
   dir: string;
   mockUrl: string;
   key: string;
+  /** Shadow share of the chat route (release control): compare latency with and without. */
+  shadow?: number;
 }
 
 /** Writes the bench config and starts `gatehouse start` with fresh state in `dir`. */
 export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
   const configFile = join(s.dir, 'gatehouse.bench.yaml');
-  writeFileSync(configFile, benchConfig(s.mockUrl));
+  writeFileSync(configFile, benchConfig(s.mockUrl, s.shadow));
   const port = await freePort();
   const temporalPort = await freePortPair();
   const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_CONFIG: configFile, GATEHOUSE_PORT: String(port),
@@ -121,17 +123,19 @@ export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
   return { ...child, stop, url: `http://127.0.0.1:${port}`, temporalPid };
 }
 
-/** One provider (the same mock the direct runs hit), one model, a demo caller and the chat route. */
-function benchConfig(mockUrl: string): string {
+/** One provider (the same mock the direct runs hit), one model, a demo caller and the chat route (optionally shadowed). */
+function benchConfig(mockUrl: string, shadow?: number): string {
+  const shadowed = shadow === undefined ? '' : `, shadow: { model: bench-shadow, share: ${shadow} }`;
   return [
     'providers:',
     `  mock: { kind: openai-compatible, baseUrl: "${mockUrl}" }`,
     'models:',
     '  bench-model: { provider: mock, upstream: mock-small, approved: true }',
+    '  bench-shadow: { provider: mock, upstream: mock-shadow, approved: true }',
     'callers:',
     '  bench: { team: bench, roles: [caller], tasks: [chat], defaultTask: chat, demo: true }',
     'routes:',
-    '  - { name: chat, match: { task: chat }, primary: bench-model, fallbacks: [], timeout: 30s, retries: 2 }',
+    `  - { name: chat, match: { task: chat }, primary: bench-model, fallbacks: [], timeout: 30s, retries: 2${shadowed} }`,
     '',
   ].join('\n');
 }

@@ -24,6 +24,8 @@ const USAGE = `npm run bench -- [options]
   --key KEY        its bearer key (with --target)
   --model NAME     model to ask for (default auto; mock-small with --target)
   --mock-port P    fixed mock port, so a --target peer can be pointed at it beforehand
+  --shadow SHARE   shadow the chat route on this share (0..1) of requests: run once with, once
+                   without, and compare the gateway's latency (the caller must not wait for it)
 `;
 const BENCH_KEY = 'gh_bench_0000000000000000000000000000000000000000000';
 const CONCURRENCY = [1, 50];
@@ -39,6 +41,7 @@ interface Options {
   key?: string;
   model: string;
   mockPort?: number;
+  shadow?: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -47,7 +50,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       duration: { type: 'string' }, quick: { type: 'boolean' }, soak: { type: 'string' }, warmup: { type: 'string' },
       latencies: { type: 'string' }, ttfb: { type: 'string' }, target: { type: 'string' }, key: { type: 'string' },
-      model: { type: 'string' }, 'mock-port': { type: 'string' }, help: { type: 'boolean' },
+      model: { type: 'string' }, 'mock-port': { type: 'string' }, shadow: { type: 'string' }, help: { type: 'boolean' },
     },
   });
   if (v.help) {
@@ -66,6 +69,7 @@ function parseOptions(argv: string[]): Options {
     key: v.key,
     model: v.model ?? (v.target ? 'mock-small' : 'auto'),
     mockPort: v['mock-port'] === undefined ? undefined : positive(v['mock-port']),
+    shadow: v.shadow === undefined ? undefined : Math.min(1, positive(v.shadow, true)),
   };
 }
 
@@ -165,7 +169,7 @@ async function setUp(opts: Options, dir: string, result: report.BenchResult): Pr
   }
   log('starting the gateway (dev server, workflow bundle, worker, HTTP)…');
   const started = Date.now();
-  run.gateway = await startGateway({ dir, mockUrl: mock.url, key: BENCH_KEY });
+  run.gateway = await startGateway({ dir, mockUrl: mock.url, key: BENCH_KEY, shadow: opts.shadow });
   result.gatewayUrl = run.gateway.url;
   log(`gateway: ${run.gateway.url} (pid ${run.gateway.pid}, dev server pid ${run.gateway.temporalPid ?? 'not found'}) after ${Date.now() - started} ms`);
   run.measured = { name: 'gateway', url: `${run.gateway.url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}` }, body: { model: opts.model, messages: MESSAGES } };

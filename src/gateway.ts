@@ -15,8 +15,11 @@ import { TASK_QUEUE } from './temporal/contract';
 import { RequestStarter } from './temporal/requestStarter';
 import { installTemporalRuntime } from './temporal/runtime';
 import { createWorker } from './worker';
+import { StreamRegistry } from './streaming/registry';
 import { LimitsGate } from './limits/gate';
 import { CircuitBreakers, DEFAULT_BREAKER } from './routing/circuitBreaker';
+import { openRelease, type Release } from './routes/release';
+import type { GatewayResponse } from './temporal/contract';
 
 export interface GatewayOptions {
   configFile: string;
@@ -45,6 +48,8 @@ export interface RunningGateway {
   starter: RequestStarter;
   ledger: Ledger;
   logger: Logger;
+  /** Release control: live route table, change log, kill switch, comparisons. */
+  release: Release;
   stop(): Promise<void>;
 }
 
@@ -59,6 +64,10 @@ interface Parts {
   logger: Logger;
   taskQueue: string;
   mock?: MockProvider;
+  /** Streaming side channel: provider activities here → HTTP handlers here (src/streaming). */
+  streams: StreamRegistry;
+  /** The live route table (reloaded from the store) and the kill switch: `config` is only the file. */
+  release: Release;
 }
 
 /** Breaker tuning from the environment (tests use short windows); defaults suit production. */
@@ -94,6 +103,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const limits = new LimitsGate(config.limits, { budgetDb: ledger.file, redisUrl: env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL });
     stack.push(() => limits.close());
     await limits.ready();
+    // Routes are change-controlled: versions live in the ledger database; the file's routes seed v1.
+    const reloadMs = env.GATEHOUSE_RELOAD_MS ? Number(env.GATEHOUSE_RELOAD_MS) : undefined;
+    const release = openRelease(config, ledger.file, logger, { source: opts.configFile, pollMs: reloadMs });
+    stack.push(async () => release.close());
     const parts: Parts = {
       env,
       config,
@@ -104,12 +117,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       logger,
       taskQueue: opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE,
       mock,
+      streams: new StreamRegistry(),
+      release,
     };
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
-    if (opts.worker !== false) await runWorker(opts, temporal, parts, stack);
+    if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false);
     const url = opts.http === false ? undefined : await listen(parts, starter, stack);
-    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, stop };
+    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, release, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -123,7 +138,9 @@ async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: L
   return mock;
 }
 
-async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Parts, stack: StopStack) {
+async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Parts, stack: StopStack, client: Client) {
+  // A shadow comparison waits for its request's own result (decoded by this client's codec).
+  const primaryResult = (id: string, signal: AbortSignal) => client.withAbortSignal(signal, () => client.workflow.getHandle(id).result() as Promise<GatewayResponse>);
   const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
   const worker = await createWorker({
     connection: temporal.connection,
@@ -131,14 +148,18 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
     taskQueue: p.taskQueue,
     dataConverter: p.dataConverter,
     deps: {
-      config: () => p.config,
+      config: () => p.release.live.config(),
       callers: () => p.callers,
       providers: createProviders(p.config, p.env, p.mock?.url),
       ledger: p.ledger,
       limits: p.limits,
       health: new CircuitBreakers(breakerOptions(p.env)),
+      streams: p.streams,
       logger: p.logger,
+      env: p.env,
+      release: p.release.runtime(primaryResult),
     },
+    maxCachedWorkflows: p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS ? Number(p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS) : undefined,
     workflowBundle: opts.workflowBundle ?? (bundlePath ? { codePath: bundlePath } : undefined),
   });
   const running = worker.run();
@@ -150,7 +171,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
 }
 
 async function listen(p: Parts, starter: RequestStarter, stack: StopStack): Promise<string> {
-  const app = buildHttpServer({ starter, callers: () => p.callers, config: () => p.config, logger: p.logger });
+  const app = buildHttpServer({ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release });
   const host = p.env.GATEHOUSE_HOST ?? '127.0.0.1';
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());

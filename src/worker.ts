@@ -11,6 +11,8 @@ export interface WorkerSetup {
   dataConverter?: WorkerOptions['dataConverter'];
   /** Prebuilt bundle (tests build it once); otherwise `workflows/` is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Workflows kept in memory; idle ones (e.g. waiting for review) are evicted beyond this. */
+  maxCachedWorkflows?: number;
 }
 
 /** The one place that wires real clients into activities. */
@@ -24,6 +26,6 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     activities: createActivities(setup.deps),
     dataConverter: setup.dataConverter,
     // A request waiting on a provider holds a cached workflow; 1,000 is plenty for one process.
-    maxCachedWorkflows: 1000,
+    maxCachedWorkflows: setup.maxCachedWorkflows ?? 1000,
   });
 }

@@ -10,8 +10,13 @@ import {
 import type { PlannedRequest } from '../activities/plan';
 import type { Admission, AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
 import { GatehouseSearch, type RequestStatus } from '../src/temporal/searchAttributes';
-import { callWithFallback, type Answer } from './callWithFallback';
+import type { Answer } from './callWithFallback';
+import { checkedAnswer } from './checkedAnswer';
 import { statusQuery } from './definitions';
+import { ReviewDesk } from './review';
+import { startShadow } from './shadow';
+import { failureView, notifyWebhook } from './webhook';
+import { completedView } from '../src/requests/view';
 import { decisions, ledger } from './proxies';
 
 /**
@@ -21,8 +26,10 @@ import { decisions, ledger } from './proxies';
 export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse> {
   const view: RequestStatusView = { step: 'admitting', attempts: [] };
   setHandler(statusQuery, () => view);
+  const desk = new ReviewDesk(view);
   let admission: Admission | undefined;
   let plan: PlannedRequest | undefined;
+  let shadow: Promise<void> | undefined;
   try {
     const { credential, task, risk, latency, body, requestId } = input;
     admission = await decisions.admitRequest({ requestId, credential, task, risk, latency, body });
@@ -37,18 +44,27 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     upsertSearchAttributes([{ key: GatehouseSearch.route, value: plan.route }]);
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
     const sent = admission.redactedMessages ? { ...body, messages: admission.redactedMessages } : body;
-    const answer = await callWithFallback(requestId, sent, plan, view.attempts);
+    // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
+    shadow = startShadow(requestId, sent, plan, body.response_format);
+    // Validation after each answer, and a human review when the route holds it (workflows/checkedAnswer.ts).
+    const { answer, review } = await checkedAnswer({ requestId, body: sent, responseFormat: body.response_format, admission, plan, view, desk });
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
-    const { costUsd } = await finish(input, { admission, plan, answer, attempts: view.attempts, status: 'completed' });
+    const { costUsd } = await finish(input, { admission, plan, answer, attempts: view.attempts, status: 'completed', review: view.review });
     view.step = 'completed';
-    return toResponse(input, admission, plan, answer, view.attempts, costUsd);
+    const response = toResponse(input, admission, plan, answer, view.attempts, costUsd);
+    if (review) response.gatehouse.review = review;
+    await notifyWebhook(requestId, admission.caller, completedView(requestId, response));
+    await shadow; // started with the primary's call, so long done: the caller does not wait for it
+    return response;
   } catch (err) {
     const status = outcomeOf(err);
     view.step = status === 'cancelled' ? 'cancelled' : 'failed';
     // A cancelled request still gets its ledger row: record it outside the cancelled scope.
-    await CancellationScope.nonCancellable(() =>
-      finish(input, { admission, plan, attempts: view.attempts, status, errorCode: errorCode(err) }),
-    );
+    await CancellationScope.nonCancellable(async () => {
+      await finish(input, { admission, plan, attempts: view.attempts, status, errorCode: errorCode(err), review: view.review });
+      await notifyWebhook(input.requestId, admission?.caller, failureView(input.requestId, err));
+      await shadow;
+    });
     throw err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
   }
 }
@@ -60,6 +76,7 @@ interface Outcome {
   attempts: AttemptRecord[];
   status: Exclude<RequestStatus, 'running'>;
   errorCode?: string;
+  review?: RequestStatusView['review'];
 }
 
 async function finish(input: AiRequestInput, o: Outcome): Promise<{ costUsd: number }> {
@@ -84,6 +101,8 @@ async function finish(input: AiRequestInput, o: Outcome): Promise<{ costUsd: num
     dataClass: o.admission?.dataClass,
     sensitiveKinds: o.admission?.sensitiveKinds,
     stage: o.plan?.stage,
+    routeTableVersion: o.plan?.routeTableVersion,
+    review: o.review,
     pricedAs: o.answer ? { providerKind: o.answer.candidate.providerKind ?? o.answer.candidate.provider, upstream: o.answer.candidate.upstream } : undefined,
   };
   return ledger.recordOutcome(row);
@@ -100,7 +119,8 @@ function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, a
       model: candidate.model,
       upstream_model: completion.model,
       provider: candidate.provider,
-      fallbacks: attempts.filter((a) => a.outcome === 'failed').map((a) => a.model),
+      // Models left behind, once each (every retry is its own attempt; the one that answered is not a fallback).
+      fallbacks: [...new Set(attempts.filter((a) => a.outcome === 'failed' && a.model !== candidate.model).map((a) => a.model))],
       attempts,
       explanation: plan.explanation,
       latency_ms: elapsedMs(),
@@ -108,6 +128,8 @@ function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, a
       risk: a.risk,
       data_class: a.dataClass,
       rate_limit: a.rateLimitHeaders,
+      route_table_version: plan.routeTableVersion,
+      ...(candidate.deprecated ? { warnings: [candidate.deprecated] } : {}),
     },
   };
 }

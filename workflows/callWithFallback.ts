@@ -1,24 +1,20 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
-import type { Activities, ProviderCallResult, ProviderFailureDetails } from '../activities';
+import type { ProviderCallResult } from '../activities';
 import type { ChatCompletionRequest } from '../src/config/api';
 import { GatewayError, toFailure } from '../src/errors';
-import { FALLBACK_ON } from '../src/providers/upstreamError';
+import { isKillSwitchFailure } from '../src/routes/failures';
 import type { Candidate, RoutePlan } from '../src/routing';
 import type { AttemptRecord } from '../src/temporal/contract';
-
-/** Longest Retry-After the gateway waits out on one model before moving to the next. */
-const MAX_RETRY_DELAY_MS = 10_000;
-/** The activity enforces the route deadline itself; Temporal's timeout is the backstop for a dead worker. */
-const DEADLINE_SLACK_MS = 2_000;
+import { tryCandidate, type CallContext } from './tryCandidate';
 
 export interface Answer extends ProviderCallResult {
   candidate: Candidate;
 }
 
 /**
- * Calls the plan's candidates in order. Temporal retries the same model (retryable failures);
- * when that is spent, or the failure is a timeout or over-limit, the next approved candidate runs.
- * A caller mistake (plain 4xx) ends the request at once with the provider's reason.
+ * Calls the plan's candidates in order; each candidate gets its tries (retries, waits, a reshaped
+ * request) from `tryCandidate`. When they are spent, or the failure is a timeout or over-limit, the
+ * next approved candidate runs. A caller mistake (plain 4xx) ends the request at once with the
+ * provider's reason. A prompt too long for every model goes on to the route's `largerRoute`.
  */
 export async function callWithFallback(
   requestId: string,
@@ -26,49 +22,37 @@ export async function callWithFallback(
   plan: RoutePlan,
   attempts: AttemptRecord[],
 ): Promise<Answer> {
-  const { callProvider } = proxyActivities<Pick<Activities, 'callProvider'>>({
-    startToCloseTimeout: plan.timeoutMs + DEADLINE_SLACK_MS,
-    heartbeatTimeout: '5s',
-    retry: { maximumAttempts: plan.retries + 1, initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
-  });
-  for (const candidate of plan.candidates) {
-    try {
-      const result = await callProvider({
-        requestId,
-        provider: candidate.provider,
-        model: candidate.model,
-        upstream: candidate.upstream,
-        body,
-        timeoutMs: plan.timeoutMs,
-        maxRetryDelayMs: MAX_RETRY_DELAY_MS,
-      });
-      attempts.push({ model: candidate.model, outcome: 'ok' });
-      return { ...result, candidate };
-    } catch (err) {
-      if (isCancellation(err)) throw err; // the caller cancelled: no fallback, no retry
-      const failed = describeFailure(candidate.model, err);
-      attempts.push(failed);
-      if (!FALLBACK_ON.has(failed.error ?? '')) throw toFailure(callerFacingError(failed, attempts));
-    }
+  const answer = await callCandidates({ requestId, body, plan, attempts });
+  if (answer) return answer;
+  const larger = plan.larger;
+  if (larger && attempts.some((a) => a.error === 'ContextLengthExceeded')) {
+    // Models that already said "too long" are not asked again.
+    const tooSmall = new Set(attempts.filter((a) => a.error === 'ContextLengthExceeded').map((a) => a.model));
+    const candidates = larger.candidates.filter((c) => !tooSmall.has(c.model));
+    const escalated = await callCandidates({ requestId, body, plan: { ...larger, candidates }, attempts });
+    if (escalated) return escalated;
   }
   throw toFailure(exhaustedError(attempts));
 }
 
-function describeFailure(model: string, err: unknown): AttemptRecord {
-  if (!(err instanceof ActivityFailure)) throw err; // not a provider outcome: let the workflow task fail loudly
-  const cause = err.cause;
-  if (cause instanceof ApplicationFailure) {
-    const d = (cause.details?.[0] ?? {}) as ProviderFailureDetails;
-    return { model, outcome: 'failed', error: cause.type ?? 'ProviderError', message: cause.message, status: d.status };
+async function callCandidates(c: CallContext): Promise<Answer | undefined> {
+  for (const candidate of c.plan.candidates) {
+    const outcome = await tryCandidate(c, candidate);
+    if (outcome.ok) return { ...outcome.result, candidate };
+    if (outcome.next === 'stop') throw toFailure(callerFacingError(outcome.failure, c.attempts));
   }
-  if (cause instanceof TimeoutFailure) {
-    return { model, outcome: 'failed', error: 'ProviderTimeout', message: `activity ${cause.timeoutType} timeout` };
-  }
-  return { model, outcome: 'failed', error: 'ProviderError', message: cause?.message ?? err.message };
+  return undefined;
 }
 
 /** A failure the caller must fix (or a refusal): the provider's own status and reason. */
 function callerFacingError(a: AttemptRecord, attempts: AttemptRecord[]): GatewayError {
+  if (a.error === 'StreamInterrupted') {
+    // Part of the answer already reached the caller: say it broke, with the provider's reason.
+    return new GatewayError('ProviderUnavailable', 'stream_interrupted', `${a.model}: the stream broke mid-answer: ${a.message ?? 'unknown error'}`, {
+      status: 502,
+      meta: { attempts },
+    });
+  }
   const code =
     a.error === 'ContentPolicyRejected' ? 'content_policy_violation' : a.error === 'ContextLengthExceeded' ? 'context_length_exceeded' : 'provider_rejected_request';
   const status = a.status && a.status >= 400 && a.status < 500 ? a.status : 400;
@@ -78,13 +62,20 @@ function callerFacingError(a: AttemptRecord, attempts: AttemptRecord[]): Gateway
   });
 }
 
-/** Nowhere left to go: report the first (original) provider error, and every attempt. */
+/**
+ * Nowhere left to go: report the first (original) provider error, and every attempt. A model that
+ * merely refused the request's shape (prefill) is never the reason shown: the real failure is.
+ */
 function exhaustedError(attempts: AttemptRecord[]): GatewayError {
-  const first = attempts[0];
+  const first = attempts.find((a) => a.outcome === 'failed' && a.error !== 'UnsupportedRequestShape') ?? attempts[0];
   const original = first ? `${first.model}: ${first.message ?? first.error}${first.status ? ` (HTTP ${first.status})` : ''}` : 'no candidate';
   const allTimeouts = attempts.every((a) => a.error === 'ProviderTimeout');
   const onlyContext = attempts.every((a) => a.error === 'ContextLengthExceeded');
   if (onlyContext) return new GatewayError('ProviderRejected', 'context_length_exceeded', original, { status: 400, meta: { attempts } });
+  // Release control: the kill switch refused every try of a request already in flight.
+  if (attempts.length > 0 && attempts.every((a) => isKillSwitchFailure(a.error))) {
+    return new GatewayError('ProviderUnavailable', 'route_disabled', original, { status: 503, meta: { attempts } });
+  }
   return new GatewayError('ProviderUnavailable', allTimeouts ? 'provider_timeout' : 'provider_error', `All models failed. First error: ${original}`, {
     status: allTimeouts ? 504 : 502,
     meta: { attempts },

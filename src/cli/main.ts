@@ -3,6 +3,10 @@ import { hashApiKey, newApiKey } from '../auth';
 import { ConfigError } from '../config';
 import { startGateway } from '../gateway';
 import { ensureTemporalCli } from '../temporal/cli';
+import { runReviewCommand } from './review';
+import { runCanaryCommand } from './canary';
+import { runModelsCommand } from './models';
+import { runRoutesCommand } from './routes';
 
 const USAGE = `gatehouse <command>
 
@@ -10,12 +14,20 @@ const USAGE = `gatehouse <command>
                      (config from $GATEHOUSE_CONFIG or ./gatehouse.config.yaml)
   keys new           print a new API key and the keyHash to put in the config
   temporal install   find or build the Temporal CLI and print its path
+  review …           list, show, approve, edit or reject held requests (\`gatehouse review help\`)
+  routes …           show, apply, history, rollback, disable, enable, approve (\`gatehouse routes help\`)
+  models list|show   the model catalogue
+  canary report R    primary vs candidate on route R (\`gatehouse canary help\`)
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, sub] = argv;
   if (cmd === 'start') return start();
   if (cmd === 'keys' && sub === 'new') return printNewKey();
+  if (cmd === 'review') return runReviewCommand(argv.slice(1));
+  if (cmd === 'routes') return runRoutesCommand(argv.slice(1));
+  if (cmd === 'models') return runModelsCommand(argv.slice(1));
+  if (cmd === 'canary') return runCanaryCommand(argv.slice(1));
   if (cmd === 'temporal' && sub === 'install') {
     console.log(await ensureTemporalCli({ log: (m) => console.error(m) }));
     return 0;

@@ -35,6 +35,7 @@ function routeIssues(c: Config): Issue[] {
     r.fallbacks.forEach((m, j) => model(['routes', i, 'fallbacks', j], m));
     r.batch.forEach((m, j) => model(['routes', i, 'batch', j], m));
     model(['routes', i, 'canary', 'model'], r.canary?.model);
+    model(['routes', i, 'shadow', 'model'], r.shadow?.model);
     model(['routes', i, 'cheaperOption'], r.cheaperOption);
     r.testCallers.forEach((name, j) => {
       if (!c.callers[name]) issues.push({ path: ['routes', i, 'testCallers', j], message: `unknown caller "${name}"` });

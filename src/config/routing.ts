@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RollbackSchema } from './release';
 
 /**
  * Config fragments for routing and data policy (models' data classes and traits, routes' factors).
@@ -43,6 +44,8 @@ export const CanarySchema = z.object({
   share: z.number().min(0).max(1),
   /** Stable by request id (default) or by caller (a caller always sees the same side). */
   by: z.enum(['request', 'caller']).default('request'),
+  /** Drop the share to zero when the candidate fails too often (src/config/release.ts). */
+  rollback: RollbackSchema.optional(),
 });
 
 /** Per-route routing factors; merged into RouteSchema. */

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { ModelCatalogFields } from '../catalog/schema';
 import { LimitsSchema, NO_LIMITS } from '../limits/schema';
+import { RouteRelease } from './release';
 import { checkReferences } from './references';
+import { RouteResilience } from './resilience';
 import { ModelTraits, RiskSchema, RouteFactors } from './routing';
 import { ReviewConfigSchema } from '../review/schema';
 import { ValidationRulesSchema } from '../validation/schema';
@@ -38,6 +41,8 @@ export const ModelSchema = z.object({
   upstream: z.string().min(1),
   approved: z.boolean().default(true),
   ...ModelTraits,
+  /** Owner, purpose, limitations, status and retirement date (src/catalog/schema.ts). */
+  ...ModelCatalogFields,
 });
 
 export const Role = z.enum(['caller', 'reviewer', 'admin']);
@@ -82,10 +87,14 @@ export const RouteSchema = z.object({
   /** Extra attempts on the same model for retryable errors (5xx, 429, connection), before falling back. */
   retries: z.number().int().min(0).max(10).default(2),
   ...RouteFactors,
+  /** Deadlines (headers, firstToken, idle, total) and the longest retry wait (src/config/resilience.ts). */
+  ...RouteResilience,
   /** Checks on every answer (src/validation/schema.ts) and what a failure does. */
   validation: ValidationRulesSchema.optional(),
   /** When answers wait for a human, for how long, and who decides (src/review/schema.ts). */
   review: ReviewConfigSchema.optional(),
+  /** Shadow comparison and `protected` (src/config/release.ts). */
+  ...RouteRelease,
 });
 
 export const ConfigSchema = z

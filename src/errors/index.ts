@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'Conflict'
   | 'ProviderRejected'
   | 'ProviderUnavailable'
+  | 'OutputRejected'
   | 'Internal';
 
 const OPENAI_TYPE: Record<ErrorKind, string> = {
@@ -23,6 +24,8 @@ const OPENAI_TYPE: Record<ErrorKind, string> = {
   Conflict: 'invalid_request_error',
   ProviderRejected: 'invalid_request_error',
   ProviderUnavailable: 'api_error',
+  /** The answer was produced but not released: it failed output validation or a reviewer rejected it. */
+  OutputRejected: 'output_rejected_error',
   Internal: 'api_error',
 };
 
@@ -34,6 +37,7 @@ const DEFAULT_STATUS: Record<ErrorKind, number> = {
   Conflict: 409,
   ProviderRejected: 400,
   ProviderUnavailable: 502,
+  OutputRejected: 422,
   Internal: 500,
 };
 

@@ -3,6 +3,11 @@ import { ChatCompletionRequestSchema, formatIssues } from '../config';
 import { invalidRequest } from '../errors';
 import { bearerKey } from '../auth';
 import type { HttpDeps } from './server';
+import { prefersAsync, replyAccepted } from './requests';
+import { resultOrHold } from '../temporal/outcome';
+import { resolveTask } from '../policy';
+import { streamModeFor } from '../streaming/mode';
+import { streamChatCompletion } from './streamCompletion';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
 
@@ -10,14 +15,13 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
   app.post('/v1/chat/completions', async (req: FastifyRequest, reply: FastifyReply) => {
     // Checked here for a fast 401 without a workflow; the workflow checks the key again itself.
     const credential = bearerKey(req.headers.authorization);
-    deps.callers().authenticateKey(credential);
+    const caller = deps.callers().authenticateKey(credential);
     const parsed = ChatCompletionRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       const [first] = parsed.error.issues;
       throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), first?.path.join('.'));
     }
     const body = parsed.data;
-    if (body.stream) throw invalidRequest('streaming_not_supported', 'stream: true is not supported yet', 'stream');
     const task = header(req, 'x-gatehouse-task') ?? body.metadata?.task;
     const key = header(req, 'idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
@@ -26,9 +30,18 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
 
     const risk = header(req, 'x-gatehouse-risk');
     const latency = header(req, 'x-gatehouse-latency');
+    // stream: true answers as SSE, unless the route holds answers for review (then as below: 202 while held).
+    const mode = body.stream && !prefersAsync(req) ? streamModeFor(deps.config().routes, resolveTask(task, undefined, caller.config), body.response_format) : 'none';
+    if (mode !== 'none') {
+      return streamChatCompletion(reply, deps, { credential: credential!, task, risk, latency, body }, { idempotencyKey: key, live: mode === 'live' });
+    }
     const handle = await deps.starter.start({ credential: credential!, task, risk, latency, body }, key);
     void reply.header('x-gatehouse-request-id', handle.workflowId);
-    const result = await deps.starter.result(handle);
+    // 202 + Location when the caller asked for async, or as soon as the request is held for review.
+    if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');
+    const outcome = await resultOrHold(deps.starter.client, handle);
+    if (outcome.held) return replyAccepted(reply, handle.workflowId, 'awaiting_review');
+    const result = outcome.response;
     void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);
     void reply.headers(result.gatehouse.rate_limit ?? {});
     return result;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isRoutable } from '../catalog/status';
 import type { HttpDeps } from './server';
 
 /** The models this caller may reach through its tasks' routes (plus `auto`, the task's default). */
@@ -9,7 +10,10 @@ export function registerModels(app: FastifyInstance, deps: HttpDeps): void {
     const names = new Set<string>();
     for (const route of config.routes) {
       if (!caller.config.tasks.includes(route.match.task)) continue;
-      for (const m of [route.primary, ...route.fallbacks]) if (config.models[m]?.approved) names.add(m);
+      for (const m of [route.primary, ...route.fallbacks]) {
+        const model = config.models[m];
+        if (model && isRoutable(model, Date.now())) names.add(m);
+      }
     }
     const data = ['auto', ...names].map((id) => ({
       id,

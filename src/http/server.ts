@@ -6,13 +6,23 @@ import { notFound } from '../errors';
 import { registerChatCompletions } from './chatCompletions';
 import { handleError } from './errorHandler';
 import { registerModels } from './models';
+import { registerReviewAdmin } from './admin/reviews';
+import { registerReleaseViews } from './admin/canary';
+import { registerRouteAdmin } from './admin/routes';
+import type { Release } from '../routes/release';
+import { registerRequests } from './requests';
 import type { RequestStarter } from '../temporal/requestStarter';
+import type { StreamRegistry } from '../streaming/registry';
 
 export interface HttpDeps {
   starter: RequestStarter;
   callers: () => CallerDirectory;
   config: () => Config;
   logger: Logger;
+  /** The streaming side channel from the provider activity (when the worker runs in this process). */
+  streams?: StreamRegistry;
+  /** Release control (route changes, kill switch, catalogue, canary reports): the admin API. */
+  release?: Release;
 }
 
 /** The front door: OpenAI-compatible API for services. */
@@ -32,5 +42,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerModels(app, deps);
   registerChatCompletions(app, deps);
+  registerRequests(app, deps);
+  registerReviewAdmin(app, deps);
+  if (deps.release) {
+    registerRouteAdmin(app, deps, deps.release);
+    registerReleaseViews(app, deps, deps.release);
+  }
   return app;
 }

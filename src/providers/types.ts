@@ -1,4 +1,6 @@
 import type { ChatCompletion, ChatCompletionRequest } from '../config/api';
+import type { ChatChunk } from '../streaming/chunks';
+import type { Deadlines } from './deadlines';
 
 export interface CallOptions {
   signal: AbortSignal;
@@ -6,7 +8,16 @@ export interface CallOptions {
   timeoutMs: number;
 }
 
+export interface StreamCallOptions {
+  signal: AbortSignal;
+  deadlines: Deadlines;
+  /** Every chunk, in order, as it arrives (already checked to be a chat.completion.chunk). */
+  onChunk: (chunk: ChatChunk) => void;
+}
+
 /** A provider adapter: maps the gateway's request to one upstream API; throws only `UpstreamError`. */
 export interface ChatProvider {
   complete(upstreamModel: string, req: ChatCompletionRequest, opts: CallOptions): Promise<ChatCompletion>;
+  /** Streams the answer (chunks to `onChunk`) and returns it assembled; absent: the provider cannot stream. */
+  stream?(upstreamModel: string, req: ChatCompletionRequest, opts: StreamCallOptions): Promise<ChatCompletion>;
 }

@@ -30,7 +30,11 @@ export type ProviderFailureType =
   | 'ProviderAuthError'
   | 'ContextLengthExceeded'
   | 'ContentPolicyRejected'
-  | 'ProviderRejected';
+  | 'ProviderRejected'
+  /** The model cannot take this request's shape (e.g. an assistant prefill): adapt it, or fall back. */
+  | 'UnsupportedRequestShape'
+  /** The stream failed after part of it reached the caller: nothing can be retried unseen. */
+  | 'StreamInterrupted';
 
 export interface Classification {
   type: ProviderFailureType;
@@ -53,12 +57,20 @@ export const FALLBACK_ON: ReadonlySet<string> = new Set<ProviderFailureType>([
   'ProviderTimeout',
   'ProviderAuthError',
   'ContextLengthExceeded',
+  'UnsupportedRequestShape',
 ]);
 
 const CONTEXT_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
 const CONTENT_POLICY_CODES = new Set(['content_policy_violation', 'content_filter']);
+/** Provider codes for "this model does not accept that request shape" (not the caller's mistake). */
+const SHAPE_CODES = new Set(['unsupported_prefill']);
 
-export function classifyUpstreamError(err: UpstreamError, maxRetryDelayMs: number): Classification {
+/**
+ * `delivered`: part of this attempt's stream already reached the caller. Whatever failed then, no
+ * retry or fallback can happen unseen, so it is `StreamInterrupted` and goes back to the caller.
+ */
+export function classifyUpstreamError(err: UpstreamError, maxRetryDelayMs: number, delivered = false): Classification {
+  if (delivered) return { type: 'StreamInterrupted', retryable: false };
   if (err.kind === 'timeout') return { type: 'ProviderTimeout', retryable: false }; // a silent provider stays silent
   if (err.kind === 'connection') return { type: 'ProviderConnectionError', retryable: true };
   if (err.kind === 'malformed') return { type: 'ProviderMalformedResponse', retryable: true };
@@ -80,6 +92,7 @@ function classifyStatus(err: UpstreamError, maxRetryDelayMs: number): Classifica
   if (status === 401 || status === 403) return { type: 'ProviderAuthError', retryable: false };
   if (err.providerCode && CONTEXT_CODES.has(err.providerCode)) return { type: 'ContextLengthExceeded', retryable: false };
   if (err.providerCode && CONTENT_POLICY_CODES.has(err.providerCode)) return { type: 'ContentPolicyRejected', retryable: false };
+  if (err.providerCode && SHAPE_CODES.has(err.providerCode)) return { type: 'UnsupportedRequestShape', retryable: false };
   if (status === 413) return { type: 'ContextLengthExceeded', retryable: false };
   return { type: 'ProviderRejected', retryable: false };
 }

@@ -1,3 +1,3 @@
-export { planRoute, type Candidate, type PlanContext, type PlanRequest, type RoutePlan } from './planRoute';
+export { planRoute, type Candidate, type PlanContext, type PlanRequest, type RoutePlan, type ShadowPlan } from './planRoute';
 export { selectRoute, routeByName, type RouteQuery } from './selectRoute';
 export { stableShare, inShare } from './stableShare';

@@ -1,6 +1,9 @@
+import { deprecationWarning, unroutableReason } from '../catalog/status';
+import type { CompareMethod } from '../config/release';
 import type { DataClass, Latency, Risk } from '../config/routing';
 import type { Config, ModelConfig, RouteConfig } from '../config/schema';
 import { GatewayError, notFound, policyDenied } from '../errors';
+import { callSettings, type CallSettings } from './callSettings';
 import { explainPlan } from './explain';
 import { inShare } from './stableShare';
 
@@ -13,17 +16,28 @@ export interface Candidate {
   providerKind?: string;
   /** Pre-call estimate in USD, when the model has a price. */
   estimatedCostUsd?: number;
+  /** Set when the catalogue marks the model deprecated: the warning for logs and the response. */
+  deprecated?: string;
 }
 
-export interface RoutePlan {
+/** The route's shadow model for this request (sampled): runs beside the primary, never answers the caller. */
+export interface ShadowPlan {
+  candidate: Candidate;
+  compare: CompareMethod;
+}
+
+export interface RoutePlan extends CallSettings {
   route: string;
   candidates: Candidate[];
-  timeoutMs: number;
   retries: number;
   /** `canary` when the split put the route's candidate model first. */
   stage: 'stable' | 'canary';
   /** One line saying why: recorded in history, ledger and the response. */
   explanation: string;
+  /** The route's `largerRoute`, planned too: where a prompt too long for every model here goes. */
+  larger?: RoutePlan;
+  /** Set when this request is in the route's shadow sample (workflows/shadow.ts). */
+  shadow?: ShadowPlan;
 }
 
 export interface PlanRequest {
@@ -49,32 +63,37 @@ export interface PlanContext {
   isAvailable: (model: string) => boolean;
   estimateCostUsd: (model: string, promptTokens: number, maxOutputTokens: number) => number | undefined;
   parseDuration: (s: string) => number;
+  /** Now (ms since the epoch): a model past its catalogue retirement date is retired. */
+  now?: number;
+  /** The kill switch: the reason a model is disabled, else undefined. */
+  isDisabled?: (model: string) => string | undefined;
 }
 
 const AUTO_MODELS = new Set(['auto', 'gatehouse', 'default']);
 
 /** Pure: the ordered candidates for a request on its route; every factor that skipped a model says why. */
 export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext): RoutePlan {
-  const { names, stage } = orderedModels(req, route);
+  const { names, stage: split } = orderedModels(req, route);
   const skipped: string[] = [];
   const candidates: Candidate[] = [];
   for (const name of names) {
-    const model = ctx.table.models[name];
-    if (!model) continue;
-    const estimatedCostUsd = ctx.estimateCostUsd(name, req.promptTokens, req.maxOutputTokens);
-    const reason = skipReason(req, route, name, model, estimatedCostUsd, ctx);
-    if (reason) skipped.push(`${name}: ${reason}`);
-    else candidates.push({ model: name, provider: model.provider, providerKind: ctx.table.providers[model.provider]?.kind, upstream: model.upstream, estimatedCostUsd });
+    const c = candidateOrSkip(req, route, name, ctx);
+    if (typeof c === 'string') skipped.push(`${name}: ${c}`);
+    else if (c) candidates.push(c);
   }
   preferRequested(req, route, candidates, ctx.table);
   if (candidates.length === 0) throw nothingLeft(req, route, skipped);
+  // Only a request the canary model actually serves first counts as canary (the report compares these).
+  const stage = split === 'canary' && candidates[0]!.model === route.canary?.model ? 'canary' : 'stable';
+  const shadow = shadowFor(req, route, ctx, candidates[0]!);
   return {
     route: route.name,
     candidates,
-    timeoutMs: ctx.parseDuration(route.timeout),
+    ...callSettings(route, ctx.parseDuration),
     retries: route.retries,
     stage,
     explanation: explainPlan(req, route.name, stage, candidates, skipped),
+    ...(shadow ? { shadow } : {}),
   };
 }
 
@@ -90,9 +109,35 @@ function orderedModels(req: PlanRequest, route: RouteConfig): { names: string[];
   return { names: [...new Set(names)], stage };
 }
 
+/** The model as a candidate, or why it is skipped (undefined: not configured). */
+function candidateOrSkip(req: PlanRequest, route: RouteConfig, name: string, ctx: PlanContext): Candidate | string | undefined {
+  const model = ctx.table.models[name];
+  if (!model) return undefined;
+  const estimatedCostUsd = ctx.estimateCostUsd(name, req.promptTokens, req.maxOutputTokens);
+  const reason = skipReason(req, route, name, model, estimatedCostUsd, ctx);
+  if (reason) return reason;
+  const deprecated = deprecationWarning(name, model, ctx.now);
+  const providerKind = ctx.table.providers[model.provider]?.kind;
+  return { model: name, provider: model.provider, providerKind, upstream: model.upstream, estimatedCostUsd, ...(deprecated ? { deprecated } : {}) };
+}
+
+/**
+ * The route's shadow for this request: sampled by request id (independently of the canary split),
+ * and only a model that may serve this request (data class, private, allowlist, cost, breaker):
+ * the shadow sees the same prompt. Never the model already answering.
+ */
+function shadowFor(req: PlanRequest, route: RouteConfig, ctx: PlanContext, first: Candidate): ShadowPlan | undefined {
+  const s = route.shadow;
+  if (!s || s.model === first.model || !inShare(`shadow:${req.requestId}`, s.share)) return undefined;
+  const c = candidateOrSkip(req, route, s.model, ctx);
+  return c && typeof c !== 'string' ? { candidate: c, compare: s.compare } : undefined;
+}
+
 function skipReason(req: PlanRequest, route: RouteConfig, name: string, m: ModelConfig, cost: number | undefined, ctx: PlanContext): string | undefined {
   const allowed = ctx.table.callers[req.caller]?.models;
-  if (!m.approved) return 'not approved';
+  const unroutable = unroutableReason(m, ctx.now);
+  if (unroutable) return unroutable;
+  if (ctx.isDisabled?.(name) !== undefined) return 'disabled (kill switch)';
   if (!m.dataClasses.includes(req.dataClass)) return `may not see ${req.dataClass} data`;
   if (req.forcePrivate && !m.private) return 'not a private model';
   if (allowed && !allowed.includes(name)) return 'not allowed for this caller';
@@ -123,7 +168,11 @@ function nothingLeft(req: PlanRequest, route: RouteConfig, skipped: string[]): G
   // A model that may serve it exists but is down: that is an outage, not a policy refusal.
   if (skipped.some((s) => s.endsWith('circuit open'))) return new GatewayError('ProviderUnavailable', 'no_available_model', why, { status: 503 });
   if (skipped.some((s) => s.includes(' data') || s.includes('private'))) return policyDenied('no_model_for_data_class', why);
-  if (skipped.length > 0 && skipped.every((s) => s.endsWith('not approved'))) return policyDenied('no_approved_model', why);
+  // The kill switch took the models that were left: an operator's decision, said as such.
+  if (skipped.some((s) => s.endsWith('(kill switch)')) && skipped.every((s) => /: (disabled|not approved|retired)/.test(s))) {
+    return new GatewayError('ProviderUnavailable', 'route_disabled', why, { status: 503 });
+  }
+  if (skipped.length > 0 && skipped.every((s) => /: (not approved|retired)/.test(s))) return policyDenied('no_approved_model', why);
   if (skipped.some((s) => s.includes('over cost limit'))) return new GatewayError('InvalidRequest', 'cost_limit_exceeded', why, { status: 400 });
   if (skipped.some((s) => s.includes('context too small'))) return new GatewayError('InvalidRequest', 'request_too_large', why, { status: 413 });
   return new GatewayError('ProviderUnavailable', 'no_available_model', why, { status: 503 });

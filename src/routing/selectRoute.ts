@@ -1,6 +1,6 @@
 import type { Config, RouteConfig } from '../config/schema';
 import type { Risk } from '../config/routing';
-import { invalidRequest, policyDenied } from '../errors';
+import { GatewayError, invalidRequest, policyDenied } from '../errors';
 
 export interface RouteQuery {
   caller: string;
@@ -10,13 +10,19 @@ export interface RouteQuery {
 
 /**
  * Pure: the first route (in file order) for this task and risk that the caller may use. Test routes
- * open only to their named callers; a caller with a `routes` list sees only those.
+ * open only to their named callers; a caller with a `routes` list sees only those. A route the kill
+ * switch holds (`disabled` gives its reason) is passed over for the next fitting one, else 503.
  */
-export function selectRoute(q: RouteQuery, table: Pick<Config, 'routes' | 'callers'>): RouteConfig {
+export function selectRoute(q: RouteQuery, table: Pick<Config, 'routes' | 'callers'>, disabled?: (route: string) => string | undefined): RouteConfig {
   const forTask = table.routes.filter((r) => r.match.task === q.task);
   if (forTask.length === 0) throw invalidRequest('no_route_for_task', `no route is configured for task "${q.task}"`);
-  const fitting = forTask.filter((r) => (!r.match.risk || r.match.risk.includes(q.risk)) && (r.stage === 'stable' || r.testCallers.includes(q.caller)));
-  if (fitting.length === 0) throw invalidRequest('no_route_for_task', `no route serves task "${q.task}" at risk "${q.risk}"`);
+  const fits = forTask.filter((r) => (!r.match.risk || r.match.risk.includes(q.risk)) && (r.stage === 'stable' || r.testCallers.includes(q.caller)));
+  if (fits.length === 0) throw invalidRequest('no_route_for_task', `no route serves task "${q.task}" at risk "${q.risk}"`);
+  const fitting = disabled ? fits.filter((r) => disabled(r.name) === undefined) : fits;
+  if (fitting.length === 0) {
+    const r = fits[0]!;
+    throw new GatewayError('ProviderUnavailable', 'route_disabled', `route "${r.name}" is disabled: ${disabled?.(r.name)}`, { status: 503 });
+  }
   const allowed = table.callers[q.caller]?.routes;
   const route = fitting.find((r) => !allowed || allowed.includes(r.name));
   if (!route) throw policyDenied('route_not_allowed', `caller "${q.caller}" may not use route "${fitting[0]!.name}"`);

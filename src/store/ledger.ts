@@ -25,6 +25,14 @@ export interface LedgerEntry {
   data_class: string | null;
   sensitive_kinds: string | null;
   stage: string | null;
+  /** JSON: every validation outcome, one per checked answer ({model, ok, summary, failed}). */
+  validation: string | null;
+  /** JSON: why the request was held, its deadline and the decision (reviewer, time, comment or reason). */
+  review: string | null;
+  /** Who decided the review (`deadline` when the route's onTimeout did). */
+  reviewer: string | null;
+  /** The route-table version that planned the request (src/store/releaseStore.ts). */
+  route_table_version: number | null;
 }
 
 /** Columns added after the first release: created on open when missing (additive migrations only). */
@@ -34,6 +42,10 @@ const ADDED_COLUMNS: Array<[string, string]> = [
   ['data_class', 'TEXT'],
   ['sensitive_kinds', 'TEXT'],
   ['stage', 'TEXT'],
+  ['validation', 'TEXT'],
+  ['review', 'TEXT'],
+  ['reviewer', 'TEXT'],
+  ['route_table_version', 'INTEGER'],
 ];
 
 const SCHEMA = `
@@ -74,10 +86,11 @@ export class Ledger {
     // ON CONFLICT DO NOTHING: the first record of a request id wins; retries and replays are no-ops.
     this.insert = this.db.prepare(`INSERT INTO requests
       (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
-       total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage)
+       total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage,
+       validation, review, reviewer, route_table_version)
       VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
        @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
-       @sensitiveKinds, @stage)
+       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion)
       ON CONFLICT(request_id) DO NOTHING`);
   }
 
@@ -88,6 +101,10 @@ export class Ledger {
       dataClass: row.dataClass ?? null,
       sensitiveKinds: row.sensitiveKinds?.length ? row.sensitiveKinds.join(',') : null,
       stage: row.stage ?? null,
+      validation: validationOutcomes(row),
+      review: row.review ? JSON.stringify(row.review) : null,
+      reviewer: row.review?.decision?.by ?? null,
+      routeTableVersion: row.routeTableVersion ?? null,
       requestId: row.requestId,
       caller: row.caller,
       team: row.team,
@@ -124,4 +141,10 @@ export class Ledger {
   close(): void {
     this.db.close();
   }
+}
+
+/** The validation outcomes carried by the attempts, as JSON; null when no answer was checked. */
+function validationOutcomes(row: LedgerRow): string | null {
+  const checked = row.attempts.filter((a) => a.validation).map((a) => ({ model: a.model, ...a.validation }));
+  return checked.length > 0 ? JSON.stringify(checked) : null;
 }

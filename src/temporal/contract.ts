@@ -70,6 +70,13 @@ export interface AttemptRecord {
   status?: number;
   /** Output validation of this attempt's answer (secret-free); a failed one makes the attempt `failed`. */
   validation?: { ok: boolean; summary: string; failed: string[] };
+  /** Which try on this model (1 = first): every retry is an attempt of its own. */
+  try?: number;
+  /** The wait before the next try on the same model (the provider's Retry-After, or backoff). */
+  retryInMs?: number;
+  /** This try sent the request adapted to what the model accepts (e.g. `without_prefill`). */
+  adapted?: string;
+  latencyMs?: number;
 }
 
 export interface GatehouseMeta {
@@ -90,6 +97,10 @@ export interface GatehouseMeta {
   rate_limit?: Record<string, string>;
   /** The human review decision, when the route held the answer. */
   review?: ReviewRecord;
+  /** The route-table version that planned this request (release control). */
+  route_table_version?: number;
+  /** E.g. the model that answered is deprecated in the catalogue. */
+  warnings?: string[];
 }
 
 export type GatewayResponse = ChatCompletion & { gatehouse: GatehouseMeta };
@@ -116,4 +127,6 @@ export interface LedgerRow {
   pricedAs?: { providerKind: string; upstream: string };
   /** Review reasons, deadline and decision (reviewer, time, comment), when the request was held. */
   review?: ReviewState;
+  /** The route-table version that planned the request. */
+  routeTableVersion?: number;
 }

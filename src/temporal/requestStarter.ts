@@ -24,7 +24,7 @@ export class RequestStarter {
    */
   async start(input: Omit<AiRequestInput, 'requestId'>, requestKey?: string): Promise<RequestHandle> {
     const requestId = requestWorkflowId(requestKey);
-    const memo = { bodyHash: digest([input.task ?? null, input.body]), keyTag: digest(input.credential).slice(0, 16) };
+    const memo = { bodyHash: digest([input.task ?? null, input.body]), keyTag: credentialTag(input.credential) };
     try {
       return await this.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: this.taskQueue,
@@ -58,6 +58,11 @@ export class RequestStarter {
 /** `req-<caller's key or id>`; without one, a fresh UUID. */
 export function requestWorkflowId(requestKey?: string): string {
   return `req-${requestKey ?? randomUUID()}`;
+}
+
+/** The memo's 16-hex-digit tag of the credential that started a request (never the key itself). */
+export function credentialTag(credential: string): string {
+  return digest(credential).slice(0, 16);
 }
 
 function digest(value: unknown): string {

@@ -23,6 +23,20 @@ const rows: Row[] = [
   ['400 plain', new UpstreamError('http', 'bad param', 400), { type: 'ProviderRejected', retryable: false, fallback: false }],
   ['404 unknown model', new UpstreamError('http', 'no model', 404), { type: 'ProviderRejected', retryable: false, fallback: false }],
   ['422', new UpstreamError('http', 'bad', 422), { type: 'ProviderRejected', retryable: false, fallback: false }],
+  ['400 unsupported prefill', new UpstreamError('http', 'no prefill', 400, 'unsupported_prefill'), { type: 'UnsupportedRequestShape', retryable: false, fallback: true }],
+  ['headers deadline', new UpstreamError('timeout', 'no headers', undefined, 'deadline_headers'), { type: 'ProviderTimeout', retryable: false, fallback: true }],
+  ['first-token deadline', new UpstreamError('timeout', 'no token', undefined, 'deadline_firstToken'), { type: 'ProviderTimeout', retryable: false, fallback: true }],
+  ['idle deadline (stream stalled)', new UpstreamError('timeout', 'silent', undefined, 'deadline_idle'), { type: 'ProviderTimeout', retryable: false, fallback: true }],
+  ['stream cut before the caller saw anything', new UpstreamError('connection', 'stream cut'), { type: 'ProviderConnectionError', retryable: true, fallback: true }],
+  ['malformed stream chunk', new UpstreamError('malformed', 'bad chunk'), { type: 'ProviderMalformedResponse', retryable: true, fallback: true }],
+];
+
+/** Once part of a stream reached the caller, every failure is StreamInterrupted: no retry, no fallback. */
+const deliveredRows: Array<[string, UpstreamError]> = [
+  ['stream cut', new UpstreamError('connection', 'stream cut after 3 chunks')],
+  ['stream stalled', new UpstreamError('timeout', 'stream went silent', undefined, 'deadline_idle')],
+  ['malformed chunk', new UpstreamError('malformed', 'bad chunk')],
+  ['error event mid-stream', new UpstreamError('http', 'overloaded', 500)],
 ];
 
 describe('upstream error classification', () => {
@@ -37,7 +51,18 @@ describe('upstream error classification', () => {
       assert.ok(failure instanceof ApplicationFailure);
       assert.equal(failure.type, want.type);
       assert.equal(failure.nonRetryable, !want.retryable);
-      assert.deepEqual(failure.details?.[0], { status: err.status, providerCode: err.providerCode });
+      assert.deepEqual(failure.details?.[0], { status: err.status, providerCode: err.providerCode, retryAfterMs: err.retryAfterMs });
+    });
+  }
+
+  for (const [name, err] of deliveredRows) {
+    it(`${name} after chunks reached the caller → StreamInterrupted, no retry, back to caller`, () => {
+      const c = classifyUpstreamError(err, MAX_WAIT, true);
+      assert.deepEqual(c, { type: 'StreamInterrupted', retryable: false });
+      assert.equal(FALLBACK_ON.has(c.type), false);
+      const failure = toAttemptFailure(err, MAX_WAIT, true);
+      assert.ok(failure instanceof ApplicationFailure);
+      assert.equal(failure.nonRetryable, true);
     });
   }
 

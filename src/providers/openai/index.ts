@@ -1,9 +1,11 @@
 import OpenAI from 'openai';
 import { ChatCompletionSchema, type ChatCompletion, type ChatCompletionRequest } from '../../config/api';
+import { AttemptWatchdog, deadlinesFromTimeout } from '../deadlines';
 import type { CallOptions, ChatProvider } from '../types';
 import { UpstreamError } from '../upstreamError';
 import { mapOpenAIError } from './mapError';
 import { toUpstreamRequest } from './mapRequest';
+import { streamCompletion } from './stream';
 
 /**
  * Any OpenAI-compatible chat completions API. `maxRetries: 0`: Temporal is the only thing that
@@ -13,18 +15,24 @@ export function createOpenAIProvider(baseURL: string, apiKey: string): ChatProvi
   const client = new OpenAI({ baseURL, apiKey, maxRetries: 0 });
   return {
     async complete(upstreamModel: string, req: ChatCompletionRequest, opts: CallOptions): Promise<ChatCompletion> {
+      // The SDK's own timeout stops at the response headers; the watchdog also covers the body.
+      const watchdog = new AttemptWatchdog(deadlinesFromTimeout(opts.timeoutMs), opts.signal, false);
       let raw: unknown;
       try {
         raw = await client.chat.completions.create(toUpstreamRequest(upstreamModel, req) as never, {
-          signal: opts.signal,
+          signal: watchdog.signal,
           timeout: opts.timeoutMs,
         });
       } catch (err) {
+        if (watchdog.expired) throw watchdog.error();
         throw mapOpenAIError(err);
+      } finally {
+        watchdog.stop();
       }
       const parsed = ChatCompletionSchema.safeParse(raw);
       if (!parsed.success) throw new UpstreamError('malformed', 'provider answer is not a chat completion');
       return parsed.data;
     },
+    stream: (upstreamModel, req, opts) => streamCompletion(client, upstreamModel, req, opts),
   };
 }

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * Per-route failure conduct: deadlines and the longest retry wait; merged into RouteSchema.
+ * (Same duration syntax as schema.ts's DurationString; repeated here so this file needs no import
+ * from schema.ts, which imports it.)
+ */
+const Duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration like "500ms", "10s", "5m" or "24h"');
+
+export const DeadlinesSchema = z.strictObject({
+  /** Request sent → response headers (connect included). Streaming only. */
+  headers: Duration.optional(),
+  /** Response headers → first chunk. Streaming only. */
+  firstToken: Duration.optional(),
+  /** Longest silence between two chunks. Streaming only. */
+  idle: Duration.optional(),
+  /** The whole attempt; default: the route's `timeout`. */
+  total: Duration.optional(),
+});
+
+export const RouteResilience = {
+  /** Unset fields impose nothing shorter than `total`. */
+  deadlines: DeadlinesSchema.optional(),
+  /** A Retry-After (or backoff) longer than this is not waited out: the next model goes at once. */
+  maxRetryWait: Duration.default('10s'),
+};
+
+export type DeadlinesConfig = z.infer<typeof DeadlinesSchema>;

@@ -1,0 +1,147 @@
+import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { bearerKey, type AuthenticatedCaller } from '../../auth';
+import { formatIssues } from '../../config';
+import { GatewayError, fromFailure, invalidRequest, notFound } from '../../errors';
+import { reviewableRoutes } from '../../review/access';
+import type { HeldAnswerView, ReviewAction, ReviewState } from '../../review/types';
+import { GatehouseSearch } from '../../temporal/searchAttributes';
+import { heldAnswerQuery, reviewUpdate } from '../../../workflows/definitions';
+import type { HttpDeps } from '../server';
+
+/**
+ * The reviewers' API (reviewer keys only; other callers get 403): list held requests of the routes
+ * this reviewer may decide, show one with its answer and findings, decide it. The decision is the
+ * workflow's `review` Update with the reviewer's key inside the encrypted payload: the workflow
+ * authenticates it again, so this API is a convenience, not the security boundary.
+ */
+
+const DecisionBody = z
+  .object({
+    comment: z.string().max(2000).optional(),
+    /** edit: the answer text the caller gets instead. */
+    content: z.string().min(1).optional(),
+    /** reject: told to the caller. */
+    reason: z.string().min(1).max(2000).optional(),
+  })
+  .default({});
+
+const ACTIONS: readonly ReviewAction[] = ['approve', 'edit', 'reject'];
+const MAX_LISTED = 1000;
+
+interface Reviewer {
+  who: AuthenticatedCaller;
+  credential: string;
+  routes: string[];
+}
+
+export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void {
+  app.get<{ Querystring: { limit?: string } }>('/admin/reviews', async (req) => {
+    const reviewer = authenticateReviewer(deps, req);
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), MAX_LISTED);
+    return { object: 'list', data: await listHeld(deps, reviewer.routes, limit) };
+  });
+
+  app.get<{ Params: { id: string } }>('/admin/reviews/:id', async (req) => {
+    const reviewer = authenticateReviewer(deps, req);
+    const handle = await reviewableHandle(deps, reviewer, req.params.id);
+    const held = await handle.query(heldAnswerQuery);
+    if (!held) throw notAwaitingReview(req.params.id);
+    return { id: req.params.id, object: 'gatehouse.review', ...held };
+  });
+
+  app.post<{ Params: { id: string; action: string } }>('/admin/reviews/:id/:action', async (req) => {
+    const reviewer = authenticateReviewer(deps, req);
+    const action = req.params.action as ReviewAction;
+    if (!ACTIONS.includes(action)) throw notFound('not_found', `No review action "${req.params.action}" (approve, edit, reject)`);
+    const parsed = DecisionBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
+    const handle = await reviewableHandle(deps, reviewer, req.params.id);
+    try {
+      const decision = await handle.executeUpdate(reviewUpdate, { args: [{ action, credential: reviewer.credential, ...parsed.data }] });
+      return { id: req.params.id, object: 'gatehouse.review.decision', decision };
+    } catch (err) {
+      throw fromFailure(err) ?? (isClosed(err) ? await closedRefusal(handle, req.params.id) : err);
+    }
+  });
+}
+
+/** Reviewer keys only: an unknown key is 401, a caller without the reviewer role 403. */
+function authenticateReviewer(deps: HttpDeps, req: FastifyRequest): Reviewer {
+  const credential = bearerKey(req.headers.authorization);
+  const who = deps.callers().authenticateKey(credential);
+  if (!who.config.roles.includes('reviewer')) {
+    throw new GatewayError('PolicyDenied', 'reviewer_role_required', 'Only reviewer keys may use the review API');
+  }
+  return { who, credential: credential!, routes: reviewableRoutes(who, deps.config()) };
+}
+
+/** The request's handle, once its route is one this reviewer may review (else 403; unknown ids 404). */
+async function reviewableHandle(deps: HttpDeps, reviewer: Reviewer, id: string) {
+  const handle = deps.starter.client.workflow.getHandle(id);
+  let route: string | undefined;
+  try {
+    route = (await handle.describe()).typedSearchAttributes.get(GatehouseSearch.route);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFound('request_not_found', `No request ${id}`);
+    throw err;
+  }
+  if (!route || !reviewer.routes.includes(route)) {
+    throw new GatewayError('PolicyDenied', 'review_not_allowed', `${reviewer.who.name} may not review requests of route "${route ?? '?'}"`);
+  }
+  return handle;
+}
+
+/** Held requests of these routes on this gateway's task queue, oldest first, from Temporal visibility. */
+async function listHeld(deps: HttpDeps, routes: string[], limit: number) {
+  if (routes.length === 0) return [];
+  const query = [
+    `TaskQueue = ${quote(deps.starter.taskQueue)}`,
+    `ExecutionStatus = "Running"`,
+    `GatehouseStatus = "awaiting_review"`,
+    `GatehouseRoute IN (${routes.map(quote).join(', ')})`,
+  ].join(' AND ');
+  const items: ReturnType<typeof listItem>[] = [];
+  for await (const wf of deps.starter.client.workflow.list({ query, pageSize: Math.min(limit, 500) })) {
+    items.push(listItem(wf));
+    if (items.length >= limit) break;
+  }
+  return items.sort((a, b) => (a.held_at ?? '').localeCompare(b.held_at ?? ''));
+}
+
+function listItem(wf: WorkflowExecutionInfo) {
+  const sa = wf.typedSearchAttributes;
+  const review = (wf.memo?.review ?? {}) as Partial<ReviewState>;
+  return {
+    id: wf.workflowId,
+    route: sa.get(GatehouseSearch.route),
+    caller: sa.get(GatehouseSearch.caller),
+    team: sa.get(GatehouseSearch.team),
+    task: sa.get(GatehouseSearch.task),
+    reasons: review.reasons ?? [],
+    phase: review.phase ?? 'review',
+    held_at: review.heldAt,
+    deadline_at: review.deadlineAt,
+  };
+}
+
+/** Visibility query string literal; names are config names, but the task queue comes from the environment. */
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function notAwaitingReview(id: string): GatewayError {
+  return new GatewayError('Conflict', 'not_awaiting_review', `Request ${id} is not waiting for a review`);
+}
+
+/** A decision for a finished request: "already decided" (with who and when) if it was held, else "not held". */
+async function closedRefusal(handle: { query: (q: typeof heldAnswerQuery) => Promise<HeldAnswerView | null> }, id: string): Promise<GatewayError> {
+  const decision = (await handle.query(heldAnswerQuery).catch(() => null))?.review.decision;
+  if (!decision) return notAwaitingReview(id);
+  return new GatewayError('Conflict', 'review_already_decided', `Already decided: ${decision.action} by ${decision.by} at ${decision.at}`);
+}
+
+function isClosed(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || /already completed|not found/i.test((err as Error)?.message ?? '');
+}

@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { Release } from '../../routes/release';
+import type { ChangeResult } from '../../routes/control';
+import type { HttpDeps } from '../server';
+import { ADMIN, STAFF, parseBody, requireRole } from './access';
+
+/**
+ * The change-controlled route table and the kill switch:
+ *   GET  /admin/routes                      live table, version, kill switch, pending changes
+ *   PUT  /admin/routes                      {routes, basedOn, reason, dryRun?} → new version (or 202 pending)
+ *   GET  /admin/routes/history              versions and the change log, newest first
+ *   GET  /admin/routes/versions/:version    one version's table
+ *   POST /admin/routes/rollback             {version, reason, basedOn?}
+ *   POST /admin/routes/disable | enable     {target, kind?, reason}
+ *   POST /admin/routes/changes/:id/approve  {comment?}   (a second admin)
+ */
+const ApplyBody = z.object({
+  routes: z.array(z.unknown()),
+  basedOn: z.number().int().nonnegative(),
+  reason: z.string(),
+  dryRun: z.boolean().optional(),
+});
+const RollbackBody = z.object({ version: z.number().int().positive(), reason: z.string(), basedOn: z.number().int().positive().optional() });
+const SwitchBody = z.object({ target: z.string().min(1), kind: z.enum(['route', 'model']).optional(), reason: z.string() });
+const ApproveBody = z.object({ comment: z.string().max(2000).optional() });
+
+export function registerRouteAdmin(app: FastifyInstance, deps: HttpDeps, release: Release): void {
+  const { control, store, live } = release;
+
+  app.get('/admin/routes', async (req) => {
+    requireRole(deps.callers, req, STAFF);
+    const { version } = control.current();
+    const v = store.version(version);
+    const snap = live.snapshot();
+    return {
+      object: 'gatehouse.route_table',
+      version,
+      created_at: v?.createdAt,
+      author: v?.author,
+      reason: v?.reason,
+      routes: snap.config.routes,
+      disabled: store.disabled(),
+      pending: store.pendingChanges().map((p) => ({ id: p.id, based_on: p.basedOn, author: p.author, reason: p.reason, created_at: p.createdAt })),
+    };
+  });
+
+  app.put('/admin/routes', async (req, reply) => {
+    const who = requireRole(deps.callers, req, ADMIN);
+    const body = parseBody(ApplyBody, req.body);
+    return changed(reply, control.apply(body, who.name));
+  });
+
+  app.get<{ Querystring: { limit?: string } }>('/admin/routes/history', async (req) => {
+    requireRole(deps.callers, req, STAFF);
+    const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 1000);
+    const versions = store.versions(limit).map(({ routes: _routes, ...v }) => v);
+    return { object: 'gatehouse.route_history', live: live.snapshot().version, versions, changes: store.changes(limit) };
+  });
+
+  app.get<{ Params: { version: string } }>('/admin/routes/versions/:version', async (req) => {
+    requireRole(deps.callers, req, STAFF);
+    return { object: 'gatehouse.route_version', ...control.version(Number(req.params.version)) };
+  });
+
+  app.post('/admin/routes/rollback', async (req, reply) => {
+    const who = requireRole(deps.callers, req, ADMIN);
+    const body = parseBody(RollbackBody, req.body);
+    return changed(reply, control.rollback(body.version, body.reason, who.name, body.basedOn));
+  });
+
+  for (const action of ['disable', 'enable'] as const) {
+    app.post(`/admin/routes/${action}`, async (req) => {
+      const who = requireRole(deps.callers, req, ADMIN);
+      const body = parseBody(SwitchBody, req.body);
+      const result = control.setEnabled(body.target, action === 'enable', body.reason, who.name, body.kind);
+      return { object: 'gatehouse.kill_switch', action, ...result, disabled: store.disabled() };
+    });
+  }
+
+  app.post<{ Params: { id: string } }>('/admin/routes/changes/:id/approve', async (req, reply) => {
+    const who = requireRole(deps.callers, req, ADMIN);
+    const body = parseBody(ApproveBody, req.body);
+    return changed(reply, control.approve(Number(req.params.id), who.name, body.comment));
+  });
+}
+
+/** 202 while a change waits for its second admin; 200 otherwise. */
+function changed(reply: FastifyReply, r: ChangeResult) {
+  if (r.status === 'pending_approval') void reply.status(202);
+  return { object: 'gatehouse.route_change', status: r.status, version: r.version, pending_id: r.pendingId, diff: r.diff, diff_text: r.diffText };
+}

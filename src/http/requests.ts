@@ -1,0 +1,85 @@
+import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, fromFailure, notFound } from '../errors';
+import { cancelledView, completedView, failedView, pendingView, type RequestView } from '../requests/view';
+import type { GatewayResponse } from '../temporal/contract';
+import { GatehouseSearch } from '../temporal/searchAttributes';
+import { credentialTag } from '../temporal/requestStarter';
+import { bearerKey } from '../auth';
+import type { HttpDeps } from './server';
+
+/**
+ * `GET /v1/requests/{id}`: where a request started with `202 Accepted` stands, and its result once
+ * done. Only the caller that sent it may read it; anyone else gets the same 404 as for an unknown id.
+ * Uses `describe` (the server's state), so it answers even while no worker runs.
+ */
+export function registerRequests(app: FastifyInstance, deps: HttpDeps): void {
+  app.get<{ Params: { id: string } }>('/v1/requests/:id', async (req) => {
+    const credential = bearerKey(req.headers.authorization);
+    const caller = deps.callers().authenticateKey(credential);
+    const handle = deps.starter.client.workflow.getHandle(req.params.id);
+    const desc = await describeOrNull(handle);
+    if (!desc || !isOwner(desc, caller.name, credential!)) throw requestNotFound(req.params.id);
+    return requestView(desc, () => handle.result() as Promise<GatewayResponse>);
+  });
+}
+
+/** 202 for a request that is held for review, or when the caller asked for async (`Prefer: respond-async`). */
+export function replyAccepted(reply: FastifyReply, id: string, status: 'running' | 'awaiting_review'): RequestView {
+  void reply.status(202).header('location', `/v1/requests/${encodeURIComponent(id)}`);
+  return pendingView(id, status);
+}
+
+/** RFC 7240: `Prefer: respond-async` (possibly among other preferences). */
+export function prefersAsync(req: FastifyRequest): boolean {
+  const prefer = req.headers.prefer;
+  const values = (Array.isArray(prefer) ? prefer.join(',') : (prefer ?? '')).split(',');
+  return values.some((v) => v.trim().toLowerCase().split(';')[0] === 'respond-async');
+}
+
+/**
+ * The caller admission recorded, or, before admission has run (a GET right after the 202), the
+ * same key that started it (the memo's credential tag).
+ */
+function isOwner(desc: WorkflowExecutionDescription, caller: string, credential: string): boolean {
+  const recorded = desc.typedSearchAttributes.get(GatehouseSearch.caller);
+  if (recorded !== undefined) return recorded === caller;
+  return (desc.memo as { keyTag?: string } | undefined)?.keyTag === credentialTag(credential);
+}
+
+async function requestView(desc: WorkflowExecutionDescription, result: () => Promise<GatewayResponse>): Promise<RequestView> {
+  const id = desc.workflowId;
+  switch (desc.status.name) {
+    case 'RUNNING':
+      return pendingView(id, desc.typedSearchAttributes.get(GatehouseSearch.status) === 'awaiting_review' ? 'awaiting_review' : 'running');
+    case 'COMPLETED':
+      return completedView(id, await result());
+    case 'CANCELLED':
+      return cancelledView(id);
+    default:
+      return failedView(id, await failureOf(result));
+  }
+}
+
+async function failureOf(result: () => Promise<unknown>): Promise<GatewayError> {
+  try {
+    await result();
+  } catch (err) {
+    const known = fromFailure(err);
+    if (known) return known;
+  }
+  return new GatewayError('Internal', 'request_ended', 'The request ended without a result (terminated or timed out)');
+}
+
+async function describeOrNull(handle: { describe(): Promise<WorkflowExecutionDescription> }): Promise<WorkflowExecutionDescription | null> {
+  try {
+    return await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+function requestNotFound(id: string): GatewayError {
+  return notFound('request_not_found', `No request ${id} for this caller`);
+}

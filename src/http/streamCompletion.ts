@@ -1,0 +1,77 @@
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors';
+import { completionToChunks, toCallerChunk, type Presentation } from '../streaming/chunks';
+import type { Subscription } from '../streaming/registry';
+import type { AiRequestInput, GatewayResponse } from '../temporal/contract';
+import { requestWorkflowId, type RequestHandle } from '../temporal/requestStarter';
+import { toGatewayError } from './errorHandler';
+import type { HttpDeps } from './server';
+import { SseResponse } from './sse';
+
+export type StartInput = Omit<AiRequestInput, 'requestId'>;
+
+/**
+ * `stream: true`: the workflow runs exactly as for a plain request (the durable record), while this
+ * handler forwards the committed attempt's chunks from the side channel as SSE. Before the first
+ * chunk, every failure is a normal HTTP error; after it, an error event and no `[DONE]`. A caller
+ * who hangs up cancels the workflow, which stops the provider call and any retries.
+ */
+export async function streamChatCompletion(
+  reply: FastifyReply,
+  deps: HttpDeps,
+  input: StartInput,
+  opts: { idempotencyKey?: string; live: boolean },
+): Promise<void> {
+  const requestKey = opts.idempotencyKey ?? randomUUID();
+  const requestId = requestWorkflowId(requestKey);
+  const headers: Record<string, string> = { 'x-gatehouse-request-id': requestId };
+  const sse = new SseResponse(reply, () => headers);
+  const includeUsage = (input.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const subscription = opts.live && deps.streams
+    ? deps.streams.subscribe(requestId, {
+        chunk: (chunk, from) => {
+          headers['x-gatehouse-model'] = from.model;
+          const out = toCallerChunk(chunk, { model: from.model, includeUsage });
+          if (out) sse.send(out);
+        },
+      })
+    : undefined;
+  let handle: RequestHandle | undefined;
+  const onClose = () => {
+    // Ours to end, or a repeat (same idempotency key) watching someone else's request: not a hang-up.
+    if (sse.completed || subscription?.live === false) return;
+    subscription?.abortRunning();
+    handle?.cancel().catch((err: unknown) => reply.log.warn({ err, requestId }, 'cancelling a disconnected stream failed'));
+  };
+  reply.raw.on('close', onClose);
+  try {
+    handle = await deps.starter.start(input, requestKey);
+    if (reply.raw.destroyed) onClose(); // hung up while the workflow was being started
+    void reply.header('x-gatehouse-request-id', handle.workflowId);
+    const result = await deps.starter.result(handle);
+    finishStream(sse, subscription, result, { model: result.gatehouse.model, includeUsage }, headers);
+  } catch (err) {
+    if (reply.raw.destroyed) return void reply.hijack(); // the caller is gone; nobody to tell
+    if (!sse.started) throw err; // nothing sent yet: a plain HTTP error with its status
+    sse.fail(toGatewayError(err).toBody());
+  } finally {
+    reply.raw.off('close', onClose);
+    subscription?.close();
+  }
+}
+
+/** The workflow answered: close the live stream, or replay the whole answer if nothing went live. */
+function finishStream(sse: SseResponse, sub: Subscription | undefined, result: GatewayResponse, p: Presentation, headers: Record<string, string>): void {
+  headers['x-gatehouse-model'] = result.gatehouse.model;
+  headers['x-gatehouse-route'] = result.gatehouse.route;
+  const committed = sub?.committed;
+  if (committed && !committed.finished) {
+    // The caller saw part of an attempt that died; the answer came from another: never splice them.
+    sse.fail(new GatewayError('ProviderUnavailable', 'stream_interrupted', 'The stream was interrupted; the complete answer is stored under the request id').toBody());
+    return;
+  }
+  // Live chunks already carried everything, usage included (the gateway always asks upstream for it).
+  if (!committed) for (const chunk of completionToChunks(result, p)) sse.send(chunk);
+  sse.done();
+}

@@ -1,0 +1,117 @@
+import type OpenAI from 'openai';
+import { ChatCompletionSchema, type ChatCompletion, type ChatCompletionRequest } from '../../config/api';
+import { ChunkAssembler } from '../../streaming/assemble';
+import { isChatChunk, type ChatChunk } from '../../streaming/chunks';
+import { AttemptWatchdog } from '../deadlines';
+import type { StreamCallOptions } from '../types';
+import { UpstreamError } from '../upstreamError';
+import { mapOpenAIError } from './mapError';
+import { toUpstreamRequest } from './mapRequest';
+import { SseDecoder, type SseEvent } from './sse';
+
+/**
+ * One streamed chat completion from an OpenAI-compatible API. The SDK sends the request (and maps
+ * HTTP errors); the body is read here, because the gateway must see every read (idle deadline),
+ * whether `[DONE]` came, and which chunk was garbage. Each chunk goes to `onChunk` as it arrives;
+ * the assembled answer is returned. Throws only `UpstreamError`, or the caller's own abort.
+ */
+export async function streamCompletion(
+  client: OpenAI,
+  upstreamModel: string,
+  req: ChatCompletionRequest,
+  opts: StreamCallOptions,
+): Promise<ChatCompletion> {
+  const watchdog = new AttemptWatchdog(opts.deadlines, opts.signal, true);
+  const answer = new ChunkAssembler();
+  try {
+    const body = { ...toUpstreamRequest(upstreamModel, req), stream: true, stream_options: { include_usage: true } };
+    const response = await client.chat.completions
+      .create(body as never, { signal: watchdog.signal, timeout: opts.deadlines.totalMs + 1000 })
+      .asResponse();
+    watchdog.headersReceived();
+    if (!isEventStream(response)) return await wholeBody(response);
+    await readStream(response, watchdog, answer, opts.onChunk);
+    return answer.completion();
+  } catch (err) {
+    if (opts.signal.aborted) throw opts.signal.reason ?? err; // cancelled: not a provider fault
+    // A provider that said everything and then merely failed to close is not at fault.
+    if (watchdog.expired === 'idle' && answer.finished) return answer.completion();
+    if (watchdog.expired) throw watchdog.error();
+    throw err instanceof UpstreamError ? err : mapOpenAIError(err);
+  } finally {
+    watchdog.stop();
+  }
+}
+
+async function readStream(response: Response, watchdog: AttemptWatchdog, answer: ChunkAssembler, onChunk: (c: ChatChunk) => void): Promise<void> {
+  if (!response.body) throw new UpstreamError('malformed', 'provider sent an empty stream');
+  const reader = response.body.getReader();
+  const text = new TextDecoder();
+  const sse = new SseDecoder();
+  const take = (events: SseEvent[]) => events.some((e) => takeEvent(e, watchdog, answer, onChunk));
+  try {
+    for (;;) {
+      const read = await readOrCut(reader, answer);
+      if (read.done) break;
+      // `[DONE]`, or a whole answer with usage: stop now rather than wait for a close that may not come.
+      if (take(sse.push(text.decode(read.value, { stream: true })))) return;
+    }
+    take(sse.end());
+    if (!answer.finished) throw new UpstreamError('connection', `stream ended mid-answer after ${answer.chunks} chunks (no finish_reason)`);
+  } finally {
+    reader.cancel().catch(() => {}); // frees the socket when we stop early; a no-op after the end
+  }
+}
+
+async function readOrCut(reader: ReadableStreamDefaultReader<Uint8Array>, answer: ChunkAssembler) {
+  try {
+    return await reader.read();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    throw new UpstreamError('connection', `stream cut after ${answer.chunks} chunks: ${why}`);
+  }
+}
+
+/** True when the stream is complete (`[DONE]`, or finished with usage). */
+function takeEvent(e: SseEvent, watchdog: AttemptWatchdog, answer: ChunkAssembler, onChunk: (c: ChatChunk) => void): boolean {
+  if (e.data.trim() === '[DONE]') return true;
+  watchdog.chunkReceived();
+  const chunk = parseChunk(e.data, answer.chunks);
+  answer.add(chunk);
+  onChunk(chunk);
+  return answer.finished && answer.usage !== undefined;
+}
+
+function parseChunk(data: string, seen: number): ChatChunk {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw new UpstreamError('malformed', `provider sent a malformed stream chunk after ${seen} chunks`);
+  }
+  const error = (value as { error?: { message?: unknown; code?: unknown } } | null)?.error;
+  if (error) {
+    const message = typeof error.message === 'string' ? error.message : 'provider reported an error mid-stream';
+    throw new UpstreamError('http', message, 500, typeof error.code === 'string' ? error.code : undefined);
+  }
+  if (!isChatChunk(value)) throw new UpstreamError('malformed', `provider sent a stream chunk that is not a chat.completion.chunk after ${seen} chunks`);
+  return value;
+}
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get('content-type') ?? '').includes('text/event-stream');
+}
+
+/** An upstream that ignored `stream: true` and answered whole: accept a valid completion. */
+async function wholeBody(response: Response): Promise<ChatCompletion> {
+  let raw: unknown;
+  try {
+    raw = await response.json();
+  } catch {
+    throw new UpstreamError('malformed', 'provider sent a malformed body instead of a stream');
+  }
+  const parsed = ChatCompletionSchema.safeParse(raw);
+  if (!parsed.success) throw new UpstreamError('malformed', 'provider answer is not a chat completion');
+  return parsed.data;
+}

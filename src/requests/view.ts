@@ -1,0 +1,44 @@
+import type { GatewayError } from '../errors';
+import type { GatewayResponse } from '../temporal/contract';
+
+/**
+ * A request as its caller sees it after the fact: `GET /v1/requests/{id}`, the `202 Accepted` body
+ * and the webhook body share this shape. Pure and workflow-safe (the webhook body is built there).
+ */
+export type RequestState = 'running' | 'awaiting_review' | 'completed' | 'failed' | 'cancelled';
+
+export interface RequestView {
+  id: string;
+  object: 'gatehouse.request';
+  status: RequestState;
+  /** Once completed: the same body the synchronous call would have returned. */
+  result?: GatewayResponse;
+  /** Once failed: the same error the synchronous call would have returned, and its HTTP status. */
+  error?: ReturnType<GatewayError['toBody']>['error'];
+  http_status?: number;
+  gatehouse?: unknown;
+}
+
+export function pendingView(id: string, status: 'running' | 'awaiting_review'): RequestView {
+  return { id, object: 'gatehouse.request', status };
+}
+
+export function completedView(id: string, result: GatewayResponse): RequestView {
+  return { id, object: 'gatehouse.request', status: 'completed', result };
+}
+
+export function failedView(id: string, err: GatewayError, status: 'failed' | 'cancelled' = 'failed'): RequestView {
+  const body = err.toBody();
+  return {
+    id,
+    object: 'gatehouse.request',
+    status,
+    http_status: err.status,
+    error: body.error,
+    ...(body.gatehouse !== undefined ? { gatehouse: body.gatehouse } : {}),
+  };
+}
+
+export function cancelledView(id: string): RequestView {
+  return { id, object: 'gatehouse.request', status: 'cancelled', http_status: 409, error: { message: 'The request was cancelled', type: 'invalid_request_error', code: 'request_cancelled', param: null } };
+}

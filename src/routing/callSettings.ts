@@ -1,0 +1,30 @@
+import type { DeadlinesConfig } from '../config/resilience';
+import type { Deadlines } from '../providers/deadlines';
+
+/** What a route says about calling its models: the attempt deadlines and the retry-wait budget. */
+export interface CallSettings {
+  /** The total deadline of one attempt (= `deadlines.totalMs`; kept for the activity's backstop). */
+  timeoutMs: number;
+  deadlines: Deadlines;
+  maxRetryWaitMs: number;
+}
+
+export interface RouteCallConfig {
+  timeout: string;
+  deadlines?: DeadlinesConfig;
+  maxRetryWait?: string;
+}
+
+const DEFAULT_MAX_RETRY_WAIT_MS = 10_000;
+
+/** Pure. `deadlines.total` wins over `timeout`; an unset phase deadline is the total (nothing shorter). */
+export function callSettings(route: RouteCallConfig, parse: (s: string) => number): CallSettings {
+  const d = route.deadlines ?? {};
+  const totalMs = parse(d.total ?? route.timeout);
+  const phase = (s: string | undefined) => Math.min(totalMs, s === undefined ? totalMs : parse(s));
+  return {
+    timeoutMs: totalMs,
+    deadlines: { headersMs: phase(d.headers), firstTokenMs: phase(d.firstToken), idleMs: phase(d.idle), totalMs },
+    maxRetryWaitMs: route.maxRetryWait === undefined ? DEFAULT_MAX_RETRY_WAIT_MS : parse(route.maxRetryWait),
+  };
+}

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { spawnGateway, type GatewayProcess } from '../helpers/process';
+import { api, asReviewer, asSupport, finalView, reviewConfig } from '../helpers/review';
+
+describe('a held request survives a worker restart', () => {
+  let gw: TestGateway;
+  const workers: GatewayProcess[] = [];
+  const workerEnv = () => ({ ...gw.env, GATEHOUSE_ROLE: 'worker', GATEHOUSE_CONFIG: gw.configFile, GATEHOUSE_DATA_DIR: gw.dir });
+  before(async () => {
+    // This process serves HTTP only; the worker runs in its own process, which we kill.
+    gw = await startTestGateway({ worker: false, config: (u) => reviewConfig(u) });
+  });
+  after(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await gw?.close();
+  });
+
+  it('is held by one worker, decided while another runs, and completes once', async () => {
+    workers.push(await spawnGateway(workerEnv()));
+    const res = await chat(gw.url, hello('wait for me'), { ...asSupport, 'x-gatehouse-task': 'draft' });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    const id = res.json.id as string;
+
+    workers[0]!.child.kill('SIGKILL');
+    await workers[0]!.exited;
+    const whileDown = await api(gw.url, 'GET', `/v1/requests/${id}`, asSupport);
+    assert.equal(whileDown.json.status, 'awaiting_review', 'status needs no worker');
+
+    workers.push(await spawnGateway(workerEnv()));
+    const decided = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'after the restart' });
+    assert.equal(decided.status, 200, JSON.stringify(decided.json));
+    const view = await finalView(gw.url, id);
+    assert.equal(view.result.choices[0].message.content, 'Mock answer to: wait for me');
+    assert.equal(gw.mock.calls('mock-small'), 1, 'the provider was not called again');
+
+    const db = new Database(join(gw.dir, 'ledger.db'), { readonly: true });
+    const rows = db.prepare('SELECT status, reviewer FROM requests WHERE request_id = ?').all(id);
+    db.close();
+    assert.deepEqual(rows, [{ status: 'completed', reviewer: 'alice' }], 'exactly one ledger row');
+  });
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { KEYS, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { spawnGateway, type GatewayProcess } from '../helpers/process';
+import { api, asReviewer, finalView, reviewConfig, waitForAsync } from '../helpers/review';
+
+const WAITING = 1000;
+const CACHE = Number(process.env.SCALE_CACHE ?? 100);
+const START_CONCURRENCY = 100;
+
+/** Resident set size of a process in MB (ps works on Linux and macOS). */
+function rssMb(pid: number): number {
+  return Math.round(Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)]).toString().trim()) / 1024);
+}
+
+/** Runs `fn` over 0..n-1 with at most `limit` in flight. */
+async function pool(n: number, limit: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+describe(`${WAITING} requests waiting for review at once`, () => {
+  let gw: TestGateway;
+  let worker: GatewayProcess | undefined;
+  const ids: string[] = [];
+  before(async () => {
+    gw = await startTestGateway({ worker: false, config: (u) => reviewConfig(u) });
+  });
+  after(async () => {
+    // Leave nothing running on the shared dev server.
+    await pool(ids.length, 100, (i) => gw.client.workflow.getHandle(ids[i]!).terminate('test cleanup').catch(() => {}));
+    worker?.child.kill('SIGKILL');
+    await gw?.close();
+  });
+
+  it('wait in Temporal, not in worker memory (workflow cache smaller than the number waiting)', async () => {
+    worker = await spawnGateway({ ...gw.env, GATEHOUSE_ROLE: 'worker', GATEHOUSE_CONFIG: gw.configFile, GATEHOUSE_DATA_DIR: gw.dir, GATEHOUSE_MAX_CACHED_WORKFLOWS: String(CACHE) });
+    const pid = worker.child.pid!;
+    const idle = rssMb(pid);
+    const started = Date.now();
+    await pool(WAITING, START_CONCURRENCY, async (i) => {
+      const handle = await gw.starter.start({ credential: KEYS.support, task: 'draft', body: hello(`hold ${i}`) });
+      ids.push(handle.workflowId);
+    });
+    const startMs = Date.now() - started;
+    const query = `TaskQueue = "${gw.taskQueue}" AND GatehouseStatus = "awaiting_review"`;
+    let peak = 0;
+    const heldAtLeast = (n: number) => waitForAsync(async () => {
+      peak = Math.max(peak, rssMb(pid));
+      return (await gw.client.workflow.count(query)).count >= n;
+    }, 300_000, `${n} held requests`);
+    await heldAtLeast(WAITING / 2);
+    const half = rssMb(pid);
+    await heldAtLeast(WAITING).catch(async (err) => {
+      for (const st of ['running', 'awaiting_review', 'completed', 'failed', 'denied']) {
+        console.log(st, (await gw.client.workflow.count(`TaskQueue = "${gw.taskQueue}" AND GatehouseStatus = "${st}"`)).count);
+      }
+      console.log('Running', (await gw.client.workflow.count(`TaskQueue = "${gw.taskQueue}" AND ExecutionStatus = "Running"`)).count);
+      console.log(worker!.output().slice(-3000));
+      throw err;
+    });
+    const heldMs = Date.now() - started;
+    await new Promise((r) => setTimeout(r, 2000));
+    const settled = rssMb(pid);
+    console.log(`[review scale] ${WAITING} held in ${(heldMs / 1000).toFixed(1)} s (all started in ${(startMs / 1000).toFixed(1)} s), workflow cache ${CACHE}; ` +
+      `worker RSS: idle ${idle} MB, ${WAITING / 2} waiting ${half} MB, ${WAITING} waiting ${settled} MB (peak ${peak} MB); ` +
+      `the second ${WAITING / 2} added ${settled - half} MB (${(((settled - half) * 1024) / (WAITING / 2)).toFixed(0)} KB each)`);
+
+    // Evicted ones are replayed from history when decided.
+    const sample = [ids[0]!, ids[WAITING / 2]!, ids[WAITING - 1]!];
+    for (const id of sample) assert.equal((await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), {})).status, 200);
+    for (const id of sample) assert.equal((await finalView(gw.url, id)).status, 'completed');
+    const after = rssMb(pid);
+    console.log(`[review scale] after 3 decisions: worker RSS ${after} MB`);
+    // Once the cache is full, more waiting requests must not cost memory per request (evicted = only history).
+    assert.ok(settled - half < 100, `the second ${WAITING / 2} waiting requests added ${settled - half} MB`);
+  });
+});

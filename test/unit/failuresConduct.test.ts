@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { afterFailure, backoffMs, hasPrefill, withoutPrefill } from '../../src/providers/conduct';
+import { streamModeFor } from '../../src/streaming/mode';
+
+const route = { retries: 2, maxRetryWaitMs: 10_000 };
+const half = () => 0.5; // jitter factor exactly 1
+
+describe('failure conduct after one failed try', () => {
+  const rows: Array<[string, Parameters<typeof afterFailure>[0], number, ReturnType<typeof afterFailure>]> = [
+    ['5xx, retries left → retry with backoff', { type: 'ProviderServerError', retryable: true }, 0, { kind: 'retry', delayMs: 200 }],
+    ['5xx, second retry → doubled backoff', { type: 'ProviderServerError', retryable: true }, 1, { kind: 'retry', delayMs: 400 }],
+    ['5xx, retries spent → fall back', { type: 'ProviderServerError', retryable: true }, 2, { kind: 'fallback' }],
+    ['429 with Retry-After 3s → wait exactly that', { type: 'ProviderRateLimited', retryable: true, retryAfterMs: 3000 }, 0, { kind: 'retry', delayMs: 3000 }],
+    ['429 with Retry-After over the budget → fall back now', { type: 'ProviderRateLimited', retryable: true, retryAfterMs: 30_000 }, 0, { kind: 'fallback' }],
+    ['429 without Retry-After → 1 s backoff', { type: 'ProviderRateLimited', retryable: true }, 0, { kind: 'retry', delayMs: 1000 }],
+    ['deadline passed → fall back at once', { type: 'ProviderTimeout', retryable: false }, 0, { kind: 'fallback' }],
+    ['context too long → next model (never the same)', { type: 'ContextLengthExceeded', retryable: false }, 0, { kind: 'fallback' }],
+    ['content policy → back to the caller', { type: 'ContentPolicyRejected', retryable: false }, 0, { kind: 'stop' }],
+    ['plain 400 → back to the caller', { type: 'ProviderRejected', retryable: false }, 0, { kind: 'stop' }],
+    ['stream broke after the caller saw part → stop', { type: 'StreamInterrupted', retryable: false }, 0, { kind: 'stop' }],
+    ['worker lost → same model again', { type: 'WorkerLost', retryable: true }, 0, { kind: 'retry', delayMs: 200 }],
+    ['unknown failure, not retryable → fall back', { type: 'TypeError', retryable: false }, 0, { kind: 'fallback' }],
+  ];
+  for (const [name, failure, used, want] of rows) {
+    it(name, () => assert.deepEqual(afterFailure(failure, used, route, false, half), want));
+  }
+
+  it('a refused prefill restarts on the same model without it; if there is none, falls back', () => {
+    const shape = { type: 'UnsupportedRequestShape', retryable: false };
+    assert.deepEqual(afterFailure(shape, 0, route, true, half), { kind: 'reshape' });
+    assert.deepEqual(afterFailure(shape, 0, route, false, half), { kind: 'fallback' });
+    const body = { model: 'auto', messages: [{ role: 'user' as const, content: 'Hi' }, { role: 'assistant' as const, content: 'Sure,' }] };
+    assert.equal(hasPrefill(body), true);
+    assert.deepEqual(withoutPrefill(body).messages, [{ role: 'user', content: 'Hi' }]);
+    assert.equal(hasPrefill(withoutPrefill(body)), false);
+  });
+
+  it('backoff is jittered ×0.5–1.5 and capped at 5 s', () => {
+    assert.equal(backoffMs('ProviderServerError', 1, () => 0), 100);
+    assert.equal(backoffMs('ProviderServerError', 1, () => 0.999), 300);
+    assert.equal(backoffMs('ProviderRateLimited', 10, () => 0.5), 5000);
+  });
+});
+
+describe('how a stream: true request is answered', () => {
+  const routes = [
+    { match: { task: 'chat' } },
+    { match: { task: 'draft' }, review: { when: ['always'] } },
+    { match: { task: 'extract' }, validation: { maxChars: 10 } },
+  ];
+  it('live, replayed after validation, or not streamed where a human reviews', () => {
+    assert.equal(streamModeFor(routes, 'chat'), 'live');
+    assert.equal(streamModeFor(routes, 'draft'), 'none');
+    assert.equal(streamModeFor(routes, 'extract'), 'replay');
+    assert.equal(streamModeFor(routes, 'chat', { type: 'json_schema', json_schema: { name: 'x', schema: {} } }), 'replay');
+    assert.equal(streamModeFor(routes, 'chat', { type: 'text' }), 'live');
+  });
+});

@@ -1,0 +1,122 @@
+import { ActivityFailure, ApplicationFailure, ParentClosePolicy, TimeoutFailure, isCancellation, log, proxyActivities, proxyLocalActivities, startChild } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ComparisonSummary, ShadowComparisonInput } from '../activities/compare';
+import type { PlannedRequest } from '../activities/plan';
+import type { ChatCompletionRequest } from '../src/config/api';
+import type { Deadlines } from '../src/providers/deadlines';
+import { isKillSwitchFailure } from '../src/routes/failures';
+import type { ShadowPlan } from '../src/routing';
+
+/** Validation of the shadow's answer: the route's own rules (the same local activity the primary uses). */
+const checks = proxyLocalActivities<Pick<Activities, 'checkAnswer'>>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3, initialInterval: '50ms' },
+});
+
+/** Waits for the primary's result (up to 10 min, heartbeating), then writes the pair. */
+const comparing = proxyActivities<Pick<Activities, 'compareShadow'>>({
+  startToCloseTimeout: '11m',
+  heartbeatTimeout: '30s',
+  retry: { maximumAttempts: 3, initialInterval: '1s' },
+});
+
+/** Slack over the route's deadline for Temporal's own backstop timeout (as in tryCandidate). */
+const DEADLINE_SLACK_MS = 2_000;
+
+export interface ShadowInput {
+  /** The shadowed request (the child's id is `<requestId>-shadow`). */
+  requestId: string;
+  route: string;
+  routeTableVersion: number | null;
+  shadow: ShadowPlan;
+  /** What the primary was sent (redacted when the route redacts). */
+  body: ChatCompletionRequest;
+  responseFormat: unknown;
+  timeoutMs: number;
+  deadlines: Deadlines;
+  maxRetryWaitMs: number;
+}
+
+/**
+ * Starts the request's shadow, when the plan sampled one, as a child workflow the request abandons
+ * on completion: the candidate runs beside the primary, and the request never waits for it. The
+ * start goes out with the primary's first call, so by the time the caller's answer is ready the
+ * returned promise has long resolved. Never rejects: a shadow must not change the caller's outcome.
+ */
+export function startShadow(requestId: string, body: ChatCompletionRequest, plan: PlannedRequest, responseFormat: unknown): Promise<void> | undefined {
+  if (!plan.shadow) return undefined;
+  const input: ShadowInput = {
+    requestId,
+    route: plan.route,
+    routeTableVersion: plan.routeTableVersion ?? null,
+    shadow: plan.shadow,
+    body,
+    responseFormat,
+    timeoutMs: plan.timeoutMs,
+    deadlines: plan.deadlines,
+    maxRetryWaitMs: plan.maxRetryWaitMs,
+  };
+  return startChild(shadowRequest, { workflowId: `${requestId}-shadow`, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON }).then(
+    () => undefined,
+    (err) => log.warn('shadow comparison not started', { requestId, error: String(err) }),
+  );
+}
+
+/** Child workflow: one try of the shadow model, its validation, then the comparison with the primary. */
+export async function shadowRequest(s: ShadowInput): Promise<ComparisonSummary | null> {
+  const c = s.shadow.candidate;
+  const { callProvider } = proxyActivities<Pick<Activities, 'callProvider'>>({
+    startToCloseTimeout: s.timeoutMs + DEADLINE_SLACK_MS,
+    heartbeatTimeout: '5s',
+    retry: { maximumAttempts: 1 },
+  });
+  const candidate: ShadowComparisonInput['candidate'] = {
+    model: c.model,
+    ok: false,
+    error: null,
+    latencyMs: null,
+    usage: null,
+    pricedAs: { providerKind: c.providerKind ?? c.provider, upstream: c.upstream },
+    valid: null,
+    content: null,
+  };
+  try {
+    const r = await callProvider({
+      requestId: `${s.requestId}-shadow`,
+      provider: c.provider,
+      model: c.model,
+      upstream: c.upstream,
+      body: withoutStreaming(s.body),
+      timeoutMs: s.timeoutMs,
+      deadlines: s.deadlines,
+      maxRetryDelayMs: s.maxRetryWaitMs,
+      route: s.route,
+    });
+    Object.assign(candidate, { ok: true, latencyMs: r.latencyMs, usage: r.completion.usage ?? null, content: r.completion.choices[0]?.message.content ?? '' });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    candidate.error = failureType(err);
+    // The kill switch stopped it: that says nothing about the model, so no comparison is recorded.
+    if (isKillSwitchFailure(candidate.error)) return null;
+  }
+  if (candidate.ok) {
+    const check = await checks.checkAnswer({ route: s.route, content: candidate.content ?? '', responseFormat: s.responseFormat });
+    candidate.valid = check.validation ? check.validation.ok : null;
+  }
+  return comparing.compareShadow({ requestId: s.requestId, route: s.route, routeTableVersion: s.routeTableVersion, compare: s.shadow.compare, candidate });
+}
+
+/** The shadow's answer is never streamed to anyone: ask for the whole answer. */
+function withoutStreaming(body: ChatCompletionRequest): ChatCompletionRequest {
+  const rest = { ...body };
+  delete rest.stream;
+  delete (rest as Record<string, unknown>).stream_options;
+  return rest;
+}
+
+function failureType(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return cause.type ?? 'ProviderError';
+  if (cause instanceof TimeoutFailure) return 'ProviderTimeout';
+  return cause instanceof Error ? cause.name : 'ProviderError';
+}

@@ -1,0 +1,95 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities, ProviderCallResult, ProviderFailureDetails } from '../activities';
+import type { ChatCompletionRequest } from '../src/config/api';
+import { WORKER_LOST, afterFailure, hasPrefill, withoutPrefill, type TryFailure } from '../src/providers/conduct';
+import type { Candidate, RoutePlan } from '../src/routing';
+import type { AttemptRecord } from '../src/temporal/contract';
+
+/** The activity enforces the route's deadlines itself; Temporal's timeout is the backstop for a hung worker. */
+const DEADLINE_SLACK_MS = 2_000;
+
+export interface CallContext {
+  requestId: string;
+  body: ChatCompletionRequest;
+  plan: RoutePlan;
+  /** Every try is appended here, failed or not (the request's attempt list). */
+  attempts: AttemptRecord[];
+}
+
+export type CandidateOutcome =
+  | { ok: true; result: ProviderCallResult }
+  | { ok: false; failure: AttemptRecord; next: 'fallback' | 'stop' };
+
+/**
+ * All tries of one candidate. Each try is its own activity (Temporal retries nothing by itself),
+ * so the history shows every try with its error, and the waits between them are durable timers:
+ * the provider's Retry-After, else backoff with jitter, as `afterFailure` decides.
+ */
+export async function tryCandidate(c: CallContext, candidate: Candidate): Promise<CandidateOutcome> {
+  const { callProvider } = proxyActivities<Pick<Activities, 'callProvider'>>({
+    startToCloseTimeout: c.plan.timeoutMs + DEADLINE_SLACK_MS,
+    heartbeatTimeout: '5s',
+    retry: { maximumAttempts: 1 },
+  });
+  let body = c.body;
+  let retriesUsed = 0;
+  for (let tryNo = 1; ; tryNo++) {
+    const adapted = body === c.body ? undefined : 'without_prefill';
+    try {
+      const result = await callProvider({
+        requestId: c.requestId,
+        provider: candidate.provider,
+        model: candidate.model,
+        upstream: candidate.upstream,
+        body,
+        timeoutMs: c.plan.timeoutMs,
+        deadlines: c.plan.deadlines,
+        maxRetryDelayMs: c.plan.maxRetryWaitMs,
+        attempt: c.attempts.length + 1,
+        route: c.plan.route, // for the kill switch
+      });
+      c.attempts.push({ model: candidate.model, outcome: 'ok', try: tryNo, latencyMs: result.latencyMs, ...(adapted ? { adapted } : {}) });
+      return { ok: true, result };
+    } catch (err) {
+      if (isCancellation(err)) throw err; // the caller cancelled: no retry, no fallback
+      const { record, facts } = describeFailure(candidate.model, err);
+      Object.assign(record, { try: tryNo }, adapted ? { adapted } : {});
+      c.attempts.push(record);
+      const next = afterFailure(facts, retriesUsed, c.plan, hasPrefill(body), Math.random);
+      if (next.kind === 'reshape') {
+        body = withoutPrefill(body); // the model refuses the prefill: restart cleanly without it
+        continue;
+      }
+      if (next.kind === 'retry') {
+        retriesUsed++;
+        record.retryInMs = next.delayMs;
+        await sleep(next.delayMs);
+        continue;
+      }
+      return { ok: false, failure: record, next: next.kind };
+    }
+  }
+}
+
+function describeFailure(model: string, err: unknown): { record: AttemptRecord; facts: TryFailure } {
+  if (!(err instanceof ActivityFailure)) throw err; // not a provider outcome: let the workflow task fail loudly
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) {
+    const d = (cause.details?.[0] ?? {}) as ProviderFailureDetails;
+    const type = cause.type ?? 'ProviderError';
+    return {
+      record: { model, outcome: 'failed', error: type, message: cause.message, status: d.status },
+      facts: { type, retryable: !cause.nonRetryable, retryAfterMs: d.retryAfterMs },
+    };
+  }
+  if (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') {
+    // The worker died mid-call (no heartbeat): run the try again elsewhere; the provider is not to blame.
+    return { record: { model, outcome: 'failed', error: WORKER_LOST, message: 'worker stopped heartbeating' }, facts: { type: WORKER_LOST, retryable: true } };
+  }
+  if (cause instanceof TimeoutFailure) {
+    const message = `activity ${cause.timeoutType} timeout`;
+    return { record: { model, outcome: 'failed', error: 'ProviderTimeout', message }, facts: { type: 'ProviderTimeout', retryable: false } };
+  }
+  const message = cause?.message ?? err.message;
+  return { record: { model, outcome: 'failed', error: 'ProviderError', message }, facts: { type: 'ProviderError', retryable: true } };
+}

@@ -1,0 +1,41 @@
+import { ParentClosePolicy, isCancellation, proxyActivities, proxyLocalActivities, startChild } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { WebhookDelivery } from '../activities/webhook';
+import { GatewayError, fromFailure } from '../src/errors';
+import { cancelledView, failedView, type RequestView } from '../src/requests/view';
+
+const lookup = proxyLocalActivities<Pick<Activities, 'webhookWanted'>>({
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 3, initialInterval: '50ms' },
+});
+
+/** A receiver that is down for a while still gets the result: retries for about an hour, then give up. */
+const delivery = proxyActivities<Pick<Activities, 'deliverWebhook'>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 20, nonRetryableErrorTypes: ['WebhookMisconfigured'] },
+});
+
+/**
+ * Tells the caller's webhook (if it has one) how the request ended. The delivery runs in its own
+ * workflow, abandoned by this one, so a slow or failing receiver never delays the caller's answer:
+ * the request only waits for the child to start.
+ */
+export async function notifyWebhook(requestId: string, caller: string | undefined, view: RequestView): Promise<void> {
+  if (!caller || !(await lookup.webhookWanted({ caller }))) return;
+  await startChild(webhookDelivery, {
+    workflowId: `${requestId}-webhook`,
+    args: [{ requestId, caller, view }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+}
+
+/** Child workflow: one signed POST, retried by Temporal until the receiver says 2xx. */
+export async function webhookDelivery(d: WebhookDelivery): Promise<void> {
+  await delivery.deliverWebhook(d);
+}
+
+/** The webhook body for a request that ended in an error: the same error the caller would get over HTTP. */
+export function failureView(requestId: string, err: unknown): RequestView {
+  if (isCancellation(err)) return cancelledView(requestId);
+  return failedView(requestId, fromFailure(err) ?? new GatewayError('Internal', 'internal_error', 'The gateway failed to process the request'));
+}
