@@ -50,7 +50,8 @@ export function createProviderActivities(deps: ActivityDeps) {
       if (!provider) throw ApplicationFailure.nonRetryable(`provider "${input.provider}" is not configured`, 'ProviderAuthError');
       const started = performance.now();
       // Heartbeats only for slow calls: a fast call costs no extra RPC, a dead worker is noticed.
-      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+      // A local activity has no heartbeat: its workflow task's timeout notices a dead worker.
+      const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       // A streaming caller gets chunks as they come; the workflow still gets the whole answer.
       const streamed = input.body.stream === true && provider.stream ? new StreamedAttempt(ctx, input, deps.streams) : undefined;
       try {

@@ -6,6 +6,7 @@ import type { CompareMethod } from '../src/config/release';
 import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
 import { fromFailure } from '../src/errors';
 import type { GatewayResponse } from '../src/temporal/contract';
+import { validateOutput } from '../src/validation';
 import type { ActivityDeps } from './deps';
 
 /** What the shadow workflow learned about its candidate (plain data: it is in the shadow's history). */
@@ -15,6 +16,8 @@ export interface ShadowComparisonInput {
   route: string;
   routeTableVersion: number | null;
   compare: CompareMethod;
+  /** The request's `response_format` (a json_schema there is checked, as for the primary). */
+  responseFormat: unknown;
   candidate: {
     model: string;
     ok: boolean;
@@ -22,7 +25,6 @@ export interface ShadowComparisonInput {
     latencyMs: number | null;
     usage: Usage | null;
     pricedAs: { providerKind: string; upstream: string };
-    valid: boolean | null;
     content: string | null;
   };
 }
@@ -50,15 +52,17 @@ const UNKNOWN: PrimarySide = { ok: null, model: null, error: null, content: null
 export function createCompareActivities(deps: ActivityDeps) {
   return {
     /**
-     * Waits for the primary request's own result, scores the two answers (src/canary/agreement.ts),
-     * records the pair in `comparisons` (idempotent on the request id) and lets the route's
-     * automatic rollback look at the new outcome.
+     * Waits for the primary request's own result, then validates the shadow's answer with the
+     * route's rules (after the primary is done, so this work never competes with the caller's
+     * request), scores the two answers (src/canary/agreement.ts), records the pair in `comparisons`
+     * (idempotent on the request id) and lets the route's automatic rollback look at the outcome.
      */
     async compareShadow(input: ShadowComparisonInput): Promise<ComparisonSummary> {
       const release = deps.release;
       if (!release) return { primaryOk: null, candidateOk: input.candidate.ok, agreement: null };
       const primary = await awaitPrimary(release.primaryResult, input.requestId);
       const c = input.candidate;
+      const valid = c.content === null ? null : validity(deps, input.route, c.content, input.responseFormat);
       const score = primary.content !== null && c.content !== null ? agreement(primary.content, c.content, input.compare) : undefined;
       const row: ComparisonRecord = {
         requestId: input.requestId,
@@ -75,7 +79,7 @@ export function createCompareActivities(deps: ActivityDeps) {
         candidateError: c.error,
         candidateLatencyMs: c.latencyMs,
         candidateCostUsd: c.usage ? priceCandidate(deps, c.usage, c.pricedAs) : null,
-        candidateValid: c.valid,
+        candidateValid: valid,
         agreement: score?.score ?? null,
         agreementMethod: score?.method ?? null,
       };
@@ -114,6 +118,13 @@ function primarySide(r: GatewayResponse): PrimarySide {
     costUsd: g.cost_usd,
     valid: answering?.validation?.ok ?? null,
   };
+}
+
+/** The route's checks on the shadow's answer; null when nothing asks for one. */
+function validity(deps: ActivityDeps, route: string, content: string, responseFormat: unknown): boolean | null {
+  const rules = deps.config().routes.find((r) => r.name === route)?.validation;
+  const result = validateOutput(content, rules, responseFormat);
+  return result.checks.length > 0 ? result.ok : null;
 }
 
 function priceCandidate(deps: ActivityDeps, usage: Usage, pricedAs: { providerKind: string; upstream: string }): number {

@@ -43,7 +43,7 @@ export class StreamedAttempt {
       deadlines,
       onChunk: (chunk) => {
         this.stream?.push(chunk);
-        this.ctx.heartbeat(); // throttled by the SDK; keeps a long stream visibly alive
+        if (!this.ctx.info.isLocal) this.ctx.heartbeat(); // throttled by the SDK; keeps a long stream visibly alive
       },
     });
     this.stream?.finish();

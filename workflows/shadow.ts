@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, ParentClosePolicy, TimeoutFailure, isCancellation, log, proxyActivities, proxyLocalActivities, startChild } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ParentClosePolicy, TimeoutFailure, isCancellation, log, proxyActivities, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ComparisonSummary, ShadowComparisonInput } from '../activities/compare';
 import type { PlannedRequest } from '../activities/plan';
@@ -7,13 +7,7 @@ import type { Deadlines } from '../src/providers/deadlines';
 import { isKillSwitchFailure } from '../src/routes/failures';
 import type { ShadowPlan } from '../src/routing';
 
-/** Validation of the shadow's answer: the route's own rules (the same local activity the primary uses). */
-const checks = proxyLocalActivities<Pick<Activities, 'checkAnswer'>>({
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 3, initialInterval: '50ms' },
-});
-
-/** Waits for the primary's result (up to 10 min, heartbeating), then writes the pair. */
+/** Waits for the primary's result (up to 10 min, heartbeating), then validates, scores and writes the pair. */
 const comparing = proxyActivities<Pick<Activities, 'compareShadow'>>({
   startToCloseTimeout: '11m',
   heartbeatTimeout: '30s',
@@ -62,7 +56,7 @@ export function startShadow(requestId: string, body: ChatCompletionRequest, plan
   );
 }
 
-/** Child workflow: one try of the shadow model, its validation, then the comparison with the primary. */
+/** Child workflow: one try of the shadow model, then the comparison with the primary (validation included). */
 export async function shadowRequest(s: ShadowInput): Promise<ComparisonSummary | null> {
   const c = s.shadow.candidate;
   const { callProvider } = proxyActivities<Pick<Activities, 'callProvider'>>({
@@ -77,7 +71,6 @@ export async function shadowRequest(s: ShadowInput): Promise<ComparisonSummary |
     latencyMs: null,
     usage: null,
     pricedAs: { providerKind: c.providerKind ?? c.provider, upstream: c.upstream },
-    valid: null,
     content: null,
   };
   try {
@@ -99,11 +92,8 @@ export async function shadowRequest(s: ShadowInput): Promise<ComparisonSummary |
     // The kill switch stopped it: that says nothing about the model, so no comparison is recorded.
     if (isKillSwitchFailure(candidate.error)) return null;
   }
-  if (candidate.ok) {
-    const check = await checks.checkAnswer({ route: s.route, content: candidate.content ?? '', responseFormat: s.responseFormat });
-    candidate.valid = check.validation ? check.validation.ok : null;
-  }
-  return comparing.compareShadow({ requestId: s.requestId, route: s.route, routeTableVersion: s.routeTableVersion, compare: s.shadow.compare, candidate });
+  const { requestId, route, routeTableVersion, responseFormat } = s;
+  return comparing.compareShadow({ requestId, route, routeTableVersion, compare: s.shadow.compare, responseFormat, candidate });
 }
 
 /** The shadow's answer is never streamed to anyone: ask for the whole answer. */

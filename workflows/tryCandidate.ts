@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities, ProviderCallResult, ProviderFailureDetails } from '../activities';
 import type { ChatCompletionRequest } from '../src/config/api';
 import { WORKER_LOST, afterFailure, hasPrefill, withoutPrefill, type TryFailure } from '../src/providers/conduct';
@@ -26,11 +26,7 @@ export type CandidateOutcome =
  * the provider's Retry-After, else backoff with jitter, as `afterFailure` decides.
  */
 export async function tryCandidate(c: CallContext, candidate: Candidate): Promise<CandidateOutcome> {
-  const { callProvider } = proxyActivities<Pick<Activities, 'callProvider'>>({
-    startToCloseTimeout: c.plan.timeoutMs + DEADLINE_SLACK_MS,
-    heartbeatTimeout: '5s',
-    retry: { maximumAttempts: 1 },
-  });
+  const { callProvider } = providerProxy(c.plan);
   let body = c.body;
   let retriesUsed = 0;
   for (let tryNo = 1; ; tryNo++) {
@@ -71,9 +67,19 @@ export async function tryCandidate(c: CallContext, candidate: Candidate): Promis
   }
 }
 
+/** A regular activity (heartbeats, any worker) or, for short calls, a local one (no round trip). */
+function providerProxy(plan: RoutePlan) {
+  const startToCloseTimeout = plan.timeoutMs + DEADLINE_SLACK_MS;
+  const retry = { maximumAttempts: 1 };
+  return plan.localCall
+    ? proxyLocalActivities<Pick<Activities, 'callProvider'>>({ startToCloseTimeout, retry })
+    : proxyActivities<Pick<Activities, 'callProvider'>>({ startToCloseTimeout, heartbeatTimeout: '5s', retry });
+}
+
 function describeFailure(model: string, err: unknown): { record: AttemptRecord; facts: TryFailure } {
-  if (!(err instanceof ActivityFailure)) throw err; // not a provider outcome: let the workflow task fail loudly
-  const cause = err.cause;
+  // A local activity's failure can arrive unwrapped; a regular one is an ActivityFailure around it.
+  const cause = err instanceof ActivityFailure ? err.cause : err instanceof ApplicationFailure || err instanceof TimeoutFailure ? err : undefined;
+  if (!cause) throw err; // not a provider outcome: let the workflow task fail loudly
   if (cause instanceof ApplicationFailure) {
     const d = (cause.details?.[0] ?? {}) as ProviderFailureDetails;
     const type = cause.type ?? 'ProviderError';
@@ -90,6 +96,6 @@ function describeFailure(model: string, err: unknown): { record: AttemptRecord; 
     const message = `activity ${cause.timeoutType} timeout`;
     return { record: { model, outcome: 'failed', error: 'ProviderTimeout', message }, facts: { type: 'ProviderTimeout', retryable: false } };
   }
-  const message = cause?.message ?? err.message;
+  const message = cause.message;
   return { record: { model, outcome: 'failed', error: 'ProviderError', message }, facts: { type: 'ProviderError', retryable: true } };
 }

@@ -23,6 +23,13 @@ export const RouteResilience = {
   deadlines: DeadlinesSchema.optional(),
   /** A Retry-After (or backoff) longer than this is not waited out: the next model goes at once. */
   maxRetryWait: Duration.default('10s'),
+  /**
+   * `local` runs the provider call as a local activity inside the workflow task: no task-queue round
+   * trip and no extra workflow task, the fastest path for short calls. Costs: a call longer than the
+   * workflow task timeout (10 s) makes the SDK heartbeat the task, and a worker crash is noticed by
+   * the task timeout instead of a 5 s heartbeat. `activity` (default) suits long or streaming calls.
+   */
+  providerCall: z.enum(['activity', 'local']).default('activity'),
 };
 
 export type DeadlinesConfig = z.infer<typeof DeadlinesSchema>;

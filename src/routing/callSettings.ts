@@ -7,12 +7,15 @@ export interface CallSettings {
   timeoutMs: number;
   deadlines: Deadlines;
   maxRetryWaitMs: number;
+  /** Run each provider try as a local activity (see RouteResilience.providerCall). */
+  localCall: boolean;
 }
 
 export interface RouteCallConfig {
   timeout: string;
   deadlines?: DeadlinesConfig;
   maxRetryWait?: string;
+  providerCall?: 'activity' | 'local';
 }
 
 const DEFAULT_MAX_RETRY_WAIT_MS = 10_000;
@@ -26,5 +29,6 @@ export function callSettings(route: RouteCallConfig, parse: (s: string) => numbe
     timeoutMs: totalMs,
     deadlines: { headersMs: phase(d.headers), firstTokenMs: phase(d.firstToken), idleMs: phase(d.idle), totalMs },
     maxRetryWaitMs: route.maxRetryWait === undefined ? DEFAULT_MAX_RETRY_WAIT_MS : parse(route.maxRetryWait),
+    localCall: route.providerCall === 'local',
   };
 }

@@ -20,11 +20,12 @@ const config = (mockUrl: string) =>
       { name: 'r400', match: { task: 'extract' }, primary: 'picky', fallbacks: ['backup'], timeout: '5s', retries: 2 },
       { name: 'rflaky', match: { task: 'classify' }, primary: 'flaky', fallbacks: ['backup'], timeout: '5s', retries: 2 },
       { name: 'rdead', match: { task: 'code' }, primary: 'broken', fallbacks: ['broken2'], timeout: '5s', retries: 0 },
+      { name: 'rlocal', match: { task: 'local' }, primary: 'broken', fallbacks: ['backup'], timeout: '5s', retries: 1, providerCall: 'local' },
     ],
   });
 
 function withTasks(cfg: Record<string, any>): Record<string, any> {
-  cfg.callers.support.tasks = ['chat', 'summarize', 'extract', 'classify', 'code'];
+  cfg.callers.support.tasks = ['chat', 'summarize', 'extract', 'classify', 'code', 'local'];
   return cfg;
 }
 
@@ -71,6 +72,18 @@ describe('retries and fallback (real dev server, mock faults)', () => {
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.equal(res.json.gatehouse.model, 'flaky');
     assert.equal(gw.mock.calls('mock-flaky'), 2);
+  });
+
+  it('providerCall: local runs each try as a local activity, with the same retries and fallback', async () => {
+    const before = gw.mock.calls('mock-small+status=500');
+    const res = await ask('local');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.gatehouse.model, 'backup');
+    assert.equal(gw.mock.calls('mock-small+status=500') - before, 2, 'one try plus one retry');
+    const history = await gw.client.workflow.getHandle(res.headers.get('x-gatehouse-request-id')!).fetchHistory();
+    const events = history.events ?? [];
+    assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callProvider').length, 0, 'no task-queue activity');
+    assert.ok(events.filter((e) => e.markerRecordedEventAttributes).length >= 5, 'every try is a local-activity marker');
   });
 
   it('with nowhere left to go, returns the original provider error and every attempt', async () => {
