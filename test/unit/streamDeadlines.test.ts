@@ -81,12 +81,16 @@ describe('route call settings', () => {
   const parse = (s: string) => Number(s.replace(/ms$/, '').replace(/s$/, '000'));
 
   it('only `timeout`: it is the total and nothing shorter applies (backward compatible)', () => {
-    assert.deepEqual(callSettings({ timeout: '5s' }, parse), { timeoutMs: 5000, deadlines: deadlinesFromTimeout(5000), maxRetryWaitMs: 10_000 });
+    assert.deepEqual(callSettings({ timeout: '5s' }, parse), { timeoutMs: 5000, deadlines: deadlinesFromTimeout(5000), maxRetryWaitMs: 10_000, localCall: false });
+  });
+
+  it('providerCall: local asks for local-activity tries', () => {
+    assert.equal(callSettings({ timeout: '5s', providerCall: 'local' }, parse).localCall, true);
   });
 
   it('`deadlines` set each phase; total wins over timeout; phases never exceed total', () => {
     const s = callSettings({ timeout: '30s', deadlines: { headers: '10s', firstToken: '8s', idle: '90s', total: '60s' }, maxRetryWait: '2s' }, parse);
-    assert.deepEqual(s, { timeoutMs: 60_000, deadlines: { headersMs: 10_000, firstTokenMs: 8000, idleMs: 60_000, totalMs: 60_000 }, maxRetryWaitMs: 2000 });
+    assert.deepEqual(s, { timeoutMs: 60_000, deadlines: { headersMs: 10_000, firstTokenMs: 8000, idleMs: 60_000, totalMs: 60_000 }, maxRetryWaitMs: 2000, localCall: false });
   });
 });
 
