@@ -2,8 +2,7 @@ import { createProviderActivities } from './callProvider';
 import { createCompareActivities } from './compare';
 import type { ActivityDeps } from './deps';
 import { createLedgerActivities } from './ledger';
-import { createPlanActivities } from './plan';
-import { createPolicyActivities } from './policy';
+import { createPrepareActivities } from './prepare';
 import { createReviewActivities } from './review';
 import { createValidationActivities } from './validation';
 import { createWebhookActivities } from './webhook';
@@ -14,8 +13,7 @@ export type { ProviderCallInput, ProviderCallResult, ProviderFailureDetails } fr
 /** All activities, built from their dependencies (the worker is the one place that wires real ones). */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createPolicyActivities(deps),
-    ...createPlanActivities(deps),
+    ...createPrepareActivities(deps),
     ...createProviderActivities(deps),
     ...createLedgerActivities(deps),
     ...createValidationActivities(deps),

@@ -33,14 +33,33 @@ export function createValidationActivities(deps: ActivityDeps) {
       const route = deps.config().routes.find((r) => r.name === input.route);
       const rules = route?.validation;
       const result = validateOutput(input.content, rules, input.responseFormat);
-      const review = route?.review ? { ...route.review, deadlineMs: parseDuration(route.review.deadline) } : null;
+      const review = reviewSettings(route);
       const scan = review?.when.includes('on_sensitive_output') ?? false;
       return {
         validation: result.checks.length > 0 ? result : null,
         onFailure: rules?.onFailure ?? 'fail',
-        review: review && { when: review.when, deadline: review.deadline, deadlineMs: review.deadlineMs, onTimeout: review.onTimeout },
+        review,
         sensitiveKinds: scan ? summarizeKinds(detectSensitive(input.content)) : [],
       };
     },
   };
+}
+
+type RouteLike = { validation?: { onFailure?: OnFailureAction } & object; review?: { when: ReviewSettings['when']; deadline: string; onTimeout: ReviewSettings['onTimeout'] } };
+
+/**
+ * The check of an answer when nothing depends on its content (no rules, no JSON response_format,
+ * no scan for sensitive output): known before the call, so the workflow needs no local activity
+ * per answer. Null when the answer itself must be looked at.
+ */
+export function checkWithoutContent(route: RouteLike | undefined, responseFormat: unknown): AnswerCheck | null {
+  const review = reviewSettings(route);
+  const jsonFormat = typeof responseFormat === 'object' && responseFormat !== null && (responseFormat as { type?: string }).type !== 'text';
+  if (route?.validation || jsonFormat || review?.when.includes('on_sensitive_output')) return null;
+  return { validation: null, onFailure: 'fail', review, sensitiveKinds: [] };
+}
+
+function reviewSettings(route: RouteLike | undefined): ReviewSettings | null {
+  const r = route?.review;
+  return r ? { when: r.when, deadline: r.deadline, deadlineMs: parseDuration(r.deadline), onTimeout: r.onTimeout } : null;
 }

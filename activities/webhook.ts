@@ -15,11 +15,6 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 
 export function createWebhookActivities(deps: ActivityDeps) {
   return {
-    /** Local activity: does this caller want a webhook? (The URL and secret stay out of history.) */
-    async webhookWanted(input: { caller: string }): Promise<boolean> {
-      return deps.config().callers[input.caller]?.webhook !== undefined;
-    },
-
     /**
      * POSTs the finished request to the caller's webhook, signed with HMAC-SHA256 of the exact body.
      * The timestamp is inside the signed body and in a header, so receivers can refuse stale replays.

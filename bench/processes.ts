@@ -99,12 +99,14 @@ export interface GatewayStart {
   key: string;
   /** Shadow share of the chat route (release control): compare latency with and without. */
   shadow?: number;
+  /** How the route runs provider calls (`local` = local activities, the fast path). */
+  providerCall?: 'activity' | 'local';
 }
 
 /** Writes the bench config and starts `gatehouse start` with fresh state in `dir`. */
 export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
   const configFile = join(s.dir, 'gatehouse.bench.yaml');
-  writeFileSync(configFile, benchConfig(s.mockUrl, s.shadow));
+  writeFileSync(configFile, benchConfig(s.mockUrl, s.shadow, s.providerCall));
   const port = await freePort();
   const temporalPort = await freePortPair();
   const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_CONFIG: configFile, GATEHOUSE_PORT: String(port),
@@ -124,8 +126,8 @@ export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
 }
 
 /** One provider (the same mock the direct runs hit), one model, a demo caller and the chat route (optionally shadowed). */
-function benchConfig(mockUrl: string, shadow?: number): string {
-  const shadowed = shadow === undefined ? '' : `, shadow: { model: bench-shadow, share: ${shadow} }`;
+function benchConfig(mockUrl: string, shadow?: number, providerCall = 'local'): string {
+  const shadowed = (shadow === undefined ? '' : `, shadow: { model: bench-shadow, share: ${shadow} }`) + `, providerCall: ${providerCall}`;
   return [
     'providers:',
     `  mock: { kind: openai-compatible, baseUrl: "${mockUrl}" }`,

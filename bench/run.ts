@@ -24,6 +24,8 @@ const USAGE = `npm run bench -- [options]
   --key KEY        its bearer key (with --target)
   --model NAME     model to ask for (default auto; mock-small with --target)
   --mock-port P    fixed mock port, so a --target peer can be pointed at it beforehand
+  --provider-call activity|local
+                   how the chat route runs provider calls (default local: the fast path)
   --shadow SHARE   shadow the chat route on this share (0..1) of requests: run once with, once
                    without, and compare the gateway's latency (the caller must not wait for it)
 `;
@@ -42,6 +44,7 @@ interface Options {
   model: string;
   mockPort?: number;
   shadow?: number;
+  providerCall: 'activity' | 'local';
 }
 
 function parseOptions(argv: string[]): Options {
@@ -51,6 +54,7 @@ function parseOptions(argv: string[]): Options {
       duration: { type: 'string' }, quick: { type: 'boolean' }, soak: { type: 'string' }, warmup: { type: 'string' },
       latencies: { type: 'string' }, ttfb: { type: 'string' }, target: { type: 'string' }, key: { type: 'string' },
       model: { type: 'string' }, 'mock-port': { type: 'string' }, shadow: { type: 'string' }, help: { type: 'boolean' },
+      'provider-call': { type: 'string' },
     },
   });
   if (v.help) {
@@ -70,6 +74,7 @@ function parseOptions(argv: string[]): Options {
     model: v.model ?? (v.target ? 'mock-small' : 'auto'),
     mockPort: v['mock-port'] === undefined ? undefined : positive(v['mock-port']),
     shadow: v.shadow === undefined ? undefined : Math.min(1, positive(v.shadow, true)),
+    providerCall: v['provider-call'] === 'activity' ? 'activity' : 'local',
   };
 }
 
@@ -169,7 +174,7 @@ async function setUp(opts: Options, dir: string, result: report.BenchResult): Pr
   }
   log('starting the gateway (dev server, workflow bundle, worker, HTTP)…');
   const started = Date.now();
-  run.gateway = await startGateway({ dir, mockUrl: mock.url, key: BENCH_KEY, shadow: opts.shadow });
+  run.gateway = await startGateway({ dir, mockUrl: mock.url, key: BENCH_KEY, shadow: opts.shadow, providerCall: opts.providerCall });
   result.gatewayUrl = run.gateway.url;
   log(`gateway: ${run.gateway.url} (pid ${run.gateway.pid}, dev server pid ${run.gateway.temporalPid ?? 'not found'}) after ${Date.now() - started} ms`);
   run.measured = { name: 'gateway', url: `${run.gateway.url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}` }, body: { model: opts.model, messages: MESSAGES } };

@@ -30,30 +30,34 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
   let admission: Admission | undefined;
   let plan: PlannedRequest | undefined;
   let shadow: Promise<void> | undefined;
+  let webhook = false;
   try {
     const { credential, task, risk, latency, body, requestId } = input;
-    admission = await decisions.admitRequest({ requestId, credential, task, risk, latency, body });
-    Object.assign(view, { step: 'planning', caller: admission.caller, task: admission.task });
+    // Admission and plan in one local activity (one marker): see activities/prepare.ts.
+    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, requestedModel: body.model });
+    ({ admission, plan } = prepared);
+    webhook = prepared.webhook;
+    Object.assign(view, { step: 'calling', caller: admission.caller, task: admission.task, route: plan.route });
     upsertSearchAttributes([
       { key: GatehouseSearch.caller, value: admission.caller },
       { key: GatehouseSearch.team, value: admission.team },
       { key: GatehouseSearch.task, value: admission.task },
+      { key: GatehouseSearch.route, value: plan.route },
     ]);
-    plan = await decisions.planRequest({ requestId, admission, requestedModel: body.model });
-    Object.assign(view, { step: 'calling', route: plan.route });
-    upsertSearchAttributes([{ key: GatehouseSearch.route, value: plan.route }]);
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
     const sent = admission.redactedMessages ? { ...body, messages: admission.redactedMessages } : body;
     // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
     shadow = startShadow(requestId, sent, plan, body.response_format);
     // Validation after each answer, and a human review when the route holds it (workflows/checkedAnswer.ts).
-    const { answer, review } = await checkedAnswer({ requestId, body: sent, responseFormat: body.response_format, admission, plan, view, desk });
+    const { answer, review } = await checkedAnswer({
+      requestId, body: sent, responseFormat: body.response_format, admission, plan, view, desk, knownCheck: prepared.answerCheck,
+    });
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
     const { costUsd } = await finish(input, { admission, plan, answer, attempts: view.attempts, status: 'completed', review: view.review });
     view.step = 'completed';
     const response = toResponse(input, admission, plan, answer, view.attempts, costUsd);
     if (review) response.gatehouse.review = review;
-    await notifyWebhook(requestId, admission.caller, completedView(requestId, response));
+    if (webhook) await notifyWebhook(requestId, admission.caller, completedView(requestId, response));
     await shadow; // started with the primary's call, so long done: the caller does not wait for it
     return response;
   } catch (err) {
@@ -62,7 +66,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     // A cancelled request still gets its ledger row: record it outside the cancelled scope.
     await CancellationScope.nonCancellable(async () => {
       await finish(input, { admission, plan, attempts: view.attempts, status, errorCode: errorCode(err), review: view.review });
-      await notifyWebhook(input.requestId, admission?.caller, failureView(input.requestId, err));
+      if (webhook) await notifyWebhook(input.requestId, admission?.caller, failureView(input.requestId, err));
       await shadow;
     });
     throw err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;

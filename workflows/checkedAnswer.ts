@@ -37,6 +37,8 @@ export interface AnswerContext {
   plan: RoutePlan;
   view: RequestStatusView;
   desk: ReviewDesk;
+  /** Known before the call when the check does not depend on the answer (no local activity then). */
+  knownCheck?: AnswerCheck | null;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
     const answer = await callAfterInvalid(ctx, body, candidates, lastInvalid);
     const attempt = ctx.view.attempts[ctx.view.attempts.length - 1];
     const content = answer.completion.choices[0]?.message.content ?? '';
-    const check = await checks.checkAnswer({ route: ctx.plan.route, content, responseFormat: ctx.responseFormat });
+    const check = ctx.knownCheck ?? (await checks.checkAnswer({ route: ctx.plan.route, content, responseFormat: ctx.responseFormat }));
     const invalid = check.validation !== null && !check.validation.ok;
     if (attempt && check.validation) markValidation(attempt, check.validation);
     if (invalid) {

@@ -1,13 +1,8 @@
-import { ParentClosePolicy, isCancellation, proxyActivities, proxyLocalActivities, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, isCancellation, proxyActivities, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { WebhookDelivery } from '../activities/webhook';
 import { GatewayError, fromFailure } from '../src/errors';
 import { cancelledView, failedView, type RequestView } from '../src/requests/view';
-
-const lookup = proxyLocalActivities<Pick<Activities, 'webhookWanted'>>({
-  startToCloseTimeout: '5s',
-  retry: { maximumAttempts: 3, initialInterval: '50ms' },
-});
 
 /** A receiver that is down for a while still gets the result: retries for about an hour, then give up. */
 const delivery = proxyActivities<Pick<Activities, 'deliverWebhook'>>({
@@ -16,12 +11,12 @@ const delivery = proxyActivities<Pick<Activities, 'deliverWebhook'>>({
 });
 
 /**
- * Tells the caller's webhook (if it has one) how the request ended. The delivery runs in its own
+ * Tells the caller's webhook how the request ended (called only when it has one: see prepareRequest). The delivery runs in its own
  * workflow, abandoned by this one, so a slow or failing receiver never delays the caller's answer:
  * the request only waits for the child to start.
  */
 export async function notifyWebhook(requestId: string, caller: string | undefined, view: RequestView): Promise<void> {
-  if (!caller || !(await lookup.webhookWanted({ caller }))) return;
+  if (!caller) return;
   await startChild(webhookDelivery, {
     workflowId: `${requestId}-webhook`,
     args: [{ requestId, caller, view }],
