@@ -15,6 +15,7 @@ import { TASK_QUEUE } from './temporal/contract';
 import { RequestStarter } from './temporal/requestStarter';
 import { installTemporalRuntime } from './temporal/runtime';
 import { createWorker } from './worker';
+import { buildWorkflowBundle } from './temporal/workflowBundle';
 import { StreamRegistry } from './streaming/registry';
 import { LimitsGate } from './limits/gate';
 import { CircuitBreakers, DEFAULT_BREAKER } from './routing/circuitBreaker';
@@ -96,6 +97,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   };
   try {
     const mock = await startMockIfUsed(config, env, logger, stack);
+    // The workflow bundle builds in a child process while the dev server starts (see workflowBundle.ts).
+    const needsBundle = opts.worker !== false && !opts.workflowBundle && !env.GATEHOUSE_WORKFLOW_BUNDLE;
+    const bundled = needsBundle ? buildWorkflowBundle(join(dataDir, 'workflow-bundle.js')) : undefined;
+    bundled?.catch(() => {}); // awaited (and reported) by runWorker
     const temporal = await connectTemporal({ env, dataDir, log: (m) => logger.info(m) });
     stack.push(() => temporal.close());
     const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
@@ -121,7 +126,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       release,
     };
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
-    if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client);
+    if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false);
     const url = opts.http === false ? undefined : await listen(parts, starter, stack);
     return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, release, stop };
@@ -138,7 +143,7 @@ async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: L
   return mock;
 }
 
-async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Parts, stack: StopStack, client: Client) {
+async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Parts, stack: StopStack, client: Client, bundled?: Promise<string>) {
   // A shadow comparison waits for its request's own result (decoded by this client's codec).
   const primaryResult = (id: string, signal: AbortSignal) => client.withAbortSignal(signal, () => client.workflow.getHandle(id).result() as Promise<GatewayResponse>);
   const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
@@ -160,7 +165,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       release: p.release.runtime(primaryResult),
     },
     maxCachedWorkflows: p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS ? Number(p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS) : undefined,
-    workflowBundle: opts.workflowBundle ?? (bundlePath ? { codePath: bundlePath } : undefined),
+    workflowBundle: opts.workflowBundle ?? { codePath: bundlePath ?? (await bundled!) },
   });
   const running = worker.run();
   running.catch((err) => p.logger.fatal({ err }, 'worker stopped with an error'));

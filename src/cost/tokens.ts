@@ -1,5 +1,4 @@
 import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
-import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import type { ChatMessage } from '../config/api';
 
 /**
@@ -25,6 +24,13 @@ export function tokenizerFor(model?: string): CountFn {
   const m = (model ?? '').toLowerCase();
   const legacy = /^(gpt-3\.5|gpt-35|gpt-4(?![o.\d]))/.test(m);
   return legacy ? countCl100k : countO200k;
+}
+
+/** cl100k's tables cost ~20 MB of memory: loaded only when a legacy model is first estimated. */
+let cl100k: CountFn | undefined;
+function countCl100k(text: string): number {
+  cl100k ??= (require('gpt-tokenizer/encoding/cl100k_base') as { countTokens: CountFn }).countTokens;
+  return cl100k(text);
 }
 
 /** Estimated prompt tokens of a chat request (messages as the OpenAI API takes them). */
