@@ -128,7 +128,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false);
-    const url = opts.http === false ? undefined : await listen(parts, starter, stack);
+    const url = opts.http === false ? undefined : await listen(parts, starter, stack, temporal.uiUrl);
     return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, release, stop };
   } catch (err) {
     await stop();
@@ -175,9 +175,15 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
   });
 }
 
-async function listen(p: Parts, starter: RequestStarter, stack: StopStack): Promise<string> {
-  const app = buildHttpServer({ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release });
+async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl?: string): Promise<string> {
   const host = p.env.GATEHOUSE_HOST ?? '127.0.0.1';
+  const codec = {
+    codec: p.dataConverter.payloadCodecs![0]!,
+    uiOrigin: uiUrl,
+    // Only the embedded dev setup on loopback lets the local UI decode without a reviewer key.
+    openOnLoopback: !p.env.TEMPORAL_ADDRESS && (host === '127.0.0.1' || host === 'localhost'),
+  };
+  const app = buildHttpServer({ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec });
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());
   const addr = app.server.address();

@@ -29,6 +29,7 @@ export function tokenizerFor(model?: string): CountFn {
 /** cl100k's tables cost ~20 MB of memory: loaded only when a legacy model is first estimated. */
 let cl100k: CountFn | undefined;
 function countCl100k(text: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
   cl100k ??= (require('gpt-tokenizer/encoding/cl100k_base') as { countTokens: CountFn }).countTokens;
   return cl100k(text);
 }

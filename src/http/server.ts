@@ -11,6 +11,7 @@ import { registerReleaseViews } from './admin/canary';
 import { registerRouteAdmin } from './admin/routes';
 import type { Release } from '../routes/release';
 import { registerRequests } from './requests';
+import { registerCodecEndpoint, type CodecAccess } from './codec';
 import type { RequestStarter } from '../temporal/requestStarter';
 import type { StreamRegistry } from '../streaming/registry';
 
@@ -23,6 +24,8 @@ export interface HttpDeps {
   streams?: StreamRegistry;
   /** Release control (route changes, kill switch, catalogue, canary reports): the admin API. */
   release?: Release;
+  /** The payload codec, served to the Temporal UI at /codec/decode|encode. */
+  codec?: CodecAccess;
 }
 
 /** The front door: OpenAI-compatible API for services. */
@@ -43,6 +46,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerModels(app, deps);
   registerChatCompletions(app, deps);
   registerRequests(app, deps);
+  if (deps.codec) registerCodecEndpoint(app, deps, deps.codec);
   registerReviewAdmin(app, deps);
   if (deps.release) {
     registerRouteAdmin(app, deps, deps.release);

@@ -28,11 +28,15 @@ export interface TemporalSetup {
 export async function connectTemporal(setup: TemporalSetup): Promise<TemporalHandle> {
   if (setup.env.TEMPORAL_ADDRESS) return connectExisting(setup);
   const port = Number(setup.env.GATEHOUSE_TEMPORAL_PORT ?? 7233);
+  // The UI reads encrypted payloads through the gateway's codec endpoint (when its port is known).
+  const gatewayPort = Number(setup.env.GATEHOUSE_PORT ?? 8080);
+  const uiCodecEndpoint = gatewayPort > 0 ? `http://127.0.0.1:${gatewayPort}/codec` : undefined;
   const cliPath = await ensureTemporalCli({ log: setup.log, env: setup.env });
   const devServer = await startDevServer({
     cliPath,
     port,
     uiPort: port + 1000,
+    uiCodecEndpoint,
     dbFile: join(setup.dataDir, 'temporal.db'),
     searchAttributes: SEARCH_ATTRIBUTE_TYPES,
     log: setup.log,

@@ -25,6 +25,8 @@ export interface DevServerOptions {
   port: number;
   /** Web UI port; default port + 1000. */
   uiPort?: number;
+  /** The UI decodes payloads through this remote codec (the gateway's /codec endpoint). */
+  uiCodecEndpoint?: string;
   /** SQLite file; default ./data/temporal.db (its directory is created). */
   dbFile?: string;
   /** Serve the Web UI; default true. */
@@ -70,7 +72,7 @@ const POLL_INTERVAL_MS = 200;
 const STOP_GRACE_MS = 10_000;
 const TAIL_LINES = 40;
 
-type Resolved = Required<Omit<DevServerOptions, 'log'>> & { log: (msg: string) => void };
+type Resolved = Required<Omit<DevServerOptions, 'log' | 'uiCodecEndpoint'>> & { log: (msg: string) => void };
 
 function resolveOptions(opts: DevServerOptions): Resolved {
   return {
@@ -91,6 +93,7 @@ export function devServerArgs(opts: DevServerOptions): string[] {
   const o = resolveOptions(opts);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port)];
   args.push(...(o.ui ? ['--ui-port', String(o.uiPort)] : ['--headless']));
+  if (o.ui && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   args.push('--db-filename', o.dbFile, '--namespace', o.namespace, '--log-level', 'warn');
   // WAL with synchronous=normal: a killed process loses nothing committed (only an OS crash could),
   // and every history write stops paying an fsync (measured: ~30% less server CPU per request).
