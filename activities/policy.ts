@@ -5,17 +5,11 @@ import { estimateTokens } from '../src/cost';
 import { GatewayError, invalidRequest, toFailure } from '../src/errors';
 import { authorizeTask, effectiveRisk, resolveTask, screenPrompt } from '../src/policy';
 import { routeByName, selectRoute } from '../src/routing';
-import type { Admission } from '../src/temporal/contract';
+import type { Admission, AiRequestInput } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 
-export interface AdmissionInput {
-  requestId: string;
-  credential: string;
-  task?: string;
-  risk?: string;
-  latency?: string;
-  body: ChatCompletionRequest;
-}
+/** Admission sees exactly what the workflow was started with. */
+export type AdmissionInput = AiRequestInput;
 
 /** Output budget assumed for estimates when the request sets no max_tokens. */
 const DEFAULT_MAX_OUTPUT_TOKENS = 1024;

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { isRoutable, modelStatus, deprecationWarning } from '../../src/catalog/status';
 import { catalog } from '../../src/catalog/view';
 import { ConfigError, parseConfigObject, parseDuration, type Config } from '../../src/config';
-import { GatewayError } from '../../src/errors';
 import { planRoute, selectRoute, type PlanContext, type PlanRequest } from '../../src/routing';
+import { refusal } from '../helpers/assertions';
 
 const KEY = `sha256:${'a'.repeat(64)}`;
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -36,16 +36,6 @@ function req(task: string): PlanRequest {
 }
 
 const plan = (task: string, over: Partial<PlanContext> = {}) => planRoute(req(task), selectRoute(req(task), config), ctx(over));
-
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, String(err));
-    return `${err.status} ${err.code}`;
-  }
-  assert.fail('expected a GatewayError');
-}
 
 describe('model catalogue: status', () => {
   it('status wins; the boolean approved is its alias (false = proposed); a passed retirement date retires', () => {

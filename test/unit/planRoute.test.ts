@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigObject, parseDuration, type Config } from '../../src/config';
-import { GatewayError } from '../../src/errors';
 import { planRoute, selectRoute, type PlanContext, type PlanRequest } from '../../src/routing';
+import { refusal } from '../helpers/assertions';
 
 const KEY = `sha256:${'a'.repeat(64)}`;
 const config: Config = parseConfigObject({
@@ -54,16 +54,6 @@ function plan(over: Partial<PlanRequest> = {}, down: string[] = []) {
   return planRoute(r, selectRoute(r, config), ctx(down));
 }
 const models = (over: Partial<PlanRequest> = {}, down: string[] = []) => plan(over, down).candidates.map((c) => c.model);
-
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, String(err));
-    return `${err.status} ${err.code}`;
-  }
-  assert.fail('expected a GatewayError');
-}
 
 describe('planRoute: each factor alone', () => {
   const cases: Array<[string, Partial<PlanRequest>, string[] | string, string[]?]> = [

@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { parseConfigObject, type Config } from '../../src/config';
 import { LiveConfig } from '../../src/config/liveConfig';
-import { GatewayError } from '../../src/errors';
 import { AUTO_ROLLBACK_AUTHOR } from '../../src/routes/control';
 import { openRelease, type Release } from '../../src/routes/release';
 import { Ledger } from '../../src/store/ledger';
+import { refusal } from '../helpers/assertions';
 
 const KEY = `sha256:${'a'.repeat(64)}`;
 const base: Config = parseConfigObject({
@@ -22,16 +22,6 @@ const base: Config = parseConfigObject({
   ],
 });
 const logger = pino({ level: 'silent' });
-
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof GatewayError, String(err));
-    return `${err.status} ${err.code}`;
-  }
-  assert.fail('expected a GatewayError');
-}
 
 describe('change-controlled route table (store + live config + changes)', () => {
   let dir: string;
