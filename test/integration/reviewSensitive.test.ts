@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { api, asReviewer, asSupport, finalView, reviewConfig } from '../helpers/review';
+
+/** The sensitivity action `review`: a prompt with sensitive data is answered, and the answer held for a human. */
+describe('sensitive prompt held for review (policy action review, through HTTP)', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({
+      config: (u) =>
+        reviewConfig(u, (c) => {
+          c.callers.support.tasks.push('hr');
+          c.callers.alice.reviews.push('hr');
+          c.models.hrmodel = { provider: 'mock', upstream: 'mock-large', dataClasses: ['public', 'internal', 'confidential', 'restricted'] };
+          c.routes.push({
+            name: 'hr',
+            match: { task: 'hr' },
+            primary: 'hrmodel',
+            sensitivity: { action: 'review', minClass: 'confidential' },
+            review: { when: ['on_validation_failure'], deadline: '1h' },
+          });
+        }),
+    });
+  });
+  after(() => gw?.close());
+
+  it('a plain prompt is answered at once; one with personal data waits for a reviewer', async () => {
+    const plain = await chat(gw.url, hello('What is our leave policy?'), { ...asSupport, 'x-gatehouse-task': 'hr' });
+    assert.equal(plain.status, 200, JSON.stringify(plain.json));
+
+    const res = await chat(gw.url, hello('Employee SSN 123-45-6789 asks about leave'), { ...asSupport, 'x-gatehouse-task': 'hr' });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    const id = res.json.id as string;
+    const shown = await api(gw.url, 'GET', `/admin/reviews/${id}`, asReviewer('alice'));
+    assert.equal(shown.status, 200, JSON.stringify(shown.json));
+    assert.deepEqual(shown.json.review.reasons, ['sensitive_input']);
+    const decided = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'ok to send' });
+    assert.equal(decided.status, 200, JSON.stringify(decided.json));
+    const view = await finalView(gw.url, id);
+    assert.equal(view.status, 'completed');
+    assert.equal(gw.ledger.get(id)?.sensitive_kinds, 'us_ssn');
+  });
+});
