@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { GatehouseClient } from '../../src';
+import { KEYS, chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { api, asReviewer, asSupport, finalView, reviewConfig } from '../helpers/review';
 
-/** The sensitivity action `review`: a prompt with sensitive data is answered, and the answer held for a human. */
-describe('sensitive prompt held for review (policy action review, through HTTP)', () => {
+/**
+ * Held reviews seen from the caller's side: the sensitivity action `review` (a prompt with sensitive
+ * data is answered and the answer held for a human), and the TS client following a held request.
+ */
+describe('held reviews: a sensitive prompt over HTTP, and status() through the TS client', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway({
@@ -24,6 +28,23 @@ describe('sensitive prompt held for review (policy action review, through HTTP)'
     });
   });
   after(() => gw?.close());
+
+  it('the TypeScript client: status() shows a held review, and the decision completes result()', async () => {
+    const client = await GatehouseClient.connect({ apiKey: KEYS.support, temporal: { client: gw.client }, taskQueue: gw.taskQueue });
+    const req = await client.start({ body: hello('Draft a note via the client'), task: 'draft' });
+    let status = await req.status();
+    for (let i = 0; status.step !== 'awaiting_review' && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await req.status();
+    }
+    assert.equal(status.step, 'awaiting_review');
+    assert.equal(status.review?.phase, 'review');
+    assert.deepEqual(status.review?.reasons, ['always']);
+    const decided = await api(gw.url, 'POST', `/admin/reviews/${req.requestId}/approve`, asReviewer('alice'), {});
+    assert.equal(decided.status, 200, JSON.stringify(decided.json));
+    const answer = await req.result();
+    assert.equal(answer.gatehouse.review?.by, 'alice');
+  });
 
   it('a plain prompt is answered at once; one with personal data waits for a reviewer', async () => {
     const plain = await chat(gw.url, hello('What is our leave policy?'), { ...asSupport, 'x-gatehouse-task': 'hr' });
