@@ -4,23 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { parseConfigObject, type Config } from '../../src/config';
+import { type Config } from '../../src/config';
+import { twoRouteConfig } from '../helpers/routeTable';
 import { LiveConfig } from '../../src/config/liveConfig';
 import { AUTO_ROLLBACK_AUTHOR } from '../../src/routes/control';
 import { openRelease, type Release } from '../../src/routes/release';
 import { Ledger } from '../../src/store/ledger';
 import { refusal } from '../helpers/assertions';
 
-const KEY = `sha256:${'a'.repeat(64)}`;
-const base: Config = parseConfigObject({
-  providers: { p: { kind: 'openai', baseUrl: 'http://x/v1' } },
-  models: { a: { provider: 'p', upstream: 'up-a' }, b: { provider: 'p', upstream: 'up-b' }, c: { provider: 'p', upstream: 'up-c' } },
-  callers: { bot: { team: 't', tasks: ['chat', 'sum'], keyHash: KEY } },
-  routes: [
-    { name: 'chat', match: { task: 'chat' }, primary: 'a', fallbacks: ['b'] },
-    { name: 'sum', match: { task: 'sum' }, primary: 'b', protected: true },
-  ],
-});
+const base: Config = twoRouteConfig();
 const logger = pino({ level: 'silent' });
 
 describe('change-controlled route table (store + live config + changes)', () => {

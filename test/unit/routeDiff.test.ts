@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigObject, type Config, type RouteConfig } from '../../src/config';
+import { type Config, type RouteConfig } from '../../src/config';
+import { twoRouteConfig } from '../helpers/routeTable';
 import { needsApproval } from '../../src/routes/control';
 import { diffRouteTables, formatDiff, isEmptyDiff, touchedRoutes } from '../../src/routes/diff';
 import { RouteTableSchema, validateRouteTable } from '../../src/routes/validate';
 
-const KEY = `sha256:${'a'.repeat(64)}`;
-const base: Config = parseConfigObject({
-  providers: { p: { kind: 'openai', baseUrl: 'http://x/v1' } },
-  models: { a: { provider: 'p', upstream: 'up-a' }, b: { provider: 'p', upstream: 'up-b' }, c: { provider: 'p', upstream: 'up-c' } },
-  callers: { bot: { team: 't', tasks: ['chat', 'sum'], keyHash: KEY } },
-  routes: [
-    { name: 'chat', match: { task: 'chat' }, primary: 'a', fallbacks: ['b'] },
-    { name: 'sum', match: { task: 'sum' }, primary: 'b', protected: true },
-  ],
-  limits: { routes: { sum: { rpm: 10 } } },
-});
+const base: Config = twoRouteConfig({ limits: { routes: { sum: { rpm: 10 } } } });
 
 const table = (raw: unknown[]): RouteConfig[] => RouteTableSchema.parse(raw);
 
