@@ -5,6 +5,7 @@ import { bearerKey } from '../auth';
 import type { HttpDeps } from './server';
 import { prefersAsync, replyAccepted } from './requests';
 import { resultOrHold } from '../temporal/outcome';
+import { taskMayHold } from '../review/decide';
 import { resolveTask } from '../policy';
 import { streamModeFor } from '../streaming/mode';
 import { streamChatCompletion } from './streamCompletion';
@@ -39,7 +40,9 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     // 202 + Location when the caller asked for async, or as soon as the request is held for review.
     if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');
-    const outcome = await resultOrHold(deps.starter.client, handle);
+    // Only a route that can hold needs the hold check (an extra Update and workflow task per slow request).
+    const mayHold = taskMayHold(deps.config().routes, resolveTask(task, undefined, caller.config));
+    const outcome = mayHold ? await resultOrHold(deps.starter.client, handle) : { held: false as const, response: await deps.starter.result(handle) };
     if (outcome.held) return replyAccepted(reply, handle.workflowId, 'awaiting_review');
     const result = outcome.response;
     void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);

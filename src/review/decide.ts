@@ -105,3 +105,12 @@ export function deadlineOutcome(settings: Pick<ReviewSettings, 'onTimeout' | 'de
   const reason = `no decision within ${settings.deadline}; route onTimeout: ${settings.onTimeout}`;
   return { action: settings.onTimeout, reason };
 }
+
+/**
+ * Pure: can a request for this task be held for review at all? Only a route with a `review:` block
+ * holds (the config check requires one for every way to hold: `when`, `onFailure: review`, the
+ * sensitivity action `review`). Unknown task (the caller's default applies): any route may.
+ */
+export function taskMayHold(routes: ReadonlyArray<{ match: { task: string }; review?: unknown }>, task: string | undefined): boolean {
+  return routes.some((r) => (task === undefined || r.match.task === task) && r.review !== undefined);
+}

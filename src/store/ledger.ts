@@ -126,13 +126,6 @@ export class Ledger {
     return this.db.prepare('SELECT * FROM requests WHERE request_id = ?').get(requestId) as LedgerEntry | undefined;
   }
 
-  count(where: { caller?: string } = {}): number {
-    const row = where.caller
-      ? this.db.prepare('SELECT count(*) AS n FROM requests WHERE caller = ?').get(where.caller)
-      : this.db.prepare('SELECT count(*) AS n FROM requests').get();
-    return (row as { n: number }).n;
-  }
-
   private addMissingColumns(): void {
     const have = new Set((this.db.prepare('PRAGMA table_info(requests)').all() as Array<{ name: string }>).map((c) => c.name));
     for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${type}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfigObject } from '../../src/config';
-import { deadlineOutcome, holdReasons, mayReview, nextStepForInvalid, parseDecision, reviewableRoutes } from '../../src/review';
+import { deadlineOutcome, holdReasons, mayReview, nextStepForInvalid, parseDecision, reviewableRoutes, taskMayHold } from '../../src/review';
 import { signBody, verifySignature } from '../../src/webhook';
 
 const HASH = `sha256:${'a'.repeat(64)}`;
@@ -144,5 +144,18 @@ describe('webhook signature', () => {
     assert.equal(verifySignature(body + ' ', 's3cret', sig), false);
     assert.equal(verifySignature(body, 'other', sig), false);
     assert.equal(verifySignature(body, 's3cret', undefined), false);
+  });
+});
+
+describe('taskMayHold', () => {
+  const routes = [
+    { match: { task: 'draft' }, review: { when: ['always'] } },
+    { match: { task: 'chat' } },
+  ];
+  it('only a task with a reviewed route can be held; an unknown task might be', () => {
+    assert.equal(taskMayHold(routes, 'draft'), true);
+    assert.equal(taskMayHold(routes, 'chat'), false);
+    assert.equal(taskMayHold(routes, undefined), true);
+    assert.equal(taskMayHold([routes[1]!], undefined), false);
   });
 });
