@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   isCancellation,
   setHandler,
@@ -8,6 +6,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PlannedRequest } from '../activities/plan';
+import { applicationFailureOf } from '../src/errors';
 import type { Admission, AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
 import { GatehouseSearch, type RequestStatus } from '../src/temporal/searchAttributes';
 import type { Answer } from './callWithFallback';
@@ -69,7 +68,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
       if (webhook) await notifyWebhook(input.requestId, admission?.caller, failureView(input.requestId, err));
       await shadow;
     });
-    throw err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
+    throw applicationFailureOf(err) ?? err;
   }
 }
 
@@ -145,20 +144,14 @@ function elapsedMs(): number {
 
 function outcomeOf(err: unknown): Exclude<RequestStatus, 'running'> {
   if (isCancellation(err)) return 'cancelled';
-  const f = failureOf(err);
+  const f = applicationFailureOf(err);
   if (!f) throw err; // a bug, not an outcome: fail the workflow task so it is retried after a fix
   return f.type === 'PolicyDenied' || f.type === 'Unauthenticated' ? 'denied' : 'failed';
 }
 
-function failureOf(err: unknown): ApplicationFailure | undefined {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
-  return undefined;
-}
-
 function errorCode(err: unknown): string {
   if (isCancellation(err)) return 'cancelled';
-  const f = failureOf(err);
+  const f = applicationFailureOf(err);
   const d = f?.details?.[0] as { code?: string } | undefined;
   return d?.code ?? f?.type ?? 'error';
 }

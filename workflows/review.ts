@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   condition,
   log,
@@ -11,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { GatewayError, invalidRequest, toFailure } from '../src/errors';
+import { GatewayError, applicationFailureOf, invalidRequest, toFailure } from '../src/errors';
 import { deadlineOutcome, parseDecision } from '../src/review/decide';
 import type { HeldAnswerView, ReviewDecisionInput, ReviewRecord, ReviewSettings, ReviewState } from '../src/review/types';
 import type { RequestStatusView } from '../src/temporal/contract';
@@ -157,8 +156,8 @@ function alreadyDecided(d: ReviewRecord): GatewayError {
 
 /** Activity failures carry the gateway's ApplicationFailure as cause; anything else becomes one. */
 function asApplicationFailure(err: unknown): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  const failure = applicationFailureOf(err);
+  if (failure) return failure;
   const message = err instanceof Error ? err.message : String(err);
   return toFailure(new GatewayError('Internal', 'review_check_failed', `Could not check the reviewer: ${message}`));
 }

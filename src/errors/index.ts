@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 
 /**
  * The gateway's typed errors. Each knows its HTTP status, its stable `code` and whether Temporal may
@@ -101,5 +101,12 @@ export function fromFailure(err: unknown): GatewayError | undefined {
       });
     }
   }
+  return undefined;
+}
+
+/** The ApplicationFailure an activity (or the workflow itself) failed with, unwrapped one level. */
+export function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
   return undefined;
 }
