@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
+import { freePort, freePortPair } from '../src/temporal/devServer';
 
 export const ROOT = join(__dirname, '..');
 const OUTPUT_LIMIT = 200_000; // keep the tail only: a chatty child under load must not grow the bench's heap
@@ -108,7 +108,7 @@ export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
   const configFile = join(s.dir, 'gatehouse.bench.yaml');
   writeFileSync(configFile, benchConfig(s.mockUrl, s.shadow, s.providerCall));
   const port = await freePort();
-  const temporalPort = await freePortPair();
+  const temporalPort = await benchPortPair();
   const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_CONFIG: configFile, GATEHOUSE_PORT: String(port),
     GATEHOUSE_TEMPORAL_PORT: String(temporalPort), GATEHOUSE_DATA_DIR: join(s.dir, 'data'),
     GATEHOUSE_DEMO_KEY: s.key, GATEHOUSE_LOG_LEVEL: 'warn' };
@@ -196,28 +196,6 @@ export function installCleanup(): void {
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
-/** A frontend port whose UI port (+1000) is free too, away from the default 7233 and the tests' 17233+. */
-async function freePortPair(): Promise<number> {
-  const start = 27233 + Math.floor(Math.random() * 2000);
-  for (let p = start; p < start + 500; p++) if ((await isPortFree(p)) && (await isPortFree(p + 1000))) return p;
-  throw new Error('no free port pair for the Temporal dev server');
-}
+/** Away from the default 7233 and the tests' 17233+. */
+const benchPortPair = () => freePortPair(27233 + Math.floor(Math.random() * 2000));

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkLedger, GatewayTally, settle } from './ledger';
 import { runLoad, runTtfb, warmUp, type ResponseHook, type Target } from './load';
-import { freePort, installCleanup, startGateway, startMock, stopAll, type GatewayProcess, type MockProcess } from './processes';
+import { freePort } from '../src/temporal/devServer';
+import { installCleanup, startGateway, startMock, stopAll, type GatewayProcess, type MockProcess } from './processes';
 import * as report from './report';
 import { ResourceSampler, releaseSampler } from './resources';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTemporalCli } from '../src/temporal/cli';
-import { startDevServer, isPortFree } from '../src/temporal/devServer';
+import { freePortPair, startDevServer } from '../src/temporal/devServer';
 import { SEARCH_ATTRIBUTE_TYPES } from '../src/temporal/searchAttributes';
 
 const unitOnly = process.argv.includes('--unit');
@@ -19,11 +19,6 @@ function testFiles(dir: string): string[] {
     .filter((f) => f.endsWith('.test.ts'))
     .map((f) => join('test', dir, f))
     .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
-}
-
-async function freePort(from: number): Promise<number> {
-  for (let p = from; p < from + 200; p++) if ((await isPortFree(p)) && (await isPortFree(p + 1000))) return p;
-  throw new Error('no free port for the test dev server');
 }
 
 async function main(): Promise<number> {
@@ -37,7 +32,7 @@ async function main(): Promise<number> {
       const cliPath = await ensureTemporalCli({ log: (m) => console.error(m) });
       const server = await startDevServer({
         cliPath,
-        port: await freePort(17233),
+        port: await freePortPair(17233),
         ui: false,
         dbFile: join(tmp, 'temporal.db'),
         searchAttributes: SEARCH_ATTRIBUTE_TYPES,

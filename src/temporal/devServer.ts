@@ -116,6 +116,24 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** A port the OS says is free right now (for test and bench servers). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A frontend port at or after `from` whose UI port (+1000) is free too. */
+export async function freePortPair(from: number): Promise<number> {
+  for (let p = from; p < from + 500; p++) if ((await isPortFree(p)) && (await isPortFree(p + 1000))) return p;
+  throw new Error('no free port pair for the Temporal dev server');
+}
+
 async function assertPortsFree(o: Resolved): Promise<void> {
   if (!(await isPortFree(o.port))) {
     throw new Error(

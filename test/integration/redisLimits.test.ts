@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +16,7 @@ import { stringify } from 'yaml';
 import { startMockProvider } from '../../src/providers/mock';
 import { KEYS, auth, chat, hello, testConfig } from '../helpers/gateway';
 import { spawnGateway, type GatewayProcess } from '../helpers/process';
+import { freePort } from '../../src/temporal/devServer';
 
 const hasRedis = !spawnSync('redis-server', ['--version']).error;
 const skip = hasRedis ? false : 'redis-server is not on PATH (apt-get install redis-server); skipping the Redis rate-limit test';
@@ -139,17 +139,6 @@ async function admittedInChild(url: string, startAt: number): Promise<number> {
     })().catch((err) => { console.error(err); process.exit(1); });`;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--eval', script]);
   return Number(stdout.trim());
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 10_000): Promise<void> {

@@ -19,7 +19,7 @@ import {
   findOnPath,
   isGoPackageLine,
 } from '../../src/temporal/cli';
-import { devServerArgs, isPortFree, startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { devServerArgs, freePort, isPortFree, startDevServer, type DevServer } from '../../src/temporal/devServer';
 
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-cli-test-'));
 after(() => rmSync(tmpRoot, { recursive: true, force: true }));
@@ -34,14 +34,6 @@ function writeScript(file: string, body: string): string {
   writeFileSync(file, `#!/bin/sh\n${body}\n`);
   chmodSync(file, 0o755);
   return file;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 describe('temporal cli helpers', () => {
