@@ -27,9 +27,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Spawns `node --import tsx <script> ...args` and resolves once its output contains `ready`. */
-async function spawnReady(name: string, args: string[], env: NodeJS.ProcessEnv, ready: string, timeoutMs: number, graceMs: number): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `command ...args` and resolves once its output contains `ready`. */
+async function spawnReady(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, ready: string, timeoutMs: number, graceMs: number): Promise<Child> {
+  const proc = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const append = (d: Buffer) => {
     out += d.toString();
@@ -83,7 +83,7 @@ export interface MockProcess extends Child {
 
 export async function startMock(port: number, latencyMs: number): Promise<MockProcess> {
   const args = ['src/providers/mock/main.ts', '--port', String(port), '--latency', String(latencyMs)];
-  const child = await spawnReady(`mock (${latencyMs} ms)`, args, process.env, 'mock LLM provider listening', 30_000, 5_000);
+  const child = await spawnReady(`mock (${latencyMs} ms)`, process.execPath, ['--import', 'tsx', ...args], process.env, 'mock LLM provider listening', 30_000, 5_000);
   return { ...child, url: `http://127.0.0.1:${port}/v1` };
 }
 
@@ -115,7 +115,8 @@ export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
   // Settings that would point the gateway at other state than the fresh dev server and ledger we read.
   for (const k of ['TEMPORAL_ADDRESS', 'GATEHOUSE_LEDGER', 'GATEHOUSE_ROLE', 'GATEHOUSE_HOST']) delete env[k];
   // Its own SIGTERM handling stops the dev server, which may itself take up to 10 s.
-  const child = await spawnReady('gateway', ['src/cli/main.ts', 'start'], env, 'Gatehouse is running.', 180_000, 20_000);
+  // Launched exactly as `npm start` launches it (bin/gatehouse), so its memory is what users get.
+  const child = await spawnReady('gateway', join(ROOT, 'bin/gatehouse'), ['start'], env, 'Gatehouse is running.', 180_000, 20_000);
   const temporalPid = childPids(child.pid).find((p) => processName(p).startsWith('temporal'));
   if (temporalPid !== undefined) orphanable.add(temporalPid);
   const stop = async () => {

@@ -15,7 +15,8 @@ export interface GatewayProcess {
  * its banner, i.e. everything inside it is running.
  */
 export async function spawnGateway(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'start'], {
+  // Launched as `npm start` launches it: bin/gatehouse (its memory settings included).
+  const child = spawn(join(ROOT, 'bin/gatehouse'), ['start'], {
     cwd: ROOT,
     env: { ...env, GATEHOUSE_WORKFLOW_BUNDLE: env.GATEHOUSE_WORKFLOW_BUNDLE ?? process.env.GATEHOUSE_TEST_WORKFLOW_BUNDLE },
     stdio: ['ignore', 'pipe', 'pipe'],
