@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChatCompletion, ChatCompletionRequest } from '../src/config/api';
+import type { RowOnAnswer } from '../src/temporal/contract';
 import { deadlinesFromTimeout, type Deadlines } from '../src/providers/deadlines';
 import { UpstreamError, classifyUpstreamError } from '../src/providers/upstreamError';
 import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
+import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
 import { StreamedAttempt } from './streamedAttempt';
 
 export interface ProviderCallInput {
@@ -22,11 +24,15 @@ export interface ProviderCallInput {
   attempt?: number;
   /** The request's route, for the kill switch (activities/killSwitch.ts). */
   route?: string;
+  /** Set when an answer ends the request: the call writes the ledger row itself. */
+  recordOnAnswer?: RowOnAnswer;
 }
 
 export interface ProviderCallResult {
   completion: ChatCompletion;
   latencyMs: number;
+  /** Present when this call wrote the request's ledger row (`recordOnAnswer`). */
+  recorded?: Recorded;
 }
 
 /** Details attached to a failed attempt, for the workflow's attempt record and the caller's error. */
@@ -54,13 +60,13 @@ export function createProviderActivities(deps: ActivityDeps) {
       const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       // A streaming caller gets chunks as they come; the workflow still gets the whole answer.
       const streamed = input.body.stream === true && provider.stream ? new StreamedAttempt(ctx, input, deps.streams) : undefined;
+      let completion: ChatCompletion;
       try {
         const deadlines = input.deadlines ?? deadlinesFromTimeout(input.timeoutMs);
-        const completion = streamed
+        completion = streamed
           ? await streamed.run(provider, deadlines)
           : await provider.complete(input.upstream, input.body, { signal: ctx.cancellationSignal, timeoutMs: deadlines.totalMs });
         deps.health.recordSuccess?.(input.model, Date.now());
-        return { completion, latencyMs: Math.round(performance.now() - started) };
       } catch (err) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         if (streamed?.callerGone) throw await streamed.awaitCancellation();
@@ -70,6 +76,11 @@ export function createProviderActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(beat);
       }
+      const latencyMs = Math.round(performance.now() - started);
+      if (!input.recordOnAnswer) return { completion, latencyMs };
+      // Outside the try: a ledger failure is not the model's (no breaker count); the try is run again.
+      const recorded = writeOutcome(deps, rowForAnswer(input.recordOnAnswer, completion, latencyMs, Date.now()));
+      return { completion, latencyMs, recorded };
     },
   };
 }

@@ -1,5 +1,6 @@
+import type { ChatCompletion } from '../src/config/api';
 import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
-import type { LedgerRow } from '../src/temporal/contract';
+import type { LedgerRow, RowOnAnswer } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 
 export interface Recorded {
@@ -8,21 +9,33 @@ export interface Recorded {
 
 export function createLedgerActivities(deps: ActivityDeps) {
   return {
-    /**
-     * Prices the answer from the provider's reported usage, settles (or releases) the budget
-     * reservation and writes the ledger row. Idempotent on the request id: a retried activity or a
-     * replayed workflow leaves one row and one settlement.
-     */
+    /** The ledger step of a request whose end the provider call did not record itself (see RowOnAnswer). */
     async recordOutcome(row: LedgerRow): Promise<Recorded> {
-      const costUsd = row.usage && row.pricedAs ? priceUsage(deps, row) : 0;
-      if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
-      else deps.limits.release(row.requestId);
-      deps.ledger.record(row, costUsd);
-      // A canary outcome may trip the route's automatic rollback (checked off this request's path).
-      if (row.stage === 'canary' && row.route) deps.release?.autoRollback.afterOutcome(row.route, 'canary');
-      return { costUsd };
+      return writeOutcome(deps, row);
     },
   };
+}
+
+/**
+ * Prices the answer from the provider's reported usage, settles (or releases) the budget
+ * reservation and writes the ledger row. Idempotent on the request id: a retried activity or a
+ * replayed workflow leaves one row and one settlement.
+ */
+export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
+  const costUsd = row.usage && row.pricedAs ? priceUsage(deps, row) : 0;
+  if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
+  else deps.limits.release(row.requestId);
+  deps.ledger.record(row, costUsd);
+  // A canary outcome may trip the route's automatic rollback (checked off this request's path).
+  if (row.stage === 'canary' && row.route) deps.release?.autoRollback.afterOutcome(row.route, 'canary');
+  return { costUsd };
+}
+
+/** The row of a request that ends with this answer: its usage, this try's latency, the request's. */
+export function rowForAnswer({ row, workflowStartMs }: RowOnAnswer, completion: ChatCompletion, tryLatencyMs: number, nowMs: number): LedgerRow {
+  const last = row.attempts.length - 1;
+  const attempts = row.attempts.map((a, i) => (i === last ? { ...a, latencyMs: tryLatencyMs } : a));
+  return { ...row, usage: completion.usage ?? null, attempts, latencyMs: Math.max(0, nowMs - workflowStartMs) };
 }
 
 function priceUsage(deps: ActivityDeps, row: LedgerRow): number {

@@ -5,7 +5,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Recorded } from '../activities/ledger';
 import type { PlannedRequest } from '../activities/plan';
+import type { Usage } from '../src/config/api';
+import type { Candidate } from '../src/routing';
 import { applicationFailureOf } from '../src/errors';
 import type { Admission, AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
 import { GatehouseSearch, type RequestStatus } from '../src/temporal/searchAttributes';
@@ -48,11 +51,18 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
     shadow = startShadow(requestId, sent, plan, body.response_format);
     // Validation after each answer, and a human review when the route holds it (workflows/checkedAnswer.ts).
+    const admitted = admission;
+    const planned = plan;
     const { answer, review } = await checkedAnswer({
       requestId, body: sent, responseFormat: body.response_format, admission, plan, view, desk, knownCheck: prepared.answerCheck,
+      rowOnAnswer: (candidate, attempts) => ({
+        row: ledgerRow(input, { admission: admitted, plan: planned, candidate, attempts, status: 'completed' }),
+        workflowStartMs: workflowInfo().startTime.getTime(),
+      }),
     });
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
-    const { costUsd } = await finish(input, { admission, plan, answer, attempts: view.attempts, status: 'completed', review: view.review });
+    const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review };
+    const { costUsd } = await finish(input, outcome, answer.recorded);
     view.step = 'completed';
     const response = toResponse(input, admission, plan, answer, view.attempts, costUsd);
     if (review) response.gatehouse.review = review;
@@ -75,28 +85,35 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
 interface Outcome {
   admission?: Admission;
   plan?: PlannedRequest;
-  answer?: Answer;
+  /** The model that answered, and its usage. */
+  candidate?: Candidate;
+  usage?: Usage;
   attempts: AttemptRecord[];
   status: Exclude<RequestStatus, 'running'>;
   errorCode?: string;
   review?: RequestStatusView['review'];
 }
 
-async function finish(input: AiRequestInput, o: Outcome): Promise<{ costUsd: number }> {
+/** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
+async function finish(input: AiRequestInput, o: Outcome, recorded?: Recorded): Promise<Recorded> {
   upsertSearchAttributes([
     { key: GatehouseSearch.status, value: o.status },
-    ...(o.answer ? [{ key: GatehouseSearch.model, value: o.answer.candidate.model }] : []),
+    ...(o.candidate ? [{ key: GatehouseSearch.model, value: o.candidate.model }] : []),
   ]);
-  const row: LedgerRow = {
+  return recorded ?? ledger.recordOutcome(ledgerRow(input, o));
+}
+
+function ledgerRow(input: AiRequestInput, o: Outcome): LedgerRow {
+  return {
     requestId: input.requestId,
     caller: o.admission?.caller ?? null,
     team: o.admission?.team ?? null,
     task: o.admission?.task ?? input.task ?? null,
     route: o.plan?.route ?? null,
-    model: o.answer?.candidate.model ?? null,
+    model: o.candidate?.model ?? null,
     status: o.status,
     errorCode: o.errorCode ?? null,
-    usage: o.answer?.completion.usage ?? null,
+    usage: o.usage ?? null,
     latencyMs: elapsedMs(),
     attempts: o.attempts,
     explanation: o.plan?.explanation ?? null,
@@ -106,9 +123,8 @@ async function finish(input: AiRequestInput, o: Outcome): Promise<{ costUsd: num
     stage: o.plan?.stage,
     routeTableVersion: o.plan?.routeTableVersion,
     review: o.review,
-    pricedAs: o.answer ? { providerKind: o.answer.candidate.providerKind ?? o.answer.candidate.provider, upstream: o.answer.candidate.upstream } : undefined,
+    pricedAs: o.candidate ? { providerKind: o.candidate.providerKind ?? o.candidate.provider, upstream: o.candidate.upstream } : undefined,
   };
-  return ledger.recordOutcome(row);
 }
 
 function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, answer: Answer, attempts: AttemptRecord[], costUsd: number): GatewayResponse {

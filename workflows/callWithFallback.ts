@@ -21,15 +21,16 @@ export async function callWithFallback(
   body: ChatCompletionRequest,
   plan: RoutePlan,
   attempts: AttemptRecord[],
+  rowOnAnswer?: CallContext['rowOnAnswer'],
 ): Promise<Answer> {
-  const answer = await callCandidates({ requestId, body, plan, attempts });
+  const answer = await callCandidates({ requestId, body, plan, attempts, rowOnAnswer });
   if (answer) return answer;
   const larger = plan.larger;
   if (larger && attempts.some((a) => a.error === 'ContextLengthExceeded')) {
     // Models that already said "too long" are not asked again.
     const tooSmall = new Set(attempts.filter((a) => a.error === 'ContextLengthExceeded').map((a) => a.model));
     const candidates = larger.candidates.filter((c) => !tooSmall.has(c.model));
-    const escalated = await callCandidates({ requestId, body, plan: { ...larger, candidates }, attempts });
+    const escalated = await callCandidates({ requestId, body, plan: { ...larger, candidates }, attempts, rowOnAnswer });
     if (escalated) return escalated;
   }
   throw toFailure(exhaustedError(attempts));

@@ -10,6 +10,7 @@ import type { Admission, AttemptRecord, RequestStatusView } from '../src/tempora
 import { repairInstruction } from '../src/validation/repair';
 import type { ValidationResult } from '../src/validation/types';
 import { callWithFallback, type Answer } from './callWithFallback';
+import type { CallContext } from './tryCandidate';
 import type { ReviewDesk } from './review';
 
 /** Validation runs Ajv and the detectors on config data: a local activity, its result a marker in history. */
@@ -39,6 +40,8 @@ export interface AnswerContext {
   desk: ReviewDesk;
   /** Known before the call when the check does not depend on the answer (no local activity then). */
   knownCheck?: AnswerCheck | null;
+  /** The ledger row for an answer that ends the request; used only when nothing is checked after the call. */
+  rowOnAnswer?: CallContext['rowOnAnswer'];
 }
 
 /**
@@ -51,8 +54,12 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
   let candidates = ctx.plan.candidates;
   let retried = false;
   let lastInvalid: ValidationResult | undefined;
+  // Nothing to check and nothing to hold: the first answer ends the request, and its call records it.
+  const known = ctx.knownCheck;
+  const answerEnds = !!known && known.validation === null && reasonsToHold(ctx.admission, known, false).length === 0;
+  const rowOnAnswer = answerEnds ? ctx.rowOnAnswer : undefined;
   for (;;) {
-    const answer = await callAfterInvalid(ctx, body, candidates, lastInvalid);
+    const answer = await callAfterInvalid(ctx, body, candidates, lastInvalid, rowOnAnswer);
     const attempt = ctx.view.attempts[ctx.view.attempts.length - 1];
     const content = answer.completion.choices[0]?.message.content ?? '';
     const check = ctx.knownCheck ?? (await checks.checkAnswer({ route: ctx.plan.route, content, responseFormat: ctx.responseFormat }));
@@ -94,9 +101,15 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
 }
 
 /** After an invalid answer, a provider failure on the retry or fallback still ends as that validation failure. */
-async function callAfterInvalid(ctx: AnswerContext, body: ChatCompletionRequest, candidates: Candidate[], lastInvalid?: ValidationResult): Promise<Answer> {
+async function callAfterInvalid(
+  ctx: AnswerContext,
+  body: ChatCompletionRequest,
+  candidates: Candidate[],
+  lastInvalid: ValidationResult | undefined,
+  rowOnAnswer: AnswerContext['rowOnAnswer'],
+): Promise<Answer> {
   try {
-    return await callWithFallback(ctx.requestId, body, { ...ctx.plan, candidates }, ctx.view.attempts);
+    return await callWithFallback(ctx.requestId, body, { ...ctx.plan, candidates }, ctx.view.attempts, rowOnAnswer);
   } catch (err) {
     if (!lastInvalid || isCancellation(err) || !(err instanceof ApplicationFailure)) throw err;
     throw toFailure(validationFailed(lastInvalid, ctx.view.attempts));

@@ -3,7 +3,7 @@ import type { Activities, ProviderCallResult, ProviderFailureDetails } from '../
 import type { ChatCompletionRequest } from '../src/config/api';
 import { WORKER_LOST, afterFailure, hasPrefill, withoutPrefill, type TryFailure } from '../src/providers/conduct';
 import type { Candidate, RoutePlan } from '../src/routing';
-import type { AttemptRecord } from '../src/temporal/contract';
+import type { AttemptRecord, RowOnAnswer } from '../src/temporal/contract';
 
 /** The activity enforces the route's deadlines itself; Temporal's timeout is the backstop for a hung worker. */
 const DEADLINE_SLACK_MS = 2_000;
@@ -14,6 +14,8 @@ export interface CallContext {
   plan: RoutePlan;
   /** Every try is appended here, failed or not (the request's attempt list). */
   attempts: AttemptRecord[];
+  /** When an answer ends the request: its ledger row, given the model and the attempts up to this try. */
+  rowOnAnswer?: (candidate: Candidate, attempts: AttemptRecord[]) => RowOnAnswer;
 }
 
 export type CandidateOutcome =
@@ -31,6 +33,7 @@ export async function tryCandidate(c: CallContext, candidate: Candidate): Promis
   let retriesUsed = 0;
   for (let tryNo = 1; ; tryNo++) {
     const adapted = body === c.body ? undefined : 'without_prefill';
+    const answered = (latencyMs: number): AttemptRecord => ({ model: candidate.model, outcome: 'ok', try: tryNo, latencyMs, ...(adapted ? { adapted } : {}) });
     try {
       const result = await callProvider({
         requestId: c.requestId,
@@ -43,8 +46,9 @@ export async function tryCandidate(c: CallContext, candidate: Candidate): Promis
         maxRetryDelayMs: c.plan.maxRetryWaitMs,
         attempt: c.attempts.length + 1,
         route: c.plan.route, // for the kill switch
+        recordOnAnswer: c.rowOnAnswer?.(candidate, [...c.attempts, answered(0)]),
       });
-      c.attempts.push({ model: candidate.model, outcome: 'ok', try: tryNo, latencyMs: result.latencyMs, ...(adapted ? { adapted } : {}) });
+      c.attempts.push(answered(result.latencyMs));
       return { ok: true, result };
     } catch (err) {
       if (isCancellation(err)) throw err; // the caller cancelled: no retry, no fallback

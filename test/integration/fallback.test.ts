@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KEYS, auth, chat, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
+import { localActivityTypes } from '../helpers/history';
 
 /** Each route's primary misbehaves by its upstream model name (the mock's fault grammar). */
 const config = (mockUrl: string) =>
@@ -80,10 +81,18 @@ describe('retries and fallback (real dev server, mock faults)', () => {
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.equal(res.json.gatehouse.model, 'backup');
     assert.equal(gw.mock.calls('mock-small+status=500') - before, 2, 'one try plus one retry');
-    const history = await gw.client.workflow.getHandle(res.headers.get('x-gatehouse-request-id')!).fetchHistory();
+    const requestId = res.headers.get('x-gatehouse-request-id')!;
+    const history = await gw.client.workflow.getHandle(requestId).fetchHistory();
     const events = history.events ?? [];
     assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callProvider').length, 0, 'no task-queue activity');
-    assert.ok(events.filter((e) => e.markerRecordedEventAttributes).length >= 5, 'every try is a local-activity marker');
+    // Every try is a marker; the answering try wrote the ledger row (no ledger step after it).
+    assert.deepEqual(await localActivityTypes(gw.client, requestId), ['prepareRequest', 'callProvider', 'callProvider', 'callProvider']);
+    const row = gw.ledger.get(requestId)!;
+    assert.equal(row.status, 'completed');
+    assert.equal(row.model, 'backup');
+    const attempts = JSON.parse(row.attempts) as Array<{ model: string; outcome: string; latencyMs?: number }>;
+    assert.deepEqual(attempts.map((a) => [a.model, a.outcome]), [['broken', 'failed'], ['broken', 'failed'], ['backup', 'ok']]);
+    assert.equal(typeof attempts[2]!.latencyMs, 'number', "the answering try's latency, filled in by the call");
   });
 
   it('with nowhere left to go, returns the original provider error and every attempt', async () => {

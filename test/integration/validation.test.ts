@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashApiKey } from '../../src/auth';
 import { chat, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
+import { localActivityTypes } from '../helpers/history';
 import { REVIEWER_KEYS, api, asReviewer, asSupport, finalView } from '../helpers/review';
 import { startScriptedProvider, type ScriptedProvider } from '../helpers/scriptedProvider';
 
@@ -90,7 +91,11 @@ describe('output validation (real dev server)', () => {
     assert.equal(repair.role, 'system');
     assert.match(String(repair.content), /failed validation: .*json_parse/);
     assert.ok(!String(repair.content).includes('oops'));
-    assert.equal(gw.ledger.get(res.headers.get('x-gatehouse-request-id')!)?.status, 'completed');
+    const requestId = res.headers.get('x-gatehouse-request-id')!;
+    assert.equal(gw.ledger.get(requestId)?.status, 'completed');
+    // A checked answer is recorded by its own ledger step, after the check that passed.
+    const steps = await localActivityTypes(gw.client, requestId);
+    assert.deepEqual(steps.filter((t) => t !== 'callProvider'), ['prepareRequest', 'checkAnswer', 'checkAnswer', 'recordOutcome']);
   });
 
   it('onFailure fallback: the next model answers, the invalid one is listed as a fallback', async () => {
