@@ -165,6 +165,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       release: p.release.runtime(primaryResult),
     },
     maxCachedWorkflows: p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS ? Number(p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS) : undefined,
+    maxWorkflowTasks: p.env.GATEHOUSE_MAX_WORKFLOW_TASKS ? Number(p.env.GATEHOUSE_MAX_WORKFLOW_TASKS) : undefined,
     workflowBundle: opts.workflowBundle ?? { codePath: bundlePath ?? (await bundled!) },
   });
   const running = worker.run();

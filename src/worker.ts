@@ -13,10 +13,23 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory; idle ones (e.g. waiting for review) are evicted beyond this. */
   maxCachedWorkflows?: number;
+  /** Workflow tasks in progress at once (at most maxCachedWorkflows). */
+  maxWorkflowTasks?: number;
 }
+
+/**
+ * A request's workflow task stays open while its local activities run (the whole provider call with
+ * `providerCall: local`), and eager start needs a free slot, else the task goes the long way through
+ * the task queue. The SDK's default of 40 sent part of a 50-request load that way; 200 measured
+ * ~7% more requests/s and ~16% less dev-server CPU per request at concurrency 50 (30 s runs, 6 vs 4).
+ */
+const MAX_WORKFLOW_TASKS = 200;
 
 /** The one place that wires real clients into activities. */
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
+  // A request waiting on a provider holds a cached workflow; 1,000 is plenty for one process.
+  const maxCachedWorkflows = setup.maxCachedWorkflows ?? 1000;
+  const maxWorkflowTasks = Math.min(setup.maxWorkflowTasks ?? MAX_WORKFLOW_TASKS, maxCachedWorkflows);
   const source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
     connection: setup.connection,
@@ -25,7 +38,9 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     ...source,
     activities: createActivities(setup.deps),
     dataConverter: setup.dataConverter,
-    // A request waiting on a provider holds a cached workflow; 1,000 is plenty for one process.
-    maxCachedWorkflows: setup.maxCachedWorkflows ?? 1000,
+    maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: maxWorkflowTasks,
+    // Each of those tasks may be running a local provider call.
+    maxConcurrentLocalActivityExecutions: maxWorkflowTasks,
   });
 }
