@@ -51,12 +51,11 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
     shadow = startShadow(requestId, sent, plan, body.response_format);
     // Validation after each answer, and a human review when the route holds it (workflows/checkedAnswer.ts).
-    const admitted = admission;
-    const planned = plan;
     const { answer, review } = await checkedAnswer({
       requestId, body: sent, responseFormat: body.response_format, admission, plan, view, desk, knownCheck: prepared.answerCheck,
+      // Written by the answering call when nothing is checked after it (one workflow step fewer).
       rowOnAnswer: (candidate, attempts) => ({
-        row: ledgerRow(input, { admission: admitted, plan: planned, candidate, attempts, status: 'completed' }),
+        row: ledgerRow(input, { admission: prepared.admission, plan: prepared.plan, candidate, attempts, status: 'completed' }),
         workflowStartMs: workflowInfo().startTime.getTime(),
       }),
     });
