@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import type { WorkflowCounts } from './workflows';
 
 /** Every 2xx the bench saw from our gateway (warm-ups and TTFB requests included). */
 export class GatewayTally {
@@ -38,6 +39,8 @@ export interface LedgerCheck {
   unseenCompleted: number;
   /** The same request id on two 2xx answers (should be impossible without Idempotency-Key). */
   duplicateIds: number;
+  /** `aiRequest` workflows by status: each completed row must be one completed workflow, none left running. */
+  workflows?: WorkflowCounts;
 }
 
 const SETTLE_MS = 1_000;

@@ -89,6 +89,8 @@ export async function startMock(port: number, latencyMs: number): Promise<MockPr
 
 export interface GatewayProcess extends Child {
   url: string;
+  /** Its embedded dev server's frontend (host:port). */
+  temporalAddress: string;
   /** The `temporal server start-dev` child of the gateway, if found. */
   temporalPid?: number;
 }
@@ -123,7 +125,7 @@ export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
     await child.stop();
     if (temporalPid !== undefined) killIfAlive(temporalPid); // only if the gateway died without stopping it
   };
-  return { ...child, stop, url: `http://127.0.0.1:${port}`, temporalPid };
+  return { ...child, stop, url: `http://127.0.0.1:${port}`, temporalAddress: `127.0.0.1:${temporalPort}`, temporalPid };
 }
 
 /** One provider (the same mock the direct runs hit), one model, a demo caller and the chat route (optionally shadowed). */

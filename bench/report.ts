@@ -110,9 +110,13 @@ export function ttfbTable(r: BenchResult): string {
 
 export function ledgerTable(r: BenchResult): string {
   if (r.ledger.length === 0) return 'Ledger: not checked (a peer gateway is measured, not ours)';
-  const rows = r.ledger.map((l) => [l.after, l.ok2xxSeen, l.completedRows, l.lost, l.unseenCompleted, l.duplicateIds]);
-  const lines = [`Ledger (cumulative since gateway start): lost requests: ${r.ledger.at(-1)?.lost ?? 0}`];
-  lines.push(table(['checked after', '2xx seen', 'completed rows', 'lost', 'cut off at cell end', 'dup ids'], rows, 1));
+  const rows = r.ledger.map((l) => [
+    l.after, l.ok2xxSeen, l.completedRows, l.lost, l.unseenCompleted, l.duplicateIds,
+    l.workflows?.completed ?? 'n/a', l.workflows?.running ?? 'n/a',
+  ]);
+  const lines = [`Ledger and workflows (cumulative since gateway start): lost requests: ${lostRequests(r.ledger.at(-1))}`];
+  const head = ['checked after', '2xx seen', 'completed rows', 'lost', 'cut off at cell end', 'dup ids', 'completed workflows', 'still running'];
+  lines.push(table(head, rows, 1));
   for (const l of r.ledger) if (l.lostIds.length) lines.push(`  lost ids after ${l.after}: ${l.lostIds.join(', ')}`);
   return lines.join('\n');
 }
@@ -137,8 +141,18 @@ export function evaluateTargets(r: BenchResult, measured: string, latencies: num
   }
   const rss = r.cells.filter((c) => c.connections === 50).flatMap((c) => c.resources ?? []).filter((u) => u.process === 'gateway');
   check('gateway RSS <= 300 MB at c=50', rss.length ? Math.max(...rss.map((u) => u.maxRssMb)) : undefined, (v) => v <= 300);
-  if (r.ledger.length) check('lost requests = 0', r.ledger.at(-1)!.lost, (v) => v === 0);
+  if (r.ledger.length) check('lost requests = 0', lostRequests(r.ledger.at(-1)), (v) => v === 0);
   return out;
+}
+
+/**
+ * A 2xx without a completed ledger row, or a completed row without its completed workflow (or one
+ * still running after the load stopped): each is a lost request.
+ */
+export function lostRequests(l: LedgerCheck | undefined): number {
+  if (!l) return 0;
+  const w = l.workflows;
+  return l.lost + (w ? Math.max(0, l.completedRows - w.completed) + w.running : 0);
 }
 
 export function targetTable(targets: TargetCheck[]): string {

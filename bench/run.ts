@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkLedger, GatewayTally, settle } from './ledger';
+import { countRequestWorkflows } from './workflows';
 import { runLoad, runTtfb, warmUp, type ResponseHook, type Target } from './load';
 import { freePort } from '../src/temporal/devServer';
 import { installCleanup, startGateway, startMock, stopAll, type GatewayProcess, type MockProcess } from './processes';
@@ -157,8 +158,10 @@ async function runLatency(run: Run, latencyMs: number): Promise<void> {
   // After the c=50 cell so the check covers every gateway request of this latency, TTFB included.
   if (run.gateway) {
     const check = await checkLedger(join(run.dataDir, 'ledger.db'), run.tally, `${latencyMs} ms, c=50`);
+    check.workflows = await countRequestWorkflows(run.gateway.temporalAddress);
     run.result.ledger.push(check);
-    log(`ledger: ${check.ok2xxSeen} 2xx seen, ${check.completedRows} completed rows, lost requests: ${check.lost}`);
+    const w = check.workflows;
+    log(`ledger: ${check.ok2xxSeen} 2xx seen, ${check.completedRows} completed rows, lost requests: ${check.lost}; workflows: ${w.completed} completed, ${w.running} running, ${w.ended} ended otherwise`);
   }
 }
 
