@@ -3,11 +3,12 @@ import { agreement } from '../src/canary/agreement';
 import type { ComparisonRecord } from '../src/canary/samples';
 import type { Usage } from '../src/config/api';
 import type { CompareMethod } from '../src/config/release';
-import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
 import { fromFailure } from '../src/errors';
 import type { GatewayResponse } from '../src/temporal/contract';
+import { routeByName } from '../src/routing';
 import { validateOutput } from '../src/validation';
 import type { ActivityDeps } from './deps';
+import { priceOf } from './ledger';
 
 /** What the shadow workflow learned about its candidate (plain data: it is in the shadow's history). */
 export interface ShadowComparisonInput {
@@ -46,7 +47,7 @@ interface PrimarySide {
 }
 
 /** How long a comparison waits for the primary (it may be held for review); then it records the candidate alone. */
-export const PRIMARY_WAIT_MS = 10 * 60_000;
+const PRIMARY_WAIT_MS = 10 * 60_000;
 const UNKNOWN: PrimarySide = { ok: null, model: null, error: null, content: null, latencyMs: null, costUsd: null, valid: null };
 
 export function createCompareActivities(deps: ActivityDeps) {
@@ -78,7 +79,7 @@ export function createCompareActivities(deps: ActivityDeps) {
         candidateOk: c.ok,
         candidateError: c.error,
         candidateLatencyMs: c.latencyMs,
-        candidateCostUsd: c.usage ? priceCandidate(deps, c.usage, c.pricedAs) : null,
+        candidateCostUsd: c.usage ? priceOf(deps, c.usage, c.pricedAs) : null,
         candidateValid: valid,
         agreement: score?.score ?? null,
         agreementMethod: score?.method ?? null,
@@ -122,11 +123,8 @@ function primarySide(r: GatewayResponse): PrimarySide {
 
 /** The route's checks on the shadow's answer; null when nothing asks for one. */
 function validity(deps: ActivityDeps, route: string, content: string, responseFormat: unknown): boolean | null {
-  const rules = deps.config().routes.find((r) => r.name === route)?.validation;
+  const rules = routeByName(route, deps.config())?.validation;
   const result = validateOutput(content, rules, responseFormat);
   return result.checks.length > 0 ? result.ok : null;
 }
 
-function priceCandidate(deps: ActivityDeps, usage: Usage, pricedAs: { providerKind: string; upstream: string }): number {
-  return costOf(usage, priceFor(pricedAs.providerKind, pricedAs.upstream, priceOverridesFromModels(deps.config().models)));
-}

@@ -1,4 +1,4 @@
-import type { ChatCompletion } from '../src/config/api';
+import type { ChatCompletion, Usage } from '../src/config/api';
 import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
 import type { LedgerRow, RowOnAnswer } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
@@ -22,7 +22,7 @@ export function createLedgerActivities(deps: ActivityDeps) {
  * replayed workflow leaves one row and one settlement.
  */
 export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
-  const costUsd = row.usage && row.pricedAs ? priceUsage(deps, row) : 0;
+  const costUsd = row.usage && row.pricedAs ? priceOf(deps, row.usage, row.pricedAs) : 0;
   if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
   else deps.limits.release(row.requestId);
   deps.ledger.record(row, costUsd);
@@ -38,7 +38,7 @@ export function rowForAnswer({ row, workflowStartMs }: RowOnAnswer, completion: 
   return { ...row, usage: completion.usage ?? null, attempts, latencyMs: Math.max(0, nowMs - workflowStartMs) };
 }
 
-function priceUsage(deps: ActivityDeps, row: LedgerRow): number {
-  const overrides = priceOverridesFromModels(deps.config().models);
-  return costOf(row.usage!, priceFor(row.pricedAs!.providerKind, row.pricedAs!.upstream, overrides));
+/** What a usage cost on the model that answered (the catalogue's own prices win over the price table). */
+export function priceOf(deps: ActivityDeps, usage: Usage, pricedAs: NonNullable<LedgerRow['pricedAs']>): number {
+  return costOf(usage, priceFor(pricedAs.providerKind, pricedAs.upstream, priceOverridesFromModels(deps.config().models)));
 }

@@ -12,8 +12,6 @@ export interface PlanInput {
 }
 
 export interface PlannedRequest extends RoutePlan {
-  /** `soft_limit`: a soft budget was reached and the cheaper option went first. */
-  budget: 'ok' | 'soft_limit';
   /** The route-table version that decided this plan (recorded in the ledger and the response). */
   routeTableVersion?: number;
 }
@@ -45,9 +43,9 @@ export function createPlanActivities(deps: ActivityDeps) {
         warnIfDeprecated(deps, input.requestId, plan);
         const larger = largerPlan(req, a.route, deps);
         const decision = deps.limits.reserve(input.requestId, a.caller, a.team, plan.candidates[0]?.estimatedCostUsd ?? 0);
-        if (decision.decision === 'ok') return { ...plan, larger, budget: 'ok', routeTableVersion };
+        if (decision.decision === 'ok') return { ...plan, larger, routeTableVersion };
         deps.logger.warn({ requestId: input.requestId, caller: a.caller, team: a.team }, 'soft budget reached: cheaper option first');
-        return { ...planOn({ ...req, downgrade: true }, a.route, deps), larger, budget: 'soft_limit', routeTableVersion };
+        return { ...planOn({ ...req, downgrade: true }, a.route, deps), larger, routeTableVersion };
       });
     },
   };

@@ -1,3 +1,4 @@
+import { routeByName } from '../src/routing';
 import type { Admission } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 import { createPlanActivities, type PlannedRequest } from './plan';
@@ -36,7 +37,7 @@ export function createPrepareActivities(deps: ActivityDeps) {
         admission,
         plan,
         webhook: config.callers[admission.caller]?.webhook !== undefined,
-        answerCheck: checkWithoutContent(config.routes.find((r) => r.name === plan.route), input.body.response_format),
+        answerCheck: checkWithoutContent(routeByName(plan.route, config), input.body.response_format),
       };
     },
   };

@@ -1,5 +1,6 @@
 import { GatewayError } from '../src/errors';
 import { mayReview } from '../src/review/access';
+import { routeByName } from '../src/routing';
 import type { ReviewPhase } from '../src/review/types';
 import type { ActivityDeps } from './deps';
 import { asFailure } from './policy';
@@ -20,7 +21,7 @@ export function createReviewActivities(deps: ActivityDeps) {
     async authorizeReviewer(input: AuthorizeReviewerInput): Promise<{ reviewer: string }> {
       return asFailure(() => {
         const who = deps.callers().authenticateKey(input.credential);
-        const route = deps.config().routes.find((r) => r.name === input.route);
+        const route = routeByName(input.route, deps.config());
         if (!route || !mayReview(who, route, input.phase)) {
           throw new GatewayError('PolicyDenied', 'review_not_allowed', `${who.name} may not review requests of route "${input.route}"`);
         }

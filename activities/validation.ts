@@ -1,6 +1,7 @@
 import { parseDuration } from '../src/config/duration';
 import { detectSensitive, summarizeKinds } from '../src/policy/sensitivity';
 import type { ReviewSettings } from '../src/review/types';
+import { routeByName } from '../src/routing';
 import { validateOutput, type OnFailureAction, type ValidationResult } from '../src/validation';
 import type { ActivityDeps } from './deps';
 
@@ -30,7 +31,7 @@ export function createValidationActivities(deps: ActivityDeps) {
      * response_format (Ajv lives here, not in the workflow sandbox), plus what review needs to know.
      */
     async checkAnswer(input: AnswerCheckInput): Promise<AnswerCheck> {
-      const route = deps.config().routes.find((r) => r.name === input.route);
+      const route = routeByName(input.route, deps.config());
       const rules = route?.validation;
       const result = validateOutput(input.content, rules, input.responseFormat);
       const review = reviewSettings(route);

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, ParentClosePolicy, TimeoutFailure, isCancellation, log, proxyActivities, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, isCancellation, log, proxyActivities, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ComparisonSummary, ShadowComparisonInput } from '../activities/compare';
 import type { PlannedRequest } from '../activities/plan';
@@ -6,6 +6,7 @@ import type { ChatCompletionRequest } from '../src/config/api';
 import type { Deadlines } from '../src/providers/deadlines';
 import { isKillSwitchFailure } from '../src/routes/failures';
 import type { ShadowPlan } from '../src/routing';
+import { DEADLINE_SLACK_MS, describeFailure } from './tryCandidate';
 
 /** Waits for the primary's result (up to 10 min, heartbeating), then validates, scores and writes the pair. */
 const comparing = proxyActivities<Pick<Activities, 'compareShadow'>>({
@@ -13,9 +14,6 @@ const comparing = proxyActivities<Pick<Activities, 'compareShadow'>>({
   heartbeatTimeout: '30s',
   retry: { maximumAttempts: 3, initialInterval: '1s' },
 });
-
-/** Slack over the route's deadline for Temporal's own backstop timeout (as in tryCandidate). */
-const DEADLINE_SLACK_MS = 2_000;
 
 export interface ShadowInput {
   /** The shadowed request (the child's id is `<requestId>-shadow`). */
@@ -88,7 +86,7 @@ export async function shadowRequest(s: ShadowInput): Promise<ComparisonSummary |
     Object.assign(candidate, { ok: true, latencyMs: r.latencyMs, usage: r.completion.usage ?? null, content: r.completion.choices[0]?.message.content ?? '' });
   } catch (err) {
     if (isCancellation(err)) throw err;
-    candidate.error = failureType(err);
+    candidate.error = failureType(c.model, err);
     // The kill switch stopped it: that says nothing about the model, so no comparison is recorded.
     if (isKillSwitchFailure(candidate.error)) return null;
   }
@@ -104,9 +102,11 @@ function withoutStreaming(body: ChatCompletionRequest): ChatCompletionRequest {
   return rest;
 }
 
-function failureType(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return cause.type ?? 'ProviderError';
-  if (cause instanceof TimeoutFailure) return 'ProviderTimeout';
-  return cause instanceof Error ? cause.name : 'ProviderError';
+/** As a primary try would record it (a dead worker is WorkerLost, not the model's timeout). */
+function failureType(model: string, err: unknown): string {
+  try {
+    return describeFailure(model, err).record.error ?? 'ProviderError';
+  } catch {
+    return err instanceof Error ? err.name : 'ProviderError'; // not a provider outcome; still compared as a failure
+  }
 }

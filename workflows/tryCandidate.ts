@@ -6,7 +6,7 @@ import type { Candidate, RoutePlan } from '../src/routing';
 import type { AttemptRecord, RowOnAnswer } from '../src/temporal/contract';
 
 /** The activity enforces the route's deadlines itself; Temporal's timeout is the backstop for a hung worker. */
-const DEADLINE_SLACK_MS = 2_000;
+export const DEADLINE_SLACK_MS = 2_000;
 
 export interface CallContext {
   requestId: string;
@@ -80,7 +80,7 @@ function providerProxy(plan: RoutePlan) {
     : proxyActivities<Pick<Activities, 'callProvider'>>({ startToCloseTimeout, heartbeatTimeout: '5s', retry });
 }
 
-function describeFailure(model: string, err: unknown): { record: AttemptRecord; facts: TryFailure } {
+export function describeFailure(model: string, err: unknown): { record: AttemptRecord; facts: TryFailure } {
   // A local activity's failure can arrive unwrapped; a regular one is an ActivityFailure around it.
   const cause = err instanceof ActivityFailure ? err.cause : err instanceof ApplicationFailure || err instanceof TimeoutFailure ? err : undefined;
   if (!cause) throw err; // not a provider outcome: let the workflow task fail loudly

@@ -51,7 +51,7 @@ export interface Admission {
 
 /** Where a request is, for the `status` query. */
 export interface RequestStatusView {
-  step: 'admitting' | 'planning' | 'calling' | 'awaiting_review' | 'recording' | 'completed' | 'failed' | 'cancelled';
+  step: 'admitting' | 'calling' | 'awaiting_review' | 'recording' | 'completed' | 'failed' | 'cancelled';
   caller?: string;
   task?: string;
   route?: string;
