@@ -71,7 +71,7 @@ async function failureOf(result: () => Promise<unknown>): Promise<GatewayError> 
   return new GatewayError('Internal', 'request_ended', 'The request ended without a result (terminated or timed out)');
 }
 
-async function describeOrNull(handle: { describe(): Promise<WorkflowExecutionDescription> }): Promise<WorkflowExecutionDescription | null> {
+export async function describeOrNull(handle: { describe(): Promise<WorkflowExecutionDescription> }): Promise<WorkflowExecutionDescription | null> {
   try {
     return await handle.describe();
   } catch (err) {

@@ -1,5 +1,4 @@
 import type { FastifyReply } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors';
 import { completionToChunks, toCallerChunk, type Presentation } from '../streaming/chunks';
 import type { Subscription } from '../streaming/registry';
@@ -23,8 +22,8 @@ export async function streamChatCompletion(
   input: StartInput,
   opts: { idempotencyKey?: string; live: boolean },
 ): Promise<void> {
-  const requestKey = opts.idempotencyKey ?? randomUUID();
-  const requestId = requestWorkflowId(requestKey);
+  // Known before the start: the side channel is subscribed under it first.
+  const requestId = requestWorkflowId(opts.idempotencyKey);
   const headers: Record<string, string> = { 'x-gatehouse-request-id': requestId };
   const sse = new SseResponse(reply, () => headers);
   const includeUsage = (input.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
@@ -46,7 +45,7 @@ export async function streamChatCompletion(
   };
   reply.raw.on('close', onClose);
   try {
-    handle = await deps.starter.start(input, requestKey);
+    handle = await deps.starter.start(input, opts.idempotencyKey, requestId);
     if (reply.raw.destroyed) onClose(); // hung up while the workflow was being started
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     const result = await deps.starter.result(handle);

@@ -56,7 +56,8 @@ export async function connectTemporal(setup: TemporalSetup): Promise<TemporalHan
 }
 
 async function connectExisting(setup: TemporalSetup): Promise<TemporalHandle> {
-  const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
+  // The same env that chose this branch (not whatever process.env holds).
+  const { connectionOptions, namespace = 'default' } = loadClientConnectConfig({ overrideEnvVars: setup.env as Record<string, string> });
   const connection = await NativeConnection.connect(connectionOptions);
   await registerSearchAttributes(connection, namespace, setup.log);
   return {

@@ -22,9 +22,11 @@ export class RequestStarter {
    * A repeated request id rejoins the first run (running or finished) and never starts a second;
    * the same id with another body or another credential is a 409, never someone else's answer.
    */
-  async start(input: Omit<AiRequestInput, 'requestId'>, requestKey?: string): Promise<RequestHandle> {
-    const requestId = requestWorkflowId(requestKey);
-    const memo = { bodyHash: digest([input.task ?? null, input.body]), keyTag: credentialTag(input.credential) };
+  async start(input: Omit<AiRequestInput, 'requestId'>, requestKey?: string, requestId = requestWorkflowId(requestKey)): Promise<RequestHandle> {
+    // keyTag: who may read the request later. bodyHash: only a caller's own key can be repeated, so
+    // only then is the body hashed (a fresh id never needs the comparison).
+    const keyTag = credentialTag(input.credential);
+    const memo = requestKey === undefined ? { keyTag } : { keyTag, bodyHash: digest([input.task ?? null, input.body]) };
     try {
       return await this.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: this.taskQueue,
@@ -41,7 +43,7 @@ export class RequestStarter {
     }
   }
 
-  private async rejoin(requestId: string, memo: { bodyHash: string; keyTag: string }): Promise<RequestHandle> {
+  private async rejoin(requestId: string, memo: { bodyHash?: string; keyTag: string }): Promise<RequestHandle> {
     const handle = this.client.workflow.getHandle(requestId);
     const { memo: first } = await handle.describe();
     if (first?.keyTag !== memo.keyTag || first?.bodyHash !== memo.bodyHash) {

@@ -8,6 +8,7 @@ import { reviewableRoutes } from '../../review/access';
 import type { HeldAnswerView, ReviewAction, ReviewState } from '../../review/types';
 import { GatehouseSearch } from '../../temporal/searchAttributes';
 import { heldAnswerQuery, reviewUpdate } from '../../../workflows/definitions';
+import { describeOrNull } from '../requests';
 import type { HttpDeps } from '../server';
 
 /**
@@ -80,13 +81,9 @@ function authenticateReviewer(deps: HttpDeps, req: FastifyRequest): Reviewer {
 /** The request's handle, once its route is one this reviewer may review (else 403; unknown ids 404). */
 async function reviewableHandle(deps: HttpDeps, reviewer: Reviewer, id: string) {
   const handle = deps.starter.client.workflow.getHandle(id);
-  let route: string | undefined;
-  try {
-    route = (await handle.describe()).typedSearchAttributes.get(GatehouseSearch.route);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFound('request_not_found', `No request ${id}`);
-    throw err;
-  }
+  const description = await describeOrNull(handle);
+  if (!description) throw notFound('request_not_found', `No request ${id}`);
+  const route = description.typedSearchAttributes.get(GatehouseSearch.route);
   if (!route || !reviewer.routes.includes(route)) {
     throw new GatewayError('PolicyDenied', 'review_not_allowed', `${reviewer.who.name} may not review requests of route "${route ?? '?'}"`);
   }
