@@ -2,13 +2,13 @@
  * `npm test`: one Temporal dev server and one workflow bundle for the whole run, shared by every
  * test file through the environment; then node's test runner over unit and integration tests.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { ensureTemporalCli } from '../src/temporal/cli';
 import { freePortPair, startDevServer } from '../src/temporal/devServer';
+import { buildWorkflowBundle } from '../src/temporal/workflowBundle';
 import { SEARCH_ATTRIBUTE_TYPES } from '../src/temporal/searchAttributes';
 
 const unitOnly = process.argv.includes('--unit');
@@ -26,26 +26,26 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn',
     GATEHOUSE_TEMPORAL_LOG_LEVEL: process.env.GATEHOUSE_TEMPORAL_LOG_LEVEL ?? 'ERROR' };
   const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  // Only integration tests need Temporal and the workflow bundle (e.g. `npm test -- routeDiff` needs neither).
+  const integration = files.some((f) => f.includes(`${sep}integration${sep}`));
   let stopServer = async () => {};
   try {
-    if (!unitOnly && !process.env.TEMPORAL_ADDRESS) {
-      const cliPath = await ensureTemporalCli({ log: (m) => console.error(m) });
-      const server = await startDevServer({
-        cliPath,
-        port: await freePortPair(17233),
-        ui: false,
-        dbFile: join(tmp, 'temporal.db'),
-        searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-        log: () => {},
-      });
-      stopServer = () => server.stop();
-      env.TEMPORAL_ADDRESS = server.address;
-      env.GATEHOUSE_TEST_CLI = cliPath;
-    }
-    if (!unitOnly) {
-      const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
-      env.GATEHOUSE_TEST_WORKFLOW_BUNDLE = join(tmp, 'workflows.js');
-      writeFileSync(env.GATEHOUSE_TEST_WORKFLOW_BUNDLE, code);
+    if (integration) {
+      const bundle = buildWorkflowBundle(join(tmp, 'workflows.js')); // beside the dev server's start
+      bundle.catch(() => {}); // awaited below; not an unhandled rejection while the server starts
+      if (!process.env.TEMPORAL_ADDRESS) {
+        const server = await startDevServer({
+          cliPath: await ensureTemporalCli({ log: (m) => console.error(m) }),
+          port: await freePortPair(17233),
+          ui: false,
+          dbFile: join(tmp, 'temporal.db'),
+          searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+          log: () => {},
+        });
+        stopServer = () => server.stop();
+        env.TEMPORAL_ADDRESS = server.address;
+      }
+      env.GATEHOUSE_TEST_WORKFLOW_BUNDLE = await bundle;
     }
     return await runNodeTests(files, env);
   } finally {
@@ -59,8 +59,6 @@ function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> 
   const child = spawn(process.execPath, args, { stdio: 'inherit', env });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
-
-const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
 
 main().then(
   (code) => process.exit(code),

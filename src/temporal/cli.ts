@@ -246,14 +246,3 @@ export async function ensureTemporalCli(opts: EnsureTemporalCliOptions = {}): Pr
   if (go) return goBuild(go, dir, env, log);
   throw new Error(INSTALL_HINT);
 }
-
-// `tsx src/temporal/cli.ts` — used by .ci/run and `npm run temporal:install`; prints the path on stdout.
-if (require.main === module) {
-  ensureTemporalCli().then(
-    (file) => process.stdout.write(`${file}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${errorText(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
