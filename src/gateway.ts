@@ -105,7 +105,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     stack.push(() => temporal.close());
     const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
     stack.push(async () => ledger.close());
-    const limits = new LimitsGate(config.limits, { budgetDb: ledger.file, redisUrl: env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL });
+    const limits = new LimitsGate(config.limits, {
+      budgetDb: ledger.file,
+      redisUrl: env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL,
+      onRedisError: (err) => logger.warn({ err: err.message }, 'Redis unreachable: rate limits and loop checks count per process meanwhile'),
+    });
     stack.push(() => limits.close());
     await limits.ready();
     // Routes are change-controlled: versions live in the ledger database; the file's routes seed v1.

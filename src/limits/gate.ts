@@ -9,7 +9,12 @@ export interface LimitsGateOptions {
   budgetDb: string;
   /** Shared counters across gateway processes (rate limits, loop detection). */
   redisUrl?: string;
+  /** Redis connection errors (counting goes on in process memory meanwhile). */
+  onRedisError?: (err: Error) => void;
 }
+
+/** Budget rows older than the months budgets look at are dropped once a day (and at start). */
+const PRUNE_EVERY_MS = 24 * 3600_000;
 
 export interface AdmitLimitsRequest {
   caller: string;
@@ -28,11 +33,16 @@ export class LimitsGate {
   private readonly rates: RateLimiter;
   private readonly loops?: LoopDetector;
   private readonly budgets: BudgetGuard;
+  private readonly pruning: NodeJS.Timeout;
 
   constructor(limits: LimitsConfig, opts: LimitsGateOptions) {
-    this.rates = new RateLimiter(limits, { redis: opts.redisUrl });
-    this.loops = limits.loop ? new LoopDetector(limits.loop, { redis: opts.redisUrl }) : undefined;
+    const counters = { redis: opts.redisUrl, onRedisError: opts.onRedisError };
+    this.rates = new RateLimiter(limits, counters);
+    this.loops = limits.loop ? new LoopDetector(limits.loop, counters) : undefined;
     this.budgets = new BudgetGuard(limits, opts.budgetDb);
+    // One budget row per request: without pruning the table grows with every request forever.
+    this.budgets.prune();
+    this.pruning = setInterval(() => this.budgets.prune(), PRUNE_EVERY_MS).unref();
   }
 
   async ready(): Promise<void> {
@@ -60,6 +70,7 @@ export class LimitsGate {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pruning);
     await Promise.all([this.rates.close(), this.loops?.close()]);
     this.budgets.close();
   }

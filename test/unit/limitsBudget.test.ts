@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../src/errors';
-import { BudgetGuard, LimitsSchema, type ReserveRequest } from '../../src/limits';
+import { BudgetGuard, LimitsGate, LimitsSchema, type ReserveRequest } from '../../src/limits';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-budget-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,6 +133,19 @@ describe('BudgetGuard', () => {
     g.prune(at('2025-04-01T00:00:00Z'), 1);
     assert.equal(g.spent('caller', 'bot', at('2025-01-10T00:00:00Z')).monthlyUsd, 0);
     assert.equal(g.spent('caller', 'bot', at('2025-03-10T00:00:00Z')).monthlyUsd, 0.5);
+    g.close();
+  });
+
+  it('a gateway starting on the ledger prunes budget rows from long-gone months (one row per request otherwise grows forever)', async () => {
+    const file = dbFile();
+    const g = new BudgetGuard(limits, file);
+    spend(g, req({ estimateUsd: 0.5, now: at('2020-01-10T00:00:00Z') }));
+    const now = new Date();
+    spend(g, req({ estimateUsd: 0.25, now }));
+    const gate = new LimitsGate(limits, { budgetDb: file });
+    await gate.close();
+    assert.equal(g.spent('caller', 'bot', at('2020-01-10T00:00:00Z')).monthlyUsd, 0);
+    assert.equal(g.spent('caller', 'bot', now).monthlyUsd, 0.25);
     g.close();
   });
 
