@@ -2,6 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 const NODE_BUILTINS = ['fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path', 'dns', 'tls', 'worker_threads', 'stream', 'zlib'];
+const PURE_FOLDERS = ['routing', 'policy', 'validation', 'canary', 'catalog', 'review', 'errors', 'requests'];
 const IO_LIBRARIES = ['pino', 'undici', 'openai', 'fastify', 'better-sqlite3', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
 
 export default tseslint.config(
@@ -27,6 +28,24 @@ export default tseslint.config(
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'No environment in workflow code.' }],
+    },
+  },
+  {
+    // The decisions: pure functions on plain data (the planner, policy, validators, scoring, review
+    // rules), unit-tested without Temporal and safe to call from workflow code.
+    files: PURE_FOLDERS.map((d) => `src/${d}/**/*.ts`),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS.flatMap((m) => [m, `node:${m}`]), ...IO_LIBRARIES].map((name) => ({
+            name,
+            message: 'Decisions are pure: do I/O in an activity or the caller, and pass the data in.',
+          })),
+          patterns: [{ group: ['**/activities', '**/activities/*', '**/store', '**/store/**', '**/http', '**/http/**', '**/temporal/connection', '**/temporal/cli', '**/temporal/devServer', '**/providers/openai/**', '**/providers/mock/**'], allowTypeImports: true, message: 'Pure modules may only import types from I/O modules.' }],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'No environment in pure code: pass settings in.' }],
     },
   },
 );
