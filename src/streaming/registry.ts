@@ -9,6 +9,9 @@ import { isMeaningful, type ChatChunk } from './chunks';
  * caller something (content, a tool call, a refusal, a finish). Until then the attempt is not
  * *committed* and may fail over unseen; once committed, it alone speaks to the caller, and if it
  * dies the caller gets an error event, never a second answer spliced onto the first.
+ *
+ * And the rule that keeps streams private: a subscription sees nothing and aborts nothing until its
+ * HTTP handler confirms that its own call started the workflow (see `Subscription.confirm`).
  */
 export interface AttemptInfo {
   /** Gateway model name of this attempt. */
