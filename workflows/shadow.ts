@@ -8,6 +8,7 @@ import { isKillSwitchFailure } from '../src/routes/failures';
 import type { ShadowPlan } from '../src/routing';
 import { DEADLINE_SLACK_MS, describeFailure } from './tryCandidate';
 import { childWorkflowId } from '../src/temporal/childIds';
+import { childIdOf } from './childIds';
 
 /** Waits for the primary's result (up to 10 min, heartbeating), then validates, scores and writes the pair. */
 const comparing = proxyActivities<Pick<Activities, 'compareShadow'>>({
@@ -49,7 +50,7 @@ export function startShadow(requestId: string, body: ChatCompletionRequest, plan
     deadlines: plan.deadlines,
     maxRetryWaitMs: plan.maxRetryWaitMs,
   };
-  return startChild(shadowRequest, { workflowId: childWorkflowId(requestId, 'shadow'), args: [input], parentClosePolicy: ParentClosePolicy.ABANDON }).then(
+  return startChild(shadowRequest, { workflowId: childIdOf(requestId, 'shadow'), args: [input], parentClosePolicy: ParentClosePolicy.ABANDON }).then(
     () => undefined,
     (err) => log.warn('shadow comparison not started', { requestId, error: String(err) }),
   );

@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import type { WebhookDelivery } from '../activities/webhook';
 import { GatewayError, fromFailure } from '../src/errors';
 import { cancelledView, failedView, type RequestView } from '../src/requests/view';
-import { childWorkflowId } from '../src/temporal/childIds';
+import { childIdOf } from './childIds';
 
 /** A receiver that is down for a while still gets the result: retries for about an hour, then give up. */
 const delivery = proxyActivities<Pick<Activities, 'deliverWebhook'>>({
@@ -21,7 +21,7 @@ export async function notifyWebhook(requestId: string, caller: string | undefine
   if (!caller) return;
   try {
     await startChild(webhookDelivery, {
-      workflowId: childWorkflowId(requestId, 'webhook'),
+      workflowId: childIdOf(requestId, 'webhook'),
       args: [{ requestId, caller, view }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
