@@ -61,13 +61,19 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     });
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
     const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review };
-    const { costUsd } = await finish(input, outcome, answer.recorded);
-    view.step = 'completed';
-    const response = toResponse(input, admission, plan, answer, view.attempts, costUsd);
-    if (review) response.gatehouse.review = review;
-    if (webhook) await notifyWebhook(requestId, admission.caller, completedView(requestId, response));
-    await shadow; // started with the primary's call, so long done: the caller does not wait for it
-    return response;
+    const ended = { admission, plan };
+    // The provider answered and is paid for: the request ends completed, whatever arrives now (a
+    // cancellation, a webhook child that cannot start): ledger, status and answer agree. Nothing
+    // below rejects (notifyWebhook and the shadow's start never do).
+    return await CancellationScope.nonCancellable(async () => {
+      const { costUsd } = await finish(input, outcome, answer.recorded);
+      view.step = 'completed';
+      const response = toResponse(input, ended.admission, ended.plan, answer, view.attempts, costUsd);
+      if (review) response.gatehouse.review = review;
+      if (webhook) await notifyWebhook(requestId, ended.admission.caller, completedView(requestId, response));
+      await shadow; // started with the primary's call, so long done: the caller does not wait for it
+      return response;
+    });
   } catch (err) {
     const status = outcomeOf(err);
     view.step = status === 'cancelled' ? 'cancelled' : 'failed';

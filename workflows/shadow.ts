@@ -7,6 +7,8 @@ import type { Deadlines } from '../src/providers/deadlines';
 import { isKillSwitchFailure } from '../src/routes/failures';
 import type { ShadowPlan } from '../src/routing';
 import { DEADLINE_SLACK_MS, describeFailure } from './tryCandidate';
+import { childWorkflowId } from '../src/temporal/childIds';
+import { childIdOf } from './childIds';
 
 /** Waits for the primary's result (up to 10 min, heartbeating), then validates, scores and writes the pair. */
 const comparing = proxyActivities<Pick<Activities, 'compareShadow'>>({
@@ -16,7 +18,7 @@ const comparing = proxyActivities<Pick<Activities, 'compareShadow'>>({
 });
 
 export interface ShadowInput {
-  /** The shadowed request (the child's id is `<requestId>-shadow`). */
+  /** The shadowed request (the child's id is `<requestId>/shadow`). */
   requestId: string;
   route: string;
   routeTableVersion: number | null;
@@ -48,7 +50,7 @@ export function startShadow(requestId: string, body: ChatCompletionRequest, plan
     deadlines: plan.deadlines,
     maxRetryWaitMs: plan.maxRetryWaitMs,
   };
-  return startChild(shadowRequest, { workflowId: `${requestId}-shadow`, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON }).then(
+  return startChild(shadowRequest, { workflowId: childIdOf(requestId, 'shadow'), args: [input], parentClosePolicy: ParentClosePolicy.ABANDON }).then(
     () => undefined,
     (err) => log.warn('shadow comparison not started', { requestId, error: String(err) }),
   );
@@ -73,7 +75,7 @@ export async function shadowRequest(s: ShadowInput): Promise<ComparisonSummary |
   };
   try {
     const r = await callProvider({
-      requestId: `${s.requestId}-shadow`,
+      requestId: childWorkflowId(s.requestId, 'shadow'),
       provider: c.provider,
       model: c.model,
       upstream: c.upstream,

@@ -1,8 +1,9 @@
-import { ParentClosePolicy, isCancellation, proxyActivities, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, isCancellation, log, proxyActivities, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { WebhookDelivery } from '../activities/webhook';
 import { GatewayError, fromFailure } from '../src/errors';
 import { cancelledView, failedView, type RequestView } from '../src/requests/view';
+import { childIdOf } from './childIds';
 
 /** A receiver that is down for a while still gets the result: retries for about an hour, then give up. */
 const delivery = proxyActivities<Pick<Activities, 'deliverWebhook'>>({
@@ -13,15 +14,21 @@ const delivery = proxyActivities<Pick<Activities, 'deliverWebhook'>>({
 /**
  * Tells the caller's webhook how the request ended (called only when it has one: see prepareRequest). The delivery runs in its own
  * workflow, abandoned by this one, so a slow or failing receiver never delays the caller's answer:
- * the request only waits for the child to start.
+ * the request only waits for the child to start. Never rejects: the request's outcome is already
+ * decided (and recorded in the ledger), and a notification that cannot start must not change it.
  */
 export async function notifyWebhook(requestId: string, caller: string | undefined, view: RequestView): Promise<void> {
   if (!caller) return;
-  await startChild(webhookDelivery, {
-    workflowId: `${requestId}-webhook`,
-    args: [{ requestId, caller, view }],
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-  });
+  try {
+    await startChild(webhookDelivery, {
+      workflowId: childIdOf(requestId, 'webhook'),
+      args: [{ requestId, caller, view }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err; // callers run this in a non-cancellable scope; never expected
+    log.warn('webhook delivery not started', { requestId, error: String(err) });
+  }
 }
 
 /** Child workflow: one signed POST, retried by Temporal until the receiver says 2xx. */

@@ -77,17 +77,22 @@ export class GatehouseClient {
     return (await this.start(input)).result();
   }
 
-  /** Start (or, with the same `requestId`, rejoin) a request. Invalid input fails here. */
+  /**
+   * Start (or, with the same `requestId`, rejoin) a request. Invalid input fails here. The
+   * `requestId` is this API key's idempotency key: the request's id is `req-<key tag>-<requestId>`
+   * (see `request.requestId`), so another caller's equal `requestId` is another request.
+   */
   async start(input: ClientRequest): Promise<GatehouseRequest> {
     const parsed = ClientRequestSchema.safeParse(input);
     if (!parsed.success) {
       throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     }
     const { body, task, risk, latency, requestId } = parsed.data;
-    return new GatehouseRequest(await this.starter.start({ credential: this.apiKey, task, risk, latency, body }, requestId));
+    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, body }, requestId);
+    return new GatehouseRequest(handle);
   }
 
-  /** A request started anywhere (HTTP included), by its request id (`req-…`). */
+  /** A request started anywhere (HTTP included), by its full request id (`requestId`, or HTTP's `x-gatehouse-request-id`). */
   get(requestId: string): GatehouseRequest {
     return new GatehouseRequest(this.starter.client.workflow.getHandle(requestId));
   }

@@ -60,7 +60,7 @@ export const ClientRequestSchema = z.object({
   /** HTTP: `x-gatehouse-risk`, `x-gatehouse-latency`. */
   risk: z.enum(['low', 'medium', 'high']).optional(),
   latency: z.enum(['realtime', 'batch']).optional(),
-  /** Idempotency: the workflow id becomes `req-<requestId>` (HTTP: `Idempotency-Key`). */
+  /** Idempotency, per API key: the workflow id becomes `req-<key tag>-<requestId>` (HTTP: `Idempotency-Key`). */
   requestId: z.string().regex(/^[\w.:-]{1,200}$/, 'requestId must be 1-200 characters of letters, digits, _ . : -').optional(),
 });
 export type ClientRequest = z.input<typeof ClientRequestSchema>;

@@ -36,7 +36,7 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
     if (mode !== 'none') {
       return streamChatCompletion(reply, deps, { credential: credential!, task, risk, latency, body }, { idempotencyKey: key, live: mode === 'live' });
     }
-    const handle = await deps.starter.start({ credential: credential!, task, risk, latency, body }, key);
+    const { handle } = await deps.starter.start({ credential: credential!, task, risk, latency, body }, key);
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     // 202 + Location when the caller asked for async, or as soon as the request is held for review.
     if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');

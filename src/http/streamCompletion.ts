@@ -14,7 +14,9 @@ export type StartInput = Omit<AiRequestInput, 'requestId'>;
  * `stream: true`: the workflow runs exactly as for a plain request (the durable record), while this
  * handler forwards the committed attempt's chunks from the side channel as SSE. Before the first
  * chunk, every failure is a normal HTTP error; after it, an error event and no `[DONE]`. A caller
- * who hangs up cancels the workflow, which stops the provider call and any retries.
+ * who hangs up cancels the workflow, which stops the provider call and any retries. Live chunks and
+ * the hang-up apply only to the call that started the workflow (the starter says so): a repeat of
+ * the same key rejoins, gets the stored answer replayed, and its hang-up cancels nothing.
  */
 export async function streamChatCompletion(
   reply: FastifyReply,
@@ -22,12 +24,12 @@ export async function streamChatCompletion(
   input: StartInput,
   opts: { idempotencyKey?: string; live: boolean },
 ): Promise<void> {
-  // Known before the start: the side channel is subscribed under it first.
-  const requestId = requestWorkflowId(opts.idempotencyKey);
+  // Known before the start: the side channel is claimed under it first (chunks held back until confirmed).
+  const requestId = requestWorkflowId(input.credential, opts.idempotencyKey);
   const headers: Record<string, string> = { 'x-gatehouse-request-id': requestId };
   const sse = new SseResponse(reply, () => headers);
   const includeUsage = (input.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-  const subscription = opts.live && deps.streams
+  let subscription = opts.live && deps.streams
     ? deps.streams.subscribe(requestId, {
         chunk: (chunk, from) => {
           headers['x-gatehouse-model'] = from.model;
@@ -36,16 +38,25 @@ export async function streamChatCompletion(
         },
       })
     : undefined;
-  let handle: RequestHandle | undefined;
+  // Set only once the starter says this call created the workflow: nothing else may cancel it.
+  let owned: RequestHandle | undefined;
   const onClose = () => {
-    // Ours to end, or a repeat (same idempotency key) watching someone else's request: not a hang-up.
-    if (sse.completed || subscription?.live === false) return;
+    // Ours to end, or a repeat (same idempotency key) watching its earlier request: not a hang-up.
+    if (sse.completed || !owned) return;
     subscription?.abortRunning();
-    handle?.cancel().catch((err: unknown) => reply.log.warn({ err, requestId }, 'cancelling a disconnected stream failed'));
+    owned.cancel().catch((err: unknown) => reply.log.warn({ err, requestId }, 'cancelling a disconnected stream failed'));
   };
   reply.raw.on('close', onClose);
   try {
-    handle = await deps.starter.start(input, opts.idempotencyKey, requestId);
+    const { handle, fresh } = await deps.starter.start(input, opts.idempotencyKey, requestId);
+    if (fresh) {
+      owned = handle;
+      subscription?.confirm();
+    } else {
+      // A rejoin: no live chunks, no cancellation; the stored answer is replayed below.
+      subscription?.close();
+      subscription = undefined;
+    }
     if (reply.raw.destroyed) onClose(); // hung up while the workflow was being started
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     const result = await deps.starter.result(handle);

@@ -9,6 +9,9 @@ import { isMeaningful, type ChatChunk } from './chunks';
  * caller something (content, a tool call, a refusal, a finish). Until then the attempt is not
  * *committed* and may fail over unseen; once committed, it alone speaks to the caller, and if it
  * dies the caller gets an error event, never a second answer spliced onto the first.
+ *
+ * And the rule that keeps streams private: a subscription sees nothing and aborts nothing until its
+ * HTTP handler confirms that its own call started the workflow (see `Subscription.confirm`).
  */
 export interface AttemptInfo {
   /** Gateway model name of this attempt. */
@@ -23,7 +26,14 @@ export interface StreamTarget {
 }
 
 interface Entry {
-  target: StreamTarget;
+  /** Subscriptions waiting to learn whether their call started the request (at most one will). */
+  claims: Set<Subscription>;
+  /** The subscription whose call started the request: the only one that gets chunks or may abort. */
+  owner?: Subscription;
+  /** Chunks of the committed try released before the owner was known, delivered once it is. */
+  backlog: Array<[ChatChunk, AttemptInfo]>;
+  /** A chunk reached an owner's target (the caller may have seen this try). */
+  shown: boolean;
   current?: AttemptStream;
   committed?: AttemptStream;
 }
@@ -32,19 +42,25 @@ export class StreamRegistry {
   private readonly entries = new Map<string, Entry>();
 
   /**
-   * The HTTP handler, before it starts the workflow. Only the first subscriber of a request gets
-   * live chunks (a repeat with the same idempotency key replays the finished answer instead).
+   * The HTTP handler, before it starts the workflow. A subscription only *claims* the request: it
+   * gets nothing (chunks are held back) until `confirm()`, which the handler calls once the starter
+   * reports that this call created the workflow. A rejoin never confirms, so it never sees another
+   * call's chunks nor aborts its try; it replays the finished answer instead.
    */
   subscribe(requestId: string, target: StreamTarget): Subscription {
-    if (this.entries.has(requestId)) return new Subscription(this, requestId, undefined);
-    const entry: Entry = { target };
-    this.entries.set(requestId, entry);
-    return new Subscription(this, requestId, entry);
+    let entry = this.entries.get(requestId);
+    if (!entry) {
+      entry = { claims: new Set(), backlog: [], shown: false };
+      this.entries.set(requestId, entry);
+    }
+    const sub = new Subscription(this, requestId, entry, target);
+    entry.claims.add(sub);
+    return sub;
   }
 
   /**
    * The provider activity, at the start of a try. `abort` stops that try's upstream call (the
-   * caller went away). Without a live subscriber here, chunks go nowhere and the try never commits.
+   * caller went away). Without a subscriber here, chunks go nowhere and the try never commits.
    */
   open(requestId: string, info: AttemptInfo, abort: () => void): AttemptStream {
     const entry = this.entries.get(requestId);
@@ -57,46 +73,68 @@ export class StreamRegistry {
   }
 
   /** @internal */
-  entry(requestId: string, owner: Entry): Entry | undefined {
-    return this.entries.get(requestId) === owner ? owner : undefined;
+  entry(requestId: string, e: Entry): Entry | undefined {
+    return this.entries.get(requestId) === e ? e : undefined;
   }
 
   /** @internal */
-  remove(requestId: string, owner: Entry): void {
-    if (this.entries.get(requestId) === owner) this.entries.delete(requestId);
+  remove(requestId: string, e: Entry): void {
+    if (this.entries.get(requestId) === e) this.entries.delete(requestId);
   }
 
-  /** Requests with a live subscriber (for tests and metrics). */
+  /** Requests with a live or pending subscriber (for tests and metrics). */
   get size(): number {
     return this.entries.size;
   }
 }
 
 export class Subscription {
+  private closed = false;
+
   constructor(
     private readonly registry: StreamRegistry,
     private readonly requestId: string,
-    private readonly owner: Entry | undefined,
+    private readonly e: Entry,
+    /** @internal */
+    readonly target: StreamTarget,
   ) {}
 
-  /** False for a late subscriber: it gets no live chunks and must replay the final answer. */
+  /**
+   * Ownership proven (this call started the workflow): from now on this subscription gets the
+   * committed try's chunks, those held back first. False if it cannot be live (closed, or another
+   * subscription already owns the request).
+   */
+  confirm(): boolean {
+    if (this.closed || this.e.owner || !this.registry.entry(this.requestId, this.e)) return false;
+    this.e.owner = this;
+    this.e.claims.delete(this);
+    for (const [chunk, from] of this.e.backlog.splice(0)) show(this.e, chunk, from);
+    return true;
+  }
+
+  /** True once confirmed: a subscriber that is not live gets no chunks and must replay the answer. */
   get live(): boolean {
-    return this.owner !== undefined;
+    return this.e.owner === this && !this.closed;
   }
 
   /** The try whose chunks reached the caller, if any. */
   get committed(): AttemptStream | undefined {
-    return this.owner?.committed;
+    return this.live ? this.e.committed : undefined;
   }
 
-  /** The caller went away: stop the running try's upstream call now (the workflow is cancelled too). */
+  /** The caller went away: stop the running try's upstream call now (the workflow is cancelled too). Owner only. */
   abortRunning(): void {
-    const entry = this.owner && this.registry.entry(this.requestId, this.owner);
-    entry?.current?.abortUpstream();
+    if (this.live && this.registry.entry(this.requestId, this.e)) this.e.current?.abortUpstream();
   }
 
   close(): void {
-    if (this.owner) this.registry.remove(this.requestId, this.owner);
+    if (this.closed) return;
+    this.closed = true;
+    this.e.claims.delete(this);
+    if (this.e.owner === this || (!this.e.owner && this.e.claims.size === 0)) {
+      this.e.backlog.length = 0;
+      this.registry.remove(this.requestId, this.e);
+    }
   }
 }
 
@@ -111,9 +149,13 @@ export class AttemptStream {
     private readonly abort: () => void,
   ) {}
 
-  /** Did any chunk of this try reach the caller? Then its failure can no longer fail over unseen. */
+  /**
+   * Did (or may) any chunk of this try reach the caller? Then its failure can no longer fail over
+   * unseen. Held-back chunks count while a subscriber may still be confirmed.
+   */
   get delivered(): boolean {
-    return this.entry?.committed === this;
+    const e = this.entry;
+    return e?.committed === this && (e.shown || e.claims.size > 0 || e.owner?.live === true);
   }
 
   /** The try returned its whole answer (the caller may get `[DONE]`). */
@@ -140,6 +182,17 @@ export class AttemptStream {
   }
 
   private deliver(chunk: ChatChunk): void {
-    if (this.entry?.committed === this) this.entry.target.chunk(chunk, this.info);
+    if (this.entry?.committed === this) show(this.entry, chunk, this.info);
+  }
+}
+
+/** To the confirmed owner; held back while subscriptions still wait for the start; else nowhere. */
+function show(e: Entry, chunk: ChatChunk, from: AttemptInfo): void {
+  if (e.owner) {
+    if (!e.owner.live) return;
+    e.shown = true;
+    e.owner.target.chunk(chunk, from);
+  } else if (e.claims.size > 0) {
+    e.backlog.push([chunk, from]);
   }
 }

@@ -6,6 +6,16 @@ import { GatehouseSearch } from './searchAttributes';
 
 export type RequestHandle = WorkflowHandle;
 
+/** A started request, and whether this call started it (`fresh`) or rejoined an earlier one. */
+export interface Started {
+  handle: RequestHandle;
+  /**
+   * True only for the call that created the workflow: the one proof of ownership a live stream or a
+   * hang-up may act on. A rejoin (the caller's own repeat) replays the stored answer instead.
+   */
+  fresh: boolean;
+}
+
 /**
  * Starts (or rejoins) the request workflow: the one way in, shared by the HTTP front door and the
  * TypeScript client, so both get the same admission, limits and ledger inside the workflow.
@@ -20,15 +30,16 @@ export class RequestStarter {
 
   /**
    * A repeated request id rejoins the first run (running or finished) and never starts a second;
-   * the same id with another body or another credential is a 409, never someone else's answer.
+   * the same id with another body is a 409. Ids of caller keys are scoped by the credential, so two
+   * callers' equal keys are two requests and neither learns that the other's exists.
    */
-  async start(input: Omit<AiRequestInput, 'requestId'>, requestKey?: string, requestId = requestWorkflowId(requestKey)): Promise<RequestHandle> {
+  async start(input: Omit<AiRequestInput, 'requestId'>, requestKey?: string, requestId = requestWorkflowId(input.credential, requestKey)): Promise<Started> {
     // keyTag: who may read the request later. bodyHash: only a caller's own key can be repeated, so
     // only then is the body hashed (a fresh id never needs the comparison).
     const keyTag = credentialTag(input.credential);
     const memo = requestKey === undefined ? { keyTag } : { keyTag, bodyHash: digest([input.task ?? null, input.body]) };
     try {
-      return await this.client.workflow.start(WORKFLOW_TYPE, {
+      const handle = await this.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: this.taskQueue,
         workflowId: requestId,
         args: [{ ...input, requestId } satisfies AiRequestInput],
@@ -37,9 +48,10 @@ export class RequestStarter {
         memo,
         typedSearchAttributes: [{ key: GatehouseSearch.status, value: 'running' }],
       });
+      return { handle, fresh: true };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      return this.rejoin(requestId, memo);
+      return { handle: await this.rejoin(requestId, memo), fresh: false };
     }
   }
 
@@ -57,9 +69,13 @@ export class RequestStarter {
   }
 }
 
-/** `req-<caller's key or id>`; without one, a fresh UUID. */
-export function requestWorkflowId(requestKey?: string): string {
-  return `req-${requestKey ?? randomUUID()}`;
+/**
+ * `req-<credential tag>-<caller's key>`: a caller's key names a request only within that credential
+ * (one namespace per caller key, no cross-caller collision or probe); without a key, `req-<uuid>`.
+ * Child workflows append `/webhook` or `/shadow`: '/' is never in a key, so they cannot collide.
+ */
+export function requestWorkflowId(credential: string, requestKey?: string): string {
+  return requestKey === undefined ? `req-${randomUUID()}` : `req-${credentialTag(credential)}-${requestKey}`;
 }
 
 /** The memo's 16-hex-digit tag of the credential that started a request (never the key itself). */

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { GatehouseClient, GatewayError } from '../../src';
 import { KEYS, auth, chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { waitFor } from '../helpers/process';
+import { credentialTag } from '../../src/temporal/requestStarter';
 
 describe('TypeScript client (real dev server)', () => {
   let gw: TestGateway;
@@ -35,7 +36,7 @@ describe('TypeScript client (real dev server)', () => {
     const requestId = `same-${Date.now()}`;
     const a = await client.start({ body: hello('twice'), requestId });
     const b = await client.start({ body: hello('twice'), requestId });
-    assert.equal(a.requestId, `req-${requestId}`);
+    assert.equal(a.requestId, `req-${credentialTag(KEYS.support)}-${requestId}`, 'scoped by the API key');
     assert.equal(b.requestId, a.requestId);
     assert.deepEqual(await b.result(), await a.result());
     assert.equal(gw.mock.calls('mock-small') - before, 1);
@@ -100,7 +101,7 @@ describe('TypeScript client (real dev server)', () => {
     const key = `http-${Date.now()}`;
     const res = await chat(gw.url, hello('via http'), { ...auth(KEYS.support), 'idempotency-key': key });
     const found = client.get(res.headers.get('x-gatehouse-request-id')!);
-    assert.equal(found.requestId, `req-${key}`);
+    assert.equal(found.requestId, `req-${credentialTag(KEYS.support)}-${key}`);
     assert.deepEqual(await found.result(), res.json);
     assert.equal((await found.status()).step, 'completed');
   });

@@ -50,7 +50,7 @@ describe(`${WAITING} requests waiting for review at once`, () => {
     const idle = rssMb(pid);
     const started = Date.now();
     await pool(WAITING, START_CONCURRENCY, async (i) => {
-      const handle = await gw.starter.start({ credential: KEYS.support, task: 'draft', body: hello(`hold ${i}`) });
+      const { handle } = await gw.starter.start({ credential: KEYS.support, task: 'draft', body: hello(`hold ${i}`) });
       ids.push(handle.workflowId);
     });
     const startMs = Date.now() - started;

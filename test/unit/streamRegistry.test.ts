@@ -6,9 +6,11 @@ import { StreamRegistry } from '../../src/streaming/registry';
 const role: ChatChunk = { choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] };
 const word = (w: string): ChatChunk => ({ choices: [{ index: 0, delta: { content: w } }] });
 
-function subscriber(reg: StreamRegistry, id = 'req-1') {
+/** A subscriber whose call started the request (confirmed), unless `confirmed: false`. */
+function subscriber(reg: StreamRegistry, id = 'req-1', confirmed = true) {
   const got: Array<[string, number]> = [];
   const sub = reg.subscribe(id, { chunk: (c, from) => got.push([c.choices[0]?.delta?.content || '<role>', from.attempt]) });
+  if (confirmed) sub.confirm();
   return { sub, got };
 }
 
@@ -83,5 +85,55 @@ describe('streaming side channel (in-process)', () => {
     a.finish();
     sub.abortRunning();
     assert.equal(aborted, 1);
+  });
+
+  it('a subscription gets nothing until its start is confirmed, then the held-back chunks in order', () => {
+    const reg = new StreamRegistry();
+    const { sub, got } = subscriber(reg, 'req-1', false);
+    const a = reg.open('req-1', { model: 'small', attempt: 1 }, () => {});
+    a.push(role);
+    a.push(word('Early'));
+    assert.deepEqual(got, [], 'nothing before ownership is proven');
+    assert.equal(sub.live, false);
+    assert.equal(a.delivered, true, 'a claim may still be confirmed: the try can no longer fail over unseen');
+    assert.equal(sub.confirm(), true);
+    assert.deepEqual(got, [['<role>', 1], ['Early', 1]]);
+    a.push(word(' late'));
+    assert.deepEqual(got.at(-1), [' late', 1]);
+  });
+
+  it('a rejoin (never confirmed) gets no chunk and cannot abort the request, before or after the owner is known', () => {
+    const reg = new StreamRegistry();
+    const repeat = subscriber(reg, 'req-1', false);
+    const { sub, got } = subscriber(reg, 'req-1', false);
+    let aborted = 0;
+    const a = reg.open('req-1', { model: 'small', attempt: 1 }, () => aborted++);
+    a.push(word('Mine'));
+    repeat.sub.abortRunning();
+    assert.equal(aborted, 0, 'an unconfirmed subscriber cannot abort');
+    assert.equal(sub.confirm(), true);
+    assert.equal(repeat.sub.confirm(), false, 'only one subscription can own a request');
+    a.push(word(' too'));
+    repeat.sub.abortRunning();
+    repeat.sub.close();
+    assert.equal(aborted, 0);
+    assert.deepEqual(repeat.got, []);
+    assert.deepEqual(got, [['Mine', 1], [' too', 1]]);
+    assert.equal(repeat.sub.committed, undefined);
+    sub.abortRunning();
+    assert.equal(aborted, 1, 'the owner can');
+  });
+
+  it('claims that all turn out to be rejoins drop the held-back chunks: the try counts as unseen', () => {
+    const reg = new StreamRegistry();
+    const { sub, got } = subscriber(reg, 'req-1', false);
+    const a = reg.open('req-1', { model: 'small', attempt: 1 }, () => {});
+    a.push(word('Not yours'));
+    sub.close();
+    assert.equal(reg.size, 0);
+    assert.equal(sub.confirm(), false, 'a closed subscription never becomes live');
+    a.push(word(' either'));
+    assert.deepEqual(got, []);
+    assert.equal(a.delivered, false);
   });
 });
