@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../config/api';
 import type { LimitsConfig } from './schema';
-import { BudgetGuard, type BudgetDecision } from './budget';
+import { BudgetGuard, type Reservation } from './budget';
 import { LoopDetector } from './loopDetector';
 import { RateLimiter, type RateLimitHeaders } from './rateLimiter';
 
@@ -56,9 +56,12 @@ export class LimitsGate {
     return headers;
   }
 
-  /** Throws 429 `budget_exceeded`; `soft_limit` asks the planner for the cheaper option. */
-  reserve(requestId: string, caller: string, team: string, estimateUsd: number): BudgetDecision {
-    return this.budgets.reserve({ requestId, caller, team, estimateUsd });
+  /**
+   * Throws 429 `budget_exceeded`; `soft_limit` asks the planner for the cheaper option. With `minUsd`,
+   * reserves what is left when the estimate does not fit (the answer is then capped to it).
+   */
+  reserve(requestId: string, caller: string, team: string, estimateUsd: number, minUsd?: number): Reservation {
+    return this.budgets.reserve({ requestId, caller, team, estimateUsd, minUsd });
   }
 
   settle(requestId: string, actualUsd: number): void {
