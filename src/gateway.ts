@@ -9,6 +9,7 @@ import { createLogger } from './log';
 import { createProviders } from './providers';
 import { startMockProvider, type MockProvider } from './providers/mock';
 import { Ledger } from './store';
+import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
 import { connectTemporal, type TemporalHandle } from './temporal/connection';
 import { TASK_QUEUE } from './temporal/contract';
@@ -89,6 +90,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const dataDir = resolve(opts.dataDir ?? env.GATEHOUSE_DATA_DIR ?? 'data');
   const logger = opts.logger ?? createLogger(env);
   const config = loadConfigFile(opts.configFile);
+  secureDataDir(dataDir); // 0700, and anything an older version left readable narrowed to 0600
   installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL);
   const demoKey = Object.values(config.callers).some((c) => c.demo) ? loadDemoKey(env, join(dataDir, 'demo-key')) : undefined;
   const stack: StopStack = [];

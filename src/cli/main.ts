@@ -2,6 +2,7 @@
 import { hashApiKey, newApiKey } from '../auth';
 import { ConfigError } from '../config';
 import { startGateway } from '../gateway';
+import { PRIVATE_UMASK } from '../store/privateFiles';
 import { ensureTemporalCli } from '../temporal/cli';
 import { runReviewCommand } from './review';
 import { runCanaryCommand } from './canary';
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
 async function start(): Promise<number> {
   const configFile = process.env.GATEHOUSE_CONFIG ?? 'gatehouse.config.yaml';
   const role = process.env.GATEHOUSE_ROLE ?? 'all'; // all | worker | http
+  process.umask(PRIVATE_UMASK); // every file the gateway and its dev server create is the user's only
   const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
   printBanner(gw.url, gw.uiUrl, gw.temporalAddress, gw.demoKey);
   await new Promise<void>((resolve) => {

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { privateFile } from '../store/privateFiles';
 import { retryAfterSeconds, tooManyRequests } from './errors';
 import type { BudgetConfig, LimitsConfig } from './schema';
 import { msUntilNextUtcDay, msUntilNextUtcMonth, utcDay, utcMonth, utcMonthBefore } from './time';
@@ -259,7 +258,7 @@ function budgetExceeded(line: BudgetLine, spentUsd: number, estimateUsd: number)
 
 /** Same settings as the ledger's connection: WAL so readers never block the writer. */
 function openDatabase(file: string): Database.Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { privateFile } from './privateFiles';
 import { GatewayError } from '../errors';
 
 /**
@@ -91,7 +90,7 @@ export class ReleaseStore {
   readonly db: Database.Database;
 
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -241,6 +241,10 @@ describe('dev server', () => {
       workflowId: 'persist-check',
     });
     await conn.close();
+    // History is private to the gateway's user, whatever the umask: the db and its WAL files are 0600.
+    const dbFiles = readdirSync(path.dirname(dbFile)).filter((f) => f.startsWith('temporal.db'));
+    assert.ok(dbFiles.length >= 2, dbFiles.join());
+    for (const f of dbFiles) assert.equal(statSync(path.join(path.dirname(dbFile), f)).mode & 0o777, 0o600, f);
     await Promise.all([first.stop(), first.stop()]);
     assert.ok(first.process.exitCode !== null || first.process.signalCode !== null, 'process exited');
     assert.ok(await isPortFree(port));
