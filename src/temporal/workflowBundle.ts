@@ -14,7 +14,9 @@ const WORKFLOWS = join(__dirname, '..', '..', 'workflows');
  */
 export async function buildWorkflowBundle(outFile: string): Promise<string> {
   privateDir(dirname(outFile));
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', __filename, outFile], { maxBuffer: 16 * 1024 * 1024 });
+  // From the build (dist/, plain JS) node runs this file as is; from the sources it needs tsx.
+  const args = __filename.endsWith('.js') ? [__filename, outFile] : ['--import', 'tsx', __filename, outFile];
+  await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   return outFile;
 }
 
