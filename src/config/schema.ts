@@ -30,8 +30,13 @@ export const ProviderSchema = z.discriminatedUnion('kind', [
     /** Any OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, another gateway, the mock). */
     kind: z.enum(['openai', 'openai-compatible']),
     baseUrl: z.url(),
-    /** Name of the environment variable holding the key; the key itself never sits in the file. */
+    /**
+     * Name of the environment variable holding the key; the key itself never sits in the file.
+     * When `<apiKeyEnv>_FILE` is set in the environment, the key is read from that file instead.
+     */
     apiKeyEnv: z.string().optional(),
+    /** A file holding the key (e.g. a mounted secret): read again whenever it changes, no restart needed. */
+    apiKeyFile: z.string().min(1).optional(),
   }),
 ]);
 
