@@ -4,9 +4,11 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { CallerDirectory, loadDemoKey } from './auth';
 import { loadConfigFile, type Config } from './config';
+import { accessView, diffViews, viewHash, type AccessView } from './config/audit';
+import { ConfigReloader, type ReloadResult } from './config/reload';
 import { buildHttpServer } from './http';
 import { createLogger } from './log';
-import { createProviders } from './providers';
+import { createProviders, type ChatProvider } from './providers';
 import { startMockProvider, type MockProvider } from './providers/mock';
 import { Ledger } from './store';
 import { secureDataDir } from './store/privateFiles';
@@ -52,6 +54,8 @@ export interface RunningGateway {
   logger: Logger;
   /** Release control: live route table, change log, kill switch, comparisons. */
   release: Release;
+  /** Re-reads the config file now (SIGHUP): all or nothing, recorded in the change log. */
+  reloadConfig(): ReloadResult;
   stop(): Promise<void>;
 }
 
@@ -70,6 +74,8 @@ interface Parts {
   streams: StreamRegistry;
   /** The live route table (reloaded from the store) and the kill switch: `config` is only the file. */
   release: Release;
+  /** The worker's provider clients (refilled when a reloaded config changes the providers). */
+  providers?: Map<string, ChatProvider>;
 }
 
 /** Breaker tuning from the environment (tests use short windows); defaults suit production. */
@@ -131,15 +137,47 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       streams: new StreamRegistry(),
       release,
     };
+    const reloader = watchConfig(opts.configFile, parts, demoKey, reloadMs);
+    stack.push(async () => reloader.stop());
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false);
     const url = opts.http === false ? undefined : await listen(parts, starter, stack, temporal.uiUrl);
-    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, release, stop };
+    const reloadConfig = () => reloader.reload(true);
+    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, release, reloadConfig, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/**
+ * The config file, re-read when it changes (and on SIGHUP): callers (key rotation), limits, models
+ * and providers change without a restart, all or nothing; each load is recorded in the change log.
+ */
+function watchConfig(file: string, p: Parts, demoKey: string | undefined, pollMs?: number): ConfigReloader {
+  return new ConfigReloader({
+    file,
+    logger: p.logger,
+    pollMs,
+    apply: (next) => {
+      const changed = p.providers && JSON.stringify(next.providers) !== JSON.stringify(p.config.providers);
+      const providers = changed ? createProviders(next, p.env, p.mock?.url) : undefined; // may throw: nothing changed yet
+      p.release.live.rebase(next); // throws when the live route table no longer fits: nothing changed
+      p.callers = new CallerDirectory(next, demoKey);
+      p.limits.update(next.limits);
+      if (providers && p.providers) {
+        p.providers.clear();
+        for (const [name, provider] of providers) p.providers.set(name, provider);
+      }
+      p.config = next;
+    },
+    record: (config, reason, author) => {
+      const view = accessView(config);
+      const changesSince = (previous: unknown) => diffViews(previous as AccessView | undefined, view);
+      p.release.store.recordConfig({ author, source: file, reason, hash: viewHash(view), view, changesSince });
+    },
+  });
 }
 
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
@@ -161,7 +199,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
     deps: {
       config: () => p.release.live.config(),
       callers: () => p.callers,
-      providers: createProviders(p.config, p.env, p.mock?.url),
+      providers: (p.providers = createProviders(p.config, p.env, p.mock?.url)),
       ledger: p.ledger,
       limits: p.limits,
       health: new CircuitBreakers(breakerOptions(p.env)),

@@ -51,6 +51,7 @@ async function start(): Promise<number> {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    process.on('SIGHUP', () => gw.reloadConfig()); // re-read the config file now
   });
   await gw.stop();
   return 0;

@@ -75,7 +75,7 @@ export class BudgetGuard {
   private readonly ttlMs: number;
 
   constructor(
-    private readonly limits: LimitsConfig,
+    private limits: LimitsConfig,
     database: Database.Database | string,
     opts: BudgetGuardOptions = {},
   ) {
@@ -100,6 +100,11 @@ export class BudgetGuard {
     const result = this.db.transaction(() => this.reserveInTransaction(req, estimateUsd, minUsd, now)).immediate();
     if (result.verdict.ok) return { ...result.verdict.result, reservedUsd: toUsd(result.verdict.nanos), limited: result.limited };
     throw budgetExceeded(result.verdict.line, result.verdict.spentUsd, minUsd);
+  }
+
+  /** New budgets (a reloaded config): the next reservation is judged by them; spend so far counts. */
+  update(limits: LimitsConfig): void {
+    this.limits = limits;
   }
 
   /** Replaces the reservation by the actual cost. Idempotent: the first settle wins. False if nothing was reserved. */
