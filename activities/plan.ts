@@ -46,7 +46,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         const larger = largerPlan(req, a.route, deps);
         const lead = first.candidates[0];
         // Not even a minimal answer on the first model fits: refused; else what is left is reserved.
-        const minUsd = lead ? estimateFor(lead, a.promptTokens, MIN_ANSWER_TOKENS, deps) : 0;
+        const minUsd = lead ? estimateFor(lead, a.promptTokens, Math.min(MIN_ANSWER_TOKENS, a.maxOutputTokens), deps) : 0;
         const reserved = deps.limits.reserve(input.requestId, a.caller, a.team, lead?.estimatedCostUsd ?? 0, minUsd);
         let plan = first;
         if (reserved.decision !== 'ok') {
@@ -54,7 +54,10 @@ export function createPlanActivities(deps: ActivityDeps) {
           plan = planOn({ ...req, downgrade: true }, a.route, deps);
         }
         if (!reserved.limited) return { ...plan, larger, routeTableVersion };
-        return { ...capToReservation(plan, reserved, a, deps), larger: larger && capToReservation(larger, reserved, a, deps), routeTableVersion };
+        const capped = capToReservation(plan, reserved, a, deps);
+        if (capped.candidates.length === 0) throw nothingAffordable(plan.route, reserved);
+        const largerCapped = larger && capToReservation(larger, reserved, a, deps);
+        return { ...capped, larger: largerCapped?.candidates.length ? largerCapped : undefined, routeTableVersion };
       });
     },
   };
@@ -67,16 +70,17 @@ export function createPlanActivities(deps: ActivityDeps) {
 function capToReservation(plan: RoutePlan, reserved: Reservation, a: PlanInput['admission'], deps: ActivityDeps): RoutePlan {
   const config = deps.release?.snapshot().config ?? deps.config();
   const prices = priceOverridesFromModels(config.models);
-  const capped = capPlanToBudget(plan, {
+  return capPlanToBudget(plan, {
     reservedUsd: reserved.reservedUsd,
     promptTokens: a.promptTokens,
     requested: a.maxOutputTokens,
     priceOf: (c) => priceFor(kindOf(c, config), c.upstream, prices),
   });
-  if (capped.candidates.length > 0) return capped;
-  throw tooManyRequests('budget_exceeded', `Budget exceeded: no model of route "${plan.route}" can answer within the $${reserved.reservedUsd.toFixed(4)} left`, {
-    reservedUsd: reserved.reservedUsd,
-  });
+}
+
+function nothingAffordable(route: string, reserved: Reservation) {
+  const message = `Budget exceeded: no model of route "${route}" can answer within the $${reserved.reservedUsd.toFixed(4)} left`;
+  return tooManyRequests('budget_exceeded', message, { reservedUsd: reserved.reservedUsd });
 }
 
 function kindOf(c: Candidate, config: Config): string {

@@ -18,9 +18,11 @@ export interface BudgetCapInput {
 export function capPlanToBudget(plan: RoutePlan, i: BudgetCapInput): RoutePlan {
   const candidates: Candidate[] = [];
   const notes: string[] = [];
+  // A caller who asked for fewer tokens than the minimum gets what it asked for.
+  const minimal = Math.min(MIN_ANSWER_TOKENS, i.requested);
   for (const c of plan.candidates) {
     const cap = outputCap({ reservedUsd: i.reservedUsd, promptTokens: i.promptTokens, price: i.priceOf(c), requested: i.requested });
-    if (cap < MIN_ANSWER_TOKENS) {
+    if (cap < minimal) {
       notes.push(`${c.model}: over budget`);
       continue;
     }

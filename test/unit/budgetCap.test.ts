@@ -59,6 +59,11 @@ describe('capPlanToBudget', () => {
     assert.match(capped.explanation, /cheap: answer capped at 100 tokens by the budget; dear: over budget/);
   });
 
+  it('a caller asking for fewer tokens than the minimal answer still gets them', () => {
+    const capped = capPlanToBudget(plan(['cheap']), { reservedUsd: 1, promptTokens: 10, requested: 5, priceOf: () => price });
+    assert.equal(capped.candidates[0]?.maxOutputTokens, 5);
+  });
+
   it('leaves the explanation alone when nothing is lowered', () => {
     const capped = capPlanToBudget(plan(['cheap']), { reservedUsd: 1, promptTokens: 10, requested: 64, priceOf: () => price });
     assert.equal(capped.candidates[0]?.maxOutputTokens, 64);
