@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -24,6 +24,25 @@ export function privateFile(file: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
   chmodSync(file, PRIVATE_FILE_MODE);
+}
+
+/** A SQLite database some other program creates: its dir (0700 if new) and any files already there narrowed to 0600. */
+export function narrowDatabase(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, PRIVATE_FILE_MODE);
+}
+
+/**
+ * Runs `fn` (e.g. a spawn: the child inherits the umask at fork) under umask 077, then restores it.
+ * The umask is process-wide, so `fn` must be synchronous.
+ */
+export function withPrivateUmask<T>(fn: () => T): T {
+  const previous = process.umask(PRIVATE_UMASK);
+  try {
+    return fn();
+  } finally {
+    process.umask(previous);
+  }
 }
 
 /**

@@ -10,8 +10,7 @@
  * parent the next start fails fast with the "port is in use" message instead of hanging.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, PRIVATE_UMASK } from '../store/privateFiles';
+import { narrowDatabase, withPrivateUmask } from '../store/privateFiles';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -272,30 +271,18 @@ function makeStop(child: Child, log: (msg: string) => void): () => Promise<void>
     })());
 }
 
-/** The db's directory (0700 when created here) and any db files an older version left readable, 0600. */
-function narrowDbFiles(dbFile: string): void {
-  mkdirSync(path.dirname(dbFile), { recursive: true, mode: PRIVATE_DIR_MODE });
-  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (existsSync(f)) chmodSync(f, PRIVATE_FILE_MODE);
-}
-
 /** Start `temporal server start-dev` and resolve once it serves requests with our search attributes. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const o = resolveOptions(opts);
   const args = devServerArgs(opts);
   await assertPortsFree(o);
-  narrowDbFiles(o.dbFile);
+  narrowDatabase(o.dbFile); // files an older version left readable
 
   const address = `127.0.0.1:${o.port}`;
   // History holds every request (encrypted payloads, clear metadata): the server creates its
-  // database and WAL files under umask 077, i.e. 0600. (An empty pre-created file would make it skip
-  // creating its schema.) The umask is process-wide but spawn forks synchronously: restored at once.
-  const umask = process.umask(PRIVATE_UMASK);
-  let child: ReturnType<typeof spawnChild>;
-  try {
-    child = spawnChild(o.cliPath, args, o.log);
-  } finally {
-    process.umask(umask);
-  }
+  // database and WAL files under umask 077, i.e. 0600 (an empty pre-created file would make it skip
+  // creating its schema). Spawn forks synchronously, so the umask is ours again right after.
+  const child = withPrivateUmask(() => spawnChild(o.cliPath, args, o.log));
   const stop = makeStop(child, o.log);
   try {
     const conn = await waitUntilReady(address, child, o.startTimeoutMs);
