@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { CallerDirectory, loadDemoKey } from './auth';
 import { loadConfigFile, type Config } from './config';
-import { accessView, diffViews, viewHash, type AccessView } from './config/audit';
-import { ConfigReloader, type ReloadResult } from './config/reload';
+import type { ReloadResult } from './config/reload';
+import { watchConfig } from './configWatch';
 import { buildHttpServer } from './http';
 import { createLogger } from './log';
 import { createProviders, type ChatProvider } from './providers';
@@ -149,35 +149,6 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     await stop();
     throw err;
   }
-}
-
-/**
- * The config file, re-read when it changes (and on SIGHUP): callers (key rotation), limits, models
- * and providers change without a restart, all or nothing; each load is recorded in the change log.
- */
-function watchConfig(file: string, p: Parts, demoKey: string | undefined, pollMs?: number): ConfigReloader {
-  return new ConfigReloader({
-    file,
-    logger: p.logger,
-    pollMs,
-    apply: (next) => {
-      const changed = p.providers && JSON.stringify(next.providers) !== JSON.stringify(p.config.providers);
-      const providers = changed ? createProviders(next, p.env, p.mock?.url) : undefined; // may throw: nothing changed yet
-      p.release.live.rebase(next); // throws when the live route table no longer fits: nothing changed
-      p.callers = new CallerDirectory(next, demoKey);
-      p.limits.update(next.limits);
-      if (providers && p.providers) {
-        p.providers.clear();
-        for (const [name, provider] of providers) p.providers.set(name, provider);
-      }
-      p.config = next;
-    },
-    record: (config, reason, author) => {
-      const view = accessView(config);
-      const changesSince = (previous: unknown) => diffViews(previous as AccessView | undefined, view);
-      p.release.store.recordConfig({ author, source: file, reason, hash: viewHash(view), view, changesSince });
-    },
-  });
 }
 
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
