@@ -6,7 +6,7 @@ const PURE_FOLDERS = ['routing', 'policy', 'validation', 'canary', 'catalog', 'r
 const IO_LIBRARIES = ['pino', 'undici', 'openai', 'fastify', 'better-sqlite3', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'bench/results/**', '.perf/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'bench/results/**', '.perf/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -15,6 +15,8 @@ export interface ProviderCallInput {
   model: string;
   upstream: string;
   body: ChatCompletionRequest;
+  /** The budget's cap on the answer (planned per model): the provider request asks for no more. */
+  maxOutputTokens?: number;
   timeoutMs: number;
   /** A Retry-After longer than this fails over instead of waiting. */
   maxRetryDelayMs: number;
@@ -49,8 +51,10 @@ const BREAKER_COUNTS = new Set(['ProviderServerError', 'ProviderConnectionError'
 
 export function createProviderActivities(deps: ActivityDeps) {
   return {
-    async callProvider(input: ProviderCallInput): Promise<ProviderCallResult> {
+    async callProvider(given: ProviderCallInput): Promise<ProviderCallResult> {
       const ctx = Context.current();
+      const kind = deps.config().providers[given.provider]?.kind;
+      const input = { ...given, body: withOutputCap(given.body, given.maxOutputTokens, kind) };
       refuseIfDisabled(deps, input); // the kill switch reaches requests already in flight
       const provider = deps.providers.get(input.provider);
       if (!provider) throw ApplicationFailure.nonRetryable(`provider "${input.provider}" is not configured`, 'ProviderAuthError');
@@ -82,6 +86,24 @@ export function createProviderActivities(deps: ActivityDeps) {
       const recorded = writeOutcome(deps, rowForAnswer(input.recordOnAnswer, completion, latencyMs, Date.now()));
       return { completion, latencyMs, recorded };
     },
+  };
+}
+
+/**
+ * The body with its answer capped at `cap` tokens. The caller's own fields are lowered (a lower limit
+ * stands); with neither set, OpenAI gets `max_completion_tokens` (its reasoning models refuse
+ * `max_tokens`) and every other kind `max_tokens` (the name every OpenAI-compatible server knows).
+ */
+export function withOutputCap(body: ChatCompletionRequest, cap: number | undefined, providerKind?: string): ChatCompletionRequest {
+  if (cap === undefined) return body;
+  const { max_tokens: tokens, max_completion_tokens: completion } = body;
+  if (tokens === undefined && completion === undefined) {
+    return providerKind === 'openai' ? { ...body, max_completion_tokens: cap } : { ...body, max_tokens: cap };
+  }
+  return {
+    ...body,
+    ...(tokens !== undefined ? { max_tokens: Math.min(tokens, cap) } : {}),
+    ...(completion !== undefined ? { max_completion_tokens: Math.min(completion, cap) } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
 import { parseDuration } from '../src/config/duration';
-import { estimateRequestCost, priceOverridesFromModels } from '../src/cost';
-import { routeByName, planRoute, type PlanRequest, type RoutePlan } from '../src/routing';
+import type { Config } from '../src/config/schema';
+import { MIN_ANSWER_TOKENS, estimateRequestCost, priceFor, priceOverridesFromModels } from '../src/cost';
+import { tooManyRequests, type Reservation } from '../src/limits';
+import { capPlanToBudget, routeByName, planRoute, type Candidate, type PlanRequest, type RoutePlan } from '../src/routing';
 import type { Admission } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 import { asFailure } from './policy';
@@ -39,16 +41,57 @@ export function createPlanActivities(deps: ActivityDeps) {
           downgrade: false,
         };
         const routeTableVersion = deps.release?.snapshot().version;
-        const plan = planOn(req, a.route, deps);
-        warnIfDeprecated(deps, input.requestId, plan);
+        const first = planOn(req, a.route, deps);
+        warnIfDeprecated(deps, input.requestId, first);
         const larger = largerPlan(req, a.route, deps);
-        const decision = deps.limits.reserve(input.requestId, a.caller, a.team, plan.candidates[0]?.estimatedCostUsd ?? 0);
-        if (decision.decision === 'ok') return { ...plan, larger, routeTableVersion };
-        deps.logger.warn({ requestId: input.requestId, caller: a.caller, team: a.team }, 'soft budget reached: cheaper option first');
-        return { ...planOn({ ...req, downgrade: true }, a.route, deps), larger, routeTableVersion };
+        const lead = first.candidates[0];
+        // Not even a minimal answer on the first model fits: refused; else what is left is reserved.
+        const minUsd = lead ? estimateFor(lead, a.promptTokens, Math.min(MIN_ANSWER_TOKENS, a.maxOutputTokens), deps) : 0;
+        const reserved = deps.limits.reserve(input.requestId, a.caller, a.team, lead?.estimatedCostUsd ?? 0, minUsd);
+        let plan = first;
+        if (reserved.decision !== 'ok') {
+          deps.logger.warn({ requestId: input.requestId, caller: a.caller, team: a.team }, 'soft budget reached: cheaper option first');
+          plan = planOn({ ...req, downgrade: true }, a.route, deps);
+        }
+        if (!reserved.limited) return { ...plan, larger, routeTableVersion };
+        const capped = capToReservation(plan, reserved, a, deps);
+        if (capped.candidates.length === 0) throw nothingAffordable(plan.route, reserved);
+        const largerCapped = larger && capToReservation(larger, reserved, a, deps);
+        return { ...capped, larger: largerCapped?.candidates.length ? largerCapped : undefined, routeTableVersion };
       });
     },
   };
+}
+
+/**
+ * Under a budget every candidate's answer is capped to what the reservation pays for on that model,
+ * so a longer answer than estimated cannot spend past the budget (src/cost/outputCap.ts).
+ */
+function capToReservation(plan: RoutePlan, reserved: Reservation, a: PlanInput['admission'], deps: ActivityDeps): RoutePlan {
+  const config = deps.release?.snapshot().config ?? deps.config();
+  const prices = priceOverridesFromModels(config.models);
+  return capPlanToBudget(plan, {
+    reservedUsd: reserved.reservedUsd,
+    promptTokens: a.promptTokens,
+    requested: a.maxOutputTokens,
+    priceOf: (c) => priceFor(kindOf(c, config), c.upstream, prices),
+  });
+}
+
+function nothingAffordable(route: string, reserved: Reservation) {
+  const message = `Budget exceeded: no model of route "${route}" can answer within the $${reserved.reservedUsd.toFixed(4)} left`;
+  return tooManyRequests('budget_exceeded', message, { reservedUsd: reserved.reservedUsd });
+}
+
+function kindOf(c: Candidate, config: Config): string {
+  return c.providerKind ?? config.providers[c.provider]?.kind ?? c.provider;
+}
+
+/** A candidate's estimate for `outputTokens` of answer. */
+function estimateFor(c: Candidate, promptTokens: number, outputTokens: number, deps: ActivityDeps): number {
+  const config = deps.release?.snapshot().config ?? deps.config();
+  const prices = priceOverridesFromModels(config.models);
+  return estimateRequestCost({ upstreamModel: c.upstream, provider: kindOf(c, config), promptTokens, maxOutputTokens: outputTokens }, prices).usd;
 }
 
 /** For a `context_length_exceeded` on every model: the route's `largerRoute`, if it has a model for this request. */

@@ -4,11 +4,14 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { CallerDirectory, loadDemoKey } from './auth';
 import { loadConfigFile, type Config } from './config';
+import type { ReloadResult } from './config/reload';
+import { watchConfig } from './configWatch';
 import { buildHttpServer } from './http';
 import { createLogger } from './log';
-import { createProviders } from './providers';
+import { createProviders, type ChatProvider } from './providers';
 import { startMockProvider, type MockProvider } from './providers/mock';
 import { Ledger } from './store';
+import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
 import { connectTemporal, type TemporalHandle } from './temporal/connection';
 import { TASK_QUEUE } from './temporal/contract';
@@ -51,6 +54,8 @@ export interface RunningGateway {
   logger: Logger;
   /** Release control: live route table, change log, kill switch, comparisons. */
   release: Release;
+  /** Re-reads the config file now (SIGHUP): all or nothing, recorded in the change log. */
+  reloadConfig(): ReloadResult;
   stop(): Promise<void>;
 }
 
@@ -69,6 +74,8 @@ interface Parts {
   streams: StreamRegistry;
   /** The live route table (reloaded from the store) and the kill switch: `config` is only the file. */
   release: Release;
+  /** The worker's provider clients (refilled when a reloaded config changes the providers). */
+  providers?: Map<string, ChatProvider>;
 }
 
 /** Breaker tuning from the environment (tests use short windows); defaults suit production. */
@@ -89,6 +96,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const dataDir = resolve(opts.dataDir ?? env.GATEHOUSE_DATA_DIR ?? 'data');
   const logger = opts.logger ?? createLogger(env);
   const config = loadConfigFile(opts.configFile);
+  secureDataDir(dataDir); // 0700, and anything an older version left readable narrowed to 0600
   installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL);
   const demoKey = Object.values(config.callers).some((c) => c.demo) ? loadDemoKey(env, join(dataDir, 'demo-key')) : undefined;
   const stack: StopStack = [];
@@ -129,11 +137,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       streams: new StreamRegistry(),
       release,
     };
+    const reloader = watchConfig(opts.configFile, parts, demoKey, reloadMs);
+    stack.push(async () => reloader.stop());
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false);
     const url = opts.http === false ? undefined : await listen(parts, starter, stack, temporal.uiUrl);
-    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, release, stop };
+    const reloadConfig = () => reloader.reload(true);
+    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, release, reloadConfig, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -159,7 +170,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
     deps: {
       config: () => p.release.live.config(),
       callers: () => p.callers,
-      providers: createProviders(p.config, p.env, p.mock?.url),
+      providers: (p.providers = createProviders(p.config, p.env, p.mock?.url)),
       ledger: p.ledger,
       limits: p.limits,
       health: new CircuitBreakers(breakerOptions(p.env)),

@@ -3,7 +3,7 @@
  * test file through the environment; then node's test runner over unit and integration tests.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { ensureTemporalCli } from '../src/temporal/cli';
@@ -33,6 +33,9 @@ async function main(): Promise<number> {
     if (integration) {
       const bundle = buildWorkflowBundle(join(tmp, 'workflows.js')); // beside the dev server's start
       bundle.catch(() => {}); // awaited below; not an unhandled rejection while the server starts
+      // Tests that launch `bin/gatehouse` need a fresh dist/: built here once, not inside their timeouts.
+      const build = launchesBin(files) ? buildIfStale() : Promise.resolve();
+      build.catch(() => {});
       if (!process.env.TEMPORAL_ADDRESS) {
         const server = await startDevServer({
           cliPath: await ensureTemporalCli({ log: (m) => console.error(m) }),
@@ -46,12 +49,22 @@ async function main(): Promise<number> {
         env.TEMPORAL_ADDRESS = server.address;
       }
       env.GATEHOUSE_TEST_WORKFLOW_BUNDLE = await bundle;
+      await build;
     }
     return await runNodeTests(files, env);
   } finally {
     await stopServer();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+function launchesBin(files: string[]): boolean {
+  return files.some((f) => /spawnGateway|bin\/gatehouse/.test(readFileSync(f, 'utf8')));
+}
+
+function buildIfStale(): Promise<void> {
+  const child = spawn(join(__dirname, '..', 'bin', 'gatehouse'), ['build', '--if-stale'], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bin/gatehouse build exited ${code}`)))));
 }
 
 function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> {

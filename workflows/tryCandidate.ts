@@ -41,6 +41,7 @@ export async function tryCandidate(c: CallContext, candidate: Candidate): Promis
         model: candidate.model,
         upstream: candidate.upstream,
         body,
+        maxOutputTokens: candidate.maxOutputTokens, // the budget's cap, applied where the request is built
         timeoutMs: c.plan.timeoutMs,
         deadlines: c.plan.deadlines,
         maxRetryDelayMs: c.plan.maxRetryWaitMs,

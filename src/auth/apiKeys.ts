@@ -19,14 +19,29 @@ export interface AuthenticatedCaller {
   config: CallerConfig;
 }
 
-/** Key hash → caller, built once per config. `demoKey` is the key of the caller marked `demo`. */
+/**
+ * Key hash → caller, built once per config. `demoKey` is the key of the caller marked `demo`.
+ * A caller being rotated has two hashes: `keyHash` and `previousKey.keyHash`, the latter refused
+ * from its `expiresAt` on (checked at each use, so it expires without a reload).
+ */
 export class CallerDirectory {
   private readonly byHash = new Map<string, AuthenticatedCaller>();
+  /** Hash → ms since the epoch from which it is refused (rotated-out keys only). */
+  private readonly expiresAt = new Map<string, number>();
 
-  constructor(config: Config, demoKey?: string) {
+  constructor(
+    config: Config,
+    demoKey?: string,
+    private readonly now: () => number = Date.now,
+  ) {
     for (const [name, caller] of Object.entries(config.callers)) {
       const hash = caller.keyHash ?? (caller.demo && demoKey ? hashApiKey(demoKey) : undefined);
       if (hash) this.byHash.set(hash, { name, config: caller });
+      const previous = caller.previousKey;
+      if (previous && !this.byHash.has(previous.keyHash)) {
+        this.byHash.set(previous.keyHash, { name, config: caller });
+        this.expiresAt.set(previous.keyHash, Date.parse(previous.expiresAt));
+      }
     }
   }
 
@@ -38,8 +53,15 @@ export class CallerDirectory {
   authenticateKey(key: string | undefined): AuthenticatedCaller {
     if (!key) throw unauthenticated('missing_api_key', 'Missing API key: send "Authorization: Bearer <key>"');
     // Looking up the key's hash (not the key) means lookup timing reveals nothing about valid keys.
-    const found = this.byHash.get(hashApiKey(key));
+    return this.byKeyHash(hashApiKey(key));
+  }
+
+  /** The caller of a key hash, unless unknown or a rotated-out key past its expiry (401 either way). */
+  private byKeyHash(hash: string): AuthenticatedCaller {
+    const found = this.byHash.get(hash);
     if (!found) throw unauthenticated('invalid_api_key', 'Incorrect API key provided');
+    const expiresAt = this.expiresAt.get(hash);
+    if (expiresAt !== undefined && this.now() >= expiresAt) throw unauthenticated('expired_api_key', 'This API key was rotated out and has expired: use the new key');
     return found;
   }
 }

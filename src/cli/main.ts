@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { hashApiKey, newApiKey } from '../auth';
 import { ConfigError } from '../config';
 import { startGateway } from '../gateway';
+import { PRIVATE_UMASK } from '../store/privateFiles';
 import { ensureTemporalCli } from '../temporal/cli';
+import { runKeysCommand } from './keys';
 import { runReviewCommand } from './review';
 import { runCanaryCommand } from './canary';
 import { runModelsCommand } from './models';
@@ -13,6 +14,7 @@ const USAGE = `gatehouse <command>
   start              run the gateway: dev server, worker, HTTP front door, mock provider
                      (config from $GATEHOUSE_CONFIG or ./gatehouse.config.yaml)
   keys new           print a new API key and the keyHash to put in the config
+  keys rotate CALLER a new key for CALLER, the old one valid a while longer (gatehouse keys help)
   temporal install   find or build the Temporal CLI and print its path
   review …           list, show, approve, edit or reject held requests (\`gatehouse review help\`)
   routes …           show, apply, history, rollback, disable, enable, approve (\`gatehouse routes help\`)
@@ -23,7 +25,7 @@ const USAGE = `gatehouse <command>
 async function main(argv: string[]): Promise<number> {
   const [cmd, sub] = argv;
   if (cmd === 'start') return start();
-  if (cmd === 'keys' && sub === 'new') return printNewKey();
+  if (cmd === 'keys') return runKeysCommand(argv.slice(1));
   if (cmd === 'review') return runReviewCommand(argv.slice(1));
   if (cmd === 'routes') return runRoutesCommand(argv.slice(1));
   if (cmd === 'models') return runModelsCommand(argv.slice(1));
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
 async function start(): Promise<number> {
   const configFile = process.env.GATEHOUSE_CONFIG ?? 'gatehouse.config.yaml';
   const role = process.env.GATEHOUSE_ROLE ?? 'all'; // all | worker | http
+  process.umask(PRIVATE_UMASK); // every file the gateway and its dev server create is the user's only
   const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
   printBanner(gw.url, gw.uiUrl, gw.temporalAddress, gw.demoKey);
   await new Promise<void>((resolve) => {
@@ -48,6 +51,7 @@ async function start(): Promise<number> {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    process.on('SIGHUP', () => gw.reloadConfig()); // re-read the config file now
   });
   await gw.stop();
   return 0;
@@ -64,12 +68,6 @@ function printBanner(url: string | undefined, uiUrl: string | undefined, tempora
   }
   lines.push('', 'Ctrl-C stops everything.', '');
   console.log(lines.join('\n'));
-}
-
-function printNewKey(): number {
-  const key = newApiKey();
-  console.log(`key:     ${key}\nkeyHash: ${hashApiKey(key)}`);
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -30,7 +30,7 @@ export class LiveConfig {
   private timer?: NodeJS.Timeout;
 
   private constructor(
-    readonly base: Config,
+    private file: Config,
     private readonly store: ReleaseStore,
     private readonly logger: Logger,
   ) {
@@ -57,6 +57,26 @@ export class LiveConfig {
 
   config(): Config {
     return this.snap.config;
+  }
+
+  /** The config file's part (providers, models, callers, limits), as last loaded. */
+  get base(): Config {
+    return this.file;
+  }
+
+  /**
+   * A reloaded config file: the live route table must still fit it (else this throws and nothing
+   * changes); new requests then see it.
+   */
+  rebase(next: Config): void {
+    const previous = this.file;
+    this.file = next;
+    try {
+      this.snap = this.load(false);
+    } catch (err) {
+      this.file = previous;
+      throw err;
+    }
   }
 
   /** Picks up any change since the last look; returns true when something changed. */

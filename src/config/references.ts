@@ -62,5 +62,24 @@ function callerIssues(c: Config): Issue[] {
       if (!c.models[m]) issues.push({ path: ['callers', name, 'models', i], message: `unknown model "${m}"` });
     });
   }
+  return [...issues, ...sharedKeyIssues(c)];
+}
+
+/** One key, one caller: a hash listed twice would authenticate as whichever caller came last. */
+function sharedKeyIssues(c: Config): Issue[] {
+  const owner = new Map<string, string>();
+  const issues: Issue[] = [];
+  for (const [name, caller] of Object.entries(c.callers)) {
+    const hashes: [string | undefined, (string | number)[]][] = [
+      [caller.keyHash, ['callers', name, 'keyHash']],
+      [caller.previousKey?.keyHash, ['callers', name, 'previousKey', 'keyHash']],
+    ];
+    for (const [hash, path] of hashes) {
+      if (!hash) continue;
+      const first = owner.get(hash);
+      if (first !== undefined) issues.push({ path, message: `the same key hash is already used by ${first === name ? 'this caller' : `caller "${first}"`}` });
+      else owner.set(hash, name);
+    }
+  }
   return issues;
 }

@@ -30,8 +30,13 @@ export const ProviderSchema = z.discriminatedUnion('kind', [
     /** Any OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, another gateway, the mock). */
     kind: z.enum(['openai', 'openai-compatible']),
     baseUrl: z.url(),
-    /** Name of the environment variable holding the key; the key itself never sits in the file. */
+    /**
+     * Name of the environment variable holding the key; the key itself never sits in the file.
+     * When `<apiKeyEnv>_FILE` is set in the environment, the key is read from that file instead.
+     */
     apiKeyEnv: z.string().optional(),
+    /** A file holding the key (e.g. a mounted secret): read again whenever it changes, no restart needed. */
+    apiKeyFile: z.string().min(1).optional(),
   }),
 ]);
 
@@ -47,6 +52,9 @@ export const ModelSchema = z.object({
 
 export const Role = z.enum(['caller', 'reviewer', 'admin']);
 
+/** `sha256:<hex>` of an API key (keys are 32 random bytes, so a fast hash is safe). */
+const KeyHash = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" + 64 hex chars (see `gatehouse keys new`)');
+
 export const CallerSchema = z
   .object({
     team: Name,
@@ -54,10 +62,12 @@ export const CallerSchema = z
     tasks: z.array(Name).default([]),
     defaultTask: Name.optional(),
     /** `sha256:<hex>` of the API key (keys are 32 random bytes, so a fast hash is safe). */
-    keyHash: z
-      .string()
-      .regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" + 64 hex chars (see `gatehouse keys new`)')
-      .optional(),
+    keyHash: KeyHash.optional(),
+    /**
+     * The key being rotated out (`gatehouse keys rotate`): valid beside `keyHash` until `expiresAt`,
+     * so clients move to the new key without downtime. Remove it once expired.
+     */
+    previousKey: z.object({ keyHash: KeyHash, expiresAt: z.iso.datetime({ offset: true }) }).optional(),
     /** The caller whose key `gatehouse start` prints (from GATEHOUSE_DEMO_KEY or ./data/demo-key). */
     demo: z.boolean().default(false),
     /** If set, only these routes / models (else any route of the caller's tasks). */
@@ -71,6 +81,7 @@ export const CallerSchema = z
     webhook: WebhookSchema.optional(),
   })
   .refine((c) => c.keyHash !== undefined || c.demo, { message: 'needs keyHash (or demo: true)' })
+  .refine((c) => c.previousKey === undefined || c.keyHash !== undefined, { message: 'previousKey needs the new keyHash beside it', path: ['previousKey'] })
   .refine((c) => c.defaultTask === undefined || c.tasks.includes(c.defaultTask), {
     message: 'defaultTask must be one of tasks',
     path: ['defaultTask'],

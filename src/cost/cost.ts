@@ -10,9 +10,16 @@ export interface TokenUsage {
 export function costOf(usage: TokenUsage, price: Price): number {
   const prompt = Math.max(0, usage.prompt_tokens);
   const completion = Math.max(0, usage.completion_tokens);
-  const inputRate = rateAt(price.inputPerMTok, price.inputTiers, prompt);
-  const outputRate = rateAt(price.outputPerMTok, price.outputTiers, prompt);
-  return (prompt * inputRate + completion * outputRate) / 1_000_000;
+  const { inputPerMTok, outputPerMTok } = ratesAt(price, prompt);
+  return (prompt * inputPerMTok + completion * outputPerMTok) / 1_000_000;
+}
+
+/** The input and output rates (USD per 1M tokens) that apply to a request with this many prompt tokens. */
+export function ratesAt(price: Price, promptTokens: number): { inputPerMTok: number; outputPerMTok: number } {
+  return {
+    inputPerMTok: rateAt(price.inputPerMTok, price.inputTiers, promptTokens),
+    outputPerMTok: rateAt(price.outputPerMTok, price.outputTiers, promptTokens),
+  };
 }
 
 /** Tiers are chosen by the prompt size for both directions (genai-prices' rule). */

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { privateFile } from '../store/privateFiles';
 import { retryAfterSeconds, tooManyRequests } from './errors';
 import type { BudgetConfig, LimitsConfig } from './schema';
 import { msUntilNextUtcDay, msUntilNextUtcMonth, utcDay, utcMonth, utcMonthBefore } from './time';
@@ -22,7 +21,10 @@ import {
  * is released if it failed. `reserve` is one BEGIN IMMEDIATE transaction (read totals, decide,
  * insert), so concurrent reserves, also from other processes on the same file, are serialized by
  * SQLite's write lock: the hard budget holds at reservation time (reserved + spent ≤ budget); only a
- * request whose actual cost exceeds its estimate can go past it, by that difference.
+ * request whose actual cost exceeds its reservation can go past it, by that difference. With
+ * `minUsd` a request that does not fit whole reserves what is left instead (at least `minUsd`), and
+ * the gateway caps the answer to what was reserved (src/cost/outputCap.ts): the excess is then only
+ * the prompt estimate's error.
  *
  * Call `reserve` for every request, budget or not: spend is then known when a budget is added.
  */
@@ -33,6 +35,8 @@ export interface ReserveRequest {
   caller: string;
   team?: string | null;
   estimateUsd: number;
+  /** Reserve less than `estimateUsd`, down to this, when that is all the budgets have left. */
+  minUsd?: number;
   now?: Date;
 }
 
@@ -40,6 +44,9 @@ export type BudgetDecision =
   | { decision: 'ok' }
   /** At or past the `soft` fraction of `budget` (e.g. "team support daily $50.00") after this request. */
   | { decision: 'soft_limit'; budget: string; usedFraction: number };
+
+/** A granted reservation: the decision, what was reserved, and whether any budget applies at all. */
+export type Reservation = BudgetDecision & { reservedUsd: number; limited: boolean };
 
 export interface BudgetGuardOptions {
   /**
@@ -59,7 +66,7 @@ interface BudgetLine {
   resetMs: number;
 }
 
-type Verdict = { ok: true; result: BudgetDecision } | { ok: false; line: BudgetLine; spentUsd: number };
+type Verdict = { ok: true; result: BudgetDecision; nanos: number } | { ok: false; line: BudgetLine; spentUsd: number };
 
 export class BudgetGuard {
   private readonly db: Database.Database;
@@ -68,7 +75,7 @@ export class BudgetGuard {
   private readonly ttlMs: number;
 
   constructor(
-    private readonly limits: LimitsConfig,
+    private limits: LimitsConfig,
     database: Database.Database | string,
     opts: BudgetGuardOptions = {},
   ) {
@@ -81,14 +88,23 @@ export class BudgetGuard {
     this.ttlMs = opts.reservationTtlMs ?? 3_600_000;
   }
 
-  /** Reserves `estimateUsd`, or throws 429 `budget_exceeded` naming the budget it would break. */
-  reserve(req: ReserveRequest): BudgetDecision {
+  /**
+   * Reserves `estimateUsd` (or what is left, down to `minUsd`), or throws 429 `budget_exceeded`
+   * naming the budget it would break.
+   */
+  reserve(req: ReserveRequest): Reservation {
     const now = req.now ?? new Date();
     if (!Number.isFinite(req.estimateUsd)) throw new TypeError(`estimateUsd must be a finite number, got ${req.estimateUsd}`);
     const estimateUsd = Math.max(0, req.estimateUsd);
-    const verdict = this.db.transaction(() => this.reserveInTransaction(req, estimateUsd, now)).immediate();
-    if (verdict.ok) return verdict.result;
-    throw budgetExceeded(verdict.line, verdict.spentUsd, estimateUsd);
+    const minUsd = Math.min(estimateUsd, Math.max(0, req.minUsd ?? estimateUsd));
+    const result = this.db.transaction(() => this.reserveInTransaction(req, estimateUsd, minUsd, now)).immediate();
+    if (result.verdict.ok) return { ...result.verdict.result, reservedUsd: toUsd(result.verdict.nanos), limited: result.limited };
+    throw budgetExceeded(result.verdict.line, result.verdict.spentUsd, minUsd);
+  }
+
+  /** New budgets (a reloaded config): the next reservation is judged by them; spend so far counts. */
+  update(limits: LimitsConfig): void {
+    this.limits = limits;
   }
 
   /** Replaces the reservation by the actual cost. Idempotent: the first settle wins. False if nothing was reserved. */
@@ -141,15 +157,17 @@ export class BudgetGuard {
     if (this.ownsDb) this.db.close();
   }
 
-  private reserveInTransaction(req: ReserveRequest, estimateUsd: number, now: Date): Verdict {
+  private reserveInTransaction(req: ReserveRequest, estimateUsd: number, minUsd: number, now: Date): { verdict: Verdict; limited: boolean } {
     this.expireStale(now.getTime() - this.ttlMs);
+    const lines = this.budgetLines(req.caller, req.team ?? null, now);
+    const limited = lines.length > 0;
     const existing = this.sql.getRow.get(req.requestId) as SpendRow | undefined;
-    if (existing) return { ok: true, result: storedDecision(existing) };
-    const verdict = this.judge(this.budgetLines(req.caller, req.team ?? null, now), estimateUsd);
-    if (!verdict.ok) return verdict;
+    if (existing) return { verdict: { ok: true, result: storedDecision(existing), nanos: existing.usd_nanos }, limited };
+    const verdict = this.judge(lines, toNanos(estimateUsd), toNanos(minUsd));
+    if (!verdict.ok) return { verdict, limited };
     const soft = verdict.result.decision === 'soft_limit' ? verdict.result : undefined;
     const row = { caller: req.caller, team: req.team ?? null, day: utcDay(now), month: utcMonth(now) };
-    const usdNanos = toNanos(estimateUsd);
+    const usdNanos = verdict.nanos;
     this.sql.insertRow.run({
       requestId: req.requestId,
       ...row,
@@ -160,21 +178,28 @@ export class BudgetGuard {
       nowMs: now.getTime(),
     });
     this.addToTotals(row, usdNanos);
-    return verdict;
+    return { verdict, limited };
   }
 
-  /** Refuses on the first budget this request would push past its limit; else reports the most used soft one. */
-  private judge(lines: BudgetLine[], estimateUsd: number): Verdict {
-    let soft: { budget: string; usedFraction: number } | undefined;
-    for (const line of lines) {
-      // Compared in integer nanos: float sums would let a request through on rounding at the exact limit.
-      const spentNanos = this.total(line.subject, line.period);
-      const afterNanos = spentNanos + toNanos(estimateUsd);
-      if (afterNanos > toNanos(line.limitUsd)) return { ok: false, line, spentUsd: toUsd(spentNanos) };
-      const usedFraction = afterNanos / toNanos(line.limitUsd);
-      if (usedFraction >= line.soft && (!soft || usedFraction > soft.usedFraction)) soft = { budget: line.label, usedFraction };
+  /**
+   * Grants `wantNanos`, or the least headroom left across the budgets when that is smaller but at
+   * least `minNanos`; else refuses on the tightest budget. Reports the most used soft budget after it.
+   */
+  private judge(lines: BudgetLine[], wantNanos: number, minNanos: number): Verdict {
+    // Compared in integer nanos: float sums would let a request through on rounding at the exact limit.
+    const spent = lines.map((line) => this.total(line.subject, line.period));
+    let grant = wantNanos;
+    lines.forEach((line, i) => (grant = Math.min(grant, toNanos(line.limitUsd) - (spent[i] ?? 0))));
+    if (grant < minNanos) {
+      const i = lines.findIndex((line, j) => (spent[j] ?? 0) + minNanos > toNanos(line.limitUsd));
+      return { ok: false, line: lines[i] as BudgetLine, spentUsd: toUsd(spent[i] ?? 0) };
     }
-    return { ok: true, result: soft ? { decision: 'soft_limit', ...soft } : { decision: 'ok' } };
+    let soft: { budget: string; usedFraction: number } | undefined;
+    lines.forEach((line, i) => {
+      const usedFraction = ((spent[i] ?? 0) + grant) / toNanos(line.limitUsd);
+      if (usedFraction >= line.soft && (!soft || usedFraction > soft.usedFraction)) soft = { budget: line.label, usedFraction };
+    });
+    return { ok: true, result: soft ? { decision: 'soft_limit', ...soft } : { decision: 'ok' }, nanos: grant };
   }
 
   private budgetLines(caller: string, team: string | null, now: Date): BudgetLine[] {
@@ -238,7 +263,7 @@ function budgetExceeded(line: BudgetLine, spentUsd: number, estimateUsd: number)
 
 /** Same settings as the ledger's connection: WAL so readers never block the writer. */
 function openDatabase(file: string): Database.Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

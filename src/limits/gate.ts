@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../config/api';
 import type { LimitsConfig } from './schema';
-import { BudgetGuard, type BudgetDecision } from './budget';
+import { BudgetGuard, type Reservation } from './budget';
 import { LoopDetector } from './loopDetector';
 import { RateLimiter, type RateLimitHeaders } from './rateLimiter';
 
@@ -31,18 +31,35 @@ export interface AdmitLimitsRequest {
  */
 export class LimitsGate {
   private readonly rates: RateLimiter;
-  private readonly loops?: LoopDetector;
+  private loops?: LoopDetector;
   private readonly budgets: BudgetGuard;
   private readonly pruning: NodeJS.Timeout;
+  private readonly counters: { redis?: string; onRedisError?: (err: Error) => void };
 
-  constructor(limits: LimitsConfig, opts: LimitsGateOptions) {
+  constructor(
+    private limits: LimitsConfig,
+    opts: LimitsGateOptions,
+  ) {
     const counters = { redis: opts.redisUrl, onRedisError: opts.onRedisError };
+    this.counters = counters;
     this.rates = new RateLimiter(limits, counters);
     this.loops = limits.loop ? new LoopDetector(limits.loop, counters) : undefined;
     this.budgets = new BudgetGuard(limits, opts.budgetDb);
     // One budget row per request: without pruning the table grows with every request forever.
     this.budgets.prune();
     this.pruning = setInterval(() => this.budgets.prune(), PRUNE_EVERY_MS).unref();
+  }
+
+  /** New limits from a reloaded config: the next request is judged by them. */
+  update(limits: LimitsConfig): void {
+    if (JSON.stringify(limits.loop) !== JSON.stringify(this.limits.loop)) {
+      const old = this.loops;
+      this.loops = limits.loop ? new LoopDetector(limits.loop, this.counters) : undefined;
+      void old?.close();
+    }
+    this.limits = limits;
+    this.rates.update(limits);
+    this.budgets.update(limits);
   }
 
   async ready(): Promise<void> {
@@ -56,9 +73,12 @@ export class LimitsGate {
     return headers;
   }
 
-  /** Throws 429 `budget_exceeded`; `soft_limit` asks the planner for the cheaper option. */
-  reserve(requestId: string, caller: string, team: string, estimateUsd: number): BudgetDecision {
-    return this.budgets.reserve({ requestId, caller, team, estimateUsd });
+  /**
+   * Throws 429 `budget_exceeded`; `soft_limit` asks the planner for the cheaper option. With `minUsd`,
+   * reserves what is left when the estimate does not fit (the answer is then capped to it).
+   */
+  reserve(requestId: string, caller: string, team: string, estimateUsd: number, minUsd?: number): Reservation {
+    return this.budgets.reserve({ requestId, caller, team, estimateUsd, minUsd });
   }
 
   settle(requestId: string, actualUsd: number): void {

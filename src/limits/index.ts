@@ -15,7 +15,7 @@ export {
 } from './schema';
 export { RateLimiter, type RateLimitAllowed, type RateLimitHeaders, type RateLimitRequest, type RateLimiterOptions } from './rateLimiter';
 export { LoopDetector, promptHash, type LoopCheck } from './loopDetector';
-export { BudgetGuard, type BudgetDecision, type BudgetGuardOptions, type ReserveRequest } from './budget';
+export { BudgetGuard, type BudgetDecision, type BudgetGuardOptions, type Reservation, type ReserveRequest } from './budget';
 export { tooManyRequests, type LimitErrorCode } from './errors';
 export type { CounterStoreOptions, RedisOption } from './counters';
 export { LimitsGate, type AdmitLimitsRequest, type LimitsGateOptions } from './gate';

@@ -61,11 +61,20 @@ export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(
-    private readonly limits: LimitsConfig,
+    private limits: LimitsConfig,
     opts: RateLimiterOptions = {},
   ) {
     this.store = new CounterStore(opts);
     this.windowSeconds = opts.windowSeconds ?? 60;
+  }
+
+  /**
+   * New limits (a reloaded config). Buckets are rebuilt with the new sizes: shared (Redis) counts
+   * carry on under the same keys; in-process windows start afresh.
+   */
+  update(limits: LimitsConfig): void {
+    this.limits = limits;
+    this.buckets.clear();
   }
 
   ready(timeoutMs?: number): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Config } from '../config';
+import { providerKeySource, requireKey } from './credentials';
 import { createOpenAIProvider } from './openai';
 import type { ChatProvider } from './types';
-import { UpstreamError } from './upstreamError';
 
 export type { ChatProvider, CallOptions } from './types';
 export * from './upstreamError';
@@ -14,16 +14,10 @@ export function createProviders(config: Config, env: NodeJS.ProcessEnv, mockBase
       if (!mockBaseUrl) throw new Error(`provider "${name}" is the built-in mock, but the mock server is not running`);
       out.set(name, createOpenAIProvider(mockBaseUrl, 'mock'));
     } else {
-      const key = p.apiKeyEnv ? env[p.apiKeyEnv] : undefined;
-      // A missing key fails that provider's calls (so routes fall back), not the whole gateway.
-      out.set(name, p.apiKeyEnv && !key ? missingKeyProvider(p.apiKeyEnv) : createOpenAIProvider(p.baseUrl, key ?? 'none'));
+      // Read at each call: a key file replaced on disk is used from the next call on.
+      const source = providerKeySource(p, env);
+      out.set(name, createOpenAIProvider(p.baseUrl, source ? requireKey(source) : 'none'));
     }
   }
   return out;
-}
-
-function missingKeyProvider(envName: string): ChatProvider {
-  return {
-    complete: () => Promise.reject(new UpstreamError('http', `API key not configured: set $${envName}`, 401)),
-  };
 }

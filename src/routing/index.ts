@@ -1,3 +1,4 @@
 export { planRoute, type Candidate, type PlanContext, type PlanRequest, type RoutePlan, type ShadowPlan } from './planRoute';
 export { selectRoute, routeByName, type RouteQuery } from './selectRoute';
 export { stableShare, inShare } from './stableShare';
+export { capPlanToBudget, type BudgetCapInput } from './capToBudget';

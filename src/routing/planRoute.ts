@@ -16,6 +16,8 @@ export interface Candidate {
   providerKind?: string;
   /** Pre-call estimate in USD, when the model has a price. */
   estimatedCostUsd?: number;
+  /** Under a budget: the most output tokens this model may answer with (sent as the request's cap). */
+  maxOutputTokens?: number;
   /** Set when the catalogue marks the model deprecated: the warning for logs and the response. */
   deprecated?: string;
 }

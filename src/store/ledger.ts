@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { privateFile } from './privateFiles';
 import type { LedgerRow } from '../temporal/contract';
 
 /** One row per request id: what ran, for whom, on which model, with what usage and outcome. */
@@ -76,7 +75,7 @@ export class Ledger {
   private readonly insert: Database.Statement;
 
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { privateFile } from './privateFiles';
 import { GatewayError } from '../errors';
 
 /**
@@ -8,12 +7,13 @@ import { GatewayError } from '../errors';
  * missing; additive migrations only):
  * - `route_versions`: every route table ever live, numbered 1, 2, …; the newest is live;
  * - `route_changes_pending`: changes to protected routes waiting for a second admin;
- * - `change_log`: every change (new versions, rollbacks, kill switch, proposals, approvals), who, when, why;
+ * - `change_log`: every change (new versions, rollbacks, kill switch, proposals, approvals, and the
+ *   config file's callers/limits/models/providers as loaded: `config`), who, when, why;
  * - `kill_switch`: routes and models disabled right now.
  * Every writer goes through `BEGIN IMMEDIATE`, so two admins (or two processes) cannot both build on
  * the same version: the second gets 409.
  */
-export type ChangeAction = 'seed' | 'apply' | 'rollback' | 'auto-rollback' | 'propose' | 'approve' | 'disable' | 'enable';
+export type ChangeAction = 'seed' | 'apply' | 'rollback' | 'auto-rollback' | 'propose' | 'approve' | 'disable' | 'enable' | 'config';
 export type TargetKind = 'route' | 'model';
 
 export interface RouteVersion {
@@ -69,6 +69,19 @@ export interface NewVersion {
   details?: unknown;
 }
 
+/** A config file's access-relevant content as loaded (src/config/audit.ts): no key hash, no secret. */
+export interface ConfigRecord {
+  author: string;
+  /** The config file. */
+  source: string;
+  reason: string;
+  /** Hash of the access view: a record with the same hash as the newest one is not repeated. */
+  hash: string;
+  view: unknown;
+  /** The differences from the previously recorded view (undefined: none yet), one line each. */
+  changesSince: (previous: unknown) => string[];
+}
+
 const NOW = `(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS route_versions (
@@ -91,7 +104,7 @@ export class ReleaseStore {
   readonly db: Database.Database;
 
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
@@ -172,6 +185,28 @@ export class ReleaseStore {
           : this.db.prepare('DELETE FROM kill_switch WHERE kind = ? AND name = ?').run(kind, name).changes;
         if (changed > 0) this.log({ author, action: disabled ? 'disable' : 'enable', target: `${kind} ${name}`, reason, version: null, details: null });
         return changed > 0;
+      })
+      .immediate();
+  }
+
+  /** The newest `config` entry's details (hash and view), to diff the next load against. */
+  lastConfig(): { hash: string; view: unknown } | undefined {
+    const row = this.db.prepare(`SELECT details FROM change_log WHERE action = 'config' ORDER BY id DESC LIMIT 1`).get() as Row | undefined;
+    return row?.details ? (JSON.parse(row.details) as { hash: string; view: unknown }) : undefined;
+  }
+
+  /**
+   * Logs a config load unless the newest config entry has the same hash (a restart, or another
+   * process that saw the same file change). One transaction: concurrent processes log it once.
+   */
+  recordConfig(r: ConfigRecord): boolean {
+    return this.db
+      .transaction(() => {
+        const last = this.lastConfig();
+        if (last?.hash === r.hash) return false;
+        const changes = r.changesSince(last?.view);
+        this.log({ author: r.author, action: 'config', target: r.source, reason: r.reason, version: null, details: { hash: r.hash, changes, view: r.view } });
+        return true;
       })
       .immediate();
   }

@@ -6,6 +6,7 @@
  * cache directory, never inside the repository.
  */
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { accessSync, constants, createWriteStream, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,6 +17,18 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { promisify } from 'node:util';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+
+/**
+ * SHA-256 of the release archives of TEMPORAL_CLI_VERSION (`temporal_cli_1.5.1_<os>_<arch>.tar.gz`
+ * on github.com/temporalio/cli/releases, the values of its checksums.txt). Pinned in the code so a
+ * tampered download or mirror cannot also supply its own checksum; a new version needs new pins.
+ */
+export const TEMPORAL_CLI_SHA256: Readonly<Record<string, string>> = {
+  linux_amd64: 'ddc95e08b0b076efd4ea9733a3f488eb7d2be875f8834e616cd2a37358b4852d',
+  linux_arm64: 'bd1b0db9f18b051026de8bf6cc1505f2510f14bbb7a8b9a4a91fff46c77454f5',
+  darwin_amd64: 'bbb73e2a31135abe50a1f1cdb35030c42961df618e8ce9c60ae89f201540c5d9',
+  darwin_arm64: 'cca01b7ea35ad56e2a328d9ae596bf716bd22313ef63c7a761c88354457c2415',
+};
 
 export const INSTALL_HINT =
   'Install the Temporal CLI (https://docs.temporal.io/cli#install) and put `temporal` on PATH, ' +
@@ -64,12 +77,26 @@ export function cachedBinaryCandidates(
   return [...new Set([path.join(cacheDir(env, version), 'temporal'), ...legacy])];
 }
 
-/** Official archive URL; throws for platforms Temporal does not publish builds for. */
-export function downloadUrl(version: string, platform: string, arch: string): string {
+/** The release's name for a node platform/arch (`linux_amd64`); throws for platforms Temporal does not publish builds for. */
+export function releasePlatform(platform: string, arch: string): string {
   if (platform !== 'linux' && platform !== 'darwin') throw new Error(`no Temporal CLI build for platform ${platform}`);
   const goArch = ({ x64: 'amd64', amd64: 'amd64', arm64: 'arm64' } as Record<string, string>)[arch];
   if (!goArch) throw new Error(`no Temporal CLI build for architecture ${arch}`);
-  return `https://temporal.download/cli/archive/${version.replace(/^v/, '')}?platform=${platform}&arch=${goArch}`;
+  return `${platform}_${goArch}`;
+}
+
+/** The official release archive (the file the pinned checksums are of). */
+export function downloadUrl(version: string, platform: string, arch: string): string {
+  const bare = version.replace(/^v/, '');
+  return `https://github.com/temporalio/cli/releases/download/v${bare}/temporal_cli_${bare}_${releasePlatform(platform, arch)}.tar.gz`;
+}
+
+/** The pinned SHA-256 of this platform's archive; throws when none is pinned (nothing unverified is installed). */
+export function pinnedSha256(platform: string, arch: string): string {
+  const key = releasePlatform(platform, arch);
+  const sum = TEMPORAL_CLI_SHA256[key];
+  if (!sum) throw new Error(`no pinned checksum for the Temporal CLI ${TEMPORAL_CLI_VERSION} on ${key}`);
+  return sum;
 }
 
 export function isExecutableFile(file: string): boolean {
@@ -135,7 +162,8 @@ async function withTempDir<T>(dir: string, fn: (tmp: string) => Promise<T>): Pro
   }
 }
 
-async function fetchToFile(url: string, file: string): Promise<void> {
+/** Downloads `url` into `file`; resolves to the SHA-256 (hex) of what was written. */
+async function fetchToFile(url: string, file: string): Promise<string> {
   const ctrl = new AbortController();
   let timer = setTimeout(() => ctrl.abort(new Error(`no response within ${CONNECT_TIMEOUT_MS / 1000}s`)), CONNECT_TIMEOUT_MS);
   try {
@@ -144,17 +172,24 @@ async function fetchToFile(url: string, file: string): Promise<void> {
     clearTimeout(timer);
     timer = setTimeout(() => ctrl.abort(new Error('download took too long')), BODY_TIMEOUT_MS);
     const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+    const hash = createHash('sha256');
+    body.on('data', (chunk: Buffer) => hash.update(chunk));
     await pipeline(body, createWriteStream(file));
+    return hash.digest('hex');
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Download a CLI .tar.gz from `url` and install its `temporal` into `dir`. Exported for tests. */
-export async function downloadCli(url: string, dir: string): Promise<string> {
+/**
+ * Download a CLI .tar.gz from `url`, check its SHA-256 against `sha256` before anything is unpacked,
+ * and install its `temporal` into `dir`. A mismatch installs nothing. Exported for tests.
+ */
+export async function downloadCli(url: string, dir: string, sha256: string): Promise<string> {
   return withTempDir(dir, async (tmp) => {
     const archive = path.join(tmp, 'temporal.tar.gz');
-    await fetchToFile(url, archive);
+    const actual = await fetchToFile(url, archive);
+    if (actual !== sha256.toLowerCase()) throw new Error(`checksum mismatch for ${url}: expected sha256 ${sha256}, got ${actual}`);
     await execFileAsync('tar', ['-xzf', archive, '-C', tmp]);
     return promoteBinary(tmp, dir);
   });
@@ -233,8 +268,9 @@ export async function ensureTemporalCli(opts: EnsureTemporalCliOptions = {}): Pr
   if (opts.allowDownload !== false) {
     try {
       const url = downloadUrl(TEMPORAL_CLI_VERSION, process.platform, process.arch);
+      const sha256 = pinnedSha256(process.platform, process.arch);
       log(`Downloading the Temporal CLI ${TEMPORAL_CLI_VERSION} from ${url}…`);
-      const file = await downloadCli(url, dir);
+      const file = await downloadCli(url, dir, sha256);
       log(`Temporal CLI installed at ${file}`);
       return file;
     } catch (err) {

@@ -10,7 +10,7 @@
  * parent the next start fails fast with the "port is in use" message instead of hanging.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { narrowDatabase, withPrivateUmask } from '../store/privateFiles';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -276,10 +276,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const o = resolveOptions(opts);
   const args = devServerArgs(opts);
   await assertPortsFree(o);
-  mkdirSync(path.dirname(o.dbFile), { recursive: true });
+  narrowDatabase(o.dbFile); // files an older version left readable
 
   const address = `127.0.0.1:${o.port}`;
-  const child = spawnChild(o.cliPath, args, o.log);
+  // History holds every request (encrypted payloads, clear metadata): the server creates its
+  // database and WAL files under umask 077, i.e. 0600 (an empty pre-created file would make it skip
+  // creating its schema). Spawn forks synchronously, so the umask is ours again right after.
+  const child = withPrivateUmask(() => spawnChild(o.cliPath, args, o.log));
   const stop = makeStop(child, o.log);
   try {
     const conn = await waitUntilReady(address, child, o.startTimeoutMs);

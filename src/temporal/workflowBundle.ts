@@ -1,8 +1,9 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { PRIVATE_FILE_MODE, privateDir } from '../store/privateFiles';
 
 const WORKFLOWS = join(__dirname, '..', '..', 'workflows');
 
@@ -12,15 +13,18 @@ const WORKFLOWS = join(__dirname, '..', '..', 'workflows');
  * child that memory is returned when the child exits.
  */
 export async function buildWorkflowBundle(outFile: string): Promise<string> {
-  mkdirSync(dirname(outFile), { recursive: true });
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', __filename, outFile], { maxBuffer: 16 * 1024 * 1024 });
+  privateDir(dirname(outFile));
+  // From the build (dist/, plain JS) node runs this file as is; from the sources it needs tsx.
+  const args = __filename.endsWith('.js') ? [__filename, outFile] : ['--import', 'tsx', __filename, outFile];
+  await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   return outFile;
 }
 
 async function writeBundle(outFile: string): Promise<void> {
   const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), logger: quiet });
-  writeFileSync(outFile, code);
+  writeFileSync(outFile, code, { mode: PRIVATE_FILE_MODE });
+  chmodSync(outFile, PRIVATE_FILE_MODE); // an older bundle there may have been readable
 }
 
 if (require.main === module) {

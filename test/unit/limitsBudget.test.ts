@@ -51,7 +51,7 @@ describe('BudgetGuard', () => {
     const m = err.meta as { retryAfterMs: number; headers: Record<string, string> };
     assert.equal(m.retryAfterMs, 14 * 3600 * 1000);
     assert.equal(m.headers['retry-after'], String(14 * 3600));
-    assert.deepEqual(spend(g, req({ estimateUsd: 0.4, now: day1 })), { decision: 'soft_limit', budget: 'caller bot daily $1.00', usedFraction: 1 });
+    assert.deepEqual(spend(g, req({ estimateUsd: 0.4, now: day1 })), { decision: 'soft_limit', budget: 'caller bot daily $1.00', usedFraction: 1, reservedUsd: 0.4, limited: true });
     const day2 = at('2025-01-31T00:00:00Z');
     assert.equal(g.reserve(req({ estimateUsd: 0.6, now: day2 })).decision, 'ok');
     assert.deepEqual(g.spent('caller', 'bot', day2), { dailyUsd: 0.6, monthlyUsd: 1.6 });
@@ -75,7 +75,7 @@ describe('BudgetGuard', () => {
     const now = at('2025-03-01T08:00:00Z');
     assert.equal(g.reserve(req({ caller: 'a', team: 'support', estimateUsd: 7, now })).decision, 'ok');
     const soft = g.reserve(req({ caller: 'b', team: 'support', estimateUsd: 1, now }));
-    assert.deepEqual(soft, { decision: 'soft_limit', budget: 'team support daily $10.00', usedFraction: 0.8 });
+    assert.deepEqual(soft, { decision: 'soft_limit', budget: 'team support daily $10.00', usedFraction: 0.8, reservedUsd: 1, limited: true });
     const err = refused(() => g.reserve(req({ caller: 'c', team: 'support', estimateUsd: 2.5, now })));
     assert.match(err.message, /team support daily \$10\.00/);
     g.reserve(req({ caller: 'c', team: 'support', estimateUsd: 2, now })); // exactly the limit is allowed

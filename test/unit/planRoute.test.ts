@@ -20,8 +20,8 @@ const config: Config = parseConfigObject({
   },
   callers: {
     bot: { team: 't', tasks: ['chat', 'sum', 'code'], keyHash: KEY },
-    alice: { team: 't', tasks: ['chat', 'code'], keyHash: KEY },
-    narrow: { team: 't', tasks: ['chat'], keyHash: KEY, routes: ['chat'], models: ['b'] },
+    alice: { team: 't', tasks: ['chat', 'code'], keyHash: `sha256:${'b'.repeat(64)}` }, // one key per caller
+    narrow: { team: 't', tasks: ['chat'], keyHash: `sha256:${'c'.repeat(64)}`, routes: ['chat'], models: ['b'] },
   },
   routes: [
     { name: 'chat', match: { task: 'chat' }, primary: 'a', fallbacks: ['c', 'b', 'own'], timeout: '10s', retries: 1, batch: ['slow'], cheaperOption: 'own' },

@@ -13,8 +13,8 @@ function config(patch: (c: any) => void = () => {}) {
     models: { small: { provider: 'local', upstream: 'mock-small' } },
     callers: {
       bot: { team: 'support', tasks: ['draft', 'chat'], keyHash: HASH },
-      alice: { team: 'legal', roles: ['reviewer'], reviews: ['draft'], keyHash: HASH },
-      bob: { team: 'oncall', roles: ['reviewer'], keyHash: HASH },
+      alice: { team: 'legal', roles: ['reviewer'], reviews: ['draft'], keyHash: `sha256:${'b'.repeat(64)}` }, // one key per caller
+      bob: { team: 'oncall', roles: ['reviewer'], keyHash: `sha256:${'c'.repeat(64)}` },
     },
     routes: [
       { name: 'draft', match: { task: 'draft' }, primary: 'small', review: { when: 'always', onTimeout: 'escalate', escalateTo: ['oncall'] } },

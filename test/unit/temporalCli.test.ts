@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -18,6 +19,7 @@ import {
   ensureTemporalCli,
   findOnPath,
   isGoPackageLine,
+  pinnedSha256,
 } from '../../src/temporal/cli';
 import { devServerArgs, freePort, isPortFree, startDevServer, type DevServer } from '../../src/temporal/devServer';
 
@@ -37,14 +39,17 @@ function writeScript(file: string, body: string): string {
 }
 
 describe('temporal cli helpers', () => {
-  test('downloadUrl maps node platform/arch to the official archive', () => {
-    const base = 'https://temporal.download/cli/archive/1.5.1';
-    assert.equal(downloadUrl('v1.5.1', 'linux', 'x64'), `${base}?platform=linux&arch=amd64`);
-    assert.equal(downloadUrl('v1.5.1', 'linux', 'arm64'), `${base}?platform=linux&arch=arm64`);
-    assert.equal(downloadUrl('v1.5.1', 'darwin', 'arm64'), `${base}?platform=darwin&arch=arm64`);
-    assert.equal(downloadUrl('v1.5.1', 'darwin', 'x64'), `${base}?platform=darwin&arch=amd64`);
+  test('downloadUrl maps node platform/arch to the official release archive, each with a pinned checksum', () => {
+    const base = 'https://github.com/temporalio/cli/releases/download/v1.5.1/temporal_cli_1.5.1';
+    assert.equal(downloadUrl('v1.5.1', 'linux', 'x64'), `${base}_linux_amd64.tar.gz`);
+    assert.equal(downloadUrl('v1.5.1', 'linux', 'arm64'), `${base}_linux_arm64.tar.gz`);
+    assert.equal(downloadUrl('v1.5.1', 'darwin', 'arm64'), `${base}_darwin_arm64.tar.gz`);
+    assert.equal(downloadUrl('v1.5.1', 'darwin', 'x64'), `${base}_darwin_amd64.tar.gz`);
     assert.throws(() => downloadUrl('v1.5.1', 'win32', 'x64'), /platform win32/);
     assert.throws(() => downloadUrl('v1.5.1', 'linux', 'ia32'), /architecture ia32/);
+    for (const [p, a] of [['linux', 'x64'], ['linux', 'arm64'], ['darwin', 'x64'], ['darwin', 'arm64']] as const) {
+      assert.match(pinnedSha256(p, a), /^[0-9a-f]{64}$/);
+    }
   });
 
   test('cacheDir prefers an absolute XDG_CACHE_HOME, else HOME/.cache', () => {
@@ -87,25 +92,36 @@ describe('temporal cli helpers', () => {
     });
   });
 
-  test('downloadCli fetches a tar.gz and installs the binary atomically', async (t) => {
+  test('downloadCli installs an archive whose SHA-256 matches, and nothing from a tampered one', async (t) => {
     const src = tempDir('archive-src');
     writeScript(path.join(src, 'temporal'), 'echo fake');
     const archive = path.join(tmpRoot, 'cli.tar.gz');
     execFileSync('tar', ['-czf', archive, '-C', src, 'temporal']);
+    const good = readFileSync(archive);
+    const sha256 = createHash('sha256').update(good).digest('hex');
+    writeScript(path.join(src, 'temporal'), 'echo evil');
+    const evilArchive = path.join(tmpRoot, 'evil.tar.gz');
+    execFileSync('tar', ['-czf', evilArchive, '-C', src, 'temporal']);
+    const tampered = readFileSync(evilArchive);
     const server = http.createServer((req, res) => {
-      if (req.url !== '/ok') return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/gzip' }).end(readFileSync(archive));
+      const body = req.url === '/ok' ? good : req.url === '/tampered' ? tampered : undefined;
+      if (!body) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/gzip' }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     t.after(() => server.close());
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const dir = path.join(tmpRoot, 'dl-cache', 'temporal-v1.5.1');
 
-    const file = await downloadCli(`${base}/ok`, dir);
+    const evilDir = path.join(tmpRoot, 'dl-evil', 'temporal-v1.5.1');
+    await assert.rejects(downloadCli(`${base}/tampered`, evilDir, sha256), /checksum mismatch/);
+    assert.deepEqual(readdirSync(evilDir), [], 'a tampered archive installs nothing');
+
+    const dir = path.join(tmpRoot, 'dl-cache', 'temporal-v1.5.1');
+    const file = await downloadCli(`${base}/ok`, dir, sha256.toUpperCase());
     assert.equal(file, path.join(dir, 'temporal'));
     assert.equal(execFileSync(file).toString().trim(), 'fake');
     assert.deepEqual(readdirSync(dir), ['temporal'], 'temp dirs are cleaned up');
-    await assert.rejects(downloadCli(`${base}/missing`, dir), /HTTP 404/);
+    await assert.rejects(downloadCli(`${base}/missing`, dir, sha256), /HTTP 404/);
   });
 
   test('go build fallback: progress, cache install, and verbatim failure output', async () => {
@@ -225,6 +241,10 @@ describe('dev server', () => {
       workflowId: 'persist-check',
     });
     await conn.close();
+    // History is private to the gateway's user, whatever the umask: the db and its WAL files are 0600.
+    const dbFiles = readdirSync(path.dirname(dbFile)).filter((f) => f.startsWith('temporal.db'));
+    assert.ok(dbFiles.length >= 2, dbFiles.join());
+    for (const f of dbFiles) assert.equal(statSync(path.join(path.dirname(dbFile), f)).mode & 0o777, 0o600, f);
     await Promise.all([first.stop(), first.stop()]);
     assert.ok(first.process.exitCode !== null || first.process.signalCode !== null, 'process exited');
     assert.ok(await isPortFree(port));

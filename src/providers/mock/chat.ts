@@ -105,7 +105,7 @@ async function respond(
   }
   const meta: ResponseMeta = { id: newId(), created: Math.floor(Date.now() / 1000), model: request.model };
   if (request.stream === true) return streamAnswer(res, request, meta, fault, ctx, signal);
-  sendJson(res, 200, completionObject(meta, buildAnswer(request)));
+  sendJson(res, 200, completionObject(meta, buildAnswer(request, fault.answerTokens)));
 }
 
 function newId(): string {
@@ -125,7 +125,7 @@ async function streamAnswer(
   signal: AbortSignal,
 ): Promise<void> {
   const includeUsage = request.stream_options?.include_usage === true;
-  const plan = buildStreamPlan(meta, buildAnswer(request), includeUsage);
+  const plan = buildStreamPlan(meta, buildAnswer(request, fault.answerTokens), includeUsage);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   res.flushHeaders(); // headers go out now, so first-token delay is measurable separately from latency
   // Delay before the role chunk too: no byte after headers arrives before the "first token".

@@ -74,9 +74,9 @@ export function answerText(messages: ChatMessage[]): string {
  * Build the answer. Honours max_tokens / max_completion_tokens like a real provider
  * (truncate to the budget, finish_reason 'length') so gateway code handling truncation can be tested.
  */
-export function buildAnswer(req: ChatRequest): Answer {
+export function buildAnswer(req: ChatRequest, answerTokens?: number): Answer {
   const promptTokens = estimateTokens(req.messages.map((m) => contentText(m.content)).join(''));
-  let content = answerText(req.messages);
+  let content = answerTokens === undefined ? answerText(req.messages) : longAnswer(answerTokens);
   let finishReason: FinishReason = 'stop';
   const budget = req.max_completion_tokens ?? req.max_tokens;
   if (typeof budget === 'number' && budget >= 0 && estimateTokens(content) > budget) {
@@ -93,6 +93,11 @@ export function buildAnswer(req: ChatRequest): Answer {
       total_tokens: promptTokens + completionTokens,
     },
   };
+}
+
+/** An answer of exactly `tokens` mock tokens (4 characters each): the `answer-tokens` fault. */
+function longAnswer(tokens: number): string {
+  return 'blah '.repeat(Math.ceil((tokens * 4) / 5)).slice(0, tokens * 4);
 }
 
 export interface ResponseMeta {

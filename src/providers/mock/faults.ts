@@ -8,6 +8,7 @@
  *   timeout | reset | malformed | no-done | reject-prefill
  *   latency=MS | first-token=MS | chunk-delay=MS
  *   stream-cut=N | stream-stall=N | malformed-chunk=N
+ *   answer-tokens=N            the answer is N tokens long (before max_tokens truncates it): a long answer
  *   none (or empty)            explicitly "no fault" (useful inside a queued script)
  */
 
@@ -29,6 +30,7 @@ export interface Fault {
   streamCut?: number;
   streamStall?: number;
   malformedChunk?: number;
+  answerTokens?: number;
 }
 
 export class FaultSpecError extends Error {
@@ -43,7 +45,8 @@ type NumberKey =
   | 'chunkDelayMs'
   | 'streamCut'
   | 'streamStall'
-  | 'malformedChunk';
+  | 'malformedChunk'
+  | 'answerTokens';
 
 const FLAGS: Record<string, FlagKey> = {
   timeout: 'timeout',
@@ -61,6 +64,7 @@ const NUMBERS: Record<string, NumberKey> = {
   'stream-cut': 'streamCut',
   'stream-stall': 'streamStall',
   'malformed-chunk': 'malformedChunk',
+  'answer-tokens': 'answerTokens',
 };
 
 /** Parse a full spec string. Throws FaultSpecError on anything unrecognised, so typos fail loudly. */
