@@ -42,6 +42,13 @@ export class CallerDirectory {
     if (!found) throw unauthenticated('invalid_api_key', 'Incorrect API key provided');
     return found;
   }
+
+  /** From the key hash a sealed credential carries (src/auth/credentialSeal.ts). */
+  authenticateHash(keyHash: string): AuthenticatedCaller {
+    const found = this.byHash.get(keyHash);
+    if (!found) throw unauthenticated('invalid_api_key', 'Incorrect API key provided');
+    return found;
+  }
 }
 
 export function bearerKey(authorization: string | undefined): string | undefined {

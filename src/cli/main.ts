@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { hashApiKey, newApiKey } from '../auth';
+import { resolve } from 'node:path';
+import { credentialPublicKey, hashApiKey, newApiKey } from '../auth';
 import { ConfigError } from '../config';
 import { startGateway } from '../gateway';
 import { ensureTemporalCli } from '../temporal/cli';
@@ -13,6 +14,8 @@ const USAGE = `gatehouse <command>
   start              run the gateway: dev server, worker, HTTP front door, mock provider
                      (config from $GATEHOUSE_CONFIG or ./gatehouse.config.yaml)
   keys new           print a new API key and the keyHash to put in the config
+  keys credential    print the workers' credential public key (GATEHOUSE_CREDENTIAL_PUBLIC_KEY
+                     for front doors and TS clients on other hosts)
   temporal install   find or build the Temporal CLI and print its path
   review …           list, show, approve, edit or reject held requests (\`gatehouse review help\`)
   routes …           show, apply, history, rollback, disable, enable, approve (\`gatehouse routes help\`)
@@ -24,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, sub] = argv;
   if (cmd === 'start') return start();
   if (cmd === 'keys' && sub === 'new') return printNewKey();
+  if (cmd === 'keys' && sub === 'credential') return printCredentialKey();
   if (cmd === 'review') return runReviewCommand(argv.slice(1));
   if (cmd === 'routes') return runRoutesCommand(argv.slice(1));
   if (cmd === 'models') return runModelsCommand(argv.slice(1));
@@ -40,7 +44,7 @@ async function start(): Promise<number> {
   const configFile = process.env.GATEHOUSE_CONFIG ?? 'gatehouse.config.yaml';
   const role = process.env.GATEHOUSE_ROLE ?? 'all'; // all | worker | http
   const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
-  printBanner(gw.url, gw.uiUrl, gw.temporalAddress, gw.demoKey);
+  printBanner(gw.url, gw.uiUrl, gw.temporalAddress, gw.demoKey, gw.demoKeyFile);
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
       gw.logger.info(`${sig}: stopping`);
@@ -53,17 +57,28 @@ async function start(): Promise<number> {
   return 0;
 }
 
-function printBanner(url: string | undefined, uiUrl: string | undefined, temporal: string, demoKey: string | undefined): void {
+/**
+ * The demo key itself only on a terminal: piped or collected stdout (systemd, docker logs, CI)
+ * gets where the key is, not the key.
+ */
+function printBanner(url: string | undefined, uiUrl: string | undefined, temporal: string, demoKey: string | undefined, demoKeyFile: string | undefined): void {
   const lines = ['', 'Gatehouse is running.', `  Temporal:    ${temporal}`];
   if (uiUrl) lines.push(`  Temporal UI: ${uiUrl}`);
   if (url) lines.push(`  Gateway:     ${url}`);
-  if (demoKey) lines.push(`  Demo key:    ${demoKey}`);
+  const shown = demoKey && process.stdout.isTTY ? demoKey : undefined;
+  if (demoKey) lines.push(`  Demo key:    ${shown ?? (demoKeyFile ? `in ${demoKeyFile}` : 'from GATEHOUSE_DEMO_KEY')}`);
   if (url && demoKey) {
-    lines.push('', 'Try it:', `  curl -s ${url}/v1/chat/completions -H "Authorization: Bearer ${demoKey}" \\`);
+    const bearer = shown ?? (demoKeyFile ? `$(cat ${demoKeyFile})` : '$GATEHOUSE_DEMO_KEY');
+    lines.push('', 'Try it:', `  curl -s ${url}/v1/chat/completions -H "Authorization: Bearer ${bearer}" \\`);
     lines.push(`    -H 'Content-Type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'`);
   }
   lines.push('', 'Ctrl-C stops everything.', '');
   console.log(lines.join('\n'));
+}
+
+function printCredentialKey(): number {
+  console.log(credentialPublicKey(process.env, resolve(process.env.GATEHOUSE_DATA_DIR ?? 'data')));
+  return 0;
 }
 
 function printNewKey(): number {

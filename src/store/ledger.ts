@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LedgerRow } from '../temporal/contract';
+import type { ReviewState } from '../review/types';
+import type { AttemptRecord, LedgerRow } from '../temporal/contract';
 
 /** One row per request id: what ran, for whom, on which model, with what usage and outcome. */
 export interface LedgerEntry {
@@ -102,7 +103,7 @@ export class Ledger {
       sensitiveKinds: row.sensitiveKinds?.length ? row.sensitiveKinds.join(',') : null,
       stage: row.stage ?? null,
       validation: validationOutcomes(row),
-      review: row.review ? JSON.stringify(row.review) : null,
+      review: row.review ? JSON.stringify(reviewFacts(row.review)) : null,
       reviewer: row.review?.decision?.by ?? null,
       routeTableVersion: row.routeTableVersion ?? null,
       requestId: row.requestId,
@@ -117,7 +118,7 @@ export class Ledger {
       completionTokens: row.usage?.completion_tokens ?? null,
       totalTokens: row.usage?.total_tokens ?? null,
       latencyMs: row.latencyMs,
-      attempts: JSON.stringify(row.attempts),
+      attempts: JSON.stringify(row.attempts.map(attemptFacts)),
       explanation: row.explanation,
     });
   }
@@ -134,6 +135,23 @@ export class Ledger {
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * The ledger keeps codes and names, never request content (issue 12, item 9): provider error text
+ * (`message`), which can quote the prompt or the caller's strings, stays in the encrypted history.
+ */
+function attemptFacts(a: AttemptRecord): AttemptRecord {
+  const facts: AttemptRecord = { ...a };
+  delete facts.message;
+  return facts;
+}
+
+/** Review facts without the reviewer's free text (comment, reject reason, refusal messages). */
+function reviewFacts(r: ReviewState): ReviewState {
+  const { decision, refused, ...held } = r;
+  const kept = decision ? { action: decision.action, by: decision.by, at: decision.at, via: decision.via, phase: decision.phase } : undefined;
+  return { ...held, ...(kept ? { decision: kept } : {}), refused: refused.map(({ at, via }) => ({ at, via, reason: 'refused' })) };
 }
 
 /** The validation outcomes carried by the attempts, as JSON; null when no answer was checked. */

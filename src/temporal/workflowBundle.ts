@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { FAILURE_CONVERTER_PATH } from './dataConverter';
 
 const WORKFLOWS = join(__dirname, '..', '..', 'workflows');
 
@@ -19,7 +20,8 @@ export async function buildWorkflowBundle(outFile: string): Promise<string> {
 
 async function writeBundle(outFile: string): Promise<void> {
   const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), logger: quiet });
+  // Failures are encoded by the gateway's converter inside workflows too (see failureConverter.ts).
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet });
   writeFileSync(outFile, code);
 }
 
