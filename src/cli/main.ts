@@ -4,6 +4,7 @@ import { credentialPublicKey, hashApiKey, newApiKey } from '../auth';
 import { ConfigError } from '../config';
 import { startGateway } from '../gateway';
 import { ensureTemporalCli } from '../temporal/cli';
+import { bannerText } from './banner';
 import { runReviewCommand } from './review';
 import { runCanaryCommand } from './canary';
 import { runModelsCommand } from './models';
@@ -44,7 +45,7 @@ async function start(): Promise<number> {
   const configFile = process.env.GATEHOUSE_CONFIG ?? 'gatehouse.config.yaml';
   const role = process.env.GATEHOUSE_ROLE ?? 'all'; // all | worker | http
   const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
-  printBanner(gw.url, gw.uiUrl, gw.temporalAddress, gw.demoKey, gw.demoKeyFile);
+  console.log(bannerText({ url: gw.url, uiUrl: gw.uiUrl, temporal: gw.temporalAddress, demoKey: gw.demoKey, demoKeyFile: gw.demoKeyFile }, process.stdout.isTTY === true));
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
       gw.logger.info(`${sig}: stopping`);
@@ -55,25 +56,6 @@ async function start(): Promise<number> {
   });
   await gw.stop();
   return 0;
-}
-
-/**
- * The demo key itself only on a terminal: piped or collected stdout (systemd, docker logs, CI)
- * gets where the key is, not the key.
- */
-function printBanner(url: string | undefined, uiUrl: string | undefined, temporal: string, demoKey: string | undefined, demoKeyFile: string | undefined): void {
-  const lines = ['', 'Gatehouse is running.', `  Temporal:    ${temporal}`];
-  if (uiUrl) lines.push(`  Temporal UI: ${uiUrl}`);
-  if (url) lines.push(`  Gateway:     ${url}`);
-  const shown = demoKey && process.stdout.isTTY ? demoKey : undefined;
-  if (demoKey) lines.push(`  Demo key:    ${shown ?? (demoKeyFile ? `in ${demoKeyFile}` : 'from GATEHOUSE_DEMO_KEY')}`);
-  if (url && demoKey) {
-    const bearer = shown ?? (demoKeyFile ? `$(cat ${demoKeyFile})` : '$GATEHOUSE_DEMO_KEY');
-    lines.push('', 'Try it:', `  curl -s ${url}/v1/chat/completions -H "Authorization: Bearer ${bearer}" \\`);
-    lines.push(`    -H 'Content-Type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'`);
-  }
-  lines.push('', 'Ctrl-C stops everything.', '');
-  console.log(lines.join('\n'));
 }
 
 function printCredentialKey(): number {
