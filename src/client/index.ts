@@ -12,7 +12,7 @@ import { RequestStarter } from '../temporal/requestStarter';
 import { statusQuery } from '../../workflows/definitions';
 
 export interface GatehouseClientOptions {
-  /** The caller's Gatehouse API key; the workflow authenticates it (never sent in clear). */
+  /** The caller's Gatehouse API key: never sent, only its hash sealed to the workers for each request. */
   apiKey: string;
   /** Default: `TEMPORAL_ADDRESS` & co. (envconfig), else the embedded dev server on 127.0.0.1. */
   temporal?: { client: Client } | { address: string; namespace?: string };

@@ -48,7 +48,8 @@ export function registerCodecEndpoint(app: FastifyInstance, deps: HttpDeps, acce
         if (!body.success) throw invalidRequest('invalid_request', 'expected {"payloads": [{"metadata": {...}, "data": "..."}]}');
         const payloads = body.data.payloads.map(fromJson);
         if (op === 'encode') refuseRawCredentials(payloads);
-        return { payloads: (await run(access.codec, op, payloads)).map(toJson) };
+        const out = await run(access.codec, op, payloads);
+        return { payloads: (op === 'decode' ? out.map(redactRawCredential) : out).map(toJson) };
       });
     }
   }
@@ -107,19 +108,35 @@ async function run(codec: PayloadCodec, op: 'decode' | 'encode', payloads: Paylo
  * `gatehouse review` or the review API, which seal the key to the workers.
  */
 function refuseRawCredentials(payloads: Payload[]): void {
-  for (const p of payloads) {
-    if (Buffer.from(p.metadata?.[METADATA_ENCODING_KEY] ?? []).toString() !== 'json/plain') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(Buffer.from(p.data ?? []).toString());
-    } catch {
-      continue;
-    }
-    const credential = (value as { credential?: unknown } | null)?.credential;
-    if (typeof value === 'object' && credential !== undefined && !isSealedCredential(credential)) {
-      throw invalidRequest('raw_credential_refused', 'Raw API keys are not accepted here: decide with `gatehouse review` or the review API (they seal your key)', 'credential');
-    }
+  if (payloads.some((p) => rawCredentialIn(p) !== undefined)) {
+    throw invalidRequest('raw_credential_refused', 'Raw API keys are not accepted here: decide with `gatehouse review` or the review API (they seal your key)', 'credential');
   }
+}
+
+/**
+ * A raw key can still sit in a history: one written before credentials were sealed, or a signal
+ * someone sent around the API (signals have no validator). The endpoint never shows it.
+ */
+function redactRawCredential(p: Payload): Payload {
+  const value = rawCredentialIn(p);
+  if (!value) return p;
+  return { ...p, data: Buffer.from(JSON.stringify({ ...value, credential: '[redacted: raw API key]' })) };
+}
+
+/** The JSON object of a plain JSON payload whose `credential` is not a sealed envelope, else undefined. */
+function rawCredentialIn(p: Payload): Record<string, unknown> | undefined {
+  if (Buffer.from(p.metadata?.[METADATA_ENCODING_KEY] ?? []).toString() !== 'json/plain') return undefined;
+  const data = Buffer.from(p.data ?? []);
+  if (!data.includes('"credential"')) return undefined; // most payloads: no parse at all
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString());
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const credential = (value as { credential?: unknown }).credential;
+  return credential !== undefined && !isSealedCredential(credential) ? (value as Record<string, unknown>) : undefined;
 }
 
 function fromJson(p: JsonPayload): Payload {

@@ -125,4 +125,14 @@ describe('codec endpoint for the Temporal UI', () => {
     assert.equal(body.error.code, 'raw_credential_refused');
     assert.ok(!JSON.stringify(body).includes(REVIEWER));
   });
+
+  it('a raw key already in a history (older runs, a signal sent around the API) is redacted on decode', async () => {
+    const [stored] = await gw.client.options.loadedDataConverter.payloadCodecs[0]!.encode([
+      { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify({ action: 'approve', credential: REVIEWER, comment: 'legacy' })) },
+    ]);
+    const asJson = { metadata: Object.fromEntries(Object.entries(stored!.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(stored!.data ?? []).toString('base64') };
+    const decoded = (await (await post('decode', { payloads: [asJson] }, REVIEWER)).json()) as { payloads: Array<{ data: string }> };
+    const value = JSON.parse(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()) as Record<string, string>;
+    assert.deepEqual(value, { action: 'approve', credential: '[redacted: raw API key]', comment: 'legacy' });
+  });
 });
