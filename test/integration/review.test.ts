@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { loadCodec } from '../../src/temporal/codec';
+import { gatehouseDataConverter } from '../../src/temporal/dataConverter';
 import { heldAnswerQuery, reviewDecisionSignal, reviewUpdate, statusQuery } from '../../workflows/definitions';
 import { KEYS, chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { REVIEWER_KEYS, api, asReviewer, asSupport, finalView, reviewConfig, sealedDecision, waitForAsync } from '../helpers/review';
@@ -153,6 +157,9 @@ describe('human review over HTTP (real dev server)', () => {
     await handle.signal(reviewDecisionSignal, await sealedDecision(gw, id, REVIEWER_KEYS.alice, { action: 'approve', comment: 'from the UI' }));
     const view = await finalView(gw.url, id);
     assert.deepEqual([view.result.gatehouse.review.via, view.result.gatehouse.review.by], ['signal', 'alice']);
+    // The sealed checks took workflow times (start, decision arrival) as input: the history replays.
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.GATEHOUSE_TEST_WORKFLOW_BUNDLE! }, dataConverter: gatehouseDataConverter(loadCodec(gw.env, join(gw.dir, 'codec-key'))) }, history, id);
   });
 
   it('Prefer: respond-async answers 202 at once; the result is at the Location', async () => {
