@@ -1,22 +1,21 @@
-import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unauthenticated } from '../errors';
 import { hashApiKey } from './apiKeys';
 import { SEALED_PREFIX, parseEnvelope } from './envelope';
+import { hpkeOpen, hpkeSeal, x25519PrivateKey } from './hpke';
 
 /**
  * Sealed credentials (issue 12, item 4). A caller's or reviewer's API key never enters a Temporal
- * payload: the sender seals the key's SHA-256 hash with HPKE (X25519, HKDF-SHA256, AES-256-GCM) to
- * a key pair whose private half only workers hold, bound to the workflow id, the purpose (`start`,
+ * payload: the sender seals the key's SHA-256 hash with HPKE (X25519, HKDF-SHA256, AES-256-GCM;
+ * ./hpke.ts) to a key pair whose private half only workers hold, bound to the workflow id, the purpose (`start`,
  * or `review` plus the decision's digest) and the issue time. The payload codec, the UI and the
  * codec endpoint can decrypt the payload around it but not the envelope, and even a worker only
  * recovers a hash, never a key that would authenticate over HTTP.
  */
 
-const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
-const INFO = new TextEncoder().encode('gatehouse sealed credential v1');
+const INFO = Buffer.from('gatehouse sealed credential v1');
 /** Clock difference allowed between the sealing host and the Temporal server. */
 const SKEW_MS = 60_000;
 /** A start envelope is used by the workflow it was sealed for within seconds; a review one too. */
@@ -39,32 +38,28 @@ export function decisionDigest(d: { action: string; comment?: string; content?: 
 
 export class CredentialSealer {
   readonly kid: string;
-  private readonly key: ReturnType<typeof suite.kem.deserializePublicKey>;
 
   constructor(readonly publicKey: Buffer) {
     if (publicKey.length !== 32) throw new Error('the credential public key must be 32 bytes (base64)');
     this.kid = keyId(publicKey);
-    this.key = suite.kem.deserializePublicKey(new Uint8Array(publicKey));
-    this.key.catch(() => {}); // reported by seal()
   }
 
   /** `ghsealed1.<kid>.<enc>.<ct>`: a raw API key in, an envelope holding only its hash out. */
   async seal(rawKey: string, binding: SealBinding, issuedAtMs = Date.now()): Promise<string> {
-    const plain = new TextEncoder().encode(JSON.stringify({ h: hashApiKey(rawKey), t: issuedAtMs }));
-    const { enc, ct } = await suite.seal({ recipientPublicKey: await this.key, info: INFO }, plain, aad(binding));
-    return [SEALED_PREFIX, this.kid, b64(enc), b64(ct)].join('.');
+    const plain = Buffer.from(JSON.stringify({ h: hashApiKey(rawKey), t: issuedAtMs }));
+    const { enc, ct } = hpkeSeal(this.publicKey, INFO, aad(binding), plain);
+    return [SEALED_PREFIX, this.kid, enc.toString('base64url'), ct.toString('base64url')].join('.');
   }
 }
 
 export class CredentialOpener {
-  private readonly keys = new Map<string, ReturnType<typeof suite.kem.deserializePrivateKey>>();
+  private readonly keys = new Map<string, ReturnType<typeof x25519PrivateKey>>();
 
   /** Private keys, current first; older ones still open envelopes sealed before a rotation. */
   constructor(privateKeys: Buffer[]) {
     for (const sk of privateKeys) {
-      const key = suite.kem.deserializePrivateKey(new Uint8Array(sk));
-      key.catch(() => {}); // reported by open()
-      this.keys.set(keyId(publicKeyOf(sk)), key);
+      const key = x25519PrivateKey(sk);
+      this.keys.set(keyId(key.publicKey), key);
     }
   }
 
@@ -78,8 +73,8 @@ export class CredentialOpener {
     if (!key) throw unauthenticated('credential_key_unknown', 'The credential was sealed to a key these workers do not hold');
     let sealed: { h?: unknown; t?: unknown };
     try {
-      const plain = await suite.open({ recipientKey: await key, enc: unb64(parts.enc), info: INFO }, unb64(parts.ct), aad(binding));
-      sealed = JSON.parse(new TextDecoder().decode(plain)) as typeof sealed;
+      const plain = hpkeOpen(key, Buffer.from(parts.enc, 'base64url'), INFO, aad(binding), Buffer.from(parts.ct, 'base64url'));
+      sealed = JSON.parse(plain.toString()) as typeof sealed;
     } catch {
       throw unauthenticated('credential_invalid', 'The credential envelope is not valid for this request');
     }
@@ -95,8 +90,8 @@ function withinWindow(issuedAt: number, purpose: SealBinding['purpose'], w: Open
   return issuedAt >= w.startedAtMs - SKEW_MS && issuedAt <= now + SKEW_MS && now - issuedAt <= MAX_AGE_MS;
 }
 
-function aad(b: SealBinding): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify([b.workflowId, b.purpose, b.purpose === 'review' ? b.decisionDigest : null]));
+function aad(b: SealBinding): Buffer {
+  return Buffer.from(JSON.stringify([b.workflowId, b.purpose, b.purpose === 'review' ? b.decisionDigest : null]));
 }
 
 export interface CredentialKeys {
@@ -128,7 +123,7 @@ export function credentialPublicKey(env: NodeJS.ProcessEnv, dataDir: string): st
 }
 
 function keysFrom(privateKeys: Buffer[], open: boolean): CredentialKeys {
-  const sealer = new CredentialSealer(publicKeyOf(privateKeys[0]!));
+  const sealer = new CredentialSealer(x25519PrivateKey(privateKeys[0]!).publicKey);
   return open ? { sealer, opener: new CredentialOpener(privateKeys) } : { sealer };
 }
 
@@ -149,14 +144,6 @@ function ensureKeyFile(dataDir: string): Buffer {
   return readBase64(file);
 }
 
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
-function publicKeyOf(privateKey: Buffer): Buffer {
-  if (privateKey.length !== 32) throw new Error('a credential private key must be 32 bytes (base64)');
-  const sk = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, privateKey]), format: 'der', type: 'pkcs8' });
-  return Buffer.from(createPublicKey(sk).export({ format: 'jwk' }).x!, 'base64url');
-}
-
 function keyId(publicKey: Buffer): string {
   return sha256(publicKey).slice(0, 16);
 }
@@ -168,6 +155,3 @@ function sha256(data: string | Buffer): string {
 function readBase64(file: string): Buffer {
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
 }
-
-const b64 = (b: ArrayBuffer) => Buffer.from(b).toString('base64url');
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url')).buffer;

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decisionDigest, hashApiKey, loadCredentialKeys, type SealBinding } from '../../src/auth';
 import { parseEnvelope } from '../../src/auth/envelope';
+import { hpkeOpen, hpkeSeal, x25519PrivateKey } from '../../src/auth/hpke';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cred-'));
 const KEY = 'gh_planted-raw-key-0123456789';
@@ -73,6 +76,28 @@ describe('sealed credentials (HPKE to the workers)', () => {
       assert.equal(await rotated.opener!.open(sealed, start('req-x'), { startedAtMs: t }), hashApiKey(KEY));
     } finally {
       rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('HPKE on node:crypto agrees with @hpke/core (the reference implementation)', () => {
+  const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
+  const ab = (b: Buffer) => new Uint8Array(b).buffer;
+
+  it('what this code seals, @hpke/core opens, and the other way round; a wrong aad or info fails both', async () => {
+    for (let i = 0; i < 20; i++) {
+      const sk = randomBytes(32);
+      const me = x25519PrivateKey(sk);
+      const info = randomBytes(i);
+      const aad = randomBytes(40 - i);
+      const message = randomBytes(1 + i * 7);
+      const ours = hpkeSeal(me.publicKey, info, aad, message);
+      const recipientKey = await suite.kem.deserializePrivateKey(ab(sk));
+      assert.deepEqual(Buffer.from(await suite.open({ recipientKey, enc: ab(ours.enc), info: ab(info) }, ab(ours.ct), ab(aad))), message);
+      await assert.rejects(suite.open({ recipientKey, enc: ab(ours.enc), info: ab(info) }, ab(ours.ct), ab(Buffer.concat([aad, Buffer.from('x')]))));
+      const theirs = await suite.seal({ recipientPublicKey: await suite.kem.deserializePublicKey(ab(me.publicKey)), info: ab(info) }, ab(message), ab(aad));
+      assert.deepEqual(hpkeOpen(me, Buffer.from(theirs.enc), info, aad, Buffer.from(theirs.ct)), message);
+      assert.throws(() => hpkeOpen(me, Buffer.from(theirs.enc), Buffer.concat([info, Buffer.from('x')]), aad, Buffer.from(theirs.ct)));
     }
   });
 });
