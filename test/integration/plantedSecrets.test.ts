@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import { api, finalView, reviewConfig } from '../helpers/review';
  * model name, task header and reject reason; then every output channel is searched for it. Only
  * the owner's own answer (and its own error bodies) may echo what the owner sent.
  */
-const TAG = `PLANT${randomBytes(6).toString('hex')}`;
+// Recognisable but low in entropy, so the prompt screening never takes it for a secret and blocks it.
+const TAG = `PlantedZebra${randomInt(1000, 9999)}`;
 const S = {
   caller: `gh_${TAG}_caller_key`,
   reviewer: `gh_${TAG}_reviewer_key`,
@@ -112,7 +113,7 @@ describe('planted secrets never leave through any channel', () => {
       headers: { 'content-type': 'application/json', ...caller },
       body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: S.prompt }] }),
     });
-    assert.equal(answered.status, 200);
+    assert.equal(answered.status, 200, await answered.clone().text());
     assert.match(await answered.text(), new RegExp(S.prompt), "the owner's own answer holds its prompt");
     ids.push(answered.headers.get('x-gatehouse-request-id')!);
 
