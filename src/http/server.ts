@@ -40,7 +40,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
   app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${req.url}`), req, reply));
   app.addHook('onResponse', async (req, reply) => {
-    // The path only: a query string may carry a key (`?api_key=…`) or request content.
+    // The route pattern (e.g. /v1/requests/:id), else the path without its query string: a query
+    // string may carry a key (`?api_key=…`) and the UI's codec path its token.
     req.log.info({ method: req.method, url: req.routeOptions.url ?? pathOnly(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), requestId: reply.getHeader('x-gatehouse-request-id') }, 'request');
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
