@@ -113,7 +113,7 @@ export function loadCredentialKeys(env: NodeJS.ProcessEnv, dataDir: string, opts
   if (!opts.open && env.GATEHOUSE_CREDENTIAL_PUBLIC_KEY) return { sealer: new CredentialSealer(Buffer.from(env.GATEHOUSE_CREDENTIAL_PUBLIC_KEY, 'base64')) };
   const pubFile = join(dataDir, 'credential-key.pub');
   if (!opts.open && existsSync(pubFile)) return { sealer: new CredentialSealer(readBase64(pubFile)) };
-  if (opts.create === false) throw new Error(`no credential public key: set GATEHOUSE_CREDENTIAL_PUBLIC_KEY (\`gatehouse keys credential\` on a worker prints it) or provide ${pubFile}`);
+  if (opts.create === false && !existsSync(join(dataDir, 'credential-key'))) throw new Error(`no credential public key: set GATEHOUSE_CREDENTIAL_PUBLIC_KEY (\`gatehouse keys credential\` on a worker prints it) or provide ${pubFile}`);
   return keysFrom([ensureKeyFile(dataDir)], opts.open);
 }
 

@@ -59,8 +59,13 @@ async function start(): Promise<number> {
 }
 
 function printCredentialKey(): number {
-  console.log(credentialPublicKey(process.env, resolve(process.env.GATEHOUSE_DATA_DIR ?? 'data')));
-  return 0;
+  try {
+    console.log(credentialPublicKey(process.env, resolve(process.env.GATEHOUSE_DATA_DIR ?? 'data')));
+    return 0;
+  } catch (err) {
+    console.error(`gatehouse keys credential: ${(err as Error).message}`);
+    return 1;
+  }
 }
 
 function printNewKey(): number {
