@@ -142,6 +142,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       credentials: loadCredentialKeys(env, dataDir, { open: opts.worker !== false }),
       uiCodecToken,
     };
+    if (opts.worker === false && parts.credentials.created) {
+      logger.warn(`made a new credential key pair in ${dataDir}: workers elsewhere cannot open what this front door seals; give it their GATEHOUSE_CREDENTIAL_PUBLIC_KEY (gatehouse keys credential)`);
+    }
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false, parts.credentials.sealer);

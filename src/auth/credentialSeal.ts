@@ -98,6 +98,8 @@ export interface CredentialKeys {
   sealer: CredentialSealer;
   /** Only where workflows run (`open: true`). */
   opener?: CredentialOpener;
+  /** The key pair was made just now in the data dir (a front door alone would seal to a key no worker holds). */
+  created?: boolean;
 }
 
 /**
@@ -114,7 +116,8 @@ export function loadCredentialKeys(env: NodeJS.ProcessEnv, dataDir: string, opts
   const pubFile = join(dataDir, 'credential-key.pub');
   if (!opts.open && existsSync(pubFile)) return { sealer: new CredentialSealer(readBase64(pubFile)) };
   if (opts.create === false && !existsSync(join(dataDir, 'credential-key'))) throw new Error(`no credential public key: set GATEHOUSE_CREDENTIAL_PUBLIC_KEY (\`gatehouse keys credential\` on a worker prints it) or provide ${pubFile}`);
-  return keysFrom([ensureKeyFile(dataDir)], opts.open);
+  const created = !existsSync(join(dataDir, 'credential-key'));
+  return { ...keysFrom([ensureKeyFile(dataDir)], opts.open), created };
 }
 
 /** The public key a front door or client needs, base64 (for `gatehouse keys credential`). */
