@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CallerDirectory } from '../src/auth';
+import type { CallerDirectory, CredentialOpener } from '../src/auth';
 import type { Config } from '../src/config/schema';
 import type { LimitsGate } from '../src/limits/gate';
 import type { ChatProvider } from '../src/providers/types';
@@ -20,6 +20,8 @@ export interface ActivityDeps {
   config: () => Config;
   /** API-key hash → caller, built from the same config. */
   callers: () => CallerDirectory;
+  /** Opens sealed credentials (the workers' private key): start inputs and review decisions. */
+  credentials: CredentialOpener;
   providers: Map<string, ChatProvider>;
   ledger: Ledger;
   /** Rate limits, loop detection, budgets. */

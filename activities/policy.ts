@@ -8,8 +8,11 @@ import { routeByName, selectRoute } from '../src/routing';
 import type { Admission, AiRequestInput } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 
-/** Admission sees exactly what the workflow was started with. */
-export type AdmissionInput = AiRequestInput;
+/**
+ * Admission sees exactly what the workflow was started with, plus the workflow's own id and start
+ * time (workflow info, not input a raw start could forge) that the sealed credential is checked against.
+ */
+export type AdmissionInput = AiRequestInput & { workflowId: string; startedAtMs: number };
 
 /** Output budget assumed for estimates when the request sets no max_tokens. */
 const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
@@ -24,7 +27,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
     async admitRequest(input: AdmissionInput): Promise<Admission> {
       return asFailure(async () => {
         const config = deps.config();
-        const caller = authenticateOrDeny(deps, input.credential);
+        const caller = await authenticateOrDeny(deps, input);
         const task = resolveTask(input.task, undefined, caller.config);
         if (!task) throw invalidRequest('task_required', 'Say which task this is: header x-gatehouse-task or metadata.task', 'metadata.task');
         const identity = authorizeTask(caller.name, caller.config, task);
@@ -80,10 +83,15 @@ function parseHint<T>(schema: { safeParse(v: unknown): { success: boolean; data?
   return r.data;
 }
 
-/** Inside the workflow a bad credential is a policy denial (status 401 kept for the caller). */
-function authenticateOrDeny(deps: ActivityDeps, credential: string | undefined) {
+/**
+ * The sealed credential, opened for this workflow id and checked against its start time, names a
+ * caller by key hash. Inside the workflow a bad credential is a policy denial (status 401 kept).
+ */
+async function authenticateOrDeny(deps: ActivityDeps, input: AdmissionInput) {
   try {
-    return deps.callers().authenticateKey(credential);
+    const binding = { workflowId: input.workflowId, purpose: 'start' } as const;
+    const keyHash = await deps.credentials.open(input.credential, binding, { startedAtMs: input.startedAtMs });
+    return deps.callers().authenticateHash(keyHash);
   } catch (err) {
     if (err instanceof GatewayError) throw new GatewayError('PolicyDenied', err.code, err.message, { status: 401 });
     throw err;

@@ -1,7 +1,8 @@
 /**
  * `npm run example:client`: the TypeScript client against the embedded default.
- * Start the gateway first (`npm start` in another terminal); this uses its demo key and codec key
- * from ./data and the dev server on 127.0.0.1:7233.
+ * Start the gateway first (`npm start` in another terminal); this uses its demo key, codec key and
+ * credential public key (`credential-key.pub`, to which the API key is sealed) from ./data and the
+ * dev server on 127.0.0.1:7233.
  */
 import { readFileSync } from 'node:fs';
 import { GatehouseClient, GatewayError } from 'gatehouse';

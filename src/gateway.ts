@@ -2,17 +2,20 @@ import { Client, type DataConverter } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { CallerDirectory, loadDemoKey } from './auth';
+import { randomBytes } from 'node:crypto';
+import { CallerDirectory, loadCredentialKeys, loadDemoKey, type CredentialKeys } from './auth';
 import { loadConfigFile, type Config } from './config';
 import type { ReloadResult } from './config/reload';
 import { watchConfig } from './configWatch';
 import { buildHttpServer } from './http';
+import type { CodecAccess } from './http/codec';
 import { createLogger } from './log';
 import { createProviders, type ChatProvider } from './providers';
 import { startMockProvider, type MockProvider } from './providers/mock';
 import { Ledger } from './store';
 import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
+import { gatehouseDataConverter } from './temporal/dataConverter';
 import { connectTemporal, type TemporalHandle } from './temporal/connection';
 import { TASK_QUEUE } from './temporal/contract';
 import { RequestStarter } from './temporal/requestStarter';
@@ -46,6 +49,8 @@ export interface RunningGateway {
   temporalAddress: string;
   namespace: string;
   demoKey?: string;
+  /** Where the demo key is kept (absent when it came from GATEHOUSE_DEMO_KEY). */
+  demoKeyFile?: string;
   mock?: MockProvider;
   config: Config;
   client: Client;
@@ -76,6 +81,10 @@ interface Parts {
   release: Release;
   /** The worker's provider clients (refilled when a reloaded config changes the providers). */
   providers?: Map<string, ChatProvider>;
+  /** Sealer everywhere; opener only where the worker runs (src/auth/credentialSeal.ts). */
+  credentials: CredentialKeys;
+  /** The embedded UI's codec token (per start), when this process runs the dev server and its UI. */
+  uiCodecToken?: string;
 }
 
 /** Breaker tuning from the environment (tests use short windows); defaults suit production. */
@@ -99,6 +108,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   secureDataDir(dataDir); // 0700, and anything an older version left readable narrowed to 0600
   installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL);
   const demoKey = Object.values(config.callers).some((c) => c.demo) ? loadDemoKey(env, join(dataDir, 'demo-key')) : undefined;
+  const demoKeyFile = demoKey && !env.GATEHOUSE_DEMO_KEY ? join(dataDir, 'demo-key') : undefined;
   const stack: StopStack = [];
   const stop = async () => {
     for (const fn of stack.reverse()) await fn().catch((err) => logger.error({ err }, 'stop step failed'));
@@ -109,7 +119,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const needsBundle = opts.worker !== false && !opts.workflowBundle && !env.GATEHOUSE_WORKFLOW_BUNDLE;
     const bundled = needsBundle ? buildWorkflowBundle(join(dataDir, 'workflow-bundle.js')) : undefined;
     bundled?.catch(() => {}); // awaited (and reported) by runWorker
-    const temporal = await connectTemporal({ env, dataDir, log: (m) => logger.info(m) });
+    const uiCodecToken = env.TEMPORAL_ADDRESS || opts.http === false ? undefined : randomBytes(24).toString('base64url');
+    const temporal = await connectTemporal({ env, dataDir, log: (m) => logger.info(m), uiCodecToken });
     stack.push(() => temporal.close());
     const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
     stack.push(async () => ledger.close());
@@ -129,22 +140,27 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       config,
       limits,
       callers: new CallerDirectory(config, demoKey),
-      dataConverter: { payloadCodecs: [loadCodec(env, join(dataDir, 'codec-key'))] },
+      dataConverter: gatehouseDataConverter(loadCodec(env, join(dataDir, 'codec-key'))),
       ledger,
       logger,
       taskQueue: opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE,
       mock,
       streams: new StreamRegistry(),
       release,
+      credentials: loadCredentialKeys(env, dataDir, { open: opts.worker !== false }),
+      uiCodecToken,
     };
     const reloader = watchConfig(opts.configFile, parts, demoKey, reloadMs);
     stack.push(async () => reloader.stop());
+    if (opts.worker === false && parts.credentials.created) {
+      logger.warn(`made a new credential key pair in ${dataDir}: workers elsewhere cannot open what this front door seals; give it their GATEHOUSE_CREDENTIAL_PUBLIC_KEY (gatehouse keys credential)`);
+    }
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
-    const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false);
+    const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false, parts.credentials.sealer);
     const url = opts.http === false ? undefined : await listen(parts, starter, stack, temporal.uiUrl);
     const reloadConfig = () => reloader.reload(true);
-    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, mock, config, client, starter, ledger, logger, release, reloadConfig, stop };
+    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, logger, release, reloadConfig, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -170,6 +186,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
     deps: {
       config: () => p.release.live.config(),
       callers: () => p.callers,
+      credentials: p.credentials.opener!,
       providers: (p.providers = createProviders(p.config, p.env, p.mock?.url)),
       ledger: p.ledger,
       limits: p.limits,
@@ -193,15 +210,34 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
 
 async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl?: string): Promise<string> {
   const host = p.env.GATEHOUSE_HOST ?? '127.0.0.1';
-  const codec = {
+  const loopback = LOOPBACK.includes(host);
+  const codec: CodecAccess = {
     codec: p.dataConverter.payloadCodecs![0]!,
-    uiOrigin: uiUrl,
-    // Only the embedded dev setup on loopback lets the local UI decode without a reviewer key.
-    openOnLoopback: !p.env.TEMPORAL_ADDRESS && (host === '127.0.0.1' || host === 'localhost'),
+    uiOrigins: [...(uiUrl ? withLoopbackAliases(uiUrl) : []), ...list(p.env.GATEHOUSE_UI_ORIGIN)],
+    hosts: [],
+    // Only the embedded UI on loopback gets a keyless (token) path; anyone else needs a reviewer key.
+    uiToken: loopback ? p.uiCodecToken : undefined,
   };
   const app = buildHttpServer({ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec });
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());
   const addr = app.server.address();
-  return `http://${host}:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  // The Host names this gateway answers the codec under; on all interfaces only the configured ones.
+  const own = loopback ? LOOPBACK.map((h) => `${h.includes(':') ? `[${h}]` : h}:${port}`) : ['0.0.0.0', '::'].includes(host) ? [] : [`${host}:${port}`];
+  codec.hosts.push(...own, ...list(p.env.GATEHOUSE_CODEC_HOSTS).map((h) => h.toLowerCase()));
+  return `http://${host}:${port}`;
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+}
+
+/** The embedded UI may be opened as 127.0.0.1 or localhost: both are its origin. */
+function withLoopbackAliases(origin: string): string[] {
+  const url = new URL(origin);
+  if (!['127.0.0.1', 'localhost'].includes(url.hostname)) return [url.origin];
+  return ['127.0.0.1', 'localhost'].map((h) => `${url.protocol}//${h}:${url.port}`);
 }

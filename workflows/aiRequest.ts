@@ -35,8 +35,10 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
   let webhook = false;
   try {
     const { credential, task, risk, latency, body, requestId } = input;
-    // Admission and plan in one local activity (one marker): see activities/prepare.ts.
-    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, requestedModel: body.model });
+    // Admission and plan in one local activity (one marker): see activities/prepare.ts. The sealed
+    // credential's issue time is checked against the workflow's start (same on replay and retry).
+    const { workflowId, startTime } = workflowInfo();
+    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, requestedModel: body.model, workflowId, startedAtMs: startTime.getTime() });
     ({ admission, plan } = prepared);
     webhook = prepared.webhook;
     Object.assign(view, { step: 'calling', caller: admission.caller, task: admission.task, route: plan.route });
@@ -113,7 +115,8 @@ function ledgerRow(input: AiRequestInput, o: Outcome): LedgerRow {
     requestId: input.requestId,
     caller: o.admission?.caller ?? null,
     team: o.admission?.team ?? null,
-    task: o.admission?.task ?? input.task ?? null,
+    // Only a task admission accepted: the caller's unchecked header is request content, not a name.
+    task: o.admission?.task ?? null,
     route: o.plan?.route ?? null,
     model: o.candidate?.model ?? null,
     status: o.status,

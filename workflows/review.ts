@@ -7,6 +7,7 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -112,7 +113,10 @@ export class ReviewDesk {
     const d = input; // well-formed: refusal() ran parseDecision on it
     this.deciding++;
     try {
-      const { reviewer } = await reviewers.authorizeReviewer({ credential: d.credential, route: held.route, phase: held.review.phase });
+      const { credential, ...decision } = d;
+      const { workflowId, startTime } = workflowInfo();
+      const check = { credential, decision, workflowId, route: held.route, phase: held.review.phase, startedAtMs: startTime.getTime(), nowMs: Date.now() };
+      const { reviewer } = await reviewers.authorizeReviewer(check);
       // Another decision may have won while this reviewer was being checked.
       if (this.decision) throw toFailure(alreadyDecided(this.decision));
       this.decision = {
@@ -171,8 +175,8 @@ function publishHold(route: string, settings: ReviewSettings, state: ReviewState
     [
       `**Awaiting review** on route \`${route}\`${state.phase === 'escalated' ? ' (escalated)' : ''}: ${state.reasons.join('; ')}.`,
       `Held since ${state.heldAt}; at ${state.deadlineAt} the request will ${then}.`,
-      'Decide with `gatehouse review approve|edit|reject`, or send Update `review` / Signal `reviewDecision`',
-      'with `{"action":"approve","credential":"<reviewer API key>","comment":"…"}`.',
+      'Decide with `gatehouse review approve|edit|reject` or the review API (`/admin/reviews`): they seal',
+      'your key for this request. Never paste a raw API key into an Update or Signal here.',
     ].join('\n'),
   );
 }

@@ -64,6 +64,11 @@ export class CallerDirectory {
     if (expiresAt !== undefined && this.now() >= expiresAt) throw unauthenticated('expired_api_key', 'This API key was rotated out and has expired: use the new key');
     return found;
   }
+
+  /** From the key hash a sealed credential carries (src/auth/credentialSeal.ts). */
+  authenticateHash(keyHash: string): AuthenticatedCaller {
+    return this.byKeyHash(keyHash);
+  }
 }
 
 export function bearerKey(authorization: string | undefined): string | undefined {

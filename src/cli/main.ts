@@ -1,9 +1,12 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
+import { credentialPublicKey } from '../auth';
 import { ConfigError } from '../config';
 import { startGateway } from '../gateway';
 import { PRIVATE_UMASK } from '../store/privateFiles';
 import { ensureTemporalCli } from '../temporal/cli';
 import { runKeysCommand } from './keys';
+import { bannerText } from './banner';
 import { runReviewCommand } from './review';
 import { runCanaryCommand } from './canary';
 import { runModelsCommand } from './models';
@@ -15,6 +18,8 @@ const USAGE = `gatehouse <command>
                      (config from $GATEHOUSE_CONFIG or ./gatehouse.config.yaml)
   keys new           print a new API key and the keyHash to put in the config
   keys rotate CALLER a new key for CALLER, the old one valid a while longer (gatehouse keys help)
+  keys credential    print the workers' credential public key (GATEHOUSE_CREDENTIAL_PUBLIC_KEY
+                     for front doors and TS clients on other hosts)
   temporal install   find or build the Temporal CLI and print its path
   review …           list, show, approve, edit or reject held requests (\`gatehouse review help\`)
   routes …           show, apply, history, rollback, disable, enable, approve (\`gatehouse routes help\`)
@@ -25,6 +30,7 @@ const USAGE = `gatehouse <command>
 async function main(argv: string[]): Promise<number> {
   const [cmd, sub] = argv;
   if (cmd === 'start') return start();
+  if (cmd === 'keys' && sub === 'credential') return printCredentialKey();
   if (cmd === 'keys') return runKeysCommand(argv.slice(1));
   if (cmd === 'review') return runReviewCommand(argv.slice(1));
   if (cmd === 'routes') return runRoutesCommand(argv.slice(1));
@@ -43,7 +49,7 @@ async function start(): Promise<number> {
   const role = process.env.GATEHOUSE_ROLE ?? 'all'; // all | worker | http
   process.umask(PRIVATE_UMASK); // every file the gateway and its dev server create is the user's only
   const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
-  printBanner(gw.url, gw.uiUrl, gw.temporalAddress, gw.demoKey);
+  console.log(bannerText({ url: gw.url, uiUrl: gw.uiUrl, temporal: gw.temporalAddress, demoKey: gw.demoKey, demoKeyFile: gw.demoKeyFile }, process.stdout.isTTY === true));
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
       gw.logger.info(`${sig}: stopping`);
@@ -57,17 +63,14 @@ async function start(): Promise<number> {
   return 0;
 }
 
-function printBanner(url: string | undefined, uiUrl: string | undefined, temporal: string, demoKey: string | undefined): void {
-  const lines = ['', 'Gatehouse is running.', `  Temporal:    ${temporal}`];
-  if (uiUrl) lines.push(`  Temporal UI: ${uiUrl}`);
-  if (url) lines.push(`  Gateway:     ${url}`);
-  if (demoKey) lines.push(`  Demo key:    ${demoKey}`);
-  if (url && demoKey) {
-    lines.push('', 'Try it:', `  curl -s ${url}/v1/chat/completions -H "Authorization: Bearer ${demoKey}" \\`);
-    lines.push(`    -H 'Content-Type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'`);
+function printCredentialKey(): number {
+  try {
+    console.log(credentialPublicKey(process.env, resolve(process.env.GATEHOUSE_DATA_DIR ?? 'data')));
+    return 0;
+  } catch (err) {
+    console.error(`gatehouse keys credential: ${(err as Error).message}`);
+    return 1;
   }
-  lines.push('', 'Ctrl-C stops everything.', '');
-  console.log(lines.join('\n'));
 }
 
 main(process.argv.slice(2)).then(

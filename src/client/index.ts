@@ -3,20 +3,27 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { join } from 'node:path';
 import { ClientRequestSchema, formatIssues, type ClientRequest } from '../config';
 import { fromFailure, invalidRequest } from '../errors';
+import { loadCredentialKeys } from '../auth/credentialSeal';
 import { loadCodec } from '../temporal/codec';
+import { gatehouseDataConverter } from '../temporal/dataConverter';
 import type { GatewayResponse, RequestStatusView } from '../temporal/contract';
 import { TASK_QUEUE } from '../temporal/contract';
 import { RequestStarter } from '../temporal/requestStarter';
 import { statusQuery } from '../../workflows/definitions';
 
 export interface GatehouseClientOptions {
-  /** The caller's Gatehouse API key; the workflow authenticates it (never sent in clear). */
+  /** The caller's Gatehouse API key: never sent, only its hash sealed to the workers for each request. */
   apiKey: string;
   /** Default: `TEMPORAL_ADDRESS` & co. (envconfig), else the embedded dev server on 127.0.0.1. */
   temporal?: { client: Client } | { address: string; namespace?: string };
   taskQueue?: string;
   /** The gateway's payload codec: GATEHOUSE_CODEC_KEY, else `<dataDir>/codec-key` (default ./data). */
   dataConverter?: DataConverter;
+  /**
+   * The workers' credential public key (base64), to which the API key is sealed (only its hash, for
+   * one request): else GATEHOUSE_CREDENTIAL_PUBLIC_KEY, else `<dataDir>/credential-key.pub`.
+   */
+  credentialPublicKey?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -61,15 +68,17 @@ export class GatehouseClient {
 
   static async connect(opts: GatehouseClientOptions): Promise<GatehouseClient> {
     const env = opts.env ?? process.env;
-    const dataConverter = opts.dataConverter ?? {
-      payloadCodecs: [loadCodec(env, join(env.GATEHOUSE_DATA_DIR ?? 'data', 'codec-key'))],
-    };
+    const dataDir = env.GATEHOUSE_DATA_DIR ?? 'data';
+    const dataConverter = opts.dataConverter ?? gatehouseDataConverter(loadCodec(env, join(dataDir, 'codec-key')));
     const taskQueue = opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE;
-    if (opts.temporal && 'client' in opts.temporal) return new GatehouseClient(new RequestStarter(opts.temporal.client, taskQueue), opts.apiKey);
+    const keyEnv = opts.credentialPublicKey ? { GATEHOUSE_CREDENTIAL_PUBLIC_KEY: opts.credentialPublicKey } : env;
+    const { sealer } = loadCredentialKeys(keyEnv, dataDir, { open: false, create: false });
+    const starter = (client: Client) => new RequestStarter(client, taskQueue, false, sealer);
+    if (opts.temporal && 'client' in opts.temporal) return new GatehouseClient(starter(opts.temporal.client), opts.apiKey);
     const { connectionOptions, namespace } = connectOptions(env, opts.temporal);
     const connection = await Connection.connect(connectionOptions);
     const client = new Client({ connection, namespace, dataConverter });
-    return new GatehouseClient(new RequestStarter(client, taskQueue), opts.apiKey, connection);
+    return new GatehouseClient(starter(client), opts.apiKey, connection);
   }
 
   /** Start and await the answer. */

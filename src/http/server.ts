@@ -40,7 +40,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
   app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${req.url}`), req, reply));
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), requestId: reply.getHeader('x-gatehouse-request-id') }, 'request');
+    // The route pattern (e.g. /v1/requests/:id), else the path without its query string: a query
+    // string may carry a key (`?api_key=…`) and the UI's codec path its token.
+    req.log.info({ method: req.method, url: req.routeOptions.url ?? pathOnly(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), requestId: reply.getHeader('x-gatehouse-request-id') }, 'request');
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerModels(app, deps);
@@ -53,4 +55,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     registerReleaseViews(app, deps, deps.release);
   }
   return app;
+}
+
+/** The URL without its query string (`/v1/x?api_key=…` → `/v1/x?…`). */
+export function pathOnly(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : `${url.slice(0, q)}?…`;
 }

@@ -1,3 +1,4 @@
+import { isSealedCredential } from '../auth/envelope';
 import type { OnFailureAction } from '../validation/schema';
 import type { ReviewWhenName } from './schema';
 import type { ReviewAction, ReviewDecisionInput, ReviewPhase, ReviewSettings } from './types';
@@ -54,7 +55,6 @@ export function nextStepForInvalid(f: InvalidAnswerFacts): InvalidAnswerStep {
 const ACTIONS: readonly ReviewAction[] = ['approve', 'edit', 'reject'];
 const MAX_COMMENT = 2000;
 const MAX_CONTENT = 200_000;
-const MAX_CREDENTIAL = 512;
 
 export type ParsedDecision = { ok: true; value: ReviewDecisionInput } | { ok: false; error: string };
 
@@ -64,8 +64,10 @@ export function parseDecision(payload: unknown): ParsedDecision {
   const p = payload as Record<string, unknown>;
   if (!ACTIONS.includes(p.action as ReviewAction)) return fail(`action must be one of ${ACTIONS.join(', ')}`);
   const action = p.action as ReviewAction;
-  if (typeof p.credential !== 'string' || p.credential.length === 0 || p.credential.length > MAX_CREDENTIAL) {
-    return fail("credential (the reviewer's API key) is required");
+  if (typeof p.credential !== 'string' || p.credential.length === 0) return fail('credential (a sealed reviewer credential) is required');
+  // A raw API key is refused here, in the update validator, so it is never written to the history.
+  if (!isSealedCredential(p.credential)) {
+    return fail('credential must be a sealed reviewer credential, not an API key: decide with `gatehouse review` or the review API');
   }
   const comment = optionalText(p.comment, 'comment', MAX_COMMENT);
   if (typeof comment === 'object') return comment;

@@ -9,8 +9,9 @@ export type ReviewAction = 'approve' | 'edit' | 'reject';
 
 /**
  * The payload of the `review` update and its `reviewDecision` signal twin (also what to paste in the
- * Temporal UI). The reviewer's API key travels inside the (codec-encrypted) payload, and the workflow
- * authenticates it itself, so no way in skips the check.
+ * Temporal UI). `credential` is the reviewer's key sealed to the workers for this request and this
+ * decision (src/auth/credentialSeal.ts; never the raw key), and the workflow authenticates it itself,
+ * so no way in skips the check.
  */
 export interface ReviewDecisionInput {
   action: ReviewAction;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { privateFile } from './privateFiles';
-import type { LedgerRow } from '../temporal/contract';
+import type { ReviewState } from '../review/types';
+import type { AttemptRecord, LedgerRow } from '../temporal/contract';
 
 /** One row per request id: what ran, for whom, on which model, with what usage and outcome. */
 export interface LedgerEntry {
@@ -101,7 +102,7 @@ export class Ledger {
       sensitiveKinds: row.sensitiveKinds?.length ? row.sensitiveKinds.join(',') : null,
       stage: row.stage ?? null,
       validation: validationOutcomes(row),
-      review: row.review ? JSON.stringify(row.review) : null,
+      review: row.review ? JSON.stringify(reviewFacts(row.review)) : null,
       reviewer: row.review?.decision?.by ?? null,
       routeTableVersion: row.routeTableVersion ?? null,
       requestId: row.requestId,
@@ -116,7 +117,7 @@ export class Ledger {
       completionTokens: row.usage?.completion_tokens ?? null,
       totalTokens: row.usage?.total_tokens ?? null,
       latencyMs: row.latencyMs,
-      attempts: JSON.stringify(row.attempts),
+      attempts: JSON.stringify(row.attempts.map(attemptFacts)),
       explanation: row.explanation,
     });
   }
@@ -133,6 +134,23 @@ export class Ledger {
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * The ledger keeps codes and names, never request content (issue 12, item 9): provider error text
+ * (`message`), which can quote the prompt or the caller's strings, stays in the encrypted history.
+ */
+function attemptFacts(a: AttemptRecord): AttemptRecord {
+  const facts: AttemptRecord = { ...a };
+  delete facts.message;
+  return facts;
+}
+
+/** Review facts without the reviewer's free text (comment, reject reason, refusal messages). */
+function reviewFacts(r: ReviewState): ReviewState {
+  const { decision, refused, ...held } = r;
+  const kept = decision ? { action: decision.action, by: decision.by, at: decision.at, via: decision.via, phase: decision.phase } : undefined;
+  return { ...held, ...(kept ? { decision: kept } : {}), refused: refused.map(({ at, via }) => ({ at, via, reason: 'refused' })) };
 }
 
 /** The validation outcomes carried by the attempts, as JSON; null when no answer was checked. */

@@ -31,8 +31,12 @@ export class EncryptionCodec implements PayloadCodec {
     return payloads.map((p) => {
       if (Buffer.from(p.metadata?.[METADATA_ENCODING_KEY] ?? []).toString() !== ENCODING) return p;
       const keyId = Buffer.from(p.metadata?.[KEY_ID] ?? []).toString();
-      if (keyId !== this.keyId) throw new Error(`payload was encrypted with key "${keyId}", this process has "${this.keyId}"`);
-      return temporal.api.common.v1.Payload.decode(this.decrypt(Buffer.from(p.data ?? [])));
+      if (keyId !== this.keyId) throw new PayloadDecodeError('unknown_key_id', `A payload was encrypted with another key id; this process has "${this.keyId}"`);
+      try {
+        return temporal.api.common.v1.Payload.decode(this.decrypt(Buffer.from(p.data ?? [])));
+      } catch {
+        throw new PayloadDecodeError('invalid_payload', 'A payload could not be decrypted (tampered or truncated ciphertext)');
+      }
     });
   }
 
@@ -44,9 +48,20 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   private decrypt(blob: Buffer): Buffer {
+    if (blob.length < 28) throw new Error('too short for iv and tag');
     const decipher = createDecipheriv('aes-256-gcm', this.key, blob.subarray(0, 12));
     decipher.setAuthTag(blob.subarray(blob.length - 16));
     return Buffer.concat([decipher.update(blob.subarray(12, blob.length - 16)), decipher.final()]);
+  }
+}
+
+/** A payload this codec cannot decode; `code` is stable (the codec endpoint answers 400 with it). */
+export class PayloadDecodeError extends Error {
+  constructor(
+    readonly code: 'unknown_key_id' | 'invalid_payload',
+    message: string,
+  ) {
+    super(message);
   }
 }
 

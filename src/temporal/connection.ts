@@ -19,6 +19,8 @@ export interface TemporalSetup {
   env: NodeJS.ProcessEnv;
   dataDir: string;
   log: (msg: string) => void;
+  /** The embedded UI's codec endpoint is `/codec/<token>` on the gateway (see src/http/codec.ts). */
+  uiCodecToken?: string;
 }
 
 /**
@@ -28,9 +30,10 @@ export interface TemporalSetup {
 export async function connectTemporal(setup: TemporalSetup): Promise<TemporalHandle> {
   if (setup.env.TEMPORAL_ADDRESS) return connectExisting(setup);
   const port = Number(setup.env.GATEHOUSE_TEMPORAL_PORT ?? 7233);
-  // The UI reads encrypted payloads through the gateway's codec endpoint (when its port is known).
+  // The UI reads encrypted payloads through the gateway's codec endpoint (when its port is known),
+  // at a path holding this start's random token instead of "no key on loopback".
   const gatewayPort = Number(setup.env.GATEHOUSE_PORT ?? 8080);
-  const uiCodecEndpoint = gatewayPort > 0 ? `http://127.0.0.1:${gatewayPort}/codec` : undefined;
+  const uiCodecEndpoint = gatewayPort > 0 && setup.uiCodecToken ? `http://127.0.0.1:${gatewayPort}/codec/${setup.uiCodecToken}` : undefined;
   const cliPath = await ensureTemporalCli({ log: setup.log, env: setup.env });
   const devServer = await startDevServer({
     cliPath,

@@ -14,8 +14,9 @@ export interface AiRequestInput {
   /** = the workflow id. */
   requestId: string;
   /**
-   * The caller's API key. The workflow authenticates it itself, so no way in skips the check; it
-   * travels only inside codec-encrypted payloads and is never passed on after admission.
+   * The caller's credential as a sealed envelope (src/auth/credentialSeal.ts): its key hash, sealed
+   * to the workers for this workflow id, never the raw key. The workflow authenticates it itself, so
+   * no way in skips the check, and neither the codec nor the UI can open it.
    */
   credential: string;
   /** Else the caller's default task. */

@@ -1,5 +1,6 @@
 import { Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { createHash, randomUUID } from 'node:crypto';
+import type { CredentialSealer } from '../auth/credentialSeal';
 import { GatewayError } from '../errors';
 import { TASK_QUEUE, WORKFLOW_TYPE, type AiRequestInput, type GatewayResponse } from './contract';
 import { GatehouseSearch } from './searchAttributes';
@@ -26,6 +27,8 @@ export class RequestStarter {
     readonly taskQueue = TASK_QUEUE,
     /** Only with a worker in this process on the same NativeConnection (the gateway's own case). */
     private readonly eagerStart = false,
+    /** Seals callers' and reviewers' keys to the workers (src/auth/credentialSeal.ts); without it starts are refused. */
+    readonly sealer?: CredentialSealer,
   ) {}
 
   /**
@@ -42,7 +45,7 @@ export class RequestStarter {
       const handle = await this.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: this.taskQueue,
         workflowId: requestId,
-        args: [{ ...input, requestId } satisfies AiRequestInput],
+        args: [{ ...input, credential: await this.seal(input.credential, requestId), requestId } satisfies AiRequestInput],
         requestEagerStart: this.eagerStart,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo,
@@ -62,6 +65,12 @@ export class RequestStarter {
       throw new GatewayError('Conflict', 'idempotency_key_reused', 'This request id was already used with a different request');
     }
     return handle;
+  }
+
+  /** The raw key never enters the workflow input: only its hash, sealed for this workflow id. */
+  private seal(rawKey: string, workflowId: string): Promise<string> {
+    if (!this.sealer) throw new Error('RequestStarter has no credential sealer (the credential public key)');
+    return this.sealer.seal(rawKey, { workflowId, purpose: 'start' });
   }
 
   result(handle: RequestHandle): Promise<GatewayResponse> {

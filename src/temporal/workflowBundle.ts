@@ -4,6 +4,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PRIVATE_FILE_MODE, privateDir } from '../store/privateFiles';
+import { FAILURE_CONVERTER_PATH } from './dataConverter';
 
 const WORKFLOWS = join(__dirname, '..', '..', 'workflows');
 
@@ -22,7 +23,8 @@ export async function buildWorkflowBundle(outFile: string): Promise<string> {
 
 async function writeBundle(outFile: string): Promise<void> {
   const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), logger: quiet });
+  // Failures are encoded by the gateway's converter inside workflows too (see failureConverter.ts).
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet });
   writeFileSync(outFile, code, { mode: PRIVATE_FILE_MODE });
   chmodSync(outFile, PRIVATE_FILE_MODE); // an older bundle there may have been readable
 }

@@ -1,3 +1,4 @@
+import { statusQuery } from '../../workflows/definitions';
 import { KEYS, auth, chat, hello, testConfig, type TestGateway } from './gateway';
 import { waitFor } from './process';
 import { streamChat } from './sse';
@@ -65,11 +66,15 @@ export interface Attempt {
   adapted?: string;
 }
 
-/** The request's ledger row, once written (attempts parsed). */
+/**
+ * The request's ledger row, once written, with the attempts as the workflow recorded them (the
+ * status query: the ledger keeps no provider error text, the encrypted history does).
+ */
 export async function recorded(gw: TestGateway, requestId: string) {
   await waitFor(() => gw.ledger.get(requestId) !== undefined, 10_000, `ledger row of ${requestId}`);
   const row = gw.ledger.get(requestId)!;
-  return { ...row, attempts: JSON.parse(row.attempts) as Attempt[] };
+  const { attempts } = await gw.client.workflow.getHandle(requestId).query(statusQuery);
+  return { ...row, attempts: attempts as Attempt[] };
 }
 
 /** A config whose every route is its own task, all open to the `support` caller. */

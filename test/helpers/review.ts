@@ -1,5 +1,5 @@
-import { hashApiKey } from '../../src/auth';
-import { KEYS, testConfig } from './gateway';
+import { decisionDigest, hashApiKey } from '../../src/auth';
+import { KEYS, testConfig, type TestGateway } from './gateway';
 
 /** Reviewer keys: alice reviews `draft` (and the deadline routes), bob reviews `contract`, carol is the escalation group. */
 export const REVIEWER_KEYS = {
@@ -60,4 +60,10 @@ export async function waitForAsync(pred: () => Promise<boolean>, timeoutMs: numb
   const until = Date.now() + timeoutMs;
   while (!(done = await pred()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   if (!done) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A decision as a raw Temporal client (or the UI, through /codec/encode) would send it: the key sealed like the review API seals it. */
+export async function sealedDecision(gw: TestGateway, id: string, rawKey: string, decision: { action: 'approve' | 'edit' | 'reject'; comment?: string; content?: string; reason?: string }) {
+  const credential = await gw.starter.sealer!.seal(rawKey, { workflowId: id, purpose: 'review', decisionDigest: decisionDigest(decision) });
+  return { ...decision, credential };
 }

@@ -51,24 +51,51 @@ describe('TypeScript client (real dev server)', () => {
     });
   });
 
-  for (const [name, credential] of [['no', ''], ['a wrong', 'not-a-key']] as const) {
+  /** A raw Temporal start (anyone with namespace access and the codec key could do it): denied, provider untouched. */
+  async function assertRawStartDenied(workflowId: string, credential: string, code: string) {
+    const before = gw.mock.calls();
+    const handle = await gw.client.workflow.start('aiRequest', {
+      taskQueue: gw.taskQueue,
+      workflowId,
+      args: [{ requestId: workflowId, credential, body: hello('sneak in') }],
+    });
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'PolicyDenied');
+      assert.equal(err.cause.nonRetryable, true);
+      assert.equal((err.cause.details?.[0] as { code?: string })?.code, code);
+      return true;
+    });
+    assert.equal(gw.mock.calls(), before, 'the provider was never called');
+    await waitFor(() => gw.ledger.get(workflowId)?.status === 'denied', 10_000, 'ledger row');
+  }
+
+  const rawCases = [['no', '', 'missing_api_key'], ['a wrong', 'not-a-key', 'credential_not_sealed'], ['a valid but unsealed', KEYS.support, 'credential_not_sealed']] as const;
+  for (const [name, credential, code] of rawCases) {
     it(`a raw workflow start with ${name} credential is denied before any provider call`, async () => {
-      const before = gw.mock.calls();
-      const handle = await gw.client.workflow.start('aiRequest', {
-        taskQueue: gw.taskQueue,
-        workflowId: `raw-${name}-${Date.now()}`,
-        args: [{ requestId: 'raw', credential, body: hello('sneak in') }],
-      });
-      await assert.rejects(handle.result(), (err: unknown) => {
-        assert.ok(err instanceof WorkflowFailedError);
-        assert.ok(err.cause instanceof ApplicationFailure);
-        assert.equal(err.cause.type, 'PolicyDenied');
-        assert.equal(err.cause.nonRetryable, true);
-        return true;
-      });
-      assert.equal(gw.mock.calls(), before, 'the provider was never called');
+      await assertRawStartDenied(`raw-${name.replace(/ /g, '-')}-${Date.now()}`, credential, code);
     });
   }
+
+  it('a sealed credential taken from one request\'s history and replayed onto another id is denied', async () => {
+    const req = await client.start({ body: hello('original') });
+    await req.result();
+    // What someone holding the codec key reads from the history: the envelope, never the key.
+    const started = (await gw.client.workflow.getHandle(req.requestId).fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+    const { payloadCodecs, payloadConverter } = gw.client.options.loadedDataConverter;
+    const [payload] = await payloadCodecs[0]!.decode(started.input!.payloads!);
+    const envelope = payloadConverter.fromPayload<{ credential: string }>(payload!).credential;
+    assert.match(envelope, /^ghsealed1\./);
+    assert.ok(!envelope.includes(KEYS.support));
+    await assertRawStartDenied(`replayed-${Date.now()}`, envelope, 'credential_invalid');
+  });
+
+  it('an envelope issued long before the workflow started is denied as expired', async () => {
+    const id = `stale-${Date.now()}`;
+    const stale = await gw.starter.sealer!.seal(KEYS.support, { workflowId: id, purpose: 'start' }, Date.now() - 10 * 60_000);
+    await assertRawStartDenied(id, stale, 'credential_expired');
+  });
 
   it('credentials never appear in clear in the history or search attributes', async () => {
     const req = await client.start({ body: hello('secret keeping') });

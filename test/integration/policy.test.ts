@@ -148,7 +148,8 @@ describe('policy, routing and limits through the HTTP front door', () => {
   });
 
   it('limits are shared with the TypeScript client: one code path', async () => {
-    const client = await GatehouseClient.connect({ apiKey: key('rl'), temporal: { client: gw.client }, taskQueue: gw.taskQueue });
+    // The client seals its key to the workers' public key (here from the shared data dir).
+    const client = await GatehouseClient.connect({ apiKey: key('rl'), temporal: { client: gw.client }, taskQueue: gw.taskQueue, env: { GATEHOUSE_DATA_DIR: gw.dir } });
     await assert.rejects(client.request({ body: hello('via client') }), (err: unknown) => {
       assert.ok(err instanceof GatewayError);
       assert.equal(err.status, 429);

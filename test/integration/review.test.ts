@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { loadCodec } from '../../src/temporal/codec';
+import { gatehouseDataConverter } from '../../src/temporal/dataConverter';
 import { heldAnswerQuery, reviewDecisionSignal, reviewUpdate, statusQuery } from '../../workflows/definitions';
 import { KEYS, chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
-import { REVIEWER_KEYS, api, asReviewer, asSupport, finalView, reviewConfig, waitForAsync } from '../helpers/review';
+import { REVIEWER_KEYS, api, asReviewer, asSupport, finalView, reviewConfig, sealedDecision, waitForAsync } from '../helpers/review';
 
 describe('human review over HTTP (real dev server)', () => {
   let gw: TestGateway;
@@ -60,7 +64,9 @@ describe('human review over HTTP (real dev server)', () => {
     const row = gw.ledger.get(id);
     assert.equal(row?.status, 'completed');
     assert.equal(row?.reviewer, 'alice');
-    assert.equal(JSON.parse(row?.review ?? '{}').decision.comment, 'fine');
+    const ledgerReview = JSON.parse(row?.review ?? '{}');
+    assert.deepEqual([ledgerReview.decision.action, ledgerReview.decision.by], ['approve', 'alice']);
+    assert.equal(ledgerReview.decision.comment, undefined, "the ledger keeps who and what, not the reviewer's text");
     const status = (await gw.client.workflow.getHandle(id).describe()).typedSearchAttributes.getAll().find((p) => p.key.name === 'GatehouseStatus');
     assert.equal(status?.value, 'completed');
   });
@@ -99,19 +105,30 @@ describe('human review over HTTP (real dev server)', () => {
     assert.equal(bob.json.error.code, 'review_not_allowed');
     // Around the HTTP API, the workflow itself checks the key.
     const handle = gw.client.workflow.getHandle(id);
-    await assert.rejects(handle.executeUpdate(reviewUpdate, { args: [{ action: 'approve', credential: REVIEWER_KEYS.bob }] }), (err: unknown) => {
+    await assert.rejects(handle.executeUpdate(reviewUpdate, { args: [await sealedDecision(gw, id, REVIEWER_KEYS.bob, { action: 'approve' })] }), (err: unknown) => {
       assert.ok(err instanceof WorkflowUpdateFailedError);
       assert.match(String((err.cause as Error)?.message), /bob may not review/);
       return true;
     });
-    await assert.rejects(handle.executeUpdate(reviewUpdate, { args: [{ action: 'approve', credential: 'not-a-key' }] }));
+    await assert.rejects(handle.executeUpdate(reviewUpdate, { args: [await sealedDecision(gw, id, 'not-a-key', { action: 'approve' })] }));
+    // A raw key is refused by the update's validator, so it is never written to the history.
+    await assert.rejects(handle.executeUpdate(reviewUpdate, { args: [{ action: 'approve', credential: REVIEWER_KEYS.alice }] }), (err: unknown) => {
+      assert.match(String((err as WorkflowUpdateFailedError).cause?.message), /sealed reviewer credential, not an API key/);
+      return true;
+    });
+    // Sealed for one decision, replayed with another (alice's approve envelope on a reject): refused.
+    const aliceApprove = await sealedDecision(gw, id, REVIEWER_KEYS.alice, { action: 'approve' });
+    await assert.rejects(handle.executeUpdate(reviewUpdate, { args: [{ ...aliceApprove, action: 'reject', reason: 'forged' }] }), (err: unknown) => {
+      assert.match(String((err as WorkflowUpdateFailedError).cause?.message), /not valid for this request/);
+      return true;
+    });
     assert.equal((await admin('alice', 'POST', `/${id}/approve`, {})).status, 200);
     const second = await admin('alice', 'POST', `/${id}/reject`, { reason: 'changed my mind' });
     assert.equal(second.status, 409);
     assert.equal(second.json.error.code, 'review_already_decided');
     assert.equal((await finalView(gw.url, id)).status, 'completed');
     const review = (await handle.query(statusQuery)).review;
-    assert.equal(review?.refused.length, 2, 'the two refused updates are in the review state');
+    assert.equal(review?.refused.length, 3, 'the refused updates that passed the validator are in the review state');
   });
 
   it('deadline: reject, approve, or escalate to a second group as the route says', async () => {
@@ -134,12 +151,15 @@ describe('human review over HTTP (real dev server)', () => {
   it('the Signal twin decides like the Update; a refused signal is recorded and ignored', async () => {
     const id = await held('draft', 'Via the UI');
     const handle = gw.client.workflow.getHandle(id);
-    await handle.signal(reviewDecisionSignal, { action: 'approve', credential: REVIEWER_KEYS.bob });
+    await handle.signal(reviewDecisionSignal, await sealedDecision(gw, id, REVIEWER_KEYS.bob, { action: 'approve' }));
     await waitForAsync(async () => ((await handle.query(statusQuery)).review?.refused.length ?? 0) > 0, 10_000, 'refusal');
     assert.equal((await handle.query(heldAnswerQuery))?.review.decision, undefined, 'still waiting');
-    await handle.signal(reviewDecisionSignal, { action: 'approve', credential: REVIEWER_KEYS.alice, comment: 'from the UI' });
+    await handle.signal(reviewDecisionSignal, await sealedDecision(gw, id, REVIEWER_KEYS.alice, { action: 'approve', comment: 'from the UI' }));
     const view = await finalView(gw.url, id);
     assert.deepEqual([view.result.gatehouse.review.via, view.result.gatehouse.review.by], ['signal', 'alice']);
+    // The sealed checks took workflow times (start, decision arrival) as input: the history replays.
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.GATEHOUSE_TEST_WORKFLOW_BUNDLE! }, dataConverter: gatehouseDataConverter(loadCodec(gw.env, join(gw.dir, 'codec-key'))) }, history, id);
   });
 
   it('Prefer: respond-async answers 202 at once; the result is at the Location', async () => {

@@ -30,7 +30,7 @@ describe('held reviews: a sensitive prompt over HTTP, and status() through the T
   after(() => gw?.close());
 
   it('the TypeScript client: status() shows a held review, and the decision completes result()', async () => {
-    const client = await GatehouseClient.connect({ apiKey: KEYS.support, temporal: { client: gw.client }, taskQueue: gw.taskQueue });
+    const client = await GatehouseClient.connect({ apiKey: KEYS.support, temporal: { client: gw.client }, taskQueue: gw.taskQueue, env: { GATEHOUSE_DATA_DIR: gw.dir } });
     const req = await client.start({ body: hello('Draft a note via the client'), task: 'draft' });
     let status = await req.status();
     for (let i = 0; status.step !== 'awaiting_review' && i < 100; i++) {

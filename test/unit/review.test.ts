@@ -106,17 +106,20 @@ describe('review decisions (pure)', () => {
     assert.equal(nextStepForInvalid({ ...base, onFailure: 'fail' }), 'fail');
   });
 
-  it('parseDecision accepts the three actions and refuses incomplete ones without echoing the key', () => {
-    assert.deepEqual(parseDecision({ action: 'approve', credential: 'k', comment: 'fine' }), { ok: true, value: { action: 'approve', credential: 'k', comment: 'fine' } });
-    assert.equal(parseDecision({ action: 'edit', credential: 'k', content: 'new text' }).ok, true);
-    assert.equal(parseDecision({ action: 'reject', credential: 'k', reason: 'wrong tone' }).ok, true);
+  it('parseDecision accepts the three actions with a sealed credential and refuses incomplete ones or raw keys without echoing them', () => {
+    const k = 'ghsealed1.0123456789abcdef.ZW5j.Y3Q';
+    assert.deepEqual(parseDecision({ action: 'approve', credential: k, comment: 'fine' }), { ok: true, value: { action: 'approve', credential: k, comment: 'fine' } });
+    assert.equal(parseDecision({ action: 'edit', credential: k, content: 'new text' }).ok, true);
+    assert.equal(parseDecision({ action: 'reject', credential: k, reason: 'wrong tone' }).ok, true);
     const refusals: Array<[unknown, RegExp]> = [
       [null, /JSON object/],
-      [{ action: 'maybe', credential: 'k' }, /action must be one of/],
+      [{ action: 'maybe', credential: k }, /action must be one of/],
       [{ action: 'approve' }, /credential/],
-      [{ action: 'edit', credential: 'secret-key' }, /edit needs content/],
-      [{ action: 'reject', credential: 'secret-key', reason: '  ' }, /reject needs a reason/],
-      [{ action: 'approve', credential: 'k', comment: 7 }, /comment must be a string/],
+      [{ action: 'approve', credential: 'secret-key' }, /sealed reviewer credential, not an API key/],
+      [{ action: 'approve', credential: 'ghsealed1.secret-key' }, /sealed reviewer credential/],
+      [{ action: 'edit', credential: k }, /edit needs content/],
+      [{ action: 'reject', credential: k, reason: '  ' }, /reject needs a reason/],
+      [{ action: 'approve', credential: k, comment: 7 }, /comment must be a string/],
     ];
     for (const [payload, message] of refusals) {
       const r = parseDecision(payload);

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { bearerKey, type AuthenticatedCaller } from '../../auth';
+import { bearerKey, decisionDigest, type AuthenticatedCaller } from '../../auth';
 import { formatIssues } from '../../config';
 import { GatewayError, fromFailure, invalidRequest, notFound } from '../../errors';
 import { reviewableRoutes } from '../../review/access';
@@ -14,8 +14,9 @@ import type { HttpDeps } from '../server';
 /**
  * The reviewers' API (reviewer keys only; other callers get 403): list held requests of the routes
  * this reviewer may decide, show one with its answer and findings, decide it. The decision is the
- * workflow's `review` Update with the reviewer's key inside the encrypted payload: the workflow
- * authenticates it again, so this API is a convenience, not the security boundary.
+ * workflow's `review` Update with the reviewer's key sealed to the workers (bound to this request and
+ * this decision): the workflow authenticates it again, so this API is a convenience, not the
+ * security boundary.
  */
 
 const DecisionBody = z
@@ -60,12 +61,19 @@ export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void 
     if (!parsed.success) throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     const handle = await reviewableHandle(deps, reviewer, req.params.id);
     try {
-      const decision = await handle.executeUpdate(reviewUpdate, { args: [{ action, credential: reviewer.credential, ...parsed.data }] });
+      const credential = await sealForDecision(deps, reviewer.credential, req.params.id, { action, ...parsed.data });
+      const decision = await handle.executeUpdate(reviewUpdate, { args: [{ action, credential, ...parsed.data }] });
       return { id: req.params.id, object: 'gatehouse.review.decision', decision };
     } catch (err) {
       throw fromFailure(err) ?? (isClosed(err) ? await closedRefusal(handle, req.params.id) : err);
     }
   });
+}
+
+/** The reviewer's key, sealed to the workers for this request and exactly this decision (never sent raw). */
+function sealForDecision(deps: HttpDeps, rawKey: string, workflowId: string, decision: Parameters<typeof decisionDigest>[0]): Promise<string> {
+  if (!deps.starter.sealer) throw new GatewayError('Internal', 'credential_key_missing', 'This gateway has no credential public key');
+  return deps.starter.sealer.seal(rawKey, { workflowId, purpose: 'review', decisionDigest: decisionDigest(decision) });
 }
 
 /** Reviewer keys only: an unknown key is 401, a caller without the reviewer role 403. */

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bannerText } from '../../src/cli/banner';
+
+const info = { url: 'http://127.0.0.1:8080', temporal: '127.0.0.1:7233', demoKey: 'gh_demo-secret-key', demoKeyFile: '/srv/gh/data/demo-key' };
+
+describe('start banner', () => {
+  it('off a terminal (logs, pipes) names the demo key file, never the key', () => {
+    const text = bannerText(info, false);
+    assert.ok(!text.includes(info.demoKey));
+    assert.match(text, /Demo key: {4}in \/srv\/gh\/data\/demo-key/);
+    assert.match(text, /Bearer \$\(cat \/srv\/gh\/data\/demo-key\)/);
+  });
+
+  it('a key from GATEHOUSE_DEMO_KEY is referred to by the variable', () => {
+    const text = bannerText({ ...info, demoKeyFile: undefined }, false);
+    assert.ok(!text.includes(info.demoKey));
+    assert.match(text, /Bearer \$GATEHOUSE_DEMO_KEY/);
+  });
+
+  it('on a terminal shows the key so the curl line can be pasted', () => {
+    assert.match(bannerText(info, true), /Bearer gh_demo-secret-key/);
+  });
+});
