@@ -182,7 +182,7 @@ describe('isolation between callers: one Idempotency-Key, two callers (real dev 
   it('an HTTP repeat of a request the client started rejoins it: no live chunks, and its hang-up cancels nothing', async () => {
     // The client's start subscribes nothing, so the HTTP repeat is the first (and only) subscriber of
     // the running request: before ownership was checked, it got the live chunks and could cancel.
-    const client = await GatehouseClient.connect({ apiKey: KEYS.support, temporal: { client: gw.client }, taskQueue: gw.taskQueue });
+    const client = await GatehouseClient.connect({ apiKey: KEYS.support, temporal: { client: gw.client }, taskQueue: gw.taskQueue, env: { GATEHOUSE_DATA_DIR: gw.dir } });
     for (let i = 0; i < TRIALS; i++) {
       const key = `client-first-${randomUUID()}`;
       const body = { ...hello(`started by the client ${i} one two three four five`), stream: true };
