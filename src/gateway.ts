@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { CallerDirectory, loadDemoKey } from './auth';
 import { loadConfigFile, type Config } from './config';
 import { buildHttpServer } from './http';
+import { bodyLimitFrom } from './http/body';
 import { createLogger } from './log';
 import { createProviders } from './providers';
 import { startMockProvider, type MockProvider } from './providers/mock';
@@ -188,7 +189,11 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     // Only the embedded dev setup on loopback lets the local UI decode without a reviewer key.
     openOnLoopback: !p.env.TEMPORAL_ADDRESS && (host === '127.0.0.1' || host === 'localhost'),
   };
-  const app = buildHttpServer({ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec });
+  const app = buildHttpServer({
+    ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
+    // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
+    ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT) },
+  });
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());
   const addr = app.server.address();

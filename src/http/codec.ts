@@ -1,8 +1,7 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { bearerKey } from '../auth';
-import { invalidRequest, policyDenied } from '../errors';
+import { invalidRequest } from '../errors';
 import type { HttpDeps } from './server';
 
 /** The Temporal UI's remote-codec body: payloads with base64 metadata values and data. */
@@ -34,28 +33,20 @@ export function registerCodecEndpoint(app: FastifyInstance, deps: HttpDeps, acce
     });
   };
   for (const op of ['decode', 'encode'] as const) {
-    app.options(`/codec/${op}`, async (_req, reply) => {
+    app.options(`/codec/${op}`, { config: { role: 'public' } }, async (_req, reply) => {
       cors(reply);
       return reply.status(204).send();
     });
-    app.post(`/codec/${op}`, async (req, reply) => {
+    // Reviewers and admins (the guard, before the body is read); no key only from the embedded UI on loopback.
+    const keyless = (req: FastifyRequest) => access.openOnLoopback && isLoopback(req.ip);
+    app.post(`/codec/${op}`, { config: { role: ['reviewer', 'admin'], keyless } }, async (req, reply) => {
       cors(reply);
-      authorize(req, deps, access);
       const body = CodecBodySchema.safeParse(req.body);
       if (!body.success) throw invalidRequest('invalid_request', 'expected {"payloads": [{"metadata": {...}, "data": "..."}]}');
       const payloads = body.data.payloads.map(fromJson);
       const out = op === 'decode' ? await access.codec.decode(payloads) : await access.codec.encode(payloads);
       return { payloads: out.map(toJson) };
     });
-  }
-}
-
-function authorize(req: FastifyRequest, deps: HttpDeps, access: CodecAccess): void {
-  const key = bearerKey(req.headers.authorization);
-  if (!key && access.openOnLoopback && isLoopback(req.ip)) return;
-  const caller = deps.callers().authenticateKey(key);
-  if (!caller.config.roles.some((r) => r === 'reviewer' || r === 'admin')) {
-    throw policyDenied('codec_not_allowed', 'Only reviewers and admins may decode request histories');
   }
 }
 

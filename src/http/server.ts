@@ -14,6 +14,8 @@ import { registerRequests } from './requests';
 import { registerCodecEndpoint, type CodecAccess } from './codec';
 import type { RequestStarter } from '../temporal/requestStarter';
 import type { StreamRegistry } from '../streaming/registry';
+import { MAX_BODY_BYTES, registerBodyParser } from './body';
+import { registerGuard, type GuardDeps } from './guard';
 
 export interface HttpDeps {
   starter: RequestStarter;
@@ -26,6 +28,12 @@ export interface HttpDeps {
   release?: Release;
   /** The payload codec, served to the Temporal UI at /codec/decode|encode. */
   codec?: CodecAccess;
+  /** Front-door rate-limit peek (the admission's limiter). */
+  limits?: GuardDeps['limits'];
+  /** Where front-door refusals are counted (the ledger). */
+  refusals?: GuardDeps['refusals'];
+  /** Body size limit in bytes (at most MAX_BODY_BYTES, the default). */
+  bodyLimit?: number;
 }
 
 /** The front door: OpenAI-compatible API for services. */
@@ -34,15 +42,17 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request from onResponse instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 4 * 1024 * 1024,
+    bodyLimit: deps.bodyLimit ?? MAX_BODY_BYTES,
     keepAliveTimeout: 65_000,
   });
   app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
+  registerBodyParser(app, deps.bodyLimit ?? MAX_BODY_BYTES);
+  registerGuard(app, deps);
   app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${req.url}`), req, reply));
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), requestId: reply.getHeader('x-gatehouse-request-id') }, 'request');
   });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { role: 'public' } }, async () => ({ status: 'ok' }));
   registerModels(app, deps);
   registerChatCompletions(app, deps);
   registerRequests(app, deps);

@@ -56,6 +56,11 @@ export class LimitsGate {
     return headers;
   }
 
+  /** The front door's cheap refusal: 429 when the caller's or team's rate limit is used up already (consumes nothing). */
+  async refuseIfExhausted(caller: string, team: string): Promise<void> {
+    await this.rates.peek({ caller, team });
+  }
+
   /** Throws 429 `budget_exceeded`; `soft_limit` asks the planner for the cheaper option. */
   reserve(requestId: string, caller: string, team: string, estimateUsd: number): BudgetDecision {
     return this.budgets.reserve({ requestId, caller, team, estimateUsd });
