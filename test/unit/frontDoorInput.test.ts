@@ -9,6 +9,8 @@ import { isRequestId } from '../../src/http/requests';
 import { LimitsSchema, RateLimiter } from '../../src/limits';
 import { Ledger } from '../../src/store';
 import { CallerDirectory } from '../../src/auth';
+import { DurationSchema } from '../../src/config/durationSchema';
+import { ReviewConfigSchema } from '../../src/review/schema';
 
 const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
@@ -39,6 +41,12 @@ describe('front door input checks (pure)', () => {
     assert.equal(sinceTime('+275760-09-14T00:00:00.000Z', now), undefined);
     assert.equal(sinceTime('yesterday-ish', now), undefined);
     assert.equal(sinceTime(['1h', '2h'] as unknown as string, now), undefined);
+  });
+
+  it('config durations (route timeouts, deadlines, windows, review deadlines) stop at 366 days', () => {
+    assert.ok(DurationSchema.safeParse('366d').success);
+    for (const bad of ['99999999999999d', '367d', `${'9'.repeat(400)}ms`]) assert.equal(DurationSchema.safeParse(bad).success, false, bad);
+    assert.equal(ReviewConfigSchema.safeParse({ when: 'always', deadline: '99999999999999d' }).success, false);
   });
 
   it('request ids: empty, over-long or foreign-looking ids are not looked up', () => {
