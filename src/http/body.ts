@@ -66,9 +66,10 @@ export function registerBodyParser(app: FastifyInstance, bodyLimit: number): voi
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
       return done(invalidRequest('invalid_json', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     }
+    const limit = req.routeOptions.bodyLimit ?? bodyLimit;
     parseJson(req, text, (err, value) => {
       if (err) return done(err, undefined);
-      if (Buffer.byteLength(JSON.stringify(value) ?? '') > bodyLimit) return done(bodyTooLarge(bodyLimit), undefined);
+      if (Buffer.byteLength(JSON.stringify(value) ?? '') > limit) return done(bodyTooLarge(limit), undefined);
       done(null, value);
     });
   });

@@ -39,7 +39,8 @@ export function registerCodecEndpoint(app: FastifyInstance, deps: HttpDeps, acce
     });
     // Reviewers and admins (the guard, before the body is read); no key only from the embedded UI on loopback.
     const keyless = (req: FastifyRequest) => access.openOnLoopback && isLoopback(req.ip);
-    app.post(`/codec/${op}`, { config: { role: ['reviewer', 'admin'], keyless } }, async (req, reply) => {
+    // Its bodies are never stored: room for a batch of base64 payloads (Temporal allows 2 MiB each).
+    app.post(`/codec/${op}`, { bodyLimit: 8 * 1024 * 1024, config: { role: ['reviewer', 'admin'], keyless } }, async (req, reply) => {
       cors(reply);
       const body = CodecBodySchema.safeParse(req.body);
       if (!body.success) throw invalidRequest('invalid_request', 'expected {"payloads": [{"metadata": {...}, "data": "..."}]}');

@@ -117,6 +117,16 @@ describe('the front door: authentication before the body, cheap refusals, every 
     assert.equal(big.status, 200, JSON.stringify(big.json).slice(0, 300));
   });
 
+  it('the codec endpoint takes the base64 of a stored payload bigger than the request limit (it stores nothing)', async () => {
+    const data = Buffer.alloc(2 * 1024 * 1024, 'p').toString('base64');
+    const payloads = [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data }];
+    const res = await send(gw.url, '/codec/encode', JSON.stringify({ payloads }), { ...JSON_TYPE, ...auth(ADMIN_KEY) });
+    assert.equal(res.status, 200, JSON.stringify(res.json).slice(0, 200));
+    assert.equal(res.json.payloads.length, 1);
+    const noKey = await send(gw.url, '/codec/encode', JSON.stringify({ payloads }), JSON_TYPE);
+    assert.equal(noKey.status, 401);
+  });
+
   it('malformed bodies are 400/415 with a code: deep nesting, invalid UTF-8, odd media types', async () => {
     for (const depth of [65, 4200, 100_000]) {
       const res = await chatRaw(deep(depth), auth(KEYS.support));
