@@ -187,6 +187,7 @@ describe('front-door fuzz (seeded, loopback)', () => {
     const slowest = Math.max(...health);
     console.log(`fuzz seed ${SEED}: ${COUNT} requests in ${seconds}s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; /healthz polled ${health.length}x, slowest ${slowest.toFixed(0)} ms, over 100 ms: ${health.filter((h) => h > 100).length}`);
 
+    for (const f of failures.slice(0, 20)) console.log(`fuzz problem: ${f}`);
     assert.deepEqual(failures.slice(0, 20), [], `${failures.length} problems (seed ${SEED})`);
     assert.ok(health.length >= 20, 'the health poller ran throughout');
     assert.ok(slowest < HEALTH_BOUND_MS, `/healthz took ${slowest.toFixed(0)} ms at worst (${health.filter((h) => h >= HEALTH_BOUND_MS).length} over the bound)`);
