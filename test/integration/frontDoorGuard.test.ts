@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import { after, before, describe, it } from 'node:test';
 import { hashApiKey } from '../../src/auth';
 import { MAX_BODY_BYTES } from '../../src/http/body';
@@ -46,8 +47,9 @@ describe('the front door: authentication before the body, cheap refusals, every 
   const refusals = (code: string, caller: string | null) =>
     gw.ledger.refusals().filter((r) => r.code === code && r.caller === caller).reduce((n, r) => n + r.count, 0);
 
+  const logLines: string[] = [];
   before(async () => {
-    gw = await startTestGateway({ config });
+    gw = await startTestGateway({ config, logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) });
   });
   after(() => gw?.close());
 
@@ -66,6 +68,9 @@ describe('the front door: authentication before the body, cheap refusals, every 
     }
     assert.equal(requestRows(null), 0, 'no ledger row of an unknown caller: no workflow ran');
     assert.ok(refusals('missing_api_key', null) >= 2 && refusals('invalid_api_key', null) >= 2, JSON.stringify(gw.ledger.refusals()));
+    const logged = logLines.filter((l) => l.includes('refused at the front door')).map((l) => JSON.parse(l));
+    assert.ok(logged.some((l) => l.code === 'invalid_api_key' && l.status === 401 && l.route === '/v1/chat/completions'), logged.map((l) => JSON.stringify(l)).join('\n'));
+    assert.ok(!logLines.some((l) => l.includes('nope')), 'the presented key is never logged');
   });
 
   it('over the rate limit is a 429 at the front door: no workflow, counted once, attributed to the caller', async () => {
