@@ -15,7 +15,7 @@ import { badUtf8Body, deepBody, httpBytes, mutatedChatBody, oddString, randomJso
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
-const CONCURRENCY = 6;
+const CONCURRENCY = 4;
 const HEALTH_BOUND_MS = 200;
 const ADMIN_KEY = 'test-key-fuzz-admin-0123456789abcd';
 const STACK = /\n\s+at \S|node:internal|\.[jt]s:\d+:\d+|\bat (?:async )?[\w.<>]+ \(/;
