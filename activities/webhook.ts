@@ -36,9 +36,14 @@ export function createWebhookActivities(deps: ActivityDeps) {
           [SIGNATURE_HEADER]: signBody(body, secret),
         },
         body,
+        // A redirect would re-send the signed result wherever the receiver points: never followed.
+        redirect: 'manual',
         signal: AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
       });
       await res.body?.cancel();
+      if (res.status >= 300 && res.status < 400) {
+        throw ApplicationFailure.nonRetryable(`webhook ${hook.url} answered HTTP ${res.status} (a redirect); redirects are not followed, configure the final URL`, 'WebhookRedirected');
+      }
       if (!res.ok) throw ApplicationFailure.retryable(`webhook ${hook.url} answered HTTP ${res.status}`, 'WebhookRejected');
       deps.logger.info({ requestId: d.requestId, caller: d.caller, status: res.status }, 'webhook delivered');
       return { status: res.status };

@@ -9,6 +9,7 @@ import type { ReloadResult } from './config/reload';
 import { watchConfig } from './configWatch';
 import { buildHttpServer } from './http';
 import type { CodecAccess } from './http/codec';
+import { bodyLimitFrom } from './http/body';
 import { createLogger } from './log';
 import { createProviders, type ChatProvider } from './providers';
 import { startMockProvider, type MockProvider } from './providers/mock';
@@ -218,7 +219,11 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     // Only the embedded UI on loopback gets a keyless (token) path; anyone else needs a reviewer key.
     uiToken: loopback ? p.uiCodecToken : undefined,
   };
-  const app = buildHttpServer({ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec });
+  const app = buildHttpServer({
+    ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
+    // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
+    ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT) },
+  });
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());
   const addr = app.server.address();

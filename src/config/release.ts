@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { DurationSchema } from './durationSchema';
 
 /**
  * Release-control fragments of a route: shadow comparison, automatic rollback of a canary or
  * shadow, and `protected` (changes need a second admin). Merged into RouteSchema / CanarySchema.
- * (Durations and names are repeated here so this file imports nothing from schema.ts.)
+ * (Names are repeated here so this file imports nothing from schema.ts; durations come from durationSchema.ts.)
  */
-const Duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration like "500ms", "10s", "5m" or "24h"');
+const Duration = DurationSchema;
 const Name = z.string().regex(/^[a-zA-Z0-9][\w.-]*$/, 'must be a simple name (letters, digits, . _ -)');
 const Rate = z.number().min(0).max(1);
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { DurationSchema } from './durationSchema';
 
 /**
  * Per-route failure conduct: deadlines and the longest retry wait; merged into RouteSchema.
- * (Same duration syntax as schema.ts's DurationString; repeated here so this file needs no import
- * from schema.ts, which imports it.)
+ * (Durations from durationSchema.ts, not schema.ts, which imports this file.)
  */
-const Duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration like "500ms", "10s", "5m" or "24h"');
+const Duration = DurationSchema;
 
 export const DeadlinesSchema = z.strictObject({
   /** Request sent → response headers (connect included). Streaming only. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ModelCatalogFields } from '../catalog/schema';
 import { LimitsSchema, NO_LIMITS } from '../limits/schema';
 import { RouteRelease } from './release';
+import { DurationSchema } from './durationSchema';
 import { checkReferences } from './references';
 import { RouteResilience } from './resilience';
 import { ModelTraits, RiskSchema, RouteFactors } from './routing';
@@ -14,10 +15,8 @@ import { WebhookSchema } from '../webhook/schema';
  * Types below are derived from it; nothing else describes the config.
  */
 
-/** "250ms", "10s", "5m", "24h" — the same strings Temporal accepts as durations. */
-export const DurationString = z
-  .string()
-  .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration like "500ms", "10s", "5m" or "24h"');
+/** "250ms", "10s", "5m", "24h" — the same strings Temporal accepts as durations (up to 366 days). */
+export const DurationString = DurationSchema;
 
 const Name = z.string().regex(/^[a-zA-Z0-9][\w.-]*$/, 'must be a simple name (letters, digits, . _ -)');
 

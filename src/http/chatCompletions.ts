@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ChatCompletionRequestSchema, formatIssues } from '../config';
 import { invalidRequest } from '../errors';
-import { bearerKey } from '../auth';
+import { authenticated } from './guard';
 import type { HttpDeps } from './server';
 import { prefersAsync, replyAccepted } from './requests';
 import { resultOrHold } from '../temporal/outcome';
@@ -13,10 +13,9 @@ import { streamChatCompletion } from './streamCompletion';
 const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
 
 export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): void {
-  app.post('/v1/chat/completions', async (req: FastifyRequest, reply: FastifyReply) => {
-    // Checked here for a fast 401 without a workflow; the workflow checks the key again itself.
-    const credential = bearerKey(req.headers.authorization);
-    const caller = deps.callers().authenticateKey(credential);
+  // The guard authenticates (and peeks at the rate limit) before the body is read; the workflow checks the key again itself.
+  app.post('/v1/chat/completions', { config: { role: 'caller', rateLimited: true } }, async (req: FastifyRequest, reply: FastifyReply) => {
+    const { caller, credential } = authenticated(req);
     const parsed = ChatCompletionRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       const [first] = parsed.error.issues;
@@ -34,9 +33,9 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
     // stream: true answers as SSE, unless the route holds answers for review (then as below: 202 while held).
     const mode = body.stream && !prefersAsync(req) ? streamModeFor(deps.config().routes, resolveTask(task, undefined, caller.config), body.response_format) : 'none';
     if (mode !== 'none') {
-      return streamChatCompletion(reply, deps, { credential: credential!, task, risk, latency, body }, { idempotencyKey: key, live: mode === 'live' });
+      return streamChatCompletion(reply, deps, { credential, task, risk, latency, body }, { idempotencyKey: key, live: mode === 'live' });
     }
-    const { handle } = await deps.starter.start({ credential: credential!, task, risk, latency, body }, key);
+    const { handle } = await deps.starter.start({ credential, task, risk, latency, body }, key);
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     // 202 + Location when the caller asked for async, or as soon as the request is held for review.
     if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');

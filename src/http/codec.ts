@@ -2,10 +2,9 @@ import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@tempora
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { bearerKey, isSealedCredential } from '../auth';
+import { isSealedCredential } from '../auth';
 import { invalidRequest, policyDenied } from '../errors';
 import { PayloadDecodeError } from '../temporal/codec';
-import type { HttpDeps } from './server';
 
 /** The Temporal UI's remote-codec body: payloads with base64 metadata values and data. */
 const CodecBodySchema = z.object({
@@ -34,16 +33,22 @@ export interface CodecAccess {
  * embedded UI: the remote codec the Temporal Web UI calls so ops can read encrypted histories. It
  * never opens sealed credentials (it has no key for them), and encode refuses raw API keys.
  */
-export function registerCodecEndpoint(app: FastifyInstance, deps: HttpDeps, access: CodecAccess): void {
+export function registerCodecEndpoint(app: FastifyInstance, access: CodecAccess): void {
   for (const op of ['decode', 'encode'] as const) {
     for (const path of [`/codec/${op}`, `/codec/:token/${op}`]) {
-      app.options(path, async (req, reply) => {
+      const viaToken = path.includes(':token');
+      app.options(path, { config: { role: 'public' } }, async (req, reply) => {
         cors(req, reply, access);
         return reply.status(204).send();
       });
-      app.post<{ Params: { token?: string } }>(path, async (req, reply) => {
+      // Reviewers and admins (the guard, before the body is read); the embedded UI's token path needs
+      // no key. Its bodies are never stored: room for a batch of base64 payloads (2 MiB each at most).
+      app.post<{ Params: { token?: string } }>(path, {
+        bodyLimit: 8 * 1024 * 1024,
+        config: { role: ['reviewer', 'admin'], keyless: viaToken ? () => true : undefined },
+        onRequest: async (req) => checkAddressing(req as FastifyRequest<{ Params: { token?: string } }>, access),
+      }, async (req, reply) => {
         cors(req, reply, access);
-        authorize(req, deps, access, req.params.token);
         const body = CodecBodySchema.safeParse(req.body);
         if (!body.success) throw invalidRequest('invalid_request', 'expected {"payloads": [{"metadata": {...}, "data": "..."}]}');
         const payloads = body.data.payloads.map(fromJson);
@@ -67,8 +72,9 @@ function cors(req: FastifyRequest, reply: FastifyReply, access: CodecAccess): vo
   });
 }
 
-/** Host and Origin first (a browser tricked into calling us names another host or origin), then token or key. */
-function authorize(req: FastifyRequest, deps: HttpDeps, access: CodecAccess, token: string | undefined): void {
+/** Host and Origin (a browser tricked into calling us names another host or origin), then the UI's token. */
+function checkAddressing(req: FastifyRequest<{ Params: { token?: string } }>, access: CodecAccess): void {
+  const token = req.params.token;
   if (access.hosts.length > 0 && !access.hosts.includes((req.headers.host ?? '').toLowerCase())) {
     throw policyDenied('codec_host_not_allowed', 'The codec endpoint answers only requests addressed to this gateway');
   }
@@ -76,13 +82,8 @@ function authorize(req: FastifyRequest, deps: HttpDeps, access: CodecAccess, tok
   if (origin !== undefined && !access.uiOrigins.includes(origin)) {
     throw policyDenied('codec_origin_not_allowed', 'The codec endpoint answers only the configured Temporal UI');
   }
-  if (token !== undefined) {
-    if (!access.uiToken || !sameSecret(token, access.uiToken)) throw policyDenied('codec_not_allowed', 'Unknown codec endpoint token');
-    return;
-  }
-  const caller = deps.callers().authenticateKey(bearerKey(req.headers.authorization));
-  if (!caller.config.roles.some((r) => r === 'reviewer' || r === 'admin')) {
-    throw policyDenied('codec_not_allowed', 'Only reviewers and admins may decode request histories');
+  if (token !== undefined && (!access.uiToken || !sameSecret(token, access.uiToken))) {
+    throw policyDenied('codec_not_allowed', 'Unknown codec endpoint token');
   }
 }
 

@@ -16,8 +16,10 @@ export function toGatewayError(err: unknown): GatewayError {
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new GatewayError('InvalidRequest', 'unsupported_media_type', 'Send the body as application/json', { status: 415 });
   }
+  if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return new GatewayError('InvalidRequest', 'uri_too_long', 'A path parameter is too long', { status: 414 });
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return new GatewayError('InvalidRequest', 'invalid_request', fe.message ?? 'Bad request', { status: fe.statusCode });
+    // Framework messages may quote the caller's input: kept short.
+    return new GatewayError('InvalidRequest', 'invalid_request', (fe.message ?? 'Bad request').slice(0, 200), { status: fe.statusCode });
   }
   return new GatewayError('Internal', 'internal_error', 'The gateway failed to process the request');
 }

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { isRoutable } from '../catalog/status';
+import { authenticated } from './guard';
 import type { HttpDeps } from './server';
 
 /** The models this caller may reach through its tasks' routes (plus `auto`, the task's default). */
 export function registerModels(app: FastifyInstance, deps: HttpDeps): void {
-  app.get('/v1/models', async (req) => {
-    const caller = deps.callers().authenticate(req.headers.authorization);
+  app.get('/v1/models', { config: { role: 'caller' } }, async (req) => {
+    const { caller } = authenticated(req);
     const config = deps.config();
     const names = new Set<string>();
     for (const route of config.routes) {

@@ -5,7 +5,7 @@ import { cancelledView, completedView, failedView, pendingView, type RequestView
 import type { GatewayResponse } from '../temporal/contract';
 import { GatehouseSearch } from '../temporal/searchAttributes';
 import { credentialTag } from '../temporal/requestStarter';
-import { bearerKey } from '../auth';
+import { authenticated } from './guard';
 import type { HttpDeps } from './server';
 
 /**
@@ -14,12 +14,12 @@ import type { HttpDeps } from './server';
  * Uses `describe` (the server's state), so it answers even while no worker runs.
  */
 export function registerRequests(app: FastifyInstance, deps: HttpDeps): void {
-  app.get<{ Params: { id: string } }>('/v1/requests/:id', async (req) => {
-    const credential = bearerKey(req.headers.authorization);
-    const caller = deps.callers().authenticateKey(credential);
+  app.get<{ Params: { id: string } }>('/v1/requests/:id', { config: { role: 'caller' } }, async (req) => {
+    const { caller, credential } = authenticated(req);
+    if (!isRequestId(req.params.id)) throw requestNotFound(req.params.id);
     const handle = deps.starter.client.workflow.getHandle(req.params.id);
     const desc = await describeOrNull(handle);
-    if (!desc || !isOwner(desc, caller.name, credential!)) throw requestNotFound(req.params.id);
+    if (!desc || !isOwner(desc, caller.name, credential)) throw requestNotFound(req.params.id);
     return requestView(desc, () => handle.result() as Promise<GatewayResponse>);
   });
 }
@@ -80,6 +80,11 @@ export async function describeOrNull(handle: { describe(): Promise<WorkflowExecu
   }
 }
 
+/** Ids this gateway makes (`req-…`, children `…/webhook`): anything else, empty or over-long, is simply not found. */
+export function isRequestId(id: string): boolean {
+  return id.length > 0 && id.length <= 400 && /^[\w.:/-]+$/.test(id);
+}
+
 function requestNotFound(id: string): GatewayError {
-  return notFound('request_not_found', `No request ${id} for this caller`);
+  return notFound('request_not_found', `No request ${id.slice(0, 400)} for this caller`);
 }

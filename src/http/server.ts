@@ -14,6 +14,8 @@ import { registerRequests } from './requests';
 import { registerCodecEndpoint, type CodecAccess } from './codec';
 import type { RequestStarter } from '../temporal/requestStarter';
 import type { StreamRegistry } from '../streaming/registry';
+import { MAX_BODY_BYTES, registerBodyParser } from './body';
+import { registerGuard, type GuardDeps } from './guard';
 
 export interface HttpDeps {
   starter: RequestStarter;
@@ -26,6 +28,12 @@ export interface HttpDeps {
   release?: Release;
   /** The payload codec, served to the Temporal UI at /codec/decode|encode. */
   codec?: CodecAccess;
+  /** Front-door rate-limit peek (the admission's limiter). */
+  limits?: GuardDeps['limits'];
+  /** Where front-door refusals are counted (the ledger). */
+  refusals?: GuardDeps['refusals'];
+  /** Body size limit in bytes (at most MAX_BODY_BYTES, the default). */
+  bodyLimit?: number;
 }
 
 /** The front door: OpenAI-compatible API for services. */
@@ -34,21 +42,27 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request from onResponse instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 4 * 1024 * 1024,
+    bodyLimit: deps.bodyLimit ?? MAX_BODY_BYTES,
     keepAliveTimeout: 65_000,
+    // Request ids carry an Idempotency-Key of up to 200 characters (fastify's default allows 100).
+    maxParamLength: 512,
+    // Router errors (a path parameter over maxParamLength, a malformed URL) leave as our JSON too.
+    frameworkErrors: (err, req, reply) => handleError(err, req, reply),
   });
   app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
+  registerBodyParser(app, deps.bodyLimit ?? MAX_BODY_BYTES);
+  registerGuard(app, deps);
   app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${req.url}`), req, reply));
   app.addHook('onResponse', async (req, reply) => {
     // The route pattern (e.g. /v1/requests/:id), else the path without its query string: a query
     // string may carry a key (`?api_key=…`) and the UI's codec path its token.
     req.log.info({ method: req.method, url: req.routeOptions.url ?? pathOnly(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), requestId: reply.getHeader('x-gatehouse-request-id') }, 'request');
   });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { role: 'public' } }, async () => ({ status: 'ok' }));
   registerModels(app, deps);
   registerChatCompletions(app, deps);
   registerRequests(app, deps);
-  if (deps.codec) registerCodecEndpoint(app, deps, deps.codec);
+  if (deps.codec) registerCodecEndpoint(app, deps.codec);
   registerReviewAdmin(app, deps);
   if (deps.release) {
     registerRouteAdmin(app, deps, deps.release);

@@ -73,6 +73,11 @@ export class LimitsGate {
     return headers;
   }
 
+  /** The front door's cheap refusal: 429 when the caller's or team's rate limit is used up already (consumes nothing). */
+  async refuseIfExhausted(caller: string, team: string): Promise<void> {
+    await this.rates.peek({ caller, team });
+  }
+
   /**
    * Throws 429 `budget_exceeded`; `soft_limit` asks the planner for the cheaper option. With `minUsd`,
    * reserves what is left when the estimate does not fit (the answer is then capped to it).

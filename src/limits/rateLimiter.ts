@@ -104,6 +104,20 @@ export class RateLimiter {
     throw this.refusal(refused, headersFor(states));
   }
 
+  /**
+   * The front door's check before a workflow is started: throws the same 429 as `check` when a
+   * caller or team bucket is already used up, without consuming anything (the workflow's admission
+   * still consumes, so nothing is counted twice and nothing skips the limit; a race past this peek
+   * is caught there). Route buckets need the route, known only after admission. A store error lets
+   * the request through to admission, which decides.
+   */
+  async peek(req: { caller: string; team?: string | null }): Promise<void> {
+    const buckets = this.bucketsFor({ ...req, route: null, tokens: 0 });
+    const states = await Promise.all(buckets.map((b) => peekBucket(b))).catch(() => []);
+    const refused = states.filter((s) => s.refused);
+    if (refused.length > 0) throw this.refusal(refused, headersFor(states));
+  }
+
   private bucketsFor(req: RateLimitRequest): Bucket[] {
     const scoped: [Scope, string | null | undefined, RateLimitConfig | undefined][] = [
       ['caller', req.caller, this.limits.callers[req.caller]],
@@ -173,6 +187,13 @@ async function consume(bucket: Bucket, points: number): Promise<BucketState> {
     const remaining = Math.max(0, bucket.limit - (err.consumedPoints - points));
     return { bucket, points, remaining, msBeforeNext: err.msBeforeNext, refused: true };
   }
+}
+
+/** A bucket's state without taking a point: used up when nothing is left in the window. */
+async function peekBucket(bucket: Bucket): Promise<BucketState> {
+  const res = await bucket.counter.get(bucket.name);
+  const remaining = Math.max(0, bucket.limit - (res?.consumedPoints ?? 0));
+  return { bucket, points: 0, remaining, msBeforeNext: res?.msBeforeNext ?? 0, refused: remaining === 0 };
 }
 
 async function refund(state: BucketState): Promise<void> {

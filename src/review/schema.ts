@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../config/duration';
+import { MAX_DURATION_MS } from '../config/durationSchema';
 
 /**
  * A route's `review:` block: when to hold an answer for a human, for how long, and what happens when
@@ -40,7 +41,8 @@ export type ReviewOnTimeoutAction = z.infer<typeof ReviewOnTimeout>;
 
 function isDuration(text: string): boolean {
   try {
-    return parseDuration(text) > 0;
+    const ms = parseDuration(text);
+    return ms > 0 && ms <= MAX_DURATION_MS;
   } catch {
     return false;
   }

@@ -1,1 +1,1 @@
-export { Ledger, type LedgerEntry } from './ledger';
+export { Ledger, type LedgerEntry, type Refusal, type RefusalCount } from './ledger';

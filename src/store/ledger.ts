@@ -68,12 +68,39 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_caller ON requests(caller, created_at);
 CREATE INDEX IF NOT EXISTS requests_team ON requests(team, created_at);
+CREATE TABLE IF NOT EXISTS refusals (
+  minute TEXT NOT NULL,
+  caller TEXT NOT NULL DEFAULT '',
+  team TEXT NOT NULL DEFAULT '',
+  code TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (minute, caller, team, code)
+);
 `;
+
+/**
+ * A request refused at the front door before any workflow (no key, bad key, missing role, over the
+ * rate limit). No content, no key: who (when known) and why. Counted per minute, so a flood of bad
+ * keys grows the ledger by one row per minute and code, not one per request.
+ */
+export interface Refusal {
+  caller: string | null;
+  team: string | null;
+  code: string;
+  status: number;
+}
+
+export interface RefusalCount extends Refusal {
+  minute: string;
+  count: number;
+}
 
 /** The usage ledger in SQLite (WAL, so readers never block the writer). */
 export class Ledger {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
+  private readonly countRefusal: Database.Statement;
 
   constructor(readonly file: string) {
     privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
@@ -92,6 +119,19 @@ export class Ledger {
        @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
        @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion)
       ON CONFLICT(request_id) DO NOTHING`);
+    this.countRefusal = this.db.prepare(`INSERT INTO refusals (minute, caller, team, code, status, count)
+      VALUES (strftime('%Y-%m-%dT%H:%M','now'), @caller, @team, @code, @status, 1)
+      ON CONFLICT(minute, caller, team, code) DO UPDATE SET count = count + 1`);
+  }
+
+  refused(r: Refusal): void {
+    this.countRefusal.run({ caller: r.caller ?? '', team: r.team ?? '', code: r.code, status: r.status });
+  }
+
+  /** Front-door refusals, newest minute first (empty caller/team = not known). */
+  refusals(limit = 1000): RefusalCount[] {
+    const rows = this.db.prepare('SELECT * FROM refusals ORDER BY minute DESC, caller, code LIMIT ?').all(limit) as RefusalCount[];
+    return rows.map((r) => ({ ...r, caller: r.caller || null, team: r.team || null }));
   }
 
   record(row: LedgerRow, costUsd: number | null = null): void {

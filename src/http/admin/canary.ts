@@ -5,7 +5,7 @@ import { catalog } from '../../catalog/view';
 import { invalidRequest, notFound } from '../../errors';
 import type { Release } from '../../routes/release';
 import type { HttpDeps } from '../server';
-import { STAFF, requireRole } from './access';
+import { STAFF } from './access';
 
 /** Default report window. */
 const DEFAULT_SINCE = '24h';
@@ -16,22 +16,19 @@ const DEFAULT_SINCE = '24h';
  *   GET /admin/canary/:route?since=1h        primary vs candidate: split (ledger) and shadow pairs (comparisons)
  */
 export function registerReleaseViews(app: FastifyInstance, deps: HttpDeps, release: Release): void {
-  app.get('/admin/models', async (req) => {
-    requireRole(deps.callers, req, STAFF);
+  app.get('/admin/models', { config: STAFF }, async () => {
     const snap = release.live.snapshot();
     return { object: 'list', data: catalog(snap.config, snap.disabledModels, Date.now()) };
   });
 
-  app.get<{ Params: { name: string } }>('/admin/models/:name', async (req) => {
-    requireRole(deps.callers, req, STAFF);
+  app.get<{ Params: { name: string } }>('/admin/models/:name', { config: STAFF }, async (req) => {
     const snap = release.live.snapshot();
     const entry = catalog(snap.config, snap.disabledModels, Date.now()).find((m) => m.name === req.params.name);
     if (!entry) throw notFound('model_not_found', `No model "${req.params.name}" in the catalogue`);
     return { object: 'gatehouse.model', ...entry };
   });
 
-  app.get<{ Params: { route: string }; Querystring: { since?: string } }>('/admin/canary/:route', async (req) => {
-    requireRole(deps.callers, req, STAFF);
+  app.get<{ Params: { route: string }; Querystring: { since?: string } }>('/admin/canary/:route', { config: STAFF }, async (req) => {
     const snap = release.live.snapshot();
     const route = snap.config.routes.find((r) => r.name === req.params.route);
     if (!route) throw notFound('route_not_found', `No route "${req.params.route}" in the live table (v${snap.version})`);

@@ -1,14 +1,15 @@
 import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { bearerKey, decisionDigest, type AuthenticatedCaller } from '../../auth';
+import { decisionDigest, type AuthenticatedCaller } from '../../auth';
 import { formatIssues } from '../../config';
 import { GatewayError, fromFailure, invalidRequest, notFound } from '../../errors';
 import { reviewableRoutes } from '../../review/access';
 import type { HeldAnswerView, ReviewAction, ReviewState } from '../../review/types';
 import { GatehouseSearch } from '../../temporal/searchAttributes';
 import { heldAnswerQuery, reviewUpdate } from '../../../workflows/definitions';
-import { describeOrNull } from '../requests';
+import { authenticated } from '../guard';
+import { describeOrNull, isRequestId } from '../requests';
 import type { HttpDeps } from '../server';
 
 /**
@@ -39,13 +40,15 @@ interface Reviewer {
 }
 
 export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void {
-  app.get<{ Querystring: { limit?: string } }>('/admin/reviews', async (req) => {
+  // Reviewer keys only (the guard: unknown keys 401, other callers 403, before any body is read).
+  const REVIEWER = { config: { role: 'reviewer' as const } };
+  app.get<{ Querystring: { limit?: string } }>('/admin/reviews', REVIEWER, async (req) => {
     const reviewer = authenticateReviewer(deps, req);
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), MAX_LISTED);
+    const limit = Math.floor(Math.min(Math.max(Number(req.query.limit ?? 100) || 100, 1), MAX_LISTED));
     return { object: 'list', data: await listHeld(deps, reviewer.routes, limit) };
   });
 
-  app.get<{ Params: { id: string } }>('/admin/reviews/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/admin/reviews/:id', REVIEWER, async (req) => {
     const reviewer = authenticateReviewer(deps, req);
     const handle = await reviewableHandle(deps, reviewer, req.params.id);
     const held = await handle.query(heldAnswerQuery);
@@ -53,7 +56,7 @@ export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void 
     return { id: req.params.id, object: 'gatehouse.review', ...held };
   });
 
-  app.post<{ Params: { id: string; action: string } }>('/admin/reviews/:id/:action', async (req) => {
+  app.post<{ Params: { id: string; action: string } }>('/admin/reviews/:id/:action', REVIEWER, async (req) => {
     const reviewer = authenticateReviewer(deps, req);
     const action = req.params.action as ReviewAction;
     if (!ACTIONS.includes(action)) throw notFound('not_found', `No review action "${req.params.action}" (approve, edit, reject)`);
@@ -76,18 +79,15 @@ function sealForDecision(deps: HttpDeps, rawKey: string, workflowId: string, dec
   return deps.starter.sealer.seal(rawKey, { workflowId, purpose: 'review', decisionDigest: decisionDigest(decision) });
 }
 
-/** Reviewer keys only: an unknown key is 401, a caller without the reviewer role 403. */
+/** The reviewer the guard authenticated, with the routes it may review. */
 function authenticateReviewer(deps: HttpDeps, req: FastifyRequest): Reviewer {
-  const credential = bearerKey(req.headers.authorization);
-  const who = deps.callers().authenticateKey(credential);
-  if (!who.config.roles.includes('reviewer')) {
-    throw new GatewayError('PolicyDenied', 'reviewer_role_required', 'Only reviewer keys may use the review API');
-  }
-  return { who, credential: credential!, routes: reviewableRoutes(who, deps.config()) };
+  const { caller: who, credential } = authenticated(req);
+  return { who, credential, routes: reviewableRoutes(who, deps.config()) };
 }
 
 /** The request's handle, once its route is one this reviewer may review (else 403; unknown ids 404). */
 async function reviewableHandle(deps: HttpDeps, reviewer: Reviewer, id: string) {
+  if (!isRequestId(id)) throw notFound('request_not_found', 'No such request');
   const handle = deps.starter.client.workflow.getHandle(id);
   const description = await describeOrNull(handle);
   if (!description) throw notFound('request_not_found', `No request ${id}`);

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Release } from '../../routes/release';
 import type { ChangeResult } from '../../routes/control';
 import type { HttpDeps } from '../server';
-import { ADMIN, STAFF, parseBody, requireRole } from './access';
+import { authenticated } from '../guard';
+import { ADMIN, STAFF, parseBody } from './access';
 
 /**
  * The change-controlled route table and the kill switch:
@@ -28,8 +29,7 @@ const ApproveBody = z.object({ comment: z.string().max(2000).optional() });
 export function registerRouteAdmin(app: FastifyInstance, deps: HttpDeps, release: Release): void {
   const { control, store, live } = release;
 
-  app.get('/admin/routes', async (req) => {
-    requireRole(deps.callers, req, STAFF);
+  app.get('/admin/routes', { config: STAFF }, async () => {
     const { version } = control.current();
     const v = store.version(version);
     const snap = live.snapshot();
@@ -45,41 +45,39 @@ export function registerRouteAdmin(app: FastifyInstance, deps: HttpDeps, release
     };
   });
 
-  app.put('/admin/routes', async (req, reply) => {
-    const who = requireRole(deps.callers, req, ADMIN);
+  app.put('/admin/routes', { config: ADMIN }, async (req, reply) => {
+    const who = authenticated(req).caller;
     const body = parseBody(ApplyBody, req.body);
     return changed(reply, control.apply(body, who.name));
   });
 
-  app.get<{ Querystring: { limit?: string } }>('/admin/routes/history', async (req) => {
-    requireRole(deps.callers, req, STAFF);
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 1000);
+  app.get<{ Querystring: { limit?: string } }>('/admin/routes/history', { config: STAFF }, async (req) => {
+    const limit = Math.floor(Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 1000));
     const versions = store.versions(limit).map(({ routes: _routes, ...v }) => v);
     return { object: 'gatehouse.route_history', live: live.snapshot().version, versions, changes: store.changes(limit) };
   });
 
-  app.get<{ Params: { version: string } }>('/admin/routes/versions/:version', async (req) => {
-    requireRole(deps.callers, req, STAFF);
+  app.get<{ Params: { version: string } }>('/admin/routes/versions/:version', { config: STAFF }, async (req) => {
     return { object: 'gatehouse.route_version', ...control.version(Number(req.params.version)) };
   });
 
-  app.post('/admin/routes/rollback', async (req, reply) => {
-    const who = requireRole(deps.callers, req, ADMIN);
+  app.post('/admin/routes/rollback', { config: ADMIN }, async (req, reply) => {
+    const who = authenticated(req).caller;
     const body = parseBody(RollbackBody, req.body);
     return changed(reply, control.rollback(body.version, body.reason, who.name, body.basedOn));
   });
 
   for (const action of ['disable', 'enable'] as const) {
-    app.post(`/admin/routes/${action}`, async (req) => {
-      const who = requireRole(deps.callers, req, ADMIN);
+    app.post(`/admin/routes/${action}`, { config: ADMIN }, async (req) => {
+      const who = authenticated(req).caller;
       const body = parseBody(SwitchBody, req.body);
       const result = control.setEnabled(body.target, action === 'enable', body.reason, who.name, body.kind);
       return { object: 'gatehouse.kill_switch', action, ...result, disabled: store.disabled() };
     });
   }
 
-  app.post<{ Params: { id: string } }>('/admin/routes/changes/:id/approve', async (req, reply) => {
-    const who = requireRole(deps.callers, req, ADMIN);
+  app.post<{ Params: { id: string } }>('/admin/routes/changes/:id/approve', { config: ADMIN }, async (req, reply) => {
+    const who = authenticated(req).caller;
     const body = parseBody(ApproveBody, req.body);
     return changed(reply, control.approve(Number(req.params.id), who.name, body.comment));
   });
