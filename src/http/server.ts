@@ -52,7 +52,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
   registerBodyParser(app, deps.bodyLimit ?? MAX_BODY_BYTES);
   registerGuard(app, deps);
-  app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${req.url}`), req, reply));
+  app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${pathOnly(req.url)}`), req, reply));
   app.addHook('onResponse', async (req, reply) => {
     // The route pattern (e.g. /v1/requests/:id), else the path without its query string: a query
     // string may carry a key (`?api_key=…`) and the UI's codec path its token.
