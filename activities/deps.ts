@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { PromptAnalyzer } from '../src/admission/analyzer';
 import type { CallerDirectory } from '../src/auth';
 import type { Config } from '../src/config/schema';
 import type { LimitsGate } from '../src/limits/gate';
@@ -32,4 +33,6 @@ export interface ActivityDeps {
   env?: NodeJS.ProcessEnv;
   /** Release control: route-table version, kill switch, shadow comparisons (absent: none of it). */
   release?: ReleaseRuntime;
+  /** Prompt analysis in worker threads under a deadline (absent: inline, for tests without a gateway). */
+  analyzer?: PromptAnalyzer;
 }

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { analyzePrompt } from '../../src/admission/analyze';
+import { PromptAnalyzer } from '../../src/admission/analyzer';
+import { estimateTokens } from '../../src/cost';
+import { boundedChunks, MAX_RUN, tokenizerFor } from '../../src/cost/tokens';
+import { GatewayError } from '../../src/errors';
+import { detectSensitive } from '../../src/policy/sensitivity';
+
+/** Median wall time of fn over 3 runs, in ms. */
+function timed(fn: () => unknown): number {
+  const runs = [0, 1, 2].map(() => {
+    const t0 = performance.now();
+    fn();
+    return performance.now() - t0;
+  });
+  return runs.sort((a, b) => a - b)[1]!;
+}
+
+/** 8× the input must cost far less than 64× (quadratic) the time: linear is ~8×; 24 leaves room for noise. */
+function assertLinear(name: string, make: (n: number) => string, fn: (s: string) => unknown, n = 40_000): void {
+  const small = make(n);
+  const large = make(8 * n);
+  fn(small); // warm up
+  const a = Math.max(timed(() => fn(small)), 2);
+  const b = timed(() => fn(large));
+  assert.ok(b / a < 24, `${name}: ${n} chars ${a.toFixed(1)} ms, ${8 * n} chars ${b.toFixed(1)} ms (×${(b / a).toFixed(1)})`);
+}
+
+const PATHOLOGICAL: Record<string, (n: number) => string> = {
+  'one letter': (n) => 'a'.repeat(n),
+  'one accented letter': (n) => 'é'.repeat(n),
+  spaces: (n) => ' '.repeat(n),
+  punctuation: (n) => '!'.repeat(n),
+  digits: (n) => '1'.repeat(n),
+  'digit groups': (n) => '1 '.repeat(n / 2),
+  emoji: (n) => '🙂'.repeat(n / 2),
+  'mixed scripts': (n) => 'aé中ж🙂 Ωλ١٢٣'.repeat(n / 12),
+  'email domain labels': (n) => `x@${'a.'.repeat(n / 2)}`,
+  'email local part': (n) => `${'a.'.repeat(n / 2)}@`,
+  'secret names': (n) => 'password='.repeat(n / 9),
+  'secret words': (n) => 'token key secret '.repeat(n / 17),
+  'tokens near secret words': (n) => 'token Ab1cD2eF3gH4iJ5kL6 '.repeat(n / 25),
+  'PEM headers': (n) => '-----BEGIN RSA PRIVATE KEY-----'.repeat(n / 31),
+  'phone context': (n) => `phone: on at is ${'1 '.repeat(10)}`.repeat(n / 36),
+  'SSN shapes': (n) => '123-45-'.repeat(n / 7),
+  'base64-ish': (n) => 'aZ9+/'.repeat(n / 5),
+  hyphens: (n) => 'a-'.repeat(n / 2),
+};
+
+describe('admission work is linear in the caller’s text', () => {
+  it('the tokenizer never sees a whitespace-free run longer than MAX_RUN, and loses no text', () => {
+    for (const text of ['é'.repeat(10_000), `${'a'.repeat(300)} b ${'🙂'.repeat(200)}`, 'word '.repeat(5000), ' '.repeat(1000)]) {
+      const chunks = [...boundedChunks(text)];
+      assert.equal(chunks.join(''), text);
+      for (const c of chunks) for (const run of c.split(/[ \t\r\n]/)) assert.ok(run.length <= MAX_RUN, `run of ${run.length}`);
+      for (const c of chunks) assert.ok(c.length <= 4096 + MAX_RUN, `chunk of ${c.length}`);
+      assert.ok(!chunks.some((c) => /^[\udc00-\udfff]/.test(c)), 'a cut inside a surrogate pair');
+    }
+  });
+
+  it('keeps the estimate close to the exact count on ordinary text', () => {
+    const samples = [
+      'The quick brown fox jumps over the lazy dog.\n'.repeat(300),
+      'function foo(bar) { return bar.map((x) => x * 2); }\n'.repeat(200),
+      '我们在这里讨论一个非常重要的问题，关于系统的安全性和可靠性。'.repeat(100),
+      'Ωμέγα και άλφα. Привет, мир! مرحبا بالعالم '.repeat(200),
+    ];
+    const count = tokenizerFor('gpt-4o');
+    for (const s of samples) {
+      const exact = countTokens(s);
+      assert.ok(Math.abs(count(s) - exact) / exact < 0.02, `${count(s)} vs ${exact}`);
+    }
+  });
+
+  it('estimates a 32k run of "é" and a 1.5 MB run of one letter in linear time', () => {
+    assert.equal(estimateTokens([{ role: 'user', content: 'é'.repeat(32_000) }]) - 7, 32_000);
+    assertLinear('tokens, one letter', (n) => 'a'.repeat(n), (s) => estimateTokens([{ role: 'user', content: s }]), 187_500);
+    assertLinear('tokens, one accented letter', (n) => 'é'.repeat(n), (s) => estimateTokens([{ role: 'user', content: s }]));
+  });
+
+  for (const [name, make] of Object.entries(PATHOLOGICAL)) {
+    it(`detectors and tokens stay linear on ${name}`, () => assertLinear(name, make, (s) => analyzePrompt([{ role: 'user', content: s }])));
+  }
+
+  it('stays linear in the number of tiny messages', () => {
+    const messages = (n: number) => Array.from({ length: n }, (_, i) => ({ role: 'user' as const, content: `m${i % 10}` }));
+    const small = messages(2_000);
+    const large = messages(16_000);
+    analyzePrompt(small);
+    const a = Math.max(timed(() => analyzePrompt(small)), 2);
+    const b = timed(() => analyzePrompt(large));
+    assert.ok(b / a < 24, `2k messages ${a.toFixed(1)} ms, 16k ${b.toFixed(1)} ms`);
+  });
+
+  it('still finds what it should on the way (the detectors were not weakened)', () => {
+    assert.deepEqual(analyzePrompt([{ role: 'user', content: 'mail jane.doe@example.com' }]).findings[0]!.map((f) => f.kind), ['email']);
+    assert.deepEqual(detectSensitive('a'.repeat(100_000)), []);
+  });
+});
+
+describe('PromptAnalyzer', () => {
+  const big = [{ role: 'user' as const, content: 'Contact me at jane.doe@example.com please. '.repeat(40_000) }];
+  const size = JSON.stringify(big).length;
+
+  it('analyzes large prompts in a worker thread with the same result as inline', async () => {
+    const analyzer = new PromptAnalyzer({ inlineLimit: 0, threads: 1 });
+    try {
+      assert.deepEqual(await analyzer.analyze(big, size), analyzePrompt(big));
+    } finally {
+      await analyzer.close();
+    }
+  });
+
+  it('interrupts analysis past its deadline with a 413 request_too_complex, and the event loop keeps turning', async () => {
+    const analyzer = new PromptAnalyzer({ inlineLimit: 0, threads: 1, deadlineMs: 30 });
+    await analyzer.start().run([]); // a warm thread, as the gateway keeps one
+    let ticks = 0;
+    let worstGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worstGap = Math.max(worstGap, now - last);
+      last = now;
+      ticks++;
+    }, 5);
+    try {
+      const huge = [{ role: 'user' as const, content: 'token Ab1cD2eF3gH4iJ5kL6 '.repeat(200_000) }];
+      const t0 = performance.now();
+      const err = await analyzer.analyze(huge, 5_000_000).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof GatewayError, String(err));
+      assert.equal(err.status, 413);
+      assert.equal(err.code, 'request_too_complex');
+      assert.ok(performance.now() - t0 < 1000, 'refused near its deadline');
+      assert.ok(ticks > 0 && worstGap < 200, `event loop gap ${worstGap.toFixed(0)} ms`);
+    } finally {
+      clearInterval(timer);
+      await analyzer.close();
+    }
+  });
+});
