@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { PromptAnalyzer } from '../src/admission/analyzer';
+import type { CpuPool } from '../src/admission/cpuPool';
 import type { CallerDirectory } from '../src/auth';
 import type { Config } from '../src/config/schema';
 import type { LimitsGate } from '../src/limits/gate';
@@ -33,6 +33,6 @@ export interface ActivityDeps {
   env?: NodeJS.ProcessEnv;
   /** Release control: route-table version, kill switch, shadow comparisons (absent: none of it). */
   release?: ReleaseRuntime;
-  /** Prompt analysis in worker threads under a deadline (absent: inline, for tests without a gateway). */
-  analyzer?: PromptAnalyzer;
+  /** CPU-heavy work on caller input, in worker threads under a deadline (absent: inline, for tests without a gateway). */
+  cpu?: CpuPool;
 }

@@ -1,7 +1,8 @@
 import { LatencySchema, RiskSchema } from '../src/config/routing';
 import type { Config, RouteConfig } from '../src/config/schema';
 import { GatewayError, invalidRequest, toFailure } from '../src/errors';
-import { INLINE_ONLY } from '../src/admission/analyzer';
+import { analyzeRequest } from '../src/admission/admit';
+import { INLINE_ONLY } from '../src/admission/cpuPool';
 import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../src/policy';
 import { routeByName, selectRoute } from '../src/routing';
 import type { Admission, AiRequestInput } from '../src/temporal/contract';
@@ -29,11 +30,10 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const identity = authorizeTask(caller.name, caller.config, task);
         const declared = parseHint(RiskSchema, input.risk ?? input.body.metadata?.risk, 'risk') ?? caller.config.defaultRisk;
         const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
-        // Token estimate and sensitivity findings: linear, off the event loop when large, under a deadline.
-        const json = JSON.stringify(input.body.messages);
-        const { promptTokens, findings } = await (deps.analyzer ?? INLINE_ONLY).analyze(input.body.messages, json.length);
+        // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
+        const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
         const disabled = deps.release?.snapshot().disabledRoutes;
-        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), Buffer.byteLength(json), promptTokens, config);
+        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), bytes, promptTokens, config);
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
         const admission: Admission = {
           caller: identity.name,

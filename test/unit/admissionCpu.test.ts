@@ -2,30 +2,31 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { analyzePrompt } from '../../src/admission/analyze';
-import { PromptAnalyzer } from '../../src/admission/analyzer';
+import { analyzeRequest } from '../../src/admission/admit';
+import { CpuPool } from '../../src/admission/cpuPool';
 import { estimateTokens } from '../../src/cost';
 import { boundedChunks, MAX_RUN, tokenizerFor } from '../../src/cost/tokens';
 import { GatewayError } from '../../src/errors';
 import { detectSensitive } from '../../src/policy/sensitivity';
 
-/** Median wall time of fn over 3 runs, in ms. */
-function timed(fn: () => unknown): number {
-  const runs = [0, 1, 2].map(() => {
+/** Least wall time of fn over `runs` runs, in ms: the least is what other load on the machine inflates least. */
+function timed(fn: () => unknown, runs: number): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     fn();
-    return performance.now() - t0;
-  });
-  return runs.sort((a, b) => a - b)[1]!;
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
 }
 
-/** 8× the input must cost far less than 64× (quadratic) the time: linear is ~8×; 24 leaves room for noise. */
-function assertLinear(name: string, make: (n: number) => string, fn: (s: string) => unknown, n = 40_000): void {
+/** 16× the input must cost far less than 256× (quadratic) the time: linear is ~16×; 64 leaves room for noise. */
+function assertLinear(name: string, make: (n: number) => string, fn: (s: string) => unknown, n = 20_000): void {
   const small = make(n);
-  const large = make(8 * n);
-  fn(small); // warm up
-  const a = Math.max(timed(() => fn(small)), 2);
-  const b = timed(() => fn(large));
-  assert.ok(b / a < 24, `${name}: ${n} chars ${a.toFixed(1)} ms, ${8 * n} chars ${b.toFixed(1)} ms (×${(b / a).toFixed(1)})`);
+  const large = make(16 * n);
+  const a = Math.max(timed(() => fn(small), 5), 1);
+  const b = timed(() => fn(large), 2);
+  assert.ok(b / a < 64, `${name}: ${n} chars ${a.toFixed(1)} ms, ${16 * n} chars ${b.toFixed(1)} ms (×${(b / a).toFixed(1)})`);
 }
 
 const PATHOLOGICAL: Record<string, (n: number) => string> = {
@@ -76,7 +77,7 @@ describe('admission work is linear in the caller’s text', () => {
 
   it('estimates a 32k run of "é" and a 1.5 MB run of one letter in linear time', () => {
     assert.equal(estimateTokens([{ role: 'user', content: 'é'.repeat(32_000) }]) - 7, 32_000);
-    assertLinear('tokens, one letter', (n) => 'a'.repeat(n), (s) => estimateTokens([{ role: 'user', content: s }]), 187_500);
+    assertLinear('tokens, one letter', (n) => 'a'.repeat(n), (s) => estimateTokens([{ role: 'user', content: s }]), 100_000);
     assertLinear('tokens, one accented letter', (n) => 'é'.repeat(n), (s) => estimateTokens([{ role: 'user', content: s }]));
   });
 
@@ -86,12 +87,11 @@ describe('admission work is linear in the caller’s text', () => {
 
   it('stays linear in the number of tiny messages', () => {
     const messages = (n: number) => Array.from({ length: n }, (_, i) => ({ role: 'user' as const, content: `m${i % 10}` }));
-    const small = messages(2_000);
+    const small = messages(1_000);
     const large = messages(16_000);
-    analyzePrompt(small);
-    const a = Math.max(timed(() => analyzePrompt(small)), 2);
-    const b = timed(() => analyzePrompt(large));
-    assert.ok(b / a < 24, `2k messages ${a.toFixed(1)} ms, 16k ${b.toFixed(1)} ms`);
+    const a = Math.max(timed(() => analyzePrompt(small), 5), 1);
+    const b = timed(() => analyzePrompt(large), 2);
+    assert.ok(b / a < 64, `1k messages ${a.toFixed(1)} ms, 16k ${b.toFixed(1)} ms`);
   });
 
   it('still finds what it should on the way (the detectors were not weakened)', () => {
@@ -100,22 +100,22 @@ describe('admission work is linear in the caller’s text', () => {
   });
 });
 
-describe('PromptAnalyzer', () => {
+describe('CpuPool', () => {
   const big = [{ role: 'user' as const, content: 'Contact me at jane.doe@example.com please. '.repeat(40_000) }];
   const size = JSON.stringify(big).length;
 
   it('analyzes large prompts in a worker thread with the same result as inline', async () => {
-    const analyzer = new PromptAnalyzer({ inlineLimit: 0, threads: 1 });
+    const pool = new CpuPool({ inlineLimit: 0, threads: 1 });
     try {
-      assert.deepEqual(await analyzer.analyze(big, size), analyzePrompt(big));
+      assert.deepEqual(await pool.run('analyze', big, size), analyzePrompt(big));
     } finally {
-      await analyzer.close();
+      await pool.close();
     }
   });
 
-  it('interrupts analysis past its deadline with a 413 request_too_complex, and the event loop keeps turning', async () => {
-    const analyzer = new PromptAnalyzer({ inlineLimit: 0, threads: 1, deadlineMs: 30 });
-    await analyzer.start().run([]); // a warm thread, as the gateway keeps one
+  it('interrupts work past its deadline (admission refuses with 413 request_too_complex) while the event loop keeps turning', async () => {
+    const pool = new CpuPool({ inlineLimit: 0, threads: 1, deadlineMs: 30 });
+    await pool.start().run([], { name: 'analyze' }); // a warm thread, as the gateway keeps one
     let ticks = 0;
     let worstGap = 0;
     let last = performance.now();
@@ -126,9 +126,9 @@ describe('PromptAnalyzer', () => {
       ticks++;
     }, 5);
     try {
-      const huge = [{ role: 'user' as const, content: 'token Ab1cD2eF3gH4iJ5kL6 '.repeat(200_000) }];
+      const huge = { model: 'auto', messages: [{ role: 'user' as const, content: 'token Ab1cD2eF3gH4iJ5kL6 '.repeat(200_000) }] };
       const t0 = performance.now();
-      const err = await analyzer.analyze(huge, 5_000_000).then(() => undefined, (e: unknown) => e);
+      const err = await analyzeRequest(pool, huge).then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof GatewayError, String(err));
       assert.equal(err.status, 413);
       assert.equal(err.code, 'request_too_complex');
@@ -136,7 +136,7 @@ describe('PromptAnalyzer', () => {
       assert.ok(ticks > 0 && worstGap < 200, `event loop gap ${worstGap.toFixed(0)} ms`);
     } finally {
       clearInterval(timer);
-      await analyzer.close();
+      await pool.close();
     }
   });
 });
