@@ -1,7 +1,7 @@
 import type { ChatCompletionRequest } from '../config/api';
 import { invalidRequest } from '../errors';
 import type { ValidationRules, ValidationResult } from '../validation';
-import type { PromptAnalysis } from './analyze';
+import { findingsPerMessage, type PromptAnalysis } from './analyze';
 import { DeadlineExceeded, tooComplex, type CpuPool } from './cpuPool';
 
 /**
@@ -11,7 +11,10 @@ import { DeadlineExceeded, tooComplex, type CpuPool } from './cpuPool';
  */
 const SCHEMA_CHAR_COST = 64;
 
-export interface AnalyzedRequest extends PromptAnalysis {
+export interface AnalyzedRequest {
+  promptTokens: number;
+  /** Per message, in order. */
+  findings: PromptAnalysis['findings'][number][];
   /** UTF-8 bytes of the messages' JSON (route size limits). */
   bytes: number;
 }
@@ -23,13 +26,13 @@ export interface AnalyzedRequest extends PromptAnalysis {
  */
 export async function analyzeRequest(pool: CpuPool, body: ChatCompletionRequest): Promise<AnalyzedRequest> {
   const json = JSON.stringify(body.messages);
-  const analysis = await refuseOnDeadline(pool, pool.run('analyze', body.messages, json.length));
+  const analysis = await refuseOnDeadline(pool, pool.run('analyzeJson', json, json.length));
   if (body.response_format !== undefined && body.response_format !== null) {
     const size = JSON.stringify(body.response_format).length * SCHEMA_CHAR_COST;
     const error = await refuseOnDeadline(pool, pool.run('checkResponseFormat', body.response_format, size));
     if (error) throw invalidRequest('invalid_response_format', error, 'response_format');
   }
-  return { ...analysis, bytes: Buffer.byteLength(json) };
+  return { promptTokens: analysis.promptTokens, findings: findingsPerMessage(analysis, body.messages.length), bytes: Buffer.byteLength(json) };
 }
 
 async function refuseOnDeadline<T>(pool: CpuPool, work: Promise<T>): Promise<T> {

@@ -11,13 +11,23 @@ import { detectSensitive, type Finding } from '../policy/sensitivity';
  */
 export interface PromptAnalysis {
   promptTokens: number;
-  /** Per message, in order: findings in its string content (kinds and offsets, never text). */
-  findings: Finding[][];
+  /**
+   * Findings (kinds and offsets, never text) by message index, only for messages that have some:
+   * sparse, so a prompt of 40k tiny messages does not cross the thread boundary as 40k empty arrays.
+   */
+  findings: Record<number, Finding[]>;
 }
 
 export function analyzePrompt(messages: readonly ChatMessage[]): PromptAnalysis {
-  return {
-    promptTokens: estimateTokens(messages),
-    findings: messages.map((m) => (typeof m.content === 'string' ? detectSensitive(m.content) : [])),
-  };
+  const findings: Record<number, Finding[]> = {};
+  messages.forEach((m, i) => {
+    const found = typeof m.content === 'string' ? detectSensitive(m.content) : [];
+    if (found.length > 0) findings[i] = found;
+  });
+  return { promptTokens: estimateTokens(messages), findings };
+}
+
+/** Findings per message, in order (empty where none), as screening takes them. */
+export function findingsPerMessage(analysis: PromptAnalysis, count: number): Finding[][] {
+  return Array.from({ length: count }, (_, i) => analysis.findings[i] ?? []);
 }

@@ -9,6 +9,8 @@ import { analyzePrompt, type PromptAnalysis } from './analyze';
 export const TASKS = {
   /** Admission: token estimate and sensitivity findings of the prompt. */
   analyze: (messages: readonly ChatMessage[]): PromptAnalysis => analyzePrompt(messages),
+  /** The same from the messages' JSON: a string crosses to a thread ~40× faster than 40k small objects. */
+  analyzeJson: (json: string): PromptAnalysis => analyzePrompt(JSON.parse(json) as ChatMessage[]),
   /** Admission: why the request's `response_format` schema cannot be used (Ajv compile), or null. */
   checkResponseFormat: (responseFormat: unknown): string | null => responseFormatError(responseFormat) ?? null,
   /** After an answer: the route's rules and the response_format schema (Ajv compiles caller schemas). */

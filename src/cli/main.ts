@@ -7,6 +7,7 @@ import { runReviewCommand } from './review';
 import { runCanaryCommand } from './canary';
 import { runModelsCommand } from './models';
 import { runRoutesCommand } from './routes';
+import { installShutdown, shutdownOptionsFromEnv } from './shutdown';
 
 const USAGE = `gatehouse <command>
 
@@ -39,16 +40,13 @@ async function main(argv: string[]): Promise<number> {
 async function start(): Promise<number> {
   const configFile = process.env.GATEHOUSE_CONFIG ?? 'gatehouse.config.yaml';
   const role = process.env.GATEHOUSE_ROLE ?? 'all'; // all | worker | http
+  // Stops within GATEHOUSE_SHUTDOWN_GRACE_MS whatever is running, even a signal during start (see shutdown.ts).
+  let log = (m: string) => console.error(m);
+  const shutdown = installShutdown(shutdownOptionsFromEnv(process.env, (m) => log(m)));
   const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
+  log = (m) => gw.logger.warn(m);
   printBanner(gw.url, gw.uiUrl, gw.temporalAddress, gw.demoKey);
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      gw.logger.info(`${sig}: stopping`);
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+  await shutdown.signalled;
   await gw.stop();
   return 0;
 }
