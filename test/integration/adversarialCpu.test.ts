@@ -13,6 +13,8 @@ const HEALTH_BOUND_MS = 200;
 /** Generous: the machine is shared; a frozen gateway takes minutes, not seconds. */
 const REQUEST_BOUND_MS = 30_000;
 const CATASTROPHIC = '^(a+)+$';
+/** The CPU pool's deadline for this gateway (default 3 s). */
+const DEADLINE_MS = 1500;
 
 /** The scripted provider answers "evil-K" with {"a": "a"×K + "!"}: catastrophic for a backtracking `pattern`. */
 function script(model: string): string {
@@ -62,7 +64,7 @@ describe('adversarial CPU: pathological prompts and patterns', () => {
   let scripted: ScriptedProvider;
   before(async () => {
     scripted = await startScriptedProvider(script);
-    gw = await startTestGateway({ config: (u) => config(u, scripted.url) });
+    gw = await startTestGateway({ config: (u) => config(u, scripted.url), env: { GATEHOUSE_CPU_DEADLINE_MS: String(DEADLINE_MS) } });
     // Warm: the first request of a process compiles code paths (a one-off, not an attack's cost).
     assert.equal((await chat(gw.url, hello('warm up'), auth(KEYS.support))).status, 200);
   });
@@ -85,11 +87,12 @@ describe('adversarial CPU: pathological prompts and patterns', () => {
     return res;
   }
 
-  // Sizes: each would have frozen the old gateway for seconds to minutes (32k "é" took 2 s to count);
-  // all stay far below the body limit, whose linear parse/encode costs are the front door's to bound.
+  // Sizes: each would have frozen the old gateway for seconds to minutes (32k "é" took 2 s to count, a
+  // 1.5 MB run over ten minutes). They stay at 1 MB or less: the linear cost of parsing, encoding and
+  // encrypting a body on the event loop (~50 ms per MB at worst, measured) is bounded by the body limit.
   const prompts: Array<[string, () => unknown]> = [
     ['32k "é" in one run', () => hello('é'.repeat(32_000))],
-    ['1.5 MB of one letter', () => hello('a'.repeat(1_500_000))],
+    ['1 MB of one letter', () => hello('a'.repeat(1_000_000))],
     ['200k chars of mixed scripts', () => hello('aé中ж🙂Ωλ١٢٣कि'.repeat(16_000))],
     ['500 kB of punctuation', () => hello('!'.repeat(500_000))],
     ['10k tiny messages', () => ({ model: 'auto', messages: Array.from({ length: 10_000 }, (_, i) => ({ role: 'user', content: `m${i % 10}` })) })],
@@ -129,9 +132,18 @@ describe('adversarial CPU: pathological prompts and patterns', () => {
   it('a response_format schema too costly to compile in time is refused with 413 request_too_complex', async () => {
     const properties: Record<string, object> = {};
     for (let i = 0; i < 5000; i++) properties[`p${i}`] = { type: 'string', pattern: `^x${i}(a|b)+$`, minLength: 1 };
+    const t0 = performance.now();
     const res = await attack('huge schema', { ...hello('hi'), response_format: schemaFormat({ type: 'object', properties }) });
+    const ms = performance.now() - t0;
     assert.equal(res.status, 413, JSON.stringify(res.json).slice(0, 300));
     assert.equal(res.json.error.code, 'request_too_complex');
+    // A decision, not a failure to retry: one deadline (1.5 s here), not three, and the workflow failed with it
+    // (so a replay after a crash refuses again, quickly, instead of running the work again and again).
+    assert.ok(ms < 2 * DEADLINE_MS, `took ${ms.toFixed(0)} ms`);
+    const id = res.headers.get('x-gatehouse-request-id');
+    assert.ok(id, 'the refusal names its request');
+    const described = await gw.client.workflow.getHandle(id).describe();
+    assert.equal(described.status.name, 'FAILED');
   });
 
   it('still answers an ordinary request afterwards', async () => {
