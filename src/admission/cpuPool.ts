@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { Piscina } from 'piscina';
 import { GatewayError } from '../errors';
 import { TASKS, type TaskInput, type TaskName, type TaskOutput } from './tasks';
@@ -65,7 +65,8 @@ export class CpuPool {
   start(): Piscina {
     if (this.pool) return this.pool;
     this.pool = new Piscina({
-      filename: join(__dirname, 'worker.js'),
+      // Built: tasks.js itself. From sources: worker.js, which gives the thread tsx to load tasks.ts.
+      filename: join(__dirname, extname(__filename) === '.ts' ? 'worker.js' : 'tasks.js'),
       minThreads: 1,
       maxThreads: this.opts.threads ?? Math.max(1, availableParallelism() - 1),
     });

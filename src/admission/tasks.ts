@@ -4,7 +4,7 @@ import { analyzePrompt, type PromptAnalysis } from './analyze';
 
 /**
  * The CPU-heavy work on caller-controlled input, as pure functions of plain data: run inline for
- * small inputs, in the pool's worker threads (worker.js) under a deadline for large ones.
+ * small inputs, in the pool's worker threads under a deadline for large ones.
  */
 export const TASKS = {
   /** Admission: token estimate and sensitivity findings of the prompt. */
@@ -17,6 +17,9 @@ export const TASKS = {
   validate: (input: { content: string; rules?: ValidationRules; responseFormat?: unknown }): ValidationResult =>
     validateOutput(input.content, input.rules, input.responseFormat),
 };
+
+// One export per task: the pool's threads load this module and pick a task by name (piscina's `name`).
+export const { analyze, analyzeJson, checkResponseFormat, validate } = TASKS;
 
 export type TaskName = keyof typeof TASKS;
 export type TaskInput<K extends TaskName> = Parameters<(typeof TASKS)[K]>[0];

@@ -1,12 +1,7 @@
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS worker entry: require is the point */
-// Entry of the CPU pool's worker threads: one export per task (piscina's `name`). Piscina loads
-// workers as plain JavaScript; the gateway runs its TypeScript through tsx (bin/gatehouse, tests),
-// whose hook the threads normally inherit with the exec arguments. Registered here too, so the pool
-// also works when the parent loaded tsx another way; a compiled build loads tasks.js.
-const { existsSync } = require('node:fs');
-const { join } = require('node:path');
-
-const built = join(__dirname, 'tasks.js');
-if (!existsSync(built) && !require.extensions['.ts']) require('tsx/cjs');
-module.exports = require(existsSync(built) ? built : './tasks.ts').TASKS;
+// The CPU pool's thread entry when the gateway runs from TypeScript sources (bin/gatehouse, tests):
+// a thread does not always inherit the parent's tsx hook (the test runner's does not), so it is
+// registered here before loading tasks.ts. A compiled build loads tasks.js directly (cpuPool.ts).
+if (!require.extensions['.ts']) require('tsx/cjs');
+module.exports = require('./tasks.ts');
