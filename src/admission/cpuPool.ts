@@ -23,7 +23,10 @@ export const INLINE_LIMIT = 16 * 1024;
 /** Well under the admission local activity's 5 s start-to-close, so the refusal is ours, not a timeout. */
 export const DEFAULT_DEADLINE_MS = 3000;
 
-/** A task that ran past its deadline; its thread was terminated. */
+/** A warm thread costs ~80 MB of RSS (tsx, the tokenizer's tables, Ajv); its heap may grow to this. */
+export const HEAP_LIMIT_MB = 512;
+
+/** A task that ran past its deadline (or its heap); its thread was terminated. */
 export class DeadlineExceeded extends Error {
   override readonly name = 'DeadlineExceeded';
 }
@@ -52,9 +55,10 @@ export class CpuPool {
     try {
       return (await pool.run(input, { name, signal: AbortSignal.timeout(this.deadlineMs) })) as TaskOutput<K>;
     } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
+      const outOfMemory = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      if ((err as Error).name !== 'AbortError' && !outOfMemory) throw err;
       this.warm(pool); // the thread was terminated: load its replacement before the next request
-      throw new DeadlineExceeded(`${name} did not finish within ${this.deadlineMs} ms`);
+      throw new DeadlineExceeded(outOfMemory ? `${name} ran out of its ${HEAP_LIMIT_MB} MB heap` : `${name} did not finish within ${this.deadlineMs} ms`);
     }
   }
 
@@ -69,6 +73,8 @@ export class CpuPool {
       filename: join(__dirname, extname(__filename) === '.ts' ? 'worker.js' : 'tasks.js'),
       minThreads: 1,
       maxThreads: this.opts.threads ?? Math.max(1, availableParallelism() - 1),
+      // Memory is bounded like time: a task past it ends its thread and the request is refused.
+      resourceLimits: { maxOldGenerationSizeMb: HEAP_LIMIT_MB },
     });
     this.warm(this.pool);
     return this.pool;
