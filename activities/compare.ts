@@ -6,7 +6,8 @@ import type { CompareMethod } from '../src/config/release';
 import { fromFailure } from '../src/errors';
 import type { GatewayResponse } from '../src/temporal/contract';
 import { routeByName } from '../src/routing';
-import { validateOutput } from '../src/validation';
+import { validateAnswer } from '../src/admission/admit';
+import { INLINE_ONLY } from '../src/admission/cpuPool';
 import type { ActivityDeps } from './deps';
 import { priceOf } from './ledger';
 
@@ -63,7 +64,7 @@ export function createCompareActivities(deps: ActivityDeps) {
       if (!release) return { primaryOk: null, candidateOk: input.candidate.ok, agreement: null };
       const primary = await awaitPrimary(release.primaryResult, input.requestId);
       const c = input.candidate;
-      const valid = c.content === null ? null : validity(deps, input.route, c.content, input.responseFormat);
+      const valid = c.content === null ? null : await validity(deps, input.route, c.content, input.responseFormat);
       const score = primary.content !== null && c.content !== null ? agreement(primary.content, c.content, input.compare) : undefined;
       const row: ComparisonRecord = {
         requestId: input.requestId,
@@ -122,9 +123,9 @@ function primarySide(r: GatewayResponse): PrimarySide {
 }
 
 /** The route's checks on the shadow's answer; null when nothing asks for one. */
-function validity(deps: ActivityDeps, route: string, content: string, responseFormat: unknown): boolean | null {
+async function validity(deps: ActivityDeps, route: string, content: string, responseFormat: unknown): Promise<boolean | null> {
   const rules = routeByName(route, deps.config())?.validation;
-  const result = validateOutput(content, rules, responseFormat);
+  const result = await validateAnswer(deps.cpu ?? INLINE_ONLY, content, rules, responseFormat);
   return result.checks.length > 0 ? result.ok : null;
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CpuPool } from '../src/admission/cpuPool';
 import type { CallerDirectory, CredentialOpener } from '../src/auth';
 import type { Config } from '../src/config/schema';
 import type { LimitsGate } from '../src/limits/gate';
@@ -34,4 +35,6 @@ export interface ActivityDeps {
   env?: NodeJS.ProcessEnv;
   /** Release control: route-table version, kill switch, shadow comparisons (absent: none of it). */
   release?: ReleaseRuntime;
+  /** CPU-heavy work on caller input, in worker threads under a deadline (absent: inline, for tests without a gateway). */
+  cpu?: CpuPool;
 }

@@ -1,9 +1,9 @@
-import type { ChatCompletionRequest } from '../src/config/api';
 import { LatencySchema, RiskSchema } from '../src/config/routing';
 import type { Config, RouteConfig } from '../src/config/schema';
-import { estimateTokens } from '../src/cost';
 import { GatewayError, invalidRequest, toFailure } from '../src/errors';
-import { authorizeTask, effectiveRisk, resolveTask, screenPrompt } from '../src/policy';
+import { analyzeRequest } from '../src/admission/admit';
+import { INLINE_ONLY } from '../src/admission/cpuPool';
+import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../src/policy';
 import { routeByName, selectRoute } from '../src/routing';
 import type { Admission, AiRequestInput } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
@@ -33,10 +33,11 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const identity = authorizeTask(caller.name, caller.config, task);
         const declared = parseHint(RiskSchema, input.risk ?? input.body.metadata?.risk, 'risk') ?? caller.config.defaultRisk;
         const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
-        const promptTokens = estimateTokens(input.body.messages);
+        // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
+        const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
         const disabled = deps.release?.snapshot().disabledRoutes;
-        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), input.body, promptTokens, config);
-        const screening = screenPrompt(input.body.messages, route.sensitivity);
+        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), bytes, promptTokens, config);
+        const screening = screenFindings(input.body.messages, findings, route.sensitivity);
         const admission: Admission = {
           caller: identity.name,
           team: identity.team,
@@ -67,8 +68,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
 }
 
 /** Over the route's size limits: its `largerRoute` if it has one (one hop), else 413. */
-function fitSize(route: RouteConfig, body: ChatCompletionRequest, tokens: number, config: Config): RouteConfig {
-  const bytes = Buffer.byteLength(JSON.stringify(body.messages));
+function fitSize(route: RouteConfig, bytes: number, tokens: number, config: Config): RouteConfig {
   const over = (r: RouteConfig) => (r.maxInputTokens !== undefined && tokens > r.maxInputTokens) || (r.maxRequestBytes !== undefined && bytes > r.maxRequestBytes);
   if (!over(route)) return route;
   const larger = route.largerRoute ? routeByName(route.largerRoute, config) : undefined;

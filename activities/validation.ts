@@ -1,8 +1,10 @@
+import { validateAnswer } from '../src/admission/admit';
+import { INLINE_ONLY } from '../src/admission/cpuPool';
 import { parseDuration } from '../src/config/duration';
 import { detectSensitive, summarizeKinds } from '../src/policy/sensitivity';
 import type { ReviewSettings } from '../src/review/types';
 import { routeByName } from '../src/routing';
-import { validateOutput, type OnFailureAction, type ValidationResult } from '../src/validation';
+import type { OnFailureAction, ValidationResult } from '../src/validation';
 import type { ActivityDeps } from './deps';
 
 export interface AnswerCheckInput {
@@ -33,7 +35,7 @@ export function createValidationActivities(deps: ActivityDeps) {
     async checkAnswer(input: AnswerCheckInput): Promise<AnswerCheck> {
       const route = routeByName(input.route, deps.config());
       const rules = route?.validation;
-      const result = validateOutput(input.content, rules, input.responseFormat);
+      const result = await validateAnswer(deps.cpu ?? INLINE_ONLY, input.content, rules, input.responseFormat);
       const review = reviewSettings(route);
       const scan = review?.when.includes('on_sensitive_output') ?? false;
       return {

@@ -21,6 +21,7 @@ import { connectTemporal, type TemporalHandle } from './temporal/connection';
 import { TASK_QUEUE } from './temporal/contract';
 import { RequestStarter } from './temporal/requestStarter';
 import { installTemporalRuntime } from './temporal/runtime';
+import { CpuPool, cpuPoolOptionsFromEnv } from './admission/cpuPool';
 import { createWorker } from './worker';
 import { buildWorkflowBundle } from './temporal/workflowBundle';
 import { StreamRegistry } from './streaming/registry';
@@ -179,6 +180,10 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
   // A shadow comparison waits for its request's own result (decoded by this client's codec).
   const primaryResult = (id: string, signal: AbortSignal) => client.withAbortSignal(signal, () => client.workflow.getHandle(id).result() as Promise<GatewayResponse>);
   const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
+  // CPU-heavy work on caller input (prompt analysis, caller schemas) runs here, under a deadline.
+  const cpu = new CpuPool(cpuPoolOptionsFromEnv(p.env));
+  cpu.start();
+  stack.push(() => cpu.close());
   const worker = await createWorker({
     connection: temporal.connection,
     namespace: temporal.namespace,
@@ -196,6 +201,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       logger: p.logger,
       env: p.env,
       release: p.release.runtime(primaryResult),
+      cpu,
     },
     maxCachedWorkflows: p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS ? Number(p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS) : undefined,
     maxWorkflowTasks: p.env.GATEHOUSE_MAX_WORKFLOW_TASKS ? Number(p.env.GATEHOUSE_MAX_WORKFLOW_TASKS) : undefined,

@@ -11,6 +11,7 @@ import { runReviewCommand } from './review';
 import { runCanaryCommand } from './canary';
 import { runModelsCommand } from './models';
 import { runRoutesCommand } from './routes';
+import { installShutdown, shutdownOptionsFromEnv } from './shutdown';
 
 const USAGE = `gatehouse <command>
 
@@ -48,17 +49,14 @@ async function start(): Promise<number> {
   const configFile = process.env.GATEHOUSE_CONFIG ?? 'gatehouse.config.yaml';
   const role = process.env.GATEHOUSE_ROLE ?? 'all'; // all | worker | http
   process.umask(PRIVATE_UMASK); // every file the gateway and its dev server create is the user's only
+  // Stops within GATEHOUSE_SHUTDOWN_GRACE_MS whatever is running, even a signal during start (see shutdown.ts).
+  let log = (m: string) => console.error(m);
+  const shutdown = installShutdown(shutdownOptionsFromEnv(process.env, (m) => log(m)));
   const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
+  log = (m) => gw.logger.warn(m);
   console.log(bannerText({ url: gw.url, uiUrl: gw.uiUrl, temporal: gw.temporalAddress, demoKey: gw.demoKey, demoKeyFile: gw.demoKeyFile }, process.stdout.isTTY === true));
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      gw.logger.info(`${sig}: stopping`);
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    process.on('SIGHUP', () => gw.reloadConfig()); // re-read the config file now
-  });
+  process.on('SIGHUP', () => gw.reloadConfig()); // re-read the config file now
+  await shutdown.signalled;
   await gw.stop();
   return 0;
 }

@@ -23,8 +23,52 @@ type CountFn = (text: string) => number;
 export function tokenizerFor(model?: string): CountFn {
   const m = (model ?? '').toLowerCase();
   const legacy = /^(gpt-3\.5|gpt-35|gpt-4(?![o.\d]))/.test(m);
-  return legacy ? countCl100k : countO200k;
+  return bounded(legacy ? countCl100k : countO200k);
 }
+
+/**
+ * BPE is quadratic in the length of one pre-tokenizer piece, and a piece is a whole unbroken run
+ * ("é" × 32k took 2 s, a 1.5 MB run minutes). So no piece the tokenizer sees is longer than
+ * MAX_RUN: text is cut where whitespace starts (the tokenizer's own piece boundary, so the count is
+ * unchanged there) and runs without one are cut every MAX_RUN characters (at most one token more
+ * per cut; real tokens are far shorter). Chunks of up to MAX_CHUNK keep the per-call cost small.
+ */
+export const MAX_RUN = 64;
+const MAX_CHUNK = 4096;
+
+function bounded(count: CountFn): CountFn {
+  return (text) => {
+    if (text.length <= MAX_RUN) return count(text);
+    let n = 0;
+    for (const chunk of boundedChunks(text)) n += count(chunk);
+    return n;
+  };
+}
+
+/** Linear: one pass; chunks of about MAX_CHUNK at most, none holding a whitespace-free run longer than MAX_RUN. */
+export function* boundedChunks(text: string, maxRun = MAX_RUN, maxChunk = MAX_CHUNK): Generator<string> {
+  let start = 0; // current chunk
+  let cut = 0; // last cut point in the chunk (start of a whitespace run)
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c) && !isSpace(text.charCodeAt(i - 1))) {
+      cut = i;
+    } else if (i - cut >= maxRun && !isLowSurrogate(c)) {
+      // A run with no whitespace: cut it here (never inside a surrogate pair).
+      yield text.slice(start, i);
+      start = cut = i;
+      continue;
+    }
+    if (i - start >= maxChunk && cut > start) {
+      yield text.slice(start, cut);
+      start = cut;
+    }
+  }
+  yield text.slice(start);
+}
+
+const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 /** cl100k's tables cost ~20 MB of memory: loaded only when a legacy model is first estimated. */
 let cl100k: CountFn | undefined;

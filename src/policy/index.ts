@@ -1,3 +1,3 @@
 export { authorizeTask, resolveTask, type CallerIdentity } from './authorize';
-export { screenPrompt, atLeast, type Screening } from './screen';
+export { screenPrompt, screenFindings, atLeast, type Screening } from './screen';
 export { effectiveRisk } from './risk';

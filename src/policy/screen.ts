@@ -22,7 +22,11 @@ const BASELINE: DataClass = 'internal';
  * `minClass`: block (403 naming the kinds), redact, force a private model, or hold for review.
  */
 export function screenPrompt(messages: readonly ChatMessage[], policy: RouteConfig['sensitivity']): Screening {
-  const perMessage = messages.map((m) => (typeof m.content === 'string' ? detectSensitive(m.content) : []));
+  return screenFindings(messages, messages.map((m) => (typeof m.content === 'string' ? detectSensitive(m.content) : [])), policy);
+}
+
+/** The same decision on findings already detected (admission detects off the event loop: src/admission). */
+export function screenFindings(messages: readonly ChatMessage[], perMessage: readonly Finding[][], policy: RouteConfig['sensitivity']): Screening {
   const all = perMessage.flat();
   const detected = maxClass(BASELINE, classifyFindings(all));
   const kinds = summarizeKinds(all);
@@ -41,7 +45,7 @@ export function screenPrompt(messages: readonly ChatMessage[], policy: RouteConf
   }
 }
 
-function redactMessages(messages: readonly ChatMessage[], findings: Finding[][]): ChatMessage[] {
+function redactMessages(messages: readonly ChatMessage[], findings: readonly Finding[][]): ChatMessage[] {
   return messages.map((m, i) => (typeof m.content === 'string' && findings[i]!.length ? { ...m, content: redact(m.content, findings[i]!) } : m));
 }
 

@@ -7,7 +7,7 @@
 export type { CheckName, CheckResult, ValidationResult } from './types';
 export { OnFailure, ValidationRulesSchema } from './schema';
 export type { OnFailureAction, ValidationRules } from './schema';
-export { validateOutput } from './validate';
+export { responseFormatError, validateOutput } from './validate';
 export { repairInstruction } from './repair';
 export { compileJsonSchema, JsonSchemaCache } from './jsonSchema';
 export type { CompiledSchema } from './jsonSchema';

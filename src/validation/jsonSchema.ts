@@ -3,6 +3,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { describeJsonPath, describePathSegments } from './paths';
+import { re2RegExp } from './regex';
 
 /**
  * JSON Schema compilation for config `jsonSchema` and request `response_format` schemas.
@@ -25,6 +26,8 @@ const AJV_OPTIONS = {
   addUsedSchema: false,
   // Unknown formats are ignored; Ajv would otherwise warn on the console per compile.
   logger: false as const,
+  // `pattern` / `patternProperties` come from callers: RE2 runs them in linear time (regex.ts).
+  code: { regExp: re2RegExp },
 };
 
 const ajvByDialect = new Map<string, AjvInstance>();

@@ -40,6 +40,18 @@ function jsonExpectations(rules: ValidationRules | undefined, responseFormat: un
   return { mustBeObject: format?.type === 'json_object', schemas, fields: rules?.fields };
 }
 
+/**
+ * Why a request's `response_format` json_schema cannot be used (it does not compile, or a pattern
+ * needs lookaround or backreferences), or undefined. Admission refuses such a request up front (400)
+ * rather than letting every answer fail the check after the provider was paid.
+ */
+export function responseFormatError(responseFormat: unknown): string | undefined {
+  const schema = readResponseFormat(responseFormat)?.schema;
+  if (schema === undefined) return undefined;
+  const compiled = compileJsonSchema(schema);
+  return compiled.ok ? undefined : `response_format json_schema does not compile: ${compiled.error}`;
+}
+
 /** The OpenAI `response_format` parts that constrain the answer; `text` or anything unknown means none. */
 function readResponseFormat(value: unknown): { type: 'json_object' | 'json_schema'; schema?: unknown } | undefined {
   if (!isPlainObject(value)) return undefined;
