@@ -182,7 +182,6 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
   const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
   // CPU-heavy work on caller input (prompt analysis, caller schemas) runs here, under a deadline.
   const cpu = new CpuPool(cpuPoolOptionsFromEnv(p.env));
-  cpu.start();
   stack.push(() => cpu.close());
   const worker = await createWorker({
     connection: temporal.connection,

@@ -23,8 +23,10 @@ export const INLINE_LIMIT = 16 * 1024;
 /** Well under the admission local activity's 5 s start-to-close, so the refusal is ours, not a timeout. */
 export const DEFAULT_DEADLINE_MS = 3000;
 
-/** A warm thread costs ~80 MB of RSS (tsx, the tokenizer's tables, Ajv); its heap may grow to this. */
+/** A thread's heap may grow to this (it costs ~80 MB of RSS when warm: the tokenizer's tables, Ajv). */
 export const HEAP_LIMIT_MB = 512;
+/** An idle thread ends after this long: it is ~80 MB of RSS that small requests never need. */
+export const IDLE_MS = 60_000;
 
 /** A task that ran past its deadline (or its heap); its thread was terminated. */
 export class DeadlineExceeded extends Error {
@@ -63,15 +65,17 @@ export class CpuPool {
   }
 
   /**
-   * Starts the pool and loads the code into a thread now: a cold thread takes ~1.3 s (tsx, Ajv and the
-   * tokenizer's tables), which must not count against a request's deadline.
+   * Starts the pool on the first large input and loads the code into a thread (~0.5 s built, ~1.3 s
+   * under tsx: Ajv and the tokenizer's tables). A thread costs ~80 MB of RSS, so none is kept while
+   * no large input comes: they end after IDLE_MS (a gateway of small requests stays under 300 MB).
    */
   start(): Piscina {
     if (this.pool) return this.pool;
     this.pool = new Piscina({
       // Built: tasks.js itself. From sources: worker.js, which gives the thread tsx to load tasks.ts.
       filename: join(__dirname, extname(__filename) === '.ts' ? 'worker.js' : 'tasks.js'),
-      minThreads: 1,
+      minThreads: 0,
+      idleTimeout: IDLE_MS,
       maxThreads: this.opts.threads ?? Math.max(1, availableParallelism() - 1),
       // Memory is bounded like time: a task past it ends its thread and the request is refused.
       resourceLimits: { maxOldGenerationSizeMb: HEAP_LIMIT_MB },
