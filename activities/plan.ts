@@ -58,7 +58,7 @@ export function createPlanActivities(deps: ActivityDeps) {
         if (capped.candidates.length === 0) throw nothingAffordable(plan.route, reserved);
         const largerCapped = larger && capToReservation(larger, reserved, a, deps);
         return { ...capped, larger: largerCapped?.candidates.length ? largerCapped : undefined, routeTableVersion };
-      });
+      }, () => ({ caller: input.admission.caller, team: input.admission.team, task: input.admission.task, route: input.admission.route }));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { LatencySchema, RiskSchema } from '../src/config/routing';
 import type { Config, RouteConfig } from '../src/config/schema';
-import { GatewayError, invalidRequest, toFailure } from '../src/errors';
+import { GatewayError, invalidRequest, toFailure, type RefusedAs } from '../src/errors';
 import { analyzeRequest } from '../src/admission/admit';
 import { INLINE_ONLY } from '../src/admission/cpuPool';
 import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../src/policy';
@@ -25,18 +25,23 @@ export function createPolicyActivities(deps: ActivityDeps) {
      * screen the prompt for sensitive data, check size and limits.
      */
     async admitRequest(input: AdmissionInput): Promise<Admission> {
+      // A refusal names whoever admission had identified by then (ledger row, search attributes).
+      let who: RefusedAs | undefined;
       return asFailure(async () => {
         const config = deps.config();
         const caller = await authenticateOrDeny(deps, input);
+        who = { caller: caller.name, team: caller.config.team };
         const task = resolveTask(input.task, undefined, caller.config);
         if (!task) throw invalidRequest('task_required', 'Say which task this is: header x-gatehouse-task or metadata.task', 'metadata.task');
         const identity = authorizeTask(caller.name, caller.config, task);
+        who.task = task;
         const declared = parseHint(RiskSchema, input.risk ?? input.body.metadata?.risk, 'risk') ?? caller.config.defaultRisk;
         const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
         // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
         const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
         const disabled = deps.release?.snapshot().disabledRoutes;
         const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), bytes, promptTokens, config);
+        who.route = route.name;
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
         const admission: Admission = {
           caller: identity.name,
@@ -62,7 +67,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
           tokens: admission.promptTokens + admission.maxOutputTokens,
         });
         return admission;
-      });
+      }, () => who);
     },
   };
 }
@@ -98,11 +103,11 @@ async function authenticateOrDeny(deps: ActivityDeps, input: AdmissionInput) {
   }
 }
 
-/** Gateway decisions leave an activity as non-retryable ApplicationFailures. */
-export async function asFailure<T>(fn: () => T | Promise<T>): Promise<T> {
+/** Gateway decisions leave an activity as non-retryable ApplicationFailures, attributed to `who` when known. */
+export async function asFailure<T>(fn: () => T | Promise<T>, who?: () => RefusedAs | undefined): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw err instanceof GatewayError ? toFailure(err) : err;
+    throw err instanceof GatewayError ? toFailure(err.attributedTo(who?.())) : err;
   }
 }

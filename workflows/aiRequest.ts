@@ -9,7 +9,7 @@ import type { Recorded } from '../activities/ledger';
 import type { PlannedRequest } from '../activities/plan';
 import type { Usage } from '../src/config/api';
 import type { Candidate } from '../src/routing';
-import { applicationFailureOf } from '../src/errors';
+import { applicationFailureOf, type RefusedAs } from '../src/errors';
 import type { Admission, AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
 import { GatehouseSearch, type RequestStatus } from '../src/temporal/searchAttributes';
 import type { Answer } from './callWithFallback';
@@ -81,7 +81,9 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     view.step = status === 'cancelled' ? 'cancelled' : 'failed';
     // A cancelled request still gets its ledger row: record it outside the cancelled scope.
     await CancellationScope.nonCancellable(async () => {
-      await finish(input, { admission, plan, attempts: view.attempts, status, errorCode: errorCode(err), review: view.review });
+      const who = admission ? undefined : refusedAs(err);
+      if (who) attribute(who);
+      await finish(input, { admission, plan, who, attempts: view.attempts, status, errorCode: errorCode(err), review: view.review });
       if (webhook) await notifyWebhook(input.requestId, admission?.caller, failureView(input.requestId, err));
       await shadow;
     });
@@ -98,6 +100,8 @@ interface Outcome {
   attempts: AttemptRecord[];
   status: Exclude<RequestStatus, 'running'>;
   errorCode?: string;
+  /** Whom admission had identified before it refused (no admission then). */
+  who?: RefusedAs;
   review?: RequestStatusView['review'];
 }
 
@@ -113,11 +117,11 @@ async function finish(input: AiRequestInput, o: Outcome, recorded?: Recorded): P
 function ledgerRow(input: AiRequestInput, o: Outcome): LedgerRow {
   return {
     requestId: input.requestId,
-    caller: o.admission?.caller ?? null,
-    team: o.admission?.team ?? null,
+    caller: o.admission?.caller ?? o.who?.caller ?? null,
+    team: o.admission?.team ?? o.who?.team ?? null,
     // Only a task admission accepted: the caller's unchecked header is request content, not a name.
-    task: o.admission?.task ?? null,
-    route: o.plan?.route ?? null,
+    task: o.admission?.task ?? o.who?.task ?? null,
+    route: o.plan?.route ?? o.who?.route ?? null,
     model: o.candidate?.model ?? null,
     status: o.status,
     errorCode: o.errorCode ?? null,
@@ -171,6 +175,21 @@ function outcomeOf(err: unknown): Exclude<RequestStatus, 'running'> {
   const f = applicationFailureOf(err);
   if (!f) throw err; // a bug, not an outcome: fail the workflow task so it is retried after a fix
   return f.type === 'PolicyDenied' || f.type === 'Unauthenticated' ? 'denied' : 'failed';
+}
+
+/** The identity a refusal carries (set by admission or the plan once they knew it). */
+function refusedAs(err: unknown): RefusedAs | undefined {
+  return (applicationFailureOf(err)?.details?.[0] as { who?: RefusedAs } | undefined)?.who;
+}
+
+/** A refused request is found by caller, team, task and route like any other. */
+function attribute(who: RefusedAs): void {
+  upsertSearchAttributes([
+    { key: GatehouseSearch.caller, value: who.caller },
+    { key: GatehouseSearch.team, value: who.team },
+    ...(who.task ? [{ key: GatehouseSearch.task, value: who.task }] : []),
+    ...(who.route ? [{ key: GatehouseSearch.route, value: who.route }] : []),
+  ]);
 }
 
 function errorCode(err: unknown): string {

@@ -47,6 +47,16 @@ export interface ErrorDetails {
   param?: string;
   /** Extra, secret-free facts for the caller (e.g. the attempts made). */
   meta?: Record<string, unknown>;
+  /** Who was refused, once admission knew (for the ledger and search attributes; not sent to the caller). */
+  who?: RefusedAs;
+}
+
+/** The identity a refusal is attributed to: as far as admission got before it refused. */
+export interface RefusedAs {
+  caller: string;
+  team: string;
+  task?: string;
+  route?: string;
 }
 
 export class GatewayError extends Error {
@@ -54,12 +64,13 @@ export class GatewayError extends Error {
   readonly code: string;
   readonly param?: string;
   readonly meta?: Record<string, unknown>;
+  readonly who?: RefusedAs;
 
   constructor(
     readonly kind: ErrorKind,
     code: string,
     message: string,
-    opts: { status?: number; param?: string; meta?: Record<string, unknown> } = {},
+    opts: { status?: number; param?: string; meta?: Record<string, unknown>; who?: RefusedAs } = {},
   ) {
     super(message);
     this.name = kind;
@@ -67,6 +78,13 @@ export class GatewayError extends Error {
     this.status = opts.status ?? DEFAULT_STATUS[kind];
     this.param = opts.param;
     this.meta = opts.meta;
+    this.who = opts.who;
+  }
+
+  /** The same refusal, attributed to `who` (unless it already names someone). */
+  attributedTo(who: RefusedAs | undefined): GatewayError {
+    if (!who || this.who) return this;
+    return new GatewayError(this.kind, this.code, this.message, { status: this.status, param: this.param, meta: this.meta, who });
   }
 
   /** OpenAI-style error JSON. */
@@ -84,7 +102,7 @@ export const notFound = (code: string, message: string) => new GatewayError('Not
 
 /** Into Temporal: gateway errors are decisions, never retried. */
 export function toFailure(err: GatewayError): ApplicationFailure {
-  const details: ErrorDetails = { status: err.status, code: err.code, param: err.param, meta: err.meta };
+  const details: ErrorDetails = { status: err.status, code: err.code, param: err.param, meta: err.meta, who: err.who };
   return ApplicationFailure.create({ type: err.kind, message: err.message, nonRetryable: true, details: [details] });
 }
 
@@ -98,6 +116,7 @@ export function fromFailure(err: unknown): GatewayError | undefined {
         status: d.status,
         param: d.param,
         meta: d.meta,
+        who: d.who,
       });
     }
   }

@@ -45,7 +45,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     bodyLimit: deps.bodyLimit ?? MAX_BODY_BYTES,
     keepAliveTimeout: 65_000,
     // Request ids carry an Idempotency-Key of up to 200 characters (fastify's default allows 100).
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Router errors (a path parameter over maxParamLength, a malformed URL) leave as our JSON too.
     frameworkErrors: (err, req, reply) => handleError(err, req, reply),
   });

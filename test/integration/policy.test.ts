@@ -1,3 +1,4 @@
+import { GatehouseSearch } from '../../src/temporal/searchAttributes';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashApiKey } from '../../src/auth';
@@ -74,7 +75,22 @@ describe('policy, routing and limits through the HTTP front door', () => {
     assert.match(res.json.error.message, /payment_card/);
     assert.ok(!JSON.stringify(res.json).includes('4111'));
     assert.equal(gw.mock.calls('mock-large'), before);
-    assert.equal(gw.ledger.get(res.headers.get('x-gatehouse-request-id')!)?.status, 'denied');
+    const row = gw.ledger.get(res.headers.get('x-gatehouse-request-id')!);
+    assert.equal(row?.status, 'denied');
+    // Refused inside admission, yet attributed: who, which task, which route.
+    assert.deepEqual([row?.caller, row?.team, row?.task, row?.route], ['alice', 'web', 'guarded', 'guarded']);
+  });
+
+  it('a refusal inside admission is attributed in the ledger and the search attributes; an unaccepted task is not recorded', async () => {
+    const res = await ask('spender', 'chat', 'not my task');
+    assert.equal(res.status, 403);
+    const id = res.headers.get('x-gatehouse-request-id')!;
+    const row = gw.ledger.get(id);
+    assert.deepEqual([row?.status, row?.caller, row?.team, row?.task, row?.route], ['denied', 'spender', 'money', null, null]);
+    const attrs = (await gw.client.workflow.getHandle(id).describe()).typedSearchAttributes;
+    assert.equal(attrs.get(GatehouseSearch.caller), 'spender');
+    assert.equal(attrs.get(GatehouseSearch.team), 'money');
+    assert.equal(attrs.get(GatehouseSearch.status), 'denied');
   });
 
   it('redact: the provider only ever sees the redacted prompt', async () => {
@@ -135,6 +151,8 @@ describe('policy, routing and limits through the HTTP front door', () => {
     }
     assert.ok(refused, 'the budget must stop the spending');
     assert.equal(refused.json.error.code, 'budget_exceeded');
+    const row = gw.ledger.get(refused.headers.get('x-gatehouse-request-id')!);
+    assert.deepEqual([row?.caller, row?.team, row?.task, row?.route], ['spender', 'money', 'budgeted', 'budgeted']);
   });
 
   it('20 parallel calls never overshoot a hard team budget by more than one estimate', async () => {
