@@ -93,16 +93,19 @@ function bundle(): GatewayOptions['workflowBundle'] {
 }
 
 /** POST /v1/chat/completions with plain fetch (for status codes and headers the SDK hides). */
-export async function chat(
-  url: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; json: any }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+export function chat(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Sent> {
+  return send(url, '/v1/chat/completions', typeof body === 'string' ? body : JSON.stringify(body), { 'content-type': 'application/json', ...headers });
+}
+
+export interface Sent {
+  status: number;
+  headers: Headers;
+  json: any;
+}
+
+/** Any body (string or bytes) with any headers to any path; JSON back when it is JSON, else the text. */
+export async function send(url: string, path: string, body: string | Buffer | undefined, headers: Record<string, string>, method = 'POST'): Promise<Sent> {
+  const res = await fetch(`${url}${path}`, { method, headers, body });
   const text = await res.text();
   let json: unknown;
   try {

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { after, before, describe, it } from 'node:test';
 import { hashApiKey } from '../../src/auth';
 import { MAX_BODY_BYTES } from '../../src/http/body';
-import { KEYS, auth, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
+import { KEYS, auth, hello, send, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
 
 const ADMIN_KEY = 'test-key-admin-0123456789abcdef0';
 const LIMITED_KEY = 'test-key-limited-0123456789abcdef';
@@ -15,19 +15,6 @@ const config = (mockUrl: string) => {
   c.callers.limited = { team: 'throttled', roles: ['caller'], tasks: ['chat'], keyHash: hashApiKey(LIMITED_KEY) };
   return { ...c, limits: { callers: { limited: { rpm: 2 } } } };
 };
-
-/** Any body (string or bytes) with any headers; JSON back when it is JSON. */
-async function send(url: string, path: string, body: string | Buffer | undefined, headers: Record<string, string>, method = 'POST') {
-  const res = await fetch(`${url}${path}`, { method, headers, body });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, headers: res.headers, json };
-}
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const deep = (n: number) => `{"model":"auto","messages":${'['.repeat(n)}${']'.repeat(n)}}`;
