@@ -1,8 +1,8 @@
-import { Client, Connection, WorkflowFailedError, type DataConverter, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure, Client, Connection, WorkflowFailedError, type DataConverter, type WorkflowHandle } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { join } from 'node:path';
 import { ClientRequestSchema, formatIssues, type ClientRequest } from '../config';
-import { fromFailure, invalidRequest } from '../errors';
+import { fromFailure, invalidRequest, requestCancelled } from '../errors';
 import { loadCredentialKeys } from '../auth/credentialSeal';
 import { loadCodec } from '../temporal/codec';
 import { gatehouseDataConverter } from '../temporal/dataConverter';
@@ -35,12 +35,14 @@ export class GatehouseRequest {
     return this.handle.workflowId;
   }
 
-  /** The answer, or the gateway's typed error (`GatewayError` with status and code). */
+  /** The answer, or the gateway's typed error (`GatewayError` with status and code; `request_cancelled` once cancelled). */
   async result(): Promise<GatewayResponse> {
     try {
       return (await this.handle.result()) as GatewayResponse;
     } catch (err) {
-      throw err instanceof WorkflowFailedError ? (fromFailure(err) ?? err) : err;
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      if (err.cause instanceof CancelledFailure) throw requestCancelled();
+      throw fromFailure(err) ?? err;
     }
   }
 

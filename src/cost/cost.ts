@@ -50,3 +50,9 @@ export function estimateRequestCost(req: RequestCostInput, prices: PriceOverride
   const usd = costOf({ prompt_tokens: req.promptTokens, completion_tokens: req.maxOutputTokens }, price);
   return { usd, price };
 }
+
+/** `$50.00`, `$0.002`, `$0.000015`: as many decimals as the amount needs (2 to 8), so a small limit never reads `$0.00`. */
+export function formatUsd(usd: number): string {
+  for (let d = 2; d < 8; d++) if (Math.abs(Number(usd.toFixed(d)) - usd) < 1e-12) return `$${usd.toFixed(d)}`;
+  return `$${usd.toFixed(8)}`;
+}

@@ -9,5 +9,5 @@ export {
   type PriceOverrides,
   type PriceTier,
 } from './prices';
-export { costOf, estimateRequestCost, ratesAt, type RequestCostEstimate, type RequestCostInput, type TokenUsage } from './cost';
+export { costOf, estimateRequestCost, formatUsd, ratesAt, type RequestCostEstimate, type RequestCostInput, type TokenUsage } from './cost';
 export { MIN_ANSWER_TOKENS, affordableOutputTokens, outputCap, type OutputCapInput } from './outputCap';

@@ -99,6 +99,8 @@ export const invalidRequest = (code: string, message: string, param?: string) =>
 export const unauthenticated = (code: string, message: string) => new GatewayError('Unauthenticated', code, message);
 export const policyDenied = (code: string, message: string) => new GatewayError('PolicyDenied', code, message);
 export const notFound = (code: string, message: string) => new GatewayError('NotFound', code, message);
+/** A request its caller (or an operator) cancelled: the same error over HTTP, webhooks and the TS client. */
+export const requestCancelled = () => new GatewayError('Conflict', 'request_cancelled', 'The request was cancelled');
 
 /** Into Temporal: gateway errors are decisions, never retried. */
 export function toFailure(err: GatewayError): ApplicationFailure {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { privateFile } from '../store/privateFiles';
+import { formatUsd } from '../cost/cost';
 import { retryAfterSeconds, tooManyRequests } from './errors';
 import type { BudgetConfig, LimitsConfig } from './schema';
 import { msUntilNextUtcDay, msUntilNextUtcMonth, utcDay, utcMonth, utcMonthBefore } from './time';
@@ -235,7 +236,7 @@ function linesFor(scope: 'caller' | 'team', name: string, budget: BudgetConfig |
   const lines: BudgetLine[] = [];
   const add = (kind: 'daily' | 'monthly', limitUsd: number | undefined, period: string, resetMs: number) => {
     if (limitUsd === undefined) return;
-    lines.push({ label: `${scope} ${name} ${kind} $${limitUsd.toFixed(2)}`, subject, period, limitUsd, soft: budget.soft, resetMs });
+    lines.push({ label: `${scope} ${name} ${kind} ${formatUsd(limitUsd)}`, subject, period, limitUsd, soft: budget.soft, resetMs });
   };
   add('daily', budget.dailyUsd, periodKey('day', utcDay(now)), msUntilNextUtcDay(now));
   add('monthly', budget.monthlyUsd, periodKey('month', utcMonth(now)), msUntilNextUtcMonth(now));
@@ -249,8 +250,8 @@ function storedDecision(row: SpendRow): BudgetDecision {
 
 function budgetExceeded(line: BudgetLine, spentUsd: number, estimateUsd: number) {
   const message =
-    `Budget exceeded: ${line.label} (spent or reserved $${spentUsd.toFixed(4)}, ` +
-    `this request up to $${estimateUsd.toFixed(4)})`;
+    `Budget exceeded: ${line.label} (spent or reserved ${formatUsd(spentUsd)}, ` +
+    `this request up to ${formatUsd(estimateUsd)})`;
   return tooManyRequests('budget_exceeded', message, {
     budget: line.label,
     limitUsd: line.limitUsd,

@@ -1,4 +1,4 @@
-import type { GatewayError } from '../errors';
+import { requestCancelled, type GatewayError } from '../errors';
 import type { GatewayResponse } from '../temporal/contract';
 
 /**
@@ -40,5 +40,5 @@ export function failedView(id: string, err: GatewayError, status: 'failed' | 'ca
 }
 
 export function cancelledView(id: string): RequestView {
-  return { id, object: 'gatehouse.request', status: 'cancelled', http_status: 409, error: { message: 'The request was cancelled', type: 'invalid_request_error', code: 'request_cancelled', param: null } };
+  return failedView(id, requestCancelled(), 'cancelled');
 }

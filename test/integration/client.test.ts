@@ -119,7 +119,8 @@ describe('TypeScript client (real dev server)', () => {
     assert.equal(status.route, 'chat');
     assert.equal(status.caller, 'support');
     await req.cancel();
-    await assert.rejects(req.result());
+    // The typed error README promises, as over HTTP (GET /v1/requests/{id} says request_cancelled, 409).
+    await assert.rejects(req.result(), (err: unknown) => err instanceof GatewayError && err.code === 'request_cancelled' && err.status === 409);
     await waitFor(() => gw.ledger.get(req.requestId)?.status === 'cancelled', 10_000, 'ledger row');
     assert.equal((await req.status()).step, 'cancelled');
   });

@@ -6,6 +6,7 @@ import {
   costOf,
   estimateRequestCost,
   estimateTokens,
+  formatUsd,
   priceFor,
   priceOverridesFromModels,
   type Price,
@@ -102,5 +103,16 @@ describe('costOf and estimateRequestCost', () => {
       { 'mock-small': { inputPerMTok: 1, outputPerMTok: 2 } },
     );
     assert.equal(overridden.usd, 3);
+  });
+});
+
+describe('formatUsd', () => {
+  it('shows as many decimals as the amount needs, at least two', () => {
+    assert.equal(formatUsd(50), '$50.00');
+    assert.equal(formatUsd(1.5), '$1.50');
+    assert.equal(formatUsd(0.002), '$0.002');
+    assert.equal(formatUsd(0.015), '$0.015');
+    assert.equal(formatUsd(0.000015), '$0.000015');
+    assert.equal(formatUsd(1 / 3), '$0.33333333');
   });
 });

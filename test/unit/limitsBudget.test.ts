@@ -58,6 +58,16 @@ describe('BudgetGuard', () => {
     g.close();
   });
 
+  it('a small budget reads as itself in the refusal: $0.002, never $0.00', () => {
+    const tiny = LimitsSchema.parse({ callerBudgets: { bot: { dailyUsd: 0.002 } } });
+    const g = new BudgetGuard(tiny, dbFile());
+    const day = at('2025-01-30T10:00:00Z');
+    spend(g, req({ estimateUsd: 0.0015, now: day }));
+    const err = refused(() => g.reserve(req({ estimateUsd: 0.0015, now: day })));
+    assert.match(err.message, /caller bot daily \$0\.002 \(spent or reserved \$0\.0015, this request up to \$0\.0015\)/);
+    g.close();
+  });
+
   it('monthly budget: refuses across days of the month, resets at the UTC month', () => {
     const g = new BudgetGuard(limits, dbFile());
     const caller = 'monthly';
