@@ -12,7 +12,7 @@ import type { CodecAccess } from './http/codec';
 import { bodyLimitFrom } from './http/body';
 import { createLogger } from './log';
 import { createProviders, type ChatProvider } from './providers';
-import { startMockProvider, type MockProvider } from './providers/mock';
+import { startMockProvider, type MockProvider } from './mock';
 import { Ledger } from './store';
 import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';

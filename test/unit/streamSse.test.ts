@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SseDecoder } from '../../src/providers/openai/sse';
+import { SseDecoder } from '../../src/providers/sse';
 
 describe('SSE decoder', () => {
   it('splits events on blank lines, across arbitrary read boundaries', () => {

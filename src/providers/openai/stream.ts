@@ -7,7 +7,7 @@ import type { StreamCallOptions } from '../types';
 import { UpstreamError } from '../upstreamError';
 import { mapOpenAIError } from './mapError';
 import { toUpstreamRequest } from './mapRequest';
-import { SseDecoder, type SseEvent } from './sse';
+import { SseDecoder, type SseEvent } from '../sse';
 
 /**
  * One streamed chat completion from an OpenAI-compatible API. The SDK sends the request (and maps
