@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -80,5 +81,16 @@ describe('provider registry', () => {
     const inDoc = doc.slice(start + TABLE_START.length, end).trim();
     assert.equal(inDoc, providerTable(), `docs/config.md's provider table is stale; it should read:\n${providerTable()}`);
     for (const k of PROVIDER_KINDS) assert.match(inDoc, new RegExp(`^\\| \`${k.kind}\` \\|`, 'm'));
+  });
+
+  it('the adapters and their SDKs stay out of the CPU-pool threads and the workflow code', () => {
+    // A fresh process: this one has loaded the registry already. Each CPU thread and workflow bundle pays for what it imports.
+    const probe = `
+      require('./src/admission/tasks.ts');
+      require('./workflows/index.ts');
+      const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/openai\\/|src\\/providers\\/registry|src\\/mock\\//.test(f));
+      process.stdout.write(JSON.stringify(loaded));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', probe], { cwd: join(__dirname, '../..'), encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), []);
   });
 });
