@@ -3,6 +3,9 @@ import tseslint from 'typescript-eslint';
 
 const NODE_BUILTINS = ['fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path', 'dns', 'tls', 'worker_threads', 'stream', 'zlib'];
 const PURE_FOLDERS = ['routing', 'policy', 'validation', 'canary', 'catalog', 'review', 'errors', 'requests'];
+// Provider adapters (every src/providers/<vendor>/ folder, the registry listing them, createProviders
+// in src/providers/index) and the mock server are I/O; only the shared pure files of src/providers are not.
+const PROVIDER_IO = String.raw`(^|/)(providers(/(?!(conduct|upstreamError|deadlines|types|kind|sse)$)[^/]+(/.*)?)?|mock(/.*)?)$`;
 const IO_LIBRARIES = ['pino', 'undici', 'openai', 'fastify', 'better-sqlite3', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
 
 export default tseslint.config(
@@ -24,7 +27,7 @@ export default tseslint.config(
             name,
             message: 'Workflow code must be deterministic: do I/O in an activity.',
           })),
-          patterns: [{ group: ['**/activities', '**/activities/*', '**/src/store/**', '**/src/http/**', '**/src/providers/openai/**', '**/src/providers/mock/**', '**/src/temporal/connection', '**/src/temporal/cli', '**/src/temporal/devServer'], allowTypeImports: true, message: 'Workflows may only import types from I/O modules.' }],
+          patterns: [{ group: ['**/activities', '**/activities/*', '**/src/store/**', '**/src/http/**', '**/src/temporal/connection', '**/src/temporal/cli', '**/src/temporal/devServer'], allowTypeImports: true, message: 'Workflows may only import types from I/O modules.' }, { regex: PROVIDER_IO, allowTypeImports: true, message: 'Workflows may only import types from provider adapters and the mock server.' }],
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'No environment in workflow code.' }],
@@ -42,7 +45,7 @@ export default tseslint.config(
             name,
             message: 'Decisions are pure: do I/O in an activity or the caller, and pass the data in.',
           })),
-          patterns: [{ group: ['**/activities', '**/activities/*', '**/store', '**/store/**', '**/http', '**/http/**', '**/temporal/connection', '**/temporal/cli', '**/temporal/devServer', '**/providers/openai/**', '**/providers/mock/**'], allowTypeImports: true, message: 'Pure modules may only import types from I/O modules.' }],
+          patterns: [{ group: ['**/activities', '**/activities/*', '**/store', '**/store/**', '**/http', '**/http/**', '**/temporal/connection', '**/temporal/cli', '**/temporal/devServer'], allowTypeImports: true, message: 'Pure modules may only import types from I/O modules.' }, { regex: PROVIDER_IO, allowTypeImports: true, message: 'Pure modules may only import types from provider adapters and the mock server.' }],
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'No environment in pure code: pass settings in.' }],

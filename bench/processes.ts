@@ -82,7 +82,7 @@ export interface MockProcess extends Child {
 }
 
 export async function startMock(port: number, latencyMs: number): Promise<MockProcess> {
-  const args = ['src/providers/mock/main.ts', '--port', String(port), '--latency', String(latencyMs)];
+  const args = ['src/mock/main.ts', '--port', String(port), '--latency', String(latencyMs)];
   const child = await spawnReady(`mock (${latencyMs} ms)`, process.execPath, ['--import', 'tsx', ...args], process.env, 'mock LLM provider listening', 30_000, 5_000);
   return { ...child, url: `http://127.0.0.1:${port}/v1` };
 }

@@ -12,7 +12,8 @@ import type { CodecAccess } from './http/codec';
 import { bodyLimitFrom } from './http/body';
 import { createLogger } from './log';
 import { createProviders, type ChatProvider } from './providers';
-import { startMockProvider, type MockProvider } from './providers/mock';
+import { startMockProvider, type MockProvider } from './mock';
+import { mockKind } from './mock/kind';
 import { Ledger } from './store';
 import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
@@ -170,7 +171,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 }
 
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
-  if (!Object.values(config.providers).some((p) => p.kind === 'mock')) return undefined;
+  // Started only when a provider of `kind: mock` points at it (src/mock/kind.ts).
+  if (!Object.values(config.providers).some((p) => p.kind === mockKind.kind)) return undefined;
   const mock = await startMockProvider({ port: Number(env.GATEHOUSE_MOCK_PORT ?? 0), logger });
   stack.push(() => mock.close());
   return mock;

@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../config/api';
-import { estimateTokens } from '../cost';
+// Not '../cost': its prices load the provider registry and its SDKs, and this runs in every CPU-pool thread.
+import { estimateTokens } from '../cost/tokens';
 import { detectSensitive, type Finding } from '../policy/sensitivity';
 
 /**

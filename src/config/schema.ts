@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelCatalogFields } from '../catalog/schema';
+import { ProviderSchema as ProviderKindsSchema } from '../providers/registry';
 import { LimitsSchema, NO_LIMITS } from '../limits/schema';
 import { RouteRelease } from './release';
 import { DurationSchema } from './durationSchema';
@@ -20,24 +21,8 @@ export const DurationString = DurationSchema;
 
 const Name = z.string().regex(/^[a-zA-Z0-9][\w.-]*$/, 'must be a simple name (letters, digits, . _ -)');
 
-export const ProviderSchema = z.discriminatedUnion('kind', [
-  z.object({
-    /** The built-in mock server that `gatehouse start` runs itself. */
-    kind: z.literal('mock'),
-  }),
-  z.object({
-    /** Any OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, another gateway, the mock). */
-    kind: z.enum(['openai', 'openai-compatible']),
-    baseUrl: z.url(),
-    /**
-     * Name of the environment variable holding the key; the key itself never sits in the file.
-     * When `<apiKeyEnv>_FILE` is set in the environment, the key is read from that file instead.
-     */
-    apiKeyEnv: z.string().optional(),
-    /** A file holding the key (e.g. a mounted secret): read again whenever it changes, no restart needed. */
-    apiKeyFile: z.string().min(1).optional(),
-  }),
-]);
+/** A provider entry: one of the kinds in src/providers/registry.ts (each kind's schema lives in its folder). */
+export const ProviderSchema = ProviderKindsSchema;
 
 export const ModelSchema = z.object({
   provider: Name,

@@ -1,6 +1,7 @@
 import { calcPrice, findProvider, type PriceCalculation } from '@pydantic/genai-prices';
 import type { z } from 'zod';
 import { PriceSchema } from '../config/routing';
+import { pricingOf } from '../providers/registry';
 
 /**
  * Model prices in USD per 1M tokens: a per-model override from the config wins, else the price
@@ -34,17 +35,9 @@ export interface Price {
 
 export const UNKNOWN_PRICE: Readonly<Price> = Object.freeze({ inputPerMTok: 0, outputPerMTok: 0, source: 'unknown' });
 
-/** Provider kinds that are never in the catalog. */
-const UNPRICED_KINDS = new Set(['mock']);
 /**
- * Kinds that say nothing about who bills: match by model name only. Needed because genai-prices
- * resolves a providerId by substring, so `openai-compatible` would silently mean OpenAI.
- */
-const MATCH_BY_MODEL_KINDS = new Set(['openai-compatible']);
-
-/**
- * The price of `upstreamModel` at `provider`, which may be a provider kind from the config (`openai`,
- * `openai-compatible`, `mock`) or a genai-prices provider id (`anthropic`, `google`, `groq`, …).
+ * The price of `upstreamModel` at `provider`, which may be a provider kind from the config (priced as
+ * its registry entry's `pricing` says) or a genai-prices provider id (`anthropic`, `google`, `groq`, …).
  * A provider name genai-prices does not know (e.g. `vllm`) falls back to matching the model name.
  */
 export function priceFor(provider: string, upstreamModel: string, overrides: PriceOverrides = {}, at?: Date): Price {
@@ -62,15 +55,28 @@ export function priceOverridesFromModels(models: Readonly<Record<string, { upstr
 }
 
 function lookupCatalog(provider: string, model: string, at?: Date): PriceCalculation | null {
-  const kind = provider.trim().toLowerCase();
-  if (UNPRICED_KINDS.has(kind)) return null;
-  const byProvider = !MATCH_BY_MODEL_KINDS.has(kind) && findProvider({ providerId: kind }) !== undefined;
+  const providerId = catalogProviderId(provider.trim().toLowerCase());
+  if (providerId === null) return null;
   try {
     // Zero usage: only `model_price` is wanted; the catalog applies date-constrained prices for `at`.
-    return calcPrice({}, model, { ...(byProvider ? { providerId: kind } : {}), ...(at ? { timestamp: at } : {}) });
+    return calcPrice({}, model, { ...(providerId ? { providerId } : {}), ...(at ? { timestamp: at } : {}) });
   } catch {
     return null; // malformed catalog entry: treat as unknown rather than fail the request
   }
+}
+
+/**
+ * The genai-prices provider id to look `provider` up under: a kind's declared pricing (the registry,
+ * src/providers/registry.ts), else the name itself when the catalog knows it. Undefined: match by
+ * model name only (needed because genai-prices resolves a providerId by substring, so
+ * `openai-compatible` would silently mean OpenAI); null: never priced.
+ */
+function catalogProviderId(provider: string): string | undefined | null {
+  const pricing = pricingOf(provider);
+  if (pricing?.by === 'none') return null;
+  if (pricing?.by === 'model') return undefined;
+  const id = pricing?.by === 'provider' ? pricing.providerId : provider;
+  return findProvider({ providerId: id }) !== undefined ? id : undefined;
 }
 
 type CatalogRate = number | { base: number; tiers: { start: number; price: number }[] } | undefined;

@@ -1,21 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { isRoutable } from '../catalog/status';
+import { modelsForCaller } from '../catalog/callerModels';
 import { authenticated } from './guard';
 import type { HttpDeps } from './server';
 
-/** The models this caller may reach through its tasks' routes (plus `auto`, the task's default). */
+/** The models this caller may name (src/catalog/callerModels.ts), plus `auto`: the task's route chooses. */
 export function registerModels(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/v1/models', { config: { role: 'caller' } }, async (req) => {
     const { caller } = authenticated(req);
-    const config = deps.config();
-    const names = new Set<string>();
-    for (const route of config.routes) {
-      if (!caller.config.tasks.includes(route.match.task)) continue;
-      for (const m of [route.primary, ...route.fallbacks]) {
-        const model = config.models[m];
-        if (model && isRoutable(model, Date.now())) names.add(m);
-      }
-    }
+    // The live snapshot (route table and kill switch together) when release control runs.
+    const live = deps.release?.live.snapshot();
+    const config = live?.config ?? deps.config();
+    const names = modelsForCaller(caller.name, config, Date.now(), live);
     const data = ['auto', ...names].map((id) => ({
       id,
       object: 'model' as const,

@@ -1,23 +1,15 @@
 import type { Config } from '../config';
-import { providerKeySource, requireKey } from './credentials';
-import { createOpenAIProvider } from './openai';
+import { createProvider } from './registry';
 import type { ChatProvider } from './types';
 
 export type { ChatProvider, CallOptions } from './types';
+export type { ProviderKind, ProviderContext, Pricing } from './kind';
+export { PROVIDER_KINDS, ProviderSchema, providerKind, pricingOf, type ProviderConfig } from './registry';
 export * from './upstreamError';
 
-/** One adapter per configured provider; clients are created once so connections are kept alive. */
+/** One adapter per configured provider, found through the registry by kind; clients are created once so connections are kept alive. */
 export function createProviders(config: Config, env: NodeJS.ProcessEnv, mockBaseUrl?: string): Map<string, ChatProvider> {
   const out = new Map<string, ChatProvider>();
-  for (const [name, p] of Object.entries(config.providers)) {
-    if (p.kind === 'mock') {
-      if (!mockBaseUrl) throw new Error(`provider "${name}" is the built-in mock, but the mock server is not running`);
-      out.set(name, createOpenAIProvider(mockBaseUrl, 'mock'));
-    } else {
-      // Read at each call: a key file replaced on disk is used from the next call on.
-      const source = providerKeySource(p, env);
-      out.set(name, createOpenAIProvider(p.baseUrl, source ? requireKey(source) : 'none'));
-    }
-  }
+  for (const [name, p] of Object.entries(config.providers)) out.set(name, createProvider(p, { name, env, mockUrl: mockBaseUrl }));
   return out;
 }

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { hashApiKey } from '../../src/auth';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/gateway';
-import { startMockProvider, type MockProvider } from '../../src/providers/mock';
+import { startMockProvider, type MockProvider } from '../../src/mock';
 
 /** Keys of the test callers; their hashes go into the generated config. */
 export const KEYS = {

@@ -1,4 +1,4 @@
-import { SseDecoder } from '../../src/providers/openai/sse';
+import { SseDecoder } from '../../src/providers/sse';
 
 export interface StreamedReply {
   status: number;

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startMockProvider } from '../../src/providers/mock';
+import { startMockProvider } from '../../src/mock';
 import { KEYS, auth, chat, hello, testConfig } from '../helpers/gateway';
 import { spawnGateway, type GatewayProcess } from '../helpers/process';
 import { freePort } from '../../src/temporal/devServer';

@@ -10,7 +10,7 @@ import {
   selectFault,
   splitWords,
   startMockProvider,
-} from '../../src/providers/mock';
+} from '../../src/mock';
 
 describe('fault spec parsing', () => {
   const cases: Array<[string, Fault]> = [

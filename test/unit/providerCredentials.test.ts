@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfigObject } from '../../src/config';
 import { createProviders, UpstreamError } from '../../src/providers';
-import { buildAnswer } from '../../src/providers/mock';
-import { completionObject } from '../../src/providers/mock/completion';
+import { buildAnswer } from '../../src/mock';
+import { completionObject } from '../../src/mock/completion';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-creds-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

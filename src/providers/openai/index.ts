@@ -1,44 +1,45 @@
-import OpenAI from 'openai';
-import { ChatCompletionSchema, type ChatCompletion, type ChatCompletionRequest } from '../../config/api';
-import { AttemptWatchdog, deadlinesFromTimeout } from '../deadlines';
-import type { CallOptions, ChatProvider } from '../types';
-import { UpstreamError } from '../upstreamError';
-import { mapOpenAIError } from './mapError';
-import { toUpstreamRequest } from './mapRequest';
-import { streamCompletion } from './stream';
+import { z } from 'zod';
+import { providerKeySource, requireKey } from '../credentials';
+import { defineProvider, type ProviderContext } from '../kind';
+import { createOpenAIProvider } from './adapter';
 
-/**
- * Any OpenAI-compatible chat completions API. `maxRetries: 0`: Temporal is the only thing that
- * retries, so every attempt shows in the workflow history.
- */
-export function createOpenAIProvider(baseURL: string, apiKey: string | (() => string)): ChatProvider {
-  const key = typeof apiKey === 'string' ? () => apiKey : apiKey;
-  // The SDK asks for the key before every request: a key that changed is used from the next call on.
-  const client = new OpenAI({ baseURL, apiKey: async () => key(), maxRetries: 0 });
-  return {
-    async complete(upstreamModel: string, req: ChatCompletionRequest, opts: CallOptions): Promise<ChatCompletion> {
-      key(); // no key: the provider's 401 (UpstreamError) here, before the SDK would wrap it
-      // The SDK's own timeout stops at the response headers; the watchdog also covers the body.
-      const watchdog = new AttemptWatchdog(deadlinesFromTimeout(opts.timeoutMs), opts.signal, false);
-      let raw: unknown;
-      try {
-        raw = await client.chat.completions.create(toUpstreamRequest(upstreamModel, req) as never, {
-          signal: watchdog.signal,
-          timeout: opts.timeoutMs,
-        });
-      } catch (err) {
-        if (watchdog.expired) throw watchdog.error();
-        throw mapOpenAIError(err);
-      } finally {
-        watchdog.stop();
-      }
-      const parsed = ChatCompletionSchema.safeParse(raw);
-      if (!parsed.success) throw new UpstreamError('malformed', 'provider answer is not a chat completion');
-      return parsed.data;
-    },
-    async stream(upstreamModel, req, opts) {
-      key();
-      return streamCompletion(client, upstreamModel, req, opts);
-    },
-  };
+export { createOpenAIProvider } from './adapter';
+
+/** Settings shared by every endpoint that speaks OpenAI's chat completions API with a Bearer key. */
+const OpenAIFields = {
+  baseUrl: z.url(),
+  /**
+   * Name of the environment variable holding the key; the key itself never sits in the file.
+   * When `<apiKeyEnv>_FILE` is set in the environment, the key is read from that file instead.
+   */
+  apiKeyEnv: z.string().optional(),
+  /** A file holding the key (e.g. a mounted secret): read again whenever it changes, no restart needed. */
+  apiKeyFile: z.string().min(1).optional(),
+};
+
+type OpenAIFieldsConfig = { baseUrl: string; apiKeyEnv?: string; apiKeyFile?: string };
+
+function create(p: OpenAIFieldsConfig, ctx: ProviderContext) {
+  // Read at each call: a key file replaced on disk is used from the next call on.
+  const source = providerKeySource(p, ctx.env);
+  return createOpenAIProvider(p.baseUrl, source ? requireKey(source) : 'none');
 }
+
+/** OpenAI's own API: models are priced as OpenAI's. */
+export const openAIKind = defineProvider({
+  kind: 'openai',
+  schema: z.object({ kind: z.literal('openai'), ...OpenAIFields }),
+  pricing: { by: 'provider', providerId: 'openai' },
+  doc: { sdk: '`openai`', reaches: 'OpenAI (`https://api.openai.com/v1`)' },
+  create,
+});
+
+/** Any OpenAI-compatible server (vLLM, Ollama, Groq, Together, Mistral, DeepSeek, OpenRouter, another gateway). */
+export const openAICompatibleKind = defineProvider({
+  kind: 'openai-compatible',
+  schema: z.object({ kind: z.literal('openai-compatible'), ...OpenAIFields }),
+  // Says nothing about who bills: a model is priced by its name alone (or the model's `price`).
+  pricing: { by: 'model' },
+  doc: { sdk: '`openai`', reaches: 'any OpenAI-compatible API by base URL: vLLM, Ollama, Groq, Together, Mistral, DeepSeek, OpenRouter' },
+  create,
+});

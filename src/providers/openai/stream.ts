@@ -7,7 +7,7 @@ import type { StreamCallOptions } from '../types';
 import { UpstreamError } from '../upstreamError';
 import { mapOpenAIError } from './mapError';
 import { toUpstreamRequest } from './mapRequest';
-import { SseDecoder, type SseEvent } from './sse';
+import { readEventStream, type SseEvent } from '../sse';
 
 /**
  * One streamed chat completion from an OpenAI-compatible API. The SDK sends the request (and maps
@@ -45,32 +45,10 @@ export async function streamCompletion(
 
 async function readStream(response: Response, watchdog: AttemptWatchdog, answer: ChunkAssembler, onChunk: (c: ChatChunk) => void): Promise<void> {
   if (!response.body) throw new UpstreamError('malformed', 'provider sent an empty stream');
-  const reader = response.body.getReader();
-  const text = new TextDecoder();
-  const sse = new SseDecoder();
+  // `[DONE]`, or a whole answer with usage: complete, even if the provider never closes.
   const take = (events: SseEvent[]) => events.some((e) => takeEvent(e, watchdog, answer, onChunk));
-  try {
-    for (;;) {
-      const read = await readOrCut(reader, answer);
-      if (read.done) break;
-      // `[DONE]`, or a whole answer with usage: stop now rather than wait for a close that may not come.
-      if (take(sse.push(text.decode(read.value, { stream: true })))) return;
-    }
-    take(sse.end());
-    if (!answer.finished) throw new UpstreamError('connection', `stream ended mid-answer after ${answer.chunks} chunks (no finish_reason)`);
-  } finally {
-    reader.cancel().catch(() => {}); // frees the socket when we stop early; a no-op after the end
-  }
-}
-
-async function readOrCut(reader: ReadableStreamDefaultReader<Uint8Array>, answer: ChunkAssembler) {
-  try {
-    return await reader.read();
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new UpstreamError('connection', `stream cut after ${answer.chunks} chunks: ${why}`);
-  }
+  const complete = await readEventStream(response.body, take, () => `after ${answer.chunks} chunks`);
+  if (!complete && !answer.finished) throw new UpstreamError('connection', `stream ended mid-answer after ${answer.chunks} chunks (no finish_reason)`);
 }
 
 /** True when the stream is complete (`[DONE]`, or finished with usage). */

@@ -1,7 +1,11 @@
+import { UpstreamError } from './upstreamError';
+
 /**
- * A small server-sent-events decoder (the WHATWG event-stream format). Our own rather than the SDK's
- * stream iterator because the gateway must see what the SDK hides: whether `[DONE]` arrived, which
- * data line was malformed, and every read (for the idle deadline). Pure: text in, events out.
+ * Server-sent events, shared by every adapter whose provider streams SSE (OpenAI and compatibles
+ * today; Anthropic and Gemini speak it too). Our own rather than an SDK's stream iterator because the
+ * gateway must see what SDKs hide: whether the end marker arrived, which data line was malformed, and
+ * every read (for the idle deadline). The decoder is pure (text in, events out); `readEventStream`
+ * drives it over a response body.
  */
 export interface SseEvent {
   /** `event:` field; null when absent (OpenAI never sets it). */
@@ -70,4 +74,38 @@ function lineEnd(buffer: string): { at: number; length: number } | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Reads an event-stream body, decoding UTF-8 across reads and events across lines; `take` gets each
+ * read's events and returns true when the answer is complete (then reading stops at once rather than
+ * wait for a close that may not come). Returns true when `take` stopped it, false when the body
+ * ended (its last events still go to `take`). A failed read is the provider's connection fault, said with `progress()` ("after 3 chunks").
+ * The reader is cancelled on every way out, which frees the socket when we stop early.
+ */
+export async function readEventStream(body: ReadableStream<Uint8Array>, take: (events: SseEvent[]) => boolean, progress: () => string): Promise<boolean> {
+  const reader = body.getReader();
+  const text = new TextDecoder();
+  const sse = new SseDecoder();
+  try {
+    for (;;) {
+      const read = await readOrCut(reader, progress);
+      if (read.done) break;
+      if (take(sse.push(text.decode(read.value, { stream: true })))) return true;
+    }
+    take(sse.end()); // the body's last events count, but the body ended: the caller judges completeness
+    return false;
+  } finally {
+    reader.cancel().catch(() => {}); // a no-op after the end
+  }
+}
+
+async function readOrCut(reader: ReadableStreamDefaultReader<Uint8Array>, progress: () => string) {
+  try {
+    return await reader.read();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    throw new UpstreamError('connection', `stream cut ${progress()}: ${why}`);
+  }
 }

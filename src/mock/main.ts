@@ -1,6 +1,6 @@
 /**
  * Standalone entry so the mock can run as its own process (quick start, or a gateway
- * under test in another process):  tsx src/providers/mock/main.ts --port 8787 --latency 0
+ * under test in another process):  tsx src/mock/main.ts --port 8787 --latency 0
  */
 import { parseArgs } from 'node:util';
 import { startMockProvider } from './server';

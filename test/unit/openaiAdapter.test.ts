@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ChatCompletionRequest } from '../../src/config/api';
+import { createProviders, UpstreamError, type ChatProvider } from '../../src/providers';
+import { parseConfigObject } from '../../src/config';
+import { deadlinesFromTimeout } from '../../src/providers/deadlines';
+import type { ChatChunk } from '../../src/streaming/chunks';
+import { startReplayServer, type ReplayServer } from '../helpers/replay';
+
+/**
+ * The OpenAI adapter through its real SDK, against OpenAI's documented response shapes replayed on
+ * 127.0.0.1: the template every native adapter's test follows (its kind from the registry, its SDK
+ * pointed at the replay server, each documented success, stream and error shape).
+ */
+let api: ReplayServer;
+let provider: ChatProvider;
+before(async () => {
+  api = await startReplayServer();
+  const config = parseConfigObject({
+    providers: { up: { kind: 'openai', baseUrl: `${api.url}/v1`, apiKeyEnv: 'UP_KEY' } },
+    models: { m: { provider: 'up', upstream: 'gpt-4o-mini' } },
+    callers: {},
+    routes: [{ name: 'chat', match: { task: 'chat' }, primary: 'm' }],
+  });
+  provider = createProviders(config, { UP_KEY: 'sk-replay' }).get('up')!;
+});
+after(() => api.close());
+
+const REQ: ChatCompletionRequest = { model: 'm', messages: [{ role: 'user', content: 'weather in Paris?' }], metadata: { task: 'chat' } } as ChatCompletionRequest;
+const opts = () => ({ signal: new AbortController().signal, timeoutMs: 5000 });
+const usage = { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 };
+const toolCall = { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } };
+
+describe('openai adapter (real SDK, replayed API)', () => {
+  it('sends the upstream model with the key as Bearer, without gateway fields; returns the tool call and usage', async () => {
+    api.reply({ json: { id: 'c1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [toolCall] }, finish_reason: 'tool_calls' }], usage } });
+    const answer = await provider.complete('gpt-4o-mini', REQ, opts());
+    const sent = api.seen.at(-1)!;
+    assert.equal(sent.path, '/v1/chat/completions');
+    assert.equal(sent.headers.authorization, 'Bearer sk-replay');
+    assert.deepEqual(sent.body, { model: 'gpt-4o-mini', messages: REQ.messages });
+    assert.equal(answer.choices[0]?.finish_reason, 'tool_calls');
+    assert.deepEqual((answer.choices[0]?.message as { tool_calls?: unknown }).tool_calls, [toolCall]);
+    assert.deepEqual(answer.usage, usage);
+  });
+
+  it('streams: every chunk to onChunk in order, usage asked for, the answer assembled, [DONE] ends it', async () => {
+    const chunk = (delta: object, finish: string | null = null, extra: object = {}) => ({ id: 's1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }], ...extra });
+    api.reply({ events: [{ frame: ': keep-alive\n\n' }, chunk({ role: 'assistant', content: '' }), chunk({ content: 'Sunny' }), chunk({ content: ', 21°C' }), chunk({}, 'stop'), { id: 's1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [], usage }, '[DONE]'] });
+    const seen: ChatChunk[] = [];
+    const answer = await provider.stream!('gpt-4o-mini', REQ, { signal: new AbortController().signal, deadlines: deadlinesFromTimeout(5000), onChunk: (c) => seen.push(c) });
+    assert.deepEqual((api.seen.at(-1)!.body as { stream_options?: unknown; stream?: unknown }).stream_options, { include_usage: true });
+    assert.equal(seen.length, 5);
+    assert.equal(answer.choices[0]?.message.content, 'Sunny, 21°C');
+    assert.equal(answer.choices[0]?.finish_reason, 'stop');
+    assert.deepEqual(answer.usage, usage);
+  });
+
+  const failsWith = async (want: Partial<UpstreamError>) => {
+    const err = await provider.complete('gpt-4o-mini', REQ, opts()).then(
+      () => assert.fail('expected an upstream error'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof UpstreamError, `not an UpstreamError: ${String(err)}`);
+    for (const [k, v] of Object.entries(want)) assert.deepEqual(err[k as keyof UpstreamError], v, k);
+  };
+  const openAIError = (message: string, type: string, code: string | null) => ({ error: { message, type, param: null, code } });
+
+  it('429 with Retry-After: an http error carrying the wait', async () => {
+    api.reply({ status: 429, headers: { 'retry-after': '2' }, json: openAIError('Rate limit reached', 'requests', 'rate_limit_exceeded') });
+    await failsWith({ kind: 'http', status: 429, providerCode: 'rate_limit_exceeded', retryAfterMs: 2000, message: 'Rate limit reached' });
+  });
+
+  it('context too long, bad key, server error: the provider status, code and message', async () => {
+    api.reply({ status: 400, json: openAIError("This model's maximum context length is 128000 tokens", 'invalid_request_error', 'context_length_exceeded') });
+    await failsWith({ kind: 'http', status: 400, providerCode: 'context_length_exceeded' });
+    api.reply({ status: 401, json: openAIError('Incorrect API key provided', 'invalid_request_error', 'invalid_api_key') });
+    await failsWith({ kind: 'http', status: 401, providerCode: 'invalid_api_key', message: 'Incorrect API key provided' });
+    api.reply({ status: 500, json: openAIError('The server had an error', 'server_error', null) });
+    await failsWith({ kind: 'http', status: 500 });
+  });
+
+  it('a body that is not a chat completion is malformed, never passed on', async () => {
+    api.reply({ json: { hello: 'world' } });
+    await failsWith({ kind: 'malformed' });
+  });
+
+  it('an error event mid-stream is the provider\'s error, with its code', async () => {
+    api.reply({ events: [{ error: { message: 'The server had an error while processing your request', type: 'server_error', code: 'server_error' } }] });
+    const err = await provider.stream!('gpt-4o-mini', REQ, { signal: new AbortController().signal, deadlines: deadlinesFromTimeout(5000), onChunk: () => {} }).catch((e: unknown) => e);
+    assert.ok(err instanceof UpstreamError);
+    assert.equal(err.kind, 'http');
+    assert.equal(err.providerCode, 'server_error');
+  });
+});
