@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, fromFailure, invalidRequest } from '../errors';
-import { temporalUnavailable } from '../temporal/unavailable';
+import { cancelledRequest, temporalUnavailable } from '../temporal/unavailable';
 
 /** Every error leaves as OpenAI-style JSON with a stable `code`. */
 export function toGatewayError(err: unknown): GatewayError {
-  const known = fromFailure(err);
+  const known = fromFailure(err) ?? cancelledRequest(err);
   if (known) return known;
   const fe = err as Partial<FastifyError>;
   if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError) {

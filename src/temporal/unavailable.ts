@@ -1,3 +1,4 @@
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { GatewayError } from '../errors';
 
 /**
@@ -57,4 +58,13 @@ export function temporalUnavailable(err: unknown): GatewayError | undefined {
 /** The gateway is stopping: a request still waiting for its answer is told so (its workflow runs on). */
 export function stopping(): GatewayError {
   return new GatewayError('Unavailable', 'gateway_stopping', 'The gateway is stopping; the request continues and its answer can be fetched by its request id');
+}
+
+/**
+ * A request whose workflow was cancelled (a streamed caller hung up, an operator cancelled it) has
+ * no answer to give a repeat of it: the same 409 `request_cancelled` as `GET /v1/requests/{id}`.
+ */
+export function cancelledRequest(err: unknown): GatewayError | undefined {
+  if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) return undefined;
+  return new GatewayError('Conflict', 'request_cancelled', 'The request was cancelled; send it again with a new Idempotency-Key');
 }

@@ -2,7 +2,7 @@
  * Seeded fuzz of the front door against a running gateway (loopback only): malformed, oversized,
  * deeply nested, odd-unicode and random bodies, headers, paths and query strings. Every answer must
  * be a non-5xx without a stack trace, /healthz (polled alongside) must always answer within 200 ms,
- * and a valid request must still succeed afterwards. FUZZ_SEED / FUZZ_COUNT replay or widen a run.
+ * and a valid request must still succeed afterwards. FUZZ_SEED / FUZZ_COUNT / FUZZ_CONCURRENCY replay or widen a run.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,7 @@ import { badUtf8Body, deepBody, httpBytes, mutatedChatBody, oddString, randomJso
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
-const CONCURRENCY = 4;
+const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 4);
 const HEALTH_BOUND_MS = 200;
 const ADMIN_KEY = 'test-key-fuzz-admin-0123456789abcd';
 const STACK = /\n\s+at \S|node:internal|\.[jt]s:\d+:\d+|\bat (?:async )?[\w.<>]+ \(/;

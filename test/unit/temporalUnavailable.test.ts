@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServiceError, WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { errors as bridge } from '@temporalio/core-bridge';
 import { toGatewayError } from '../../src/http/errorHandler';
 import { isRetryableRead, temporalUnavailable } from '../../src/temporal/unavailable';
@@ -49,6 +49,12 @@ describe('Temporal client failures', () => {
     const cancelled = grpcStatus(1, 'CANCELLED');
     assert.equal(isRetryableRead(cancelled), false);
     assert.equal(toGatewayError(cancelled).status, 503);
+  });
+
+  it('a cancelled request (what its repeat rejoins) is the 409 request_cancelled of GET /v1/requests/{id}', () => {
+    const cancelled = new WorkflowFailedError('Workflow execution cancelled', new CancelledFailure('Workflow canceled'), 'NON_RETRYABLE_FAILURE');
+    const ge = toGatewayError(cancelled);
+    assert.deepEqual([ge.status, ge.code], [409, 'request_cancelled']);
   });
 
   it('anything else is left alone: a workflow outcome keeps its own status, a bug stays a 500', () => {
