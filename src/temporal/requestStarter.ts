@@ -27,8 +27,10 @@ export interface Started {
  * TypeScript client, so both get the same admission, limits and ledger inside the workflow.
  */
 export class RequestStarter {
-  /** Aborted by close(): waits still pending then end with a 503 instead of a dropped native call. */
-  private readonly stopped = new AbortController();
+  /** Set by close(): waits still pending then end with a 503 instead of a dropped native call. */
+  private closed = false;
+  /** How to end each pending wait (a Set, not an AbortSignal: that warns past 10 listeners). */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     readonly client: Client,
@@ -92,7 +94,7 @@ export class RequestStarter {
       try {
         return await this.untilClosed(poll as Promise<GatewayResponse>);
       } catch (err) {
-        if (attempt >= RESULT_ATTEMPTS || !isRetryableRead(err) || signal?.aborted || this.stopped.signal.aborted) throw err;
+        if (attempt >= RESULT_ATTEMPTS || !isRetryableRead(err) || signal?.aborted || this.closed) throw err;
         await sleep(100 * 3 ** (attempt - 1));
       }
     }
@@ -104,17 +106,18 @@ export class RequestStarter {
    * connection would otherwise reject them as a dropped native promise, logged as a gateway fault.
    */
   close(): void {
-    this.stopped.abort();
+    this.closed = true;
+    for (const stop of this.waiting) stop();
+    this.waiting.clear();
   }
 
   private untilClosed<T>(poll: Promise<T>): Promise<T> {
-    const { signal } = this.stopped;
     poll.catch(() => {}); // once stopped, nobody listens to the abandoned poll's rejection
-    if (signal.aborted) return Promise.reject(stopping());
+    if (this.closed) return Promise.reject(stopping());
     return new Promise<T>((resolve, reject) => {
       const onStop = () => reject(stopping());
-      signal.addEventListener('abort', onStop, { once: true });
-      poll.then(resolve, reject).finally(() => signal.removeEventListener('abort', onStop));
+      this.waiting.add(onStop);
+      poll.then(resolve, reject).finally(() => this.waiting.delete(onStop));
     });
   }
 }
