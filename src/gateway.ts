@@ -161,6 +161,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false, parts.credentials.sealer);
+    // Stops after the HTTP server (pushed later, so closed first) and before the worker and connection.
+    stack.push(async () => starter.close());
     const url = opts.http === false ? undefined : await listen(parts, starter, stack, temporal.uiUrl);
     const reloadConfig = () => reloader.reload(true);
     return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, logger, release, reloadConfig, stop };

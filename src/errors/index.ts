@@ -14,6 +14,8 @@ export type ErrorKind =
   | 'ProviderRejected'
   | 'ProviderUnavailable'
   | 'OutputRejected'
+  /** The gateway cannot reach its own durable store (Temporal) right now: a 503, retry later. */
+  | 'Unavailable'
   | 'Internal';
 
 const OPENAI_TYPE: Record<ErrorKind, string> = {
@@ -26,6 +28,7 @@ const OPENAI_TYPE: Record<ErrorKind, string> = {
   ProviderUnavailable: 'api_error',
   /** The answer was produced but not released: it failed output validation or a reviewer rejected it. */
   OutputRejected: 'output_rejected_error',
+  Unavailable: 'api_error',
   Internal: 'api_error',
 };
 
@@ -38,6 +41,7 @@ const DEFAULT_STATUS: Record<ErrorKind, number> = {
   ProviderRejected: 400,
   ProviderUnavailable: 502,
   OutputRejected: 422,
+  Unavailable: 503,
   Internal: 500,
 };
 

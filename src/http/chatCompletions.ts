@@ -41,7 +41,7 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
     if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');
     // Only a route that can hold needs the hold check (an extra Update and workflow task per slow request).
     const mayHold = taskMayHold(deps.config().routes, resolveTask(task, undefined, caller.config));
-    const outcome = mayHold ? await resultOrHold(deps.starter.client, handle) : { held: false as const, response: await deps.starter.result(handle) };
+    const outcome = mayHold ? await resultOrHold(deps.starter, handle) : { held: false as const, response: await deps.starter.result(handle) };
     if (outcome.held) return replyAccepted(reply, handle.workflowId, 'awaiting_review');
     const result = outcome.response;
     void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);

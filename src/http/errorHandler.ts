@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, fromFailure, invalidRequest } from '../errors';
+import { cancelledRequest, temporalUnavailable } from '../temporal/unavailable';
 
 /** Every error leaves as OpenAI-style JSON with a stable `code`. */
 export function toGatewayError(err: unknown): GatewayError {
-  const known = fromFailure(err);
+  const known = fromFailure(err) ?? cancelledRequest(err);
   if (known) return known;
   const fe = err as Partial<FastifyError>;
   if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError) {
@@ -16,6 +17,9 @@ export function toGatewayError(err: unknown): GatewayError {
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new GatewayError('InvalidRequest', 'unsupported_media_type', 'Send the body as application/json', { status: 415 });
   }
+  // The Temporal client's own failures (connection closed, server unavailable): a 503, never a bare 500.
+  const unavailable = temporalUnavailable(err);
+  if (unavailable) return unavailable;
   if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return new GatewayError('InvalidRequest', 'uri_too_long', 'A path parameter is too long', { status: 414 });
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Framework messages may quote the caller's input: kept short.
@@ -26,10 +30,20 @@ export function toGatewayError(err: unknown): GatewayError {
 
 export function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const ge = toGatewayError(err);
-  // Provider outcomes are logged by status alone; only the gateway's own faults get a stack.
-  if (ge.kind === 'Internal') req.log.error({ err }, 'request failed');
+  logFailure(ge, err, req, reply);
   // A 429 carries Retry-After and the x-ratelimit-* headers of the limit that refused it.
   const headers = ge.meta?.headers;
   if (headers && typeof headers === 'object') void reply.headers(headers as Record<string, string>);
   void reply.status(ge.status).send(ge.toBody());
+}
+
+/**
+ * Provider outcomes are logged by status alone; only the gateway's own faults get a stack. A 503
+ * (Temporal unreachable, the gateway stopping) is a warning; for a caller who already hung up it is
+ * not even that (nobody waits for the answer, and the request's workflow runs on).
+ */
+function logFailure(ge: GatewayError, err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const gone = reply.raw.destroyed || req.raw.socket?.destroyed === true;
+  if (ge.kind === 'Internal') req.log.error({ err, callerGone: gone || undefined }, 'request failed');
+  else if (ge.kind === 'Unavailable') req.log[gone ? 'info' : 'warn']({ code: ge.code, cause: (err as Error).message, callerGone: gone || undefined }, gone ? 'caller gone before the answer' : 'request failed: gateway unavailable');
 }

@@ -1,7 +1,6 @@
-import type { Client } from '@temporalio/client';
 import { awaitOutcomeUpdate } from '../../workflows/definitions';
 import type { GatewayResponse } from './contract';
-import type { RequestHandle } from './requestStarter';
+import type { RequestHandle, RequestStarter } from './requestStarter';
 
 export type RequestOutcome = { held: false; response: GatewayResponse } | { held: true };
 
@@ -21,9 +20,10 @@ const never = new Promise<never>(() => {});
  * long poll runs beside it and is aborted once the request is held (the Update is aborted once the
  * answer is in). An Update that fails for any reason just leaves the result to decide.
  */
-export async function resultOrHold(client: Client, handle: RequestHandle, checkAfterMs = HOLD_CHECK_AFTER_MS): Promise<RequestOutcome> {
+export async function resultOrHold(starter: RequestStarter, handle: RequestHandle, checkAfterMs = HOLD_CHECK_AFTER_MS): Promise<RequestOutcome> {
+  const { client } = starter;
   const stop = new AbortController();
-  const result = client.withAbortSignal(stop.signal, () => handle.result()) as Promise<GatewayResponse>;
+  const result = starter.result(handle, stop.signal);
   let timer: NodeJS.Timeout | undefined;
   try {
     const waited = new Promise<typeof WAITING>((resolve) => (timer = setTimeout(() => resolve(WAITING), checkAfterMs)));

@@ -1,11 +1,16 @@
 import { Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CredentialSealer } from '../auth/credentialSeal';
 import { GatewayError } from '../errors';
 import { TASK_QUEUE, WORKFLOW_TYPE, type AiRequestInput, type GatewayResponse } from './contract';
 import { GatehouseSearch } from './searchAttributes';
+import { isRetryableRead, stopping } from './unavailable';
 
 export type RequestHandle = WorkflowHandle;
+
+/** The result's long poll is tried this often on a transient gRPC status (100, 300 ms apart). */
+export const RESULT_ATTEMPTS = 3;
 
 /** A started request, and whether this call started it (`fresh`) or rejoined an earlier one. */
 export interface Started {
@@ -22,6 +27,11 @@ export interface Started {
  * TypeScript client, so both get the same admission, limits and ledger inside the workflow.
  */
 export class RequestStarter {
+  /** Set by close(): waits still pending then end with a 503 instead of a dropped native call. */
+  private closed = false;
+  /** How to end each pending wait (a Set, not an AbortSignal: that warns past 10 listeners). */
+  private readonly waiting = new Set<() => void>();
+
   constructor(
     readonly client: Client,
     readonly taskQueue = TASK_QUEUE,
@@ -73,8 +83,42 @@ export class RequestStarter {
     return this.sealer.seal(rawKey, { workflowId, purpose: 'start' });
   }
 
-  result(handle: RequestHandle): Promise<GatewayResponse> {
-    return handle.result() as Promise<GatewayResponse>;
+  /**
+   * The request's answer. The long poll is an idempotent read: a transient gRPC status (unavailable,
+   * deadline, overload) is retried a few times rather than failing a request that is still running.
+   * `signal` abandons the wait (the workflow runs on).
+   */
+  async result(handle: RequestHandle, signal?: AbortSignal): Promise<GatewayResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const poll = signal ? this.client.withAbortSignal(signal, () => handle.result()) : handle.result();
+      try {
+        return await this.untilClosed(poll as Promise<GatewayResponse>);
+      } catch (err) {
+        if (attempt >= RESULT_ATTEMPTS || !isRetryableRead(err) || signal?.aborted || this.closed) throw err;
+        await sleep(100 * 3 ** (attempt - 1));
+      }
+    }
+  }
+
+  /**
+   * Ends pending result waits before the Temporal connection closes under them. They belong to
+   * callers who already hung up (the HTTP server closes first and waits for the others): closing the
+   * connection would otherwise reject them as a dropped native promise, logged as a gateway fault.
+   */
+  close(): void {
+    this.closed = true;
+    for (const stop of this.waiting) stop();
+    this.waiting.clear();
+  }
+
+  private untilClosed<T>(poll: Promise<T>): Promise<T> {
+    poll.catch(() => {}); // once stopped, nobody listens to the abandoned poll's rejection
+    if (this.closed) return Promise.reject(stopping());
+    return new Promise<T>((resolve, reject) => {
+      const onStop = () => reject(stopping());
+      this.waiting.add(onStop);
+      poll.then(resolve, reject).finally(() => this.waiting.delete(onStop));
+    });
   }
 }
 

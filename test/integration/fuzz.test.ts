@@ -2,11 +2,12 @@
  * Seeded fuzz of the front door against a running gateway (loopback only): malformed, oversized,
  * deeply nested, odd-unicode and random bodies, headers, paths and query strings. Every answer must
  * be a non-5xx without a stack trace, /healthz (polled alongside) must always answer within 200 ms,
- * and a valid request must still succeed afterwards. FUZZ_SEED / FUZZ_COUNT replay or widen a run.
+ * and a valid request must still succeed afterwards. FUZZ_SEED / FUZZ_COUNT / FUZZ_CONCURRENCY replay or widen a run.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
 import { hashApiKey } from '../../src/auth';
 import { MAX_BODY_BYTES } from '../../src/http/body';
 import { createRng, type Rng } from '../fixtures/sensitivity/prng';
@@ -15,7 +16,7 @@ import { badUtf8Body, deepBody, httpBytes, mutatedChatBody, oddString, randomJso
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
-const CONCURRENCY = 4;
+const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 4);
 const HEALTH_BOUND_MS = 200;
 const ADMIN_KEY = 'test-key-fuzz-admin-0123456789abcd';
 const STACK = /\n\s+at \S|node:internal|\.[jt]s:\d+:\d+|\bat (?:async )?[\w.<>]+ \(/;
@@ -137,10 +138,20 @@ function problem(c: Case, res: RawResponse): string | undefined {
   return undefined;
 }
 
+/** The gateway's own error-level log lines: a 5xx or a fault logged as the gateway's, with its cause. */
+const faults: string[] = [];
+const logger = pino({ level: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' }, {
+  write: (line: string) => {
+    if ((JSON.parse(line) as { level: number }).level >= 50) faults.push(line.slice(0, 2000));
+    process.stdout.write(line);
+  },
+});
+
 describe('front-door fuzz (seeded, loopback)', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway({
+      logger,
       config: (u) => {
         const c = testConfig(u) as { callers: Record<string, unknown> };
         c.callers.root = { team: 'ops', roles: ['admin'], keyHash: hashApiKey(ADMIN_KEY) };
@@ -188,7 +199,9 @@ describe('front-door fuzz (seeded, loopback)', () => {
     console.log(`fuzz seed ${SEED}: ${COUNT} requests in ${seconds}s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; /healthz polled ${health.length}x, slowest ${slowest.toFixed(0)} ms, over 100 ms: ${health.filter((h) => h > 100).length}`);
 
     for (const f of failures.slice(0, 20)) console.log(`fuzz problem: ${f}`);
+    for (const f of faults.slice(0, 5)) console.log(`fuzz gateway fault: ${f}`);
     assert.deepEqual(failures.slice(0, 20), [], `${failures.length} problems (seed ${SEED})`);
+    assert.deepEqual(faults.slice(0, 5), [], `${faults.length} error-level gateway logs (seed ${SEED})`);
     assert.ok(health.length >= 20, 'the health poller ran throughout');
     assert.ok(slowest < HEALTH_BOUND_MS, `/healthz took ${slowest.toFixed(0)} ms at worst (${health.filter((h) => h >= HEALTH_BOUND_MS).length} over the bound)`);
     const ok = await chat(gw.url, hello('after the fuzz'), auth(KEYS.support));
