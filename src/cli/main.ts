@@ -5,12 +5,12 @@ import { ConfigError } from '../config';
 import { startGateway } from '../gateway';
 import { PRIVATE_UMASK } from '../store/privateFiles';
 import { ensureTemporalCli } from '../temporal/cli';
-import { runKeysCommand } from './keys';
+import { KEYS_USAGE, runKeysCommand } from './keys';
 import { bannerText } from './banner';
-import { runReviewCommand } from './review';
-import { runCanaryCommand } from './canary';
-import { runModelsCommand } from './models';
-import { runRoutesCommand } from './routes';
+import { REVIEW_USAGE, runReviewCommand } from './review';
+import { CANARY_USAGE, runCanaryCommand } from './canary';
+import { MODELS_USAGE, runModelsCommand } from './models';
+import { ROUTES_USAGE, runRoutesCommand } from './routes';
 import { installShutdown, shutdownOptionsFromEnv } from './shutdown';
 
 const USAGE = `gatehouse <command>
@@ -26,23 +26,55 @@ const USAGE = `gatehouse <command>
   routes …           show, apply, history, rollback, disable, enable, approve (\`gatehouse routes help\`)
   models list|show   the model catalogue
   canary report R    primary vs candidate on route R (\`gatehouse canary help\`)
+
+Every command answers --help, -h and help.
 `;
 
+/** Every command, its help text and its runner: `--help`, `-h` and `help` are answered once, here. */
+const COMMANDS: Record<string, { usage: string; run: (args: string[]) => number | Promise<number> }> = {
+  start: { usage: 'gatehouse start\n\n  run the gateway (config from $GATEHOUSE_CONFIG or ./gatehouse.config.yaml; see docs/running.md)\n', run: () => start() },
+  keys: { usage: `${KEYS_USAGE}  credential           print the workers' credential public key\n`, run: (args) => (args[0] === 'credential' ? printCredentialKey() : runKeysCommand(args)) },
+  review: { usage: REVIEW_USAGE, run: (args) => runReviewCommand(args) },
+  routes: { usage: ROUTES_USAGE, run: (args) => runRoutesCommand(args) },
+  models: { usage: MODELS_USAGE, run: (args) => runModelsCommand(args) },
+  canary: { usage: CANARY_USAGE, run: (args) => runCanaryCommand(args) },
+  temporal: { usage: 'gatehouse temporal install\n\n  find or build the Temporal CLI and print its path\n', run: (args) => installTemporal(args) },
+};
+
+const wantsHelp = (args: string[]) => args.some((a) => a === '--help' || a === '-h') || args[0] === 'help';
+
 async function main(argv: string[]): Promise<number> {
-  const [cmd, sub] = argv;
-  if (cmd === 'start') return start();
-  if (cmd === 'keys' && sub === 'credential') return printCredentialKey();
-  if (cmd === 'keys') return runKeysCommand(argv.slice(1));
-  if (cmd === 'review') return runReviewCommand(argv.slice(1));
-  if (cmd === 'routes') return runRoutesCommand(argv.slice(1));
-  if (cmd === 'models') return runModelsCommand(argv.slice(1));
-  if (cmd === 'canary') return runCanaryCommand(argv.slice(1));
-  if (cmd === 'temporal' && sub === 'install') {
-    console.log(await ensureTemporalCli({ log: (m) => console.error(m) }));
+  const [cmd, ...args] = argv;
+  const command = cmd === undefined ? undefined : COMMANDS[cmd];
+  if (!command) {
+    const asked = cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h';
+    (asked ? console.log : console.error)(USAGE);
+    return asked ? 0 : 2;
+  }
+  if (wantsHelp(args)) {
+    console.log(command.usage);
     return 0;
   }
-  console.error(USAGE);
-  return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+  try {
+    return await command.run(args);
+  } catch (err) {
+    // A mistyped option is the operator's, not a crash: say what, point at the help, no stack.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`gatehouse ${cmd}: ${(err as Error).message.split('. ')[0]}. See \`gatehouse ${cmd} --help\`.`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function installTemporal(args: string[]): Promise<number> {
+  if (args[0] !== 'install') {
+    console.error(COMMANDS.temporal!.usage);
+    return 2;
+  }
+  console.log(await ensureTemporalCli({ log: (m) => console.error(m) }));
+  return 0;
 }
 
 async function start(): Promise<number> {
