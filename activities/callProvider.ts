@@ -4,6 +4,7 @@ import type { ChatCompletion, ChatCompletionRequest } from '../src/config/api';
 import type { RowOnAnswer } from '../src/temporal/contract';
 import { deadlinesFromTimeout, type Deadlines } from '../src/providers/deadlines';
 import { UpstreamError, classifyUpstreamError } from '../src/providers/upstreamError';
+import type { OutputCapField } from '../src/providers/types';
 import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
@@ -53,11 +54,10 @@ export function createProviderActivities(deps: ActivityDeps) {
   return {
     async callProvider(given: ProviderCallInput): Promise<ProviderCallResult> {
       const ctx = Context.current();
-      const kind = deps.config().providers[given.provider]?.kind;
-      const input = { ...given, body: withOutputCap(given.body, given.maxOutputTokens, kind) };
-      refuseIfDisabled(deps, input); // the kill switch reaches requests already in flight
-      const provider = deps.providers.get(input.provider);
-      if (!provider) throw ApplicationFailure.nonRetryable(`provider "${input.provider}" is not configured`, 'ProviderAuthError');
+      refuseIfDisabled(deps, given); // the kill switch reaches requests already in flight
+      const provider = deps.providers.get(given.provider);
+      if (!provider) throw ApplicationFailure.nonRetryable(`provider "${given.provider}" is not configured`, 'ProviderAuthError');
+      const input = { ...given, body: withOutputCap(given.body, given.maxOutputTokens, provider.outputCapField) };
       const started = performance.now();
       // Heartbeats only for slow calls: a fast call costs no extra RPC, a dead worker is noticed.
       // A local activity has no heartbeat: its workflow task's timeout notices a dead worker.
@@ -91,15 +91,12 @@ export function createProviderActivities(deps: ActivityDeps) {
 
 /**
  * The body with its answer capped at `cap` tokens. The caller's own fields are lowered (a lower limit
- * stands); with neither set, OpenAI gets `max_completion_tokens` (its reasoning models refuse
- * `max_tokens`) and every other kind `max_tokens` (the name every OpenAI-compatible server knows).
+ * stands); with neither set, the adapter's own field carries the cap (ChatProvider.outputCapField).
  */
-export function withOutputCap(body: ChatCompletionRequest, cap: number | undefined, providerKind?: string): ChatCompletionRequest {
+export function withOutputCap(body: ChatCompletionRequest, cap: number | undefined, field: OutputCapField = 'max_tokens'): ChatCompletionRequest {
   if (cap === undefined) return body;
   const { max_tokens: tokens, max_completion_tokens: completion } = body;
-  if (tokens === undefined && completion === undefined) {
-    return providerKind === 'openai' ? { ...body, max_completion_tokens: cap } : { ...body, max_tokens: cap };
-  }
+  if (tokens === undefined && completion === undefined) return { ...body, [field]: cap };
   return {
     ...body,
     ...(tokens !== undefined ? { max_tokens: Math.min(tokens, cap) } : {}),

@@ -2,6 +2,8 @@ import type { ChatCompletion, ChatCompletionRequest } from '../config/api';
 import type { ChatChunk } from '../streaming/chunks';
 import type { Deadlines } from './deadlines';
 
+export type OutputCapField = 'max_tokens' | 'max_completion_tokens';
+
 export interface CallOptions {
   signal: AbortSignal;
   /** Deadline for this attempt, connect to last byte. */
@@ -17,6 +19,11 @@ export interface StreamCallOptions {
 
 /** A provider adapter: maps the gateway's request to one upstream API; throws only `UpstreamError`. */
 export interface ChatProvider {
+  /**
+   * The request field that caps the answer when the gateway sets one and the caller set none (the
+   * budget's cap): `max_tokens` unless the API says otherwise (OpenAI's reasoning models refuse it).
+   */
+  readonly outputCapField?: OutputCapField;
   complete(upstreamModel: string, req: ChatCompletionRequest, opts: CallOptions): Promise<ChatCompletion>;
   /** Streams the answer (chunks to `onChunk`) and returns it assembled; absent: the provider cannot stream. */
   stream?(upstreamModel: string, req: ChatCompletionRequest, opts: StreamCallOptions): Promise<ChatCompletion>;

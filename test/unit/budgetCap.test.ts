@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { withOutputCap } from '../../activities/callProvider';
+import { openAICompatibleKind, openAIKind } from '../../src/providers/openai';
 import { MIN_ANSWER_TOKENS, affordableOutputTokens, costOf, outputCap, type Price } from '../../src/cost';
 import { GatewayError } from '../../src/errors';
 import { BudgetGuard, LimitsSchema } from '../../src/limits';
@@ -96,9 +97,14 @@ describe('BudgetGuard.reserve with minUsd', () => {
 describe('withOutputCap (the provider request)', () => {
   const body = { model: 'auto', messages: [{ role: 'user' as const, content: 'hi' }] };
   it('sets the cap when the caller set none, in the field the provider kind knows', () => {
-    assert.equal(withOutputCap(body, 300, 'openai').max_completion_tokens, 300);
-    assert.equal(withOutputCap(body, 300, 'openai-compatible').max_tokens, 300);
-    assert.equal(withOutputCap(body, undefined, 'openai'), body);
+    assert.equal(withOutputCap(body, 300, 'max_completion_tokens').max_completion_tokens, 300);
+    assert.equal(withOutputCap(body, 300, 'max_tokens').max_tokens, 300);
+    assert.equal(withOutputCap(body, undefined, 'max_completion_tokens'), body);
+  });
+  it('OpenAI itself takes the cap as max_completion_tokens, compatible servers as max_tokens', () => {
+    const ctx = { name: 'p', env: {} };
+    assert.equal(openAIKind.create({ kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1' }, ctx).outputCapField, 'max_completion_tokens');
+    assert.equal(openAICompatibleKind.create({ kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1' }, ctx).outputCapField, 'max_tokens');
   });
   it("lowers a caller's larger limit and keeps a smaller one", () => {
     assert.equal(withOutputCap({ ...body, max_tokens: 5000 }, 300).max_tokens, 300);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { providerKeySource, requireKey } from '../credentials';
 import { defineProvider, type ProviderContext } from '../kind';
+import type { OutputCapField } from '../types';
 import { createOpenAIProvider } from './adapter';
 
 export { createOpenAIProvider } from './adapter';
@@ -19,11 +20,12 @@ const OpenAIFields = {
 
 type OpenAIFieldsConfig = { baseUrl: string; apiKeyEnv?: string; apiKeyFile?: string };
 
-function create(p: OpenAIFieldsConfig, ctx: ProviderContext) {
+/** `capField`: OpenAI's own reasoning models refuse `max_tokens`; compatible servers may not know the newer name. */
+const creator = (capField: OutputCapField) => (p: OpenAIFieldsConfig, ctx: ProviderContext) => {
   // Read at each call: a key file replaced on disk is used from the next call on.
   const source = providerKeySource(p, ctx.env);
-  return createOpenAIProvider(p.baseUrl, source ? requireKey(source) : 'none');
-}
+  return createOpenAIProvider(p.baseUrl, source ? requireKey(source) : 'none', capField);
+};
 
 /** OpenAI's own API: models are priced as OpenAI's. */
 export const openAIKind = defineProvider({
@@ -31,7 +33,7 @@ export const openAIKind = defineProvider({
   schema: z.object({ kind: z.literal('openai'), ...OpenAIFields }),
   pricing: { by: 'provider', providerId: 'openai' },
   doc: { sdk: '`openai`', reaches: 'OpenAI (`https://api.openai.com/v1`)' },
-  create,
+  create: creator('max_completion_tokens'),
 });
 
 /** Any OpenAI-compatible server (vLLM, Ollama, Groq, Together, Mistral, DeepSeek, OpenRouter, another gateway). */
@@ -41,5 +43,5 @@ export const openAICompatibleKind = defineProvider({
   // Says nothing about who bills: a model is priced by its name alone (or the model's `price`).
   pricing: { by: 'model' },
   doc: { sdk: '`openai`', reaches: 'any OpenAI-compatible API by base URL: vLLM, Ollama, Groq, Together, Mistral, DeepSeek, OpenRouter' },
-  create,
+  create: creator('max_tokens'),
 });
