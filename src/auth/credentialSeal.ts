@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { secretFile } from '../store/privateFiles';
 import { join } from 'node:path';
 import { unauthenticated } from '../errors';
 import { hashApiKey } from './apiKeys';
@@ -130,21 +131,13 @@ function keysFrom(privateKeys: Buffer[], open: boolean): CredentialKeys {
   return open ? { sealer, opener: new CredentialOpener(privateKeys) } : { sealer };
 }
 
+/** The key pair made once in the data dir; its public half beside it for front doors and clients. */
 function ensureKeyFile(dataDir: string): Buffer {
   const file = join(dataDir, 'credential-key');
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const { privateKey, publicKey } = generateKeyPairSync('x25519');
-    const raw = (k: typeof privateKey, part: 'd' | 'x') => Buffer.from(k.export({ format: 'jwk' })[part]!, 'base64url').toString('base64');
-    try {
-      writeFileSync(file, `${raw(privateKey, 'd')}\n`, { mode: 0o600, flag: 'wx' });
-      writeFileSync(`${file}.pub`, `${raw(publicKey, 'x')}\n`, { mode: 0o644 });
-    } catch (err) {
-      // Another process of this setup made it first: use theirs.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-  return readBase64(file);
+  const newKey = () => Buffer.from(generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' }).d!, 'base64url').toString('base64');
+  const privateKey = Buffer.from(secretFile(file, newKey), 'base64');
+  if (!existsSync(`${file}.pub`)) writeFileSync(`${file}.pub`, `${x25519PrivateKey(privateKey).publicKey.toString('base64')}\n`);
+  return privateKey;
 }
 
 function keyId(publicKey: Buffer): string {

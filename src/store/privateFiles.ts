@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -24,6 +25,28 @@ export function privateFile(file: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
   chmodSync(file, PRIVATE_FILE_MODE);
+}
+
+/**
+ * A secret made once and kept (the codec, credential and demo keys): read from `file`, or made by
+ * `make()` and written there 0600. Written beside it, then linked into place: the link either
+ * creates the file whole or fails because another process starting at the same moment won, and
+ * then both use the winner's secret (two processes on one data dir must agree on the codec key).
+ */
+export function secretFile(file: string, make: () => string): string {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(tmp, `${make()}\n`, { mode: PRIVATE_FILE_MODE });
+    try {
+      linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** A SQLite database some other program creates: its dir (0700 if new) and any files already there narrowed to 0600. */

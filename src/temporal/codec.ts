@@ -1,8 +1,7 @@
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { secretFile } from '../store/privateFiles';
 
 const ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
@@ -71,9 +70,6 @@ export class PayloadDecodeError extends Error {
  */
 export function loadCodec(env: NodeJS.ProcessEnv, keyFile: string): EncryptionCodec {
   if (env.GATEHOUSE_CODEC_KEY) return new EncryptionCodec(Buffer.from(env.GATEHOUSE_CODEC_KEY, 'base64'), env.GATEHOUSE_CODEC_KEY_ID ?? 'env');
-  if (!existsSync(keyFile)) {
-    mkdirSync(dirname(keyFile), { recursive: true });
-    writeFileSync(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-  }
-  return new EncryptionCodec(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64'), 'local');
+  const key = secretFile(keyFile, () => randomBytes(32).toString('base64'));
+  return new EncryptionCodec(Buffer.from(key, 'base64'), 'local');
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { LimitsGate, LimitsSchema } from '../../src/limits';
 import { Ledger } from '../../src/store';
 import { ReleaseStore } from '../../src/store/releaseStore';
-import { secureDataDir } from '../../src/store/privateFiles';
+import { secretFile, secureDataDir } from '../../src/store/privateFiles';
 import { loadCodec } from '../../src/temporal/codec';
 
 const root = mkdtempSync(join(tmpdir(), 'gatehouse-modes-'));
@@ -49,5 +51,25 @@ describe('the data dir is private to the gateway user', () => {
     secureDataDir(dir);
     assert.deepEqual([mode(dir), mode(join(dir, 'sub')), mode(join(dir, 'ledger.db')), mode(join(dir, 'sub', 'key'))], [0o700, 0o700, 0o600, 0o600]);
     assert.equal(mode(outside), 0o644);
+  });
+});
+
+describe('secrets made once in the data dir', () => {
+  it('the first secret written wins: later makers read it, the file is 0600 whole, no temp file is left', () => {
+    const dir = join(root, 'secrets');
+    const file = join(dir, 'codec-key');
+    const first = secretFile(file, () => 'first');
+    const second = secretFile(file, () => 'second');
+    assert.deepEqual([first, second], ['first', 'first']);
+    assert.equal(mode(file), 0o600);
+    assert.deepEqual(readdirSync(dir), ['codec-key']);
+  });
+
+  it('two processes starting together on one data dir agree on the codec key', async () => {
+    const dir = join(root, 'race');
+    const script = `require(${JSON.stringify(require.resolve('../../src/store/privateFiles'))}).secretFile(${JSON.stringify(join(dir, 'codec-key'))}, () => String(process.pid)); console.log(require('fs').readFileSync(${JSON.stringify(join(dir, 'codec-key'))}, 'utf8').trim())`;
+    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script]).then((r) => r.stdout.trim());
+    const seen = await Promise.all([run(), run(), run(), run()]);
+    assert.equal(new Set(seen).size, 1, `every process must use one key: ${seen.join(', ')}`);
   });
 });
