@@ -40,7 +40,7 @@ describe('routing factors through the HTTP front door', () => {
   before(async () => {
     gw = await startTestGateway({
       config,
-      env: { GATEHOUSE_BREAKER_FAILURES: '2', GATEHOUSE_BREAKER_WINDOW_MS: '60000', GATEHOUSE_BREAKER_COOLDOWN_MS: '1500' },
+      env: { GATEHOUSE_BREAKER_FAILURES: '2', GATEHOUSE_BREAKER_WINDOW_MS: '60000', GATEHOUSE_BREAKER_COOLDOWN_MS: '5000' },
     });
   });
   after(() => gw?.close());
@@ -96,7 +96,7 @@ describe('routing factors through the HTTP front door', () => {
     assert.equal(skipped.json.gatehouse.model, 'small');
     assert.match(skipped.json.gatehouse.explanation, /shaky: circuit open/);
     assert.equal(gw.mock.calls('mock-shaky'), 2, 'no call while open');
-    await new Promise((r) => setTimeout(r, 1600));
+    await new Promise((r) => setTimeout(r, 5100));
     const back = await ask('alice', 'flaky', 'f3');
     assert.equal(back.json.gatehouse.model, 'shaky', 'the probe succeeded and traffic returned');
   });
