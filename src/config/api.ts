@@ -64,3 +64,26 @@ export const ClientRequestSchema = z.object({
   requestId: z.string().regex(/^[\w.:-]{1,200}$/, 'requestId must be 1-200 characters of letters, digits, _ . : -').optional(),
 });
 export type ClientRequest = z.input<typeof ClientRequestSchema>;
+
+/**
+ * `POST /v1/embeddings` in OpenAI's shape. Text inputs only: token-id arrays are OpenAI-specific and
+ * no other provider can take them (refused with a clear 400 instead of a provider's surprise).
+ */
+export const EmbeddingsRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string().min(1, 'input must not be empty'), z.array(z.string().min(1, 'input strings must not be empty')).min(1, 'input must not be empty').max(2048, 'at most 2048 inputs per request')]),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: z.number().int().positive().optional(),
+  user: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequestSchema>;
+
+/** What an adapter's `embed` hands back (OpenAI's shape, floats); checked at the activity boundary. */
+export const EmbeddingsResponseSchema = z.looseObject({
+  object: z.literal('list').optional(),
+  data: z.array(z.looseObject({ object: z.literal('embedding').optional(), index: z.number().int().nonnegative(), embedding: z.array(z.number()) })).min(1),
+  model: z.string(),
+  usage: z.looseObject({ prompt_tokens: z.number().int().nonnegative(), total_tokens: z.number().int().nonnegative() }),
+});
+export type EmbeddingsResponse = z.infer<typeof EmbeddingsResponseSchema>;

@@ -1,4 +1,4 @@
-import type { ChatCompletion, ChatCompletionRequest } from '../config/api';
+import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse } from '../config/api';
 import type { ChatChunk } from '../streaming/chunks';
 import type { Deadlines } from './deadlines';
 
@@ -27,4 +27,12 @@ export interface ChatProvider {
   complete(upstreamModel: string, req: ChatCompletionRequest, opts: CallOptions): Promise<ChatCompletion>;
   /** Streams the answer (chunks to `onChunk`) and returns it assembled; absent: the provider cannot stream. */
   stream?(upstreamModel: string, req: ChatCompletionRequest, opts: StreamCallOptions): Promise<ChatCompletion>;
+  /**
+   * The request's fields this provider cannot honour, as short sentences naming each field (e.g.
+   * "logprobs: not supported by Anthropic, not sent"). Pure, no I/O: the provider activity reports
+   * them in `gatehouse.warnings` and the ledger, so nothing a caller asked for is dropped silently.
+   */
+  unsupported?(req: ChatCompletionRequest): string[];
+  /** Embeddings for every input, in order (`data[i].index === i`); absent: the provider has none. */
+  embed?(upstreamModel: string, req: EmbeddingsRequest, opts: CallOptions): Promise<EmbeddingsResponse>;
 }
