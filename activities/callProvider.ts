@@ -4,7 +4,7 @@ import type { ChatCompletion, ChatCompletionRequest } from '../src/config/api';
 import type { RowOnAnswer } from '../src/temporal/contract';
 import { deadlinesFromTimeout, type Deadlines } from '../src/providers/deadlines';
 import { UpstreamError, classifyUpstreamError } from '../src/providers/upstreamError';
-import type { OutputCapField } from '../src/providers/types';
+import type { ChatProvider, OutputCapField } from '../src/providers/types';
 import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
@@ -36,6 +36,8 @@ export interface ProviderCallResult {
   latencyMs: number;
   /** Present when this call wrote the request's ledger row (`recordOnAnswer`). */
   recorded?: Recorded;
+  /** Request fields this provider could not honour (sent without them): for gatehouse.warnings and the ledger. */
+  warnings?: string[];
 }
 
 /** Details attached to a failed attempt, for the workflow's attempt record and the caller's error. */
@@ -81,12 +83,19 @@ export function createProviderActivities(deps: ActivityDeps) {
         clearInterval(beat);
       }
       const latencyMs = Math.round(performance.now() - started);
-      if (!input.recordOnAnswer) return { completion, latencyMs };
+      const warnings = unsupportedFields(provider, given.provider, input.body);
+      const answered = { completion, latencyMs, ...(warnings.length ? { warnings } : {}) };
+      if (!input.recordOnAnswer) return answered;
       // Outside the try: a ledger failure is not the model's (no breaker count); the try is run again.
-      const recorded = writeOutcome(deps, rowForAnswer(input.recordOnAnswer, completion, latencyMs, Date.now()));
-      return { completion, latencyMs, recorded };
+      const row = { ...rowForAnswer(input.recordOnAnswer, completion, latencyMs, Date.now()), ...(warnings.length ? { warnings } : {}) };
+      return { ...answered, recorded: writeOutcome(deps, row) };
     },
   };
+}
+
+/** What the adapter says it could not honour in this request, each prefixed with the provider's name. */
+function unsupportedFields(provider: ChatProvider, name: string, body: ChatCompletionRequest): string[] {
+  return (provider.unsupported?.(body) ?? []).map((w) => `provider ${name}: ${w}`);
 }
 
 /**

@@ -62,7 +62,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
       }),
     });
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
-    const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review };
+    const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review, warnings: answer.warnings };
     const ended = { admission, plan };
     // The provider answered and is paid for: the request ends completed, whatever arrives now (a
     // cancellation, a webhook child that cannot start): ledger, status and answer agree. Nothing
@@ -103,6 +103,8 @@ interface Outcome {
   /** Whom admission had identified before it refused (no admission then). */
   who?: RefusedAs;
   review?: RequestStatusView['review'];
+  /** What the answering provider could not honour (ProviderCallResult.warnings). */
+  warnings?: string[];
 }
 
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
@@ -135,6 +137,7 @@ function ledgerRow(input: AiRequestInput, o: Outcome): LedgerRow {
     stage: o.plan?.stage,
     routeTableVersion: o.plan?.routeTableVersion,
     review: o.review,
+    warnings: o.warnings,
     pricedAs: o.candidate ? { providerKind: o.candidate.providerKind ?? o.candidate.provider, upstream: o.candidate.upstream } : undefined,
   };
 }
@@ -160,9 +163,15 @@ function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, a
       data_class: a.dataClass,
       rate_limit: a.rateLimitHeaders,
       route_table_version: plan.routeTableVersion,
-      ...(candidate.deprecated ? { warnings: [candidate.deprecated] } : {}),
+      ...warningsOf(candidate, answer),
     },
   };
+}
+
+/** The catalogue's deprecation notice and what the provider could not honour, when there are any. */
+function warningsOf(candidate: Candidate, answer: Answer): { warnings?: string[] } {
+  const warnings = [...(candidate.deprecated ? [candidate.deprecated] : []), ...(answer.warnings ?? [])];
+  return warnings.length ? { warnings } : {};
 }
 
 /** Workflow time: deterministic (the task's start time), good enough for a ledger figure. */

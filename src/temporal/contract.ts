@@ -130,6 +130,8 @@ export interface LedgerRow {
   review?: ReviewState;
   /** The route-table version that planned the request. */
   routeTableVersion?: number;
+  /** What the answering provider could not honour (ChatProvider.unsupported), as the caller was told. */
+  warnings?: string[];
 }
 
 /**
