@@ -225,6 +225,7 @@ describe('azure-openai config', () => {
   it('exactly one way to authenticate: a key setting or entraId; the api-version defaults to the current GA', () => {
     assert.deepEqual(parse({ apiKeyEnv: 'AZURE_OPENAI_API_KEY' }).data, { kind: 'azure-openai', endpoint: 'https://acme.openai.azure.com', apiVersion: '2024-10-21', apiKeyEnv: 'AZURE_OPENAI_API_KEY' });
     assert.equal(parse({ entraId: true, apiVersion: '2025-01-01-preview' }).success, true);
+    assert.equal(parse({ entraId: false, apiKeyFile: '/run/secrets/azure' }).success, true); // false: not a way to authenticate
     assert.equal(parse({}).error?.issues[0]?.message, 'azure-openai needs one way to authenticate: apiKeyEnv, apiKeyFile, or entraId: true');
     const both = parse({ apiKeyEnv: 'K', entraId: true }).error?.issues[0];
     assert.equal(both?.message, 'azure-openai takes one way to authenticate, not apiKeyEnv and entraId');

@@ -26,7 +26,8 @@ export function createAzureProvider(s: AzureSettings): ChatProvider {
   return {
     ...openAIWireProvider(wire),
     outputCapField: outputCapFieldFor(s.apiVersion),
-    // Azure takes every request field OpenAI's chat completions API does: nothing to report.
+    // Azure documents the same request fields as OpenAI and the adapter sends them all; a field an
+    // older api-version does not know is refused by Azure (400, its message), never dropped here.
     unsupported: () => [],
   };
 }

@@ -25,10 +25,10 @@ const AzureSchema = z
     /** A file holding the key, re-read when it changes. */
     apiKeyFile: z.string().min(1).optional(),
     /** Entra ID instead of a key: DefaultAzureCredential's bearer token (managed identity, workload identity, …). */
-    entraId: z.literal(true).optional(),
+    entraId: z.boolean().optional(),
   })
   .superRefine((p, ctx) => {
-    const set = AUTH_FIELDS.filter((f) => p[f] !== undefined);
+    const set = AUTH_FIELDS.filter((f) => (f === 'entraId' ? p.entraId === true : p[f] !== undefined));
     if (set.length === 1) return;
     const message = set.length === 0
       ? 'azure-openai needs one way to authenticate: apiKeyEnv, apiKeyFile, or entraId: true'
