@@ -232,6 +232,7 @@ describe('azure-openai config', () => {
     assert.deepEqual(both?.path, ['entraId']);
     assert.deepEqual(parse({ apiKeyEnv: 'K', apiVersion: 'latest' }).error?.issues[0]?.path, ['apiVersion']);
     assert.deepEqual(parse({ apiKeyEnv: 'K', endpoint: 'acme' }).error?.issues[0]?.path, ['endpoint']);
+    assert.match(parse({ apiKeyEnv: 'K', endpoint: 'https://acme.openai.azure.com/openai/' }).error?.issues[0]?.message ?? '', /without \/openai/);
   });
 
   it('the budget cap goes in max_completion_tokens from api-version 2024-09-01-preview on, else max_tokens', () => {

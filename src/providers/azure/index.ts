@@ -15,7 +15,7 @@ const AzureSchema = z
   .object({
     kind: z.literal('azure-openai'),
     /** `https://<resource>.openai.azure.com`: the resource's endpoint, without `/openai`. */
-    endpoint: z.url(),
+    endpoint: z.url().refine((u) => !/\/openai\/*$/.test(u), 'endpoint is the resource URL without /openai (https://<resource>.openai.azure.com): the client adds /openai/deployments/…'),
     apiVersion: z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'apiVersion must be an Azure OpenAI api-version such as 2024-10-21 or 2025-01-01-preview')
