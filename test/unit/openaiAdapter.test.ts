@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ChatCompletionRequest } from '../../src/config/api';
+import type { ChatCompletionRequest, EmbeddingsRequest } from '../../src/config/api';
 import { createProviders, UpstreamError, type ChatProvider } from '../../src/providers';
 import { parseConfigObject } from '../../src/config';
 import { deadlinesFromTimeout } from '../../src/providers/deadlines';
@@ -83,6 +83,36 @@ describe('openai adapter (real SDK, replayed API)', () => {
   it('a body that is not a chat completion is malformed, never passed on', async () => {
     api.reply({ json: { hello: 'world' } });
     await failsWith({ kind: 'malformed' });
+  });
+
+  it('embeddings: floats asked for whatever the caller wants, dimensions and user passed, no gateway fields; vectors in input order', async () => {
+    const req = { model: 'emb', input: ['a', 'b'], encoding_format: 'base64', dimensions: 2, user: 'u-1', metadata: { task: 'search' } } as EmbeddingsRequest;
+    const data = [{ object: 'embedding', index: 1, embedding: [0.3, 0.4] }, { object: 'embedding', index: 0, embedding: [0.1, 0.2] }];
+    api.reply({ json: { object: 'list', data, model: 'text-embedding-3-small', usage: { prompt_tokens: 2, total_tokens: 2 } } });
+    const out = await provider.embed!('text-embedding-3-small', req, opts());
+    const sent = api.seen.at(-1)!;
+    assert.equal(sent.path, '/v1/embeddings');
+    assert.equal(sent.headers.authorization, 'Bearer sk-replay');
+    assert.deepEqual(sent.body, { model: 'text-embedding-3-small', input: ['a', 'b'], encoding_format: 'float', dimensions: 2, user: 'u-1' });
+    assert.deepEqual(out.data.map((d) => d.embedding), [[0.1, 0.2], [0.3, 0.4]]);
+    assert.deepEqual(out.usage, { prompt_tokens: 2, total_tokens: 2 });
+  });
+
+  it('embeddings: provider errors map like chat\'s; a list that is not one vector per input is malformed', async () => {
+    const req = { model: 'emb', input: 'a' } as EmbeddingsRequest;
+    const embedFails = async (want: Partial<UpstreamError>) => {
+      const err = await provider.embed!('text-embedding-3-small', req, opts()).catch((e: unknown) => e);
+      assert.ok(err instanceof UpstreamError, `not an UpstreamError: ${String(err)}`);
+      for (const [k, v] of Object.entries(want)) assert.deepEqual(err[k as keyof UpstreamError], v, k);
+    };
+    api.reply({ status: 429, headers: { 'retry-after-ms': '1500' }, json: openAIError('Rate limit reached', 'requests', 'rate_limit_exceeded') });
+    await embedFails({ kind: 'http', status: 429, retryAfterMs: 1500, providerCode: 'rate_limit_exceeded' });
+    api.reply({ status: 400, json: openAIError("This model's maximum context length is 8192 tokens", 'invalid_request_error', null) });
+    await embedFails({ kind: 'http', status: 400, message: "This model's maximum context length is 8192 tokens" });
+    api.reply({ json: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1] }, { object: 'embedding', index: 1, embedding: [0.2] }], model: 'x', usage: { prompt_tokens: 1, total_tokens: 1 } } });
+    await embedFails({ kind: 'malformed', message: 'provider returned 2 embeddings for 1 inputs' });
+    api.reply({ json: { data: [{ index: 0, embedding: 'AAAA' }], model: 'x', usage: { prompt_tokens: 1, total_tokens: 1 } } });
+    await embedFails({ kind: 'malformed', message: 'provider answer is not an embeddings list' });
   });
 
   it('an error event mid-stream is the provider\'s error, with its code', async () => {

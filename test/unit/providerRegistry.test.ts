@@ -20,7 +20,7 @@ const configWith = (providers: Record<string, unknown>) =>
 
 describe('provider registry', () => {
   it('the config accepts exactly the registered kinds, each by its own schema', () => {
-    assert.deepEqual(PROVIDER_KINDS.map((k) => k.kind), ['openai', 'openai-compatible', 'mock']);
+    assert.deepEqual(PROVIDER_KINDS.map((k) => k.kind), ['openai', 'openai-compatible', 'azure-openai', 'mock']);
     assert.equal(ConfigProviderSchema, ProviderSchema); // the config's provider schema is the registry's union
     assert.equal(ProviderSchema.options.length, PROVIDER_KINDS.length);
     const config = configWith({
@@ -54,6 +54,9 @@ describe('provider registry', () => {
     assert.deepEqual(pricingOf('mock'), { by: 'none' });
     assert.deepEqual(pricingOf('openai-compatible'), { by: 'model' });
     assert.deepEqual(pricingOf('openai'), { by: 'provider', providerId: 'openai' });
+    // Azure: genai-prices' own table (Azure names such as gpt-35-turbo), by deployment name.
+    assert.deepEqual(priceFor('azure-openai', 'gpt-35-turbo').catalog, { provider: 'azure', model: 'gpt-3.5-turbo' });
+    assert.equal(priceFor('azure-openai', 'chat-prod').source, 'unknown'); // a deployment not named after its model needs `price`
     assert.equal(pricingOf('anthropic'), undefined); // not a kind (yet): a genai-prices id to priceFor
     assert.equal(priceFor('mock', 'gpt-4o-mini').source, 'unknown');
     assert.equal(priceFor('openai-compatible', 'gpt-4o-mini').source, 'genai-prices');

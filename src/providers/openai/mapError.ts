@@ -4,6 +4,8 @@ import { UpstreamError, parseRetryAfter } from '../upstreamError';
 /** Turns anything the OpenAI SDK throws into the one upstream error type. */
 export function mapOpenAIError(err: unknown): unknown {
   if (err instanceof OpenAI.APIUserAbortError) return err; // our own cancellation: not a provider fault
+  // A key or token function's own UpstreamError (e.g. no Entra ID token), which the SDK wraps.
+  if (err instanceof OpenAI.OpenAIError && err.cause instanceof UpstreamError) return err.cause;
   if (err instanceof OpenAI.APIConnectionTimeoutError) return new UpstreamError('timeout', 'provider did not answer before the deadline');
   if (err instanceof OpenAI.APIConnectionError) return new UpstreamError('connection', `connection failed: ${causeMessage(err)}`);
   if (err instanceof OpenAI.APIError && err.status !== undefined) {

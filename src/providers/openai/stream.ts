@@ -20,6 +20,7 @@ export async function streamCompletion(
   upstreamModel: string,
   req: ChatCompletionRequest,
   opts: StreamCallOptions,
+  mapError: (err: unknown) => unknown = mapOpenAIError,
 ): Promise<ChatCompletion> {
   const watchdog = new AttemptWatchdog(opts.deadlines, opts.signal, true);
   const answer = new ChunkAssembler();
@@ -37,7 +38,7 @@ export async function streamCompletion(
     // A provider that said everything and then merely failed to close is not at fault.
     if (watchdog.expired === 'idle' && answer.finished) return answer.completion();
     if (watchdog.expired) throw watchdog.error();
-    throw err instanceof UpstreamError ? err : mapOpenAIError(err);
+    throw err instanceof UpstreamError ? err : mapError(err);
   } finally {
     watchdog.stop();
   }
@@ -56,6 +57,7 @@ function takeEvent(e: SseEvent, watchdog: AttemptWatchdog, answer: ChunkAssemble
   if (e.data.trim() === '[DONE]') return true;
   watchdog.chunkReceived();
   const chunk = parseChunk(e.data, answer.chunks);
+  if (isAnnotationOnly(chunk)) return false;
   answer.add(chunk);
   onChunk(chunk);
   return answer.finished && answer.usage !== undefined;
@@ -75,6 +77,16 @@ function parseChunk(data: string, seen: number): ChatChunk {
   }
   if (!isChatChunk(value)) throw new UpstreamError('malformed', `provider sent a stream chunk that is not a chat.completion.chunk after ${seen} chunks`);
   return value;
+}
+
+/**
+ * Azure's content-filter annotations (`prompt_filter_results` with no choices, or a choice with only
+ * `content_filter_results`; `id`, `model` and `object` empty): no text, finish or usage for the
+ * caller or the ledger, and their empty id and model must not become the answer's.
+ */
+function isAnnotationOnly(chunk: ChatChunk): boolean {
+  if (chunk.usage) return false;
+  return chunk.choices.every((c) => c.delta === undefined && !c.finish_reason);
 }
 
 function isEventStream(response: Response): boolean {
