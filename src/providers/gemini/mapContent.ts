@@ -177,7 +177,7 @@ export function contentProblems(req: ChatCompletionRequest): string[] {
 }
 
 function partProblem(p: RawPart, system: boolean): string {
-  if (system) return `a ${p.type} part in a system message is not supported by Gemini (text only)`;
+  if (system) return `content part type "${p.type}" in a system message is not supported by Gemini (text only)`;
   if (p.type === 'image_url' || p.type === 'file') return 'a URL Gemini cannot take (a data: URL, or an http(s) URL ending in a known image/PDF extension)';
   return `content part type "${p.type}" is not supported by Gemini`;
 }
