@@ -255,6 +255,21 @@ describe('gemini adapter on Vertex AI (real SDK, injected OAuth token)', () => {
     assert.equal(out.choices[0]?.message.content, 'Bonjour');
   });
 
+  it('embeddings on Vertex (:predict): one call for the batch, usage from the token counts Vertex reports', async () => {
+    const auth = new OAuth2Client();
+    auth.setCredentials({ access_token: 'ya29.replay', expiry_date: Date.now() + 3_600_000 });
+    const vertex = createGeminiProvider({ baseUrl: api.url, vertex: { project: 'acme', location: 'us-central1' }, googleAuthOptions: { authClient: auth } });
+    const prediction = (values: number[], tokens: number) => ({ embeddings: { values, statistics: { token_count: tokens, truncated: false } } });
+    api.reply({ json: { predictions: [prediction([0.1, 0.2], 4), prediction([0.3, 0.4], 6)], metadata: { billableCharacterCount: 20 } } });
+    const out = await vertex.embed!('text-embedding-005', { model: 'e', input: ['hello world', 'good night moon'], dimensions: 2 }, opts());
+    const sent = api.seen.at(-1)!;
+    assert.equal(sent.path, '/v1beta1/projects/acme/locations/us-central1/publishers/google/models/text-embedding-005:predict');
+    assert.deepEqual(sent.body, { instances: [{ content: 'hello world' }, { content: 'good night moon' }], parameters: { outputDimensionality: 2 } });
+    assert.equal(sent.headers.authorization, 'Bearer ya29.replay');
+    assert.deepEqual(out.data.map((d) => d.embedding), [[0.1, 0.2], [0.3, 0.4]]);
+    assert.deepEqual(out.usage, { prompt_tokens: 10, total_tokens: 10 });
+  });
+
   it('the config takes vertex without a key, and refuses a key beside it or neither', () => {
     const parse = (g: object) => parseConfigObject({ providers: { g }, models: { m: { provider: 'g', upstream: MODEL } }, callers: {}, routes: [{ name: 'chat', match: { task: 'chat' }, primary: 'm' }] });
     assert.deepEqual(parse({ kind: 'gemini', vertex: { project: 'acme', location: 'us-central1' } }).providers.g, { kind: 'gemini', vertex: { project: 'acme', location: 'us-central1' } });

@@ -139,6 +139,8 @@ describe('gemini errors', () => {
     assert.equal(fromApiError(500, 'plain text').message, 'plain text');
     assert.equal((mapGeminiError(new SyntaxError('Unexpected token')) as UpstreamError).kind, 'malformed');
     assert.equal((mapGeminiError(new Error('exception parsing stream chunk {oops. SyntaxError')) as UpstreamError).kind, 'malformed');
+    const noAdc = mapGeminiError(new Error('Could not load the default credentials. Browse to https://cloud.google.com/docs/authentication/getting-started for more information.')) as UpstreamError;
+    assert.deepEqual([noAdc.status, noAdc.providerCode], [401, 'credentials_unavailable']);
     assert.equal((mapGeminiError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } })) as UpstreamError).message, 'Gemini call failed: ECONNRESET');
   });
 });

@@ -16,6 +16,9 @@ interface GoogleErrorBody {
 /** Gemini's (and Vertex's) words for a prompt over the model's context window. */
 const TOO_LONG = /exceeds the maximum number of tokens|input token count.*exceeds/i;
 
+/** google-auth-library's words when ADC finds no credentials, or cannot refresh the ones it has. */
+const NO_CREDENTIALS = /Could not load the default credentials|Could not refresh access token|invalid_grant/i;
+
 export function mapGeminiError(err: unknown): unknown {
   if (err instanceof UpstreamError) return err;
   const e = err as { name?: string; status?: unknown; message?: string; cause?: { code?: string; message?: string } } | null;
@@ -24,6 +27,8 @@ export function mapGeminiError(err: unknown): unknown {
   if (e?.message?.startsWith('exception parsing stream chunk') || e?.message === 'Incomplete JSON segment at the end') {
     return new UpstreamError('malformed', `Gemini sent a malformed stream: ${e.message.slice(0, 200)}`);
   }
+  // Vertex without usable Application Default Credentials: like a missing key, the provider's 401.
+  if (e?.message && NO_CREDENTIALS.test(e.message)) return new UpstreamError('http', `Google credentials unavailable: ${e.message.slice(0, 300)}`, 401, 'credentials_unavailable');
   const why = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
   return new UpstreamError('connection', `Gemini call failed: ${why}`);
 }
