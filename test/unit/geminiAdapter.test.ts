@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { OAuth2Client } from 'google-auth-library';
 import type { ChatCompletionRequest } from '../../src/config/api';
 import { parseConfigObject } from '../../src/config';
 import { createProviders, UpstreamError, type ChatProvider } from '../../src/providers';
@@ -151,6 +150,28 @@ describe('gemini adapter (real SDK, replayed Gemini API)', () => {
     }
   });
 
+  it('a non-streamed answer that never arrives is cut at the total deadline', async () => {
+    const silent = await silentServer();
+    try {
+      const g = createGeminiProvider({ baseUrl: silent.url, apiKey: () => 'k' });
+      const err = await g.complete(MODEL, REQ, { signal: new AbortController().signal, timeoutMs: 200 }).catch((e: unknown) => e);
+      assert.ok(err instanceof UpstreamError, String(err));
+      assert.deepEqual([err.kind, err.providerCode], ['timeout', 'deadline_total']);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('a rotated key is sent from the next call on (the SDK takes its key at construction: a new client)', async () => {
+    let key = 'AIza-old';
+    const g = createGeminiProvider({ baseUrl: api.url, apiKey: () => key });
+    api.reply({ json: answer([{ text: 'a' }]) }, { json: answer([{ text: 'b' }]) });
+    await g.complete(MODEL, REQ, opts());
+    key = 'AIza-new';
+    await g.complete(MODEL, REQ, opts());
+    assert.deepEqual(api.seen.slice(-2).map((x) => x.headers['x-goog-api-key']), ['AIza-old', 'AIza-new']);
+  });
+
   const failsWith = async (want: Partial<UpstreamError>, call: () => Promise<unknown> = () => provider.complete(MODEL, REQ, opts())) => {
     const err = await call().then(
       () => assert.fail('expected an upstream error'),
@@ -238,44 +259,6 @@ describe('gemini adapter (real SDK, replayed Gemini API)', () => {
       { object: 'embedding', index: 1, embedding: [0.3, 0.4] },
     ]);
     assert.deepEqual(out.usage, { prompt_tokens: 5, total_tokens: 5, estimated: true }); // "hello world" 2 + "good night moon" 3 (o200k)
-  });
-});
-
-describe('gemini adapter on Vertex AI (real SDK, injected OAuth token)', () => {
-  it('posts to projects/<p>/locations/<l>/publishers/google/models/<model>:generateContent with the Bearer token', async () => {
-    const auth = new OAuth2Client();
-    auth.setCredentials({ access_token: 'ya29.replay', expiry_date: Date.now() + 3_600_000 });
-    const vertex = createGeminiProvider({ baseUrl: api.url, vertex: { project: 'acme', location: 'europe-west4' }, googleAuthOptions: { authClient: auth } });
-    api.reply({ json: answer([{ text: 'Bonjour' }]) });
-    const out = await vertex.complete(MODEL, REQ, opts());
-    const sent = api.seen.at(-1)!;
-    assert.equal(sent.path, `/v1beta1/projects/acme/locations/europe-west4/publishers/google/models/${MODEL}:generateContent`);
-    assert.equal(sent.headers.authorization, 'Bearer ya29.replay');
-    assert.equal(sent.headers['x-goog-api-key'], undefined);
-    assert.equal(out.choices[0]?.message.content, 'Bonjour');
-  });
-
-  it('embeddings on Vertex (:predict): one call for the batch, usage from the token counts Vertex reports', async () => {
-    const auth = new OAuth2Client();
-    auth.setCredentials({ access_token: 'ya29.replay', expiry_date: Date.now() + 3_600_000 });
-    const vertex = createGeminiProvider({ baseUrl: api.url, vertex: { project: 'acme', location: 'us-central1' }, googleAuthOptions: { authClient: auth } });
-    const prediction = (values: number[], tokens: number) => ({ embeddings: { values, statistics: { token_count: tokens, truncated: false } } });
-    api.reply({ json: { predictions: [prediction([0.1, 0.2], 4), prediction([0.3, 0.4], 6)], metadata: { billableCharacterCount: 20 } } });
-    const out = await vertex.embed!('text-embedding-005', { model: 'e', input: ['hello world', 'good night moon'], dimensions: 2 }, opts());
-    const sent = api.seen.at(-1)!;
-    assert.equal(sent.path, '/v1beta1/projects/acme/locations/us-central1/publishers/google/models/text-embedding-005:predict');
-    assert.deepEqual(sent.body, { instances: [{ content: 'hello world' }, { content: 'good night moon' }], parameters: { outputDimensionality: 2 } });
-    assert.equal(sent.headers.authorization, 'Bearer ya29.replay');
-    assert.deepEqual(out.data.map((d) => d.embedding), [[0.1, 0.2], [0.3, 0.4]]);
-    assert.deepEqual(out.usage, { prompt_tokens: 10, total_tokens: 10 });
-  });
-
-  it('the config takes vertex without a key, and refuses a key beside it or neither', () => {
-    const parse = (g: object) => parseConfigObject({ providers: { g }, models: { m: { provider: 'g', upstream: MODEL } }, callers: {}, routes: [{ name: 'chat', match: { task: 'chat' }, primary: 'm' }] });
-    assert.deepEqual(parse({ kind: 'gemini', vertex: { project: 'acme', location: 'us-central1' } }).providers.g, { kind: 'gemini', vertex: { project: 'acme', location: 'us-central1' } });
-    assert.throws(() => parse({ kind: 'gemini', apiKeyEnv: 'K', vertex: { project: 'acme', location: 'us-central1' } }), /Application Default Credentials/);
-    assert.throws(() => parse({ kind: 'gemini' }), /needs apiKeyEnv or apiKeyFile/);
-    assert.throws(() => parse({ kind: 'gemini', vertex: { project: 'acme' } }), /location/);
   });
 });
 
