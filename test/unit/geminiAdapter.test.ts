@@ -131,6 +131,17 @@ describe('gemini adapter (real SDK, replayed Gemini API)', () => {
     assert.equal(err.kind, 'connection');
   });
 
+  it('mid-stream: Google\'s error event is its http error; a chunk that is not JSON is malformed', async () => {
+    api.reply({ events: [answer([{ text: 'Sun' }], null), { error: { code: 500, message: 'An internal error has occurred.', status: 'INTERNAL' } }] });
+    const err = await provider.stream!(MODEL, REQ, streamOpts()).catch((e: unknown) => e);
+    assert.ok(err instanceof UpstreamError, String(err));
+    assert.deepEqual([err.kind, err.status, err.providerCode, err.message], ['http', 500, 'internal', 'An internal error has occurred.']);
+    api.reply({ events: ['{"candidates": [tru'] });
+    const bad = await provider.stream!(MODEL, REQ, streamOpts()).catch((e: unknown) => e);
+    assert.ok(bad instanceof UpstreamError, String(bad));
+    assert.equal(bad.kind, 'malformed');
+  });
+
   it('deadlines: a stream gone silent is cut at the idle deadline; one that finished but never closed is complete', async () => {
     const silent = await silentServer();
     try {

@@ -45,6 +45,22 @@ describe('gemini request mapping', () => {
     ]);
   });
 
+  it('Gemini 3: a replayed call turn without its thought signature gets Google\'s sentinel on its first call; a kept one is sent as is', () => {
+    const turn = (extra: object) => [
+      { role: 'user', content: 'weather?' },
+      { role: 'assistant', content: null, tool_calls: [
+        { id: 'a', type: 'function', function: { name: 'weather', arguments: '{}' }, ...extra },
+        { id: 'b', type: 'function', function: { name: 'weather', arguments: '{}' } },
+      ] },
+      { role: 'tool', tool_call_id: 'a', content: '1' },
+      { role: 'tool', tool_call_id: 'b', content: '2' },
+    ];
+    const signatures = (model: string, extra: object) => (toGeminiParams(model, req({}, turn(extra))).contents as Content[])[1]!.parts!.map((p) => p.thoughtSignature);
+    assert.deepEqual(signatures('gemini-3-flash-preview', {}), ['skip_thought_signature_validator', undefined]);
+    assert.deepEqual(signatures('gemini-3-flash-preview', { extra_content: { google: { thought_signature: 'real' } } }), ['real', undefined]);
+    assert.deepEqual(signatures('gemini-2.5-flash', {}), [undefined, undefined]);
+  });
+
   it('media: an http image with a known extension is fileData; audio and data-URL files inline', () => {
     const { contents } = toGeminiParams('g', req({}, [{ role: 'user', content: [
       { type: 'image_url', image_url: { url: 'https://example.com/cat.JPG?size=2' } },
@@ -64,7 +80,7 @@ describe('gemini request mapping', () => {
       { logprobs: true, top_logprobs: 3, logit_bias: { '1': 2 }, parallel_tool_calls: false, response_format: { type: 'grammar' }, tools: [{ type: 'web_search' }, { type: 'function', function: { name: 'f', strict: true } }], tool_choice: { type: 'allowed_tools' } },
       [
         { role: 'system', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AA==' } }] },
-        { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/photo' } }, { type: 'video', video: {} }] },
+        { role: 'user', name: 'ann', content: [{ type: 'image_url', image_url: { url: 'https://example.com/photo' } }, { type: 'video', video: {} }] },
         { role: 'tool', tool_call_id: 'nowhere', content: 'x' },
       ],
     ));
@@ -78,6 +94,7 @@ describe('gemini request mapping', () => {
       'tools[1].function.strict: strict schema adherence is not supported by Gemini, the tool was sent without it',
       'tool_choice: this form is not supported by Gemini, not sent',
       'messages[0].content[0]: content part type "image_url" in a system message is not supported by Gemini (text only), not sent',
+      'messages[1].name: not supported by Gemini, not sent',
       'messages[1].content[0]: a URL Gemini cannot take (a data: URL, or an http(s) URL ending in a known image/PDF extension), not sent',
       'messages[1].content[1]: content part type "video" is not supported by Gemini, not sent',
       'messages[2]: a tool result whose tool_call_id matches no earlier tool call; Gemini needs the function\'s name, sent as "unknown_tool"',

@@ -19,14 +19,22 @@ interface ToolCall {
 
 type RawPart = { type: string; [k: string]: unknown };
 
-export function toGeminiContents(messages: readonly ChatMessage[]): MappedContents {
+/**
+ * Gemini 3 refuses (400) a replayed function-call turn without its thought signature, and callers
+ * lose it easily (the Anthropic front door has no field for it, stores rebuild messages). Google
+ * documents this sentinel for such turns; a real signature, where the caller kept it, is sent as is.
+ */
+export const SKIP_SIGNATURE = 'skip_thought_signature_validator';
+export const needsSignatures = (upstreamModel: string) => /^(models\/)?gemini-3/.test(upstreamModel);
+
+export function toGeminiContents(messages: readonly ChatMessage[], signCalls = false): MappedContents {
   const system: Part[] = [];
   const contents: Content[] = [];
   const toolNames = toolNamesById(messages);
   for (const msg of messages) {
     if (msg.role === 'system' || msg.role === 'developer') system.push(...textParts(msg.content));
     else if (msg.role === 'tool') append(contents, 'user', [functionResponse(msg, toolNames)]);
-    else if (msg.role === 'assistant') append(contents, 'model', [...contentParts(msg.content), ...functionCalls(msg)]);
+    else if (msg.role === 'assistant') append(contents, 'model', [...contentParts(msg.content), ...functionCalls(msg, signCalls)]);
     else append(contents, 'user', contentParts(msg.content));
   }
   return { contents, ...(system.length > 0 ? { systemInstruction: { parts: system } } : {}) };
@@ -54,11 +62,14 @@ function toolCallsOf(msg: ChatMessage): ToolCall[] {
   return Array.isArray(calls) ? (calls as ToolCall[]) : [];
 }
 
-function functionCalls(msg: ChatMessage): Part[] {
-  return toolCallsOf(msg).map((call) => {
+/** Gemini signs only the first call of a turn (parallel calls share it): so does the sentinel. */
+function functionCalls(msg: ChatMessage, signCalls: boolean): Part[] {
+  const parts: Part[] = toolCallsOf(msg).map((call) => {
     const signature = call.extra_content?.google?.thought_signature;
     return { functionCall: { name: call.function?.name ?? '', args: argsObject(call.function?.arguments) }, ...(signature ? { thoughtSignature: signature } : {}) };
   });
+  if (signCalls && parts.length > 0 && !parts.some((p) => p.thoughtSignature)) parts[0]!.thoughtSignature = SKIP_SIGNATURE;
+  return parts;
 }
 
 function functionResponse(msg: ChatMessage, toolNames: Map<string, string>): Part {
@@ -166,6 +177,7 @@ export function contentProblems(req: ChatCompletionRequest): string[] {
       if (!(typeof id === 'string' && toolNames.has(id)) && !msg.name) problems.push(`messages[${i}]: a tool result whose tool_call_id matches no earlier tool call; Gemini needs the function's name, sent as "unknown_tool"`);
       return;
     }
+    if (msg.name) problems.push(`messages[${i}].name: not supported by Gemini, not sent`);
     if (!Array.isArray(msg.content)) return;
     const system = msg.role === 'system' || msg.role === 'developer';
     msg.content.forEach((p, j) => {

@@ -1,6 +1,6 @@
 import type { FunctionCallingConfigMode, GenerateContentConfig, GenerateContentParameters, Tool, ToolConfig } from '@google/genai';
 import type { ChatCompletionRequest } from '../../config/api';
-import { contentProblems, toGeminiContents } from './mapContent';
+import { contentProblems, needsSignatures, toGeminiContents } from './mapContent';
 
 /**
  * OpenAI chat completions request → `ai.models.generateContent` parameters. Pure. Every request
@@ -34,7 +34,7 @@ const MAPPED_FIELDS = new Set([
 
 export function toGeminiParams(upstreamModel: string, req: ChatCompletionRequest): GenerateContentParameters {
   const r = req as Req;
-  const { contents, systemInstruction } = toGeminiContents(req.messages);
+  const { contents, systemInstruction } = toGeminiContents(req.messages, needsSignatures(upstreamModel));
   const config: GenerateContentConfig = { ...(systemInstruction ? { systemInstruction } : {}), ...generation(r), ...responseFormat(r) };
   const tools = functionTools(r.tools);
   if (tools) config.tools = tools;
