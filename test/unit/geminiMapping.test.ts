@@ -61,6 +61,13 @@ describe('gemini request mapping', () => {
     assert.deepEqual(signatures('gemini-2.5-flash', {}), [undefined, undefined]);
   });
 
+  it('a tool result is named from the latest call with its id before it (made-up ids repeat across answers)', () => {
+    const call = (name: string) => ({ role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name, arguments: '{}' } }] });
+    const { contents } = toGeminiParams('g', req({}, [{ role: 'user', content: 'go' }, call('first'), { role: 'tool', tool_call_id: 'call_0', content: '1' }, call('second'), { role: 'tool', tool_call_id: 'call_0', content: '2' }]));
+    const names = (contents as Content[]).flatMap((c) => c.parts!.filter((p) => p.functionResponse).map((p) => p.functionResponse!.name));
+    assert.deepEqual(names, ['first', 'second']);
+  });
+
   it('media: an http image with a known extension is fileData; audio and data-URL files inline', () => {
     const { contents } = toGeminiParams('g', req({}, [{ role: 'user', content: [
       { type: 'image_url', image_url: { url: 'https://example.com/cat.JPG?size=2' } },

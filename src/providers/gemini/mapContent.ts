@@ -30,8 +30,9 @@ export const needsSignatures = (upstreamModel: string) => /^(models\/)?gemini-3/
 export function toGeminiContents(messages: readonly ChatMessage[], signCalls = false): MappedContents {
   const system: Part[] = [];
   const contents: Content[] = [];
-  const toolNames = toolNamesById(messages);
+  const toolNames = new Map<string, string>();
   for (const msg of messages) {
+    learnToolNames(msg, toolNames);
     if (msg.role === 'system' || msg.role === 'developer') system.push(...textParts(msg.content));
     else if (msg.role === 'tool') append(contents, 'user', [functionResponse(msg, toolNames)]);
     else if (msg.role === 'assistant') append(contents, 'model', [...contentParts(msg.content), ...functionCalls(msg, signCalls)]);
@@ -48,18 +49,18 @@ function append(contents: Content[], role: 'user' | 'model', parts: Part[]): voi
   else contents.push({ role, parts });
 }
 
-/** A tool message carries only the call's id; Gemini wants the function's name. */
-function toolNamesById(messages: readonly ChatMessage[]): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const msg of messages) {
-    for (const call of toolCallsOf(msg)) if (call.id && call.function?.name) names.set(call.id, call.function.name);
-  }
-  return names;
+/**
+ * A tool message carries only the call's id; Gemini wants the function's name. Learnt in message
+ * order, so a tool result takes the name from the latest call with its id before it (made-up ids
+ * like `call_0` repeat from one answer to the next).
+ */
+function learnToolNames(msg: ChatMessage, names: Map<string, string>): void {
+  for (const call of toolCallsOf(msg)) if (call.id && call.function?.name) names.set(call.id, call.function.name);
 }
 
 function toolCallsOf(msg: ChatMessage): ToolCall[] {
   const calls = (msg as { tool_calls?: unknown }).tool_calls;
-  return Array.isArray(calls) ? (calls as ToolCall[]) : [];
+  return Array.isArray(calls) ? (calls.filter((c) => typeof c === 'object' && c !== null) as ToolCall[]) : [];
 }
 
 /** Gemini signs only the first call of a turn (parallel calls share it): so does the sentinel. */
@@ -170,8 +171,9 @@ export function mimeFromName(url: string): string | undefined {
 /** Sentences for every content part or tool message the mapping above cannot send. */
 export function contentProblems(req: ChatCompletionRequest): string[] {
   const problems: string[] = [];
-  const toolNames = toolNamesById(req.messages);
+  const toolNames = new Map<string, string>();
   req.messages.forEach((msg, i) => {
+    learnToolNames(msg, toolNames);
     if (msg.role === 'tool') {
       const id = (msg as { tool_call_id?: unknown }).tool_call_id;
       if (!(typeof id === 'string' && toolNames.has(id)) && !msg.name) problems.push(`messages[${i}]: a tool result whose tool_call_id matches no earlier tool call; Gemini needs the function's name, sent as "unknown_tool"`);
