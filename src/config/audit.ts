@@ -23,7 +23,7 @@ export function accessView(c: Config): AccessView {
     }),
   );
   const providers = Object.fromEntries(
-    Object.entries(c.providers).map(([name, p]) => [name, 'baseUrl' in p ? { ...p, baseUrl: withoutUserinfo(p.baseUrl) } : p]),
+    Object.entries(c.providers).map(([name, p]) => [name, 'baseUrl' in p && p.baseUrl !== undefined ? { ...p, baseUrl: withoutUserinfo(p.baseUrl) } : p]),
   );
   return { callers, limits: c.limits, models: c.models, providers };
 }
