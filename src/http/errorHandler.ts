@@ -1,8 +1,16 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, fromFailure, invalidRequest } from '../errors';
 import { cancelledRequest, temporalUnavailable } from '../temporal/unavailable';
+import { anthropicErrorBody } from '../formats/anthropic/errors';
 
-/** Every error leaves as OpenAI-style JSON with a stable `code`. */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The shape of this route's error bodies (default OpenAI's): the guard's and the body parser's errors too. */
+    errorFormat?: 'openai' | 'anthropic';
+  }
+}
+
+/** Every error leaves as JSON with a stable `code`: OpenAI's shape, or Anthropic's on the routes that speak it. */
 export function toGatewayError(err: unknown): GatewayError {
   const known = fromFailure(err) ?? cancelledRequest(err);
   if (known) return known;
@@ -34,7 +42,8 @@ export function handleError(err: unknown, req: FastifyRequest, reply: FastifyRep
   // A 429 carries Retry-After and the x-ratelimit-* headers of the limit that refused it.
   const headers = ge.meta?.headers;
   if (headers && typeof headers === 'object') void reply.headers(headers as Record<string, string>);
-  void reply.status(ge.status).send(ge.toBody());
+  const anthropic = req.routeOptions.config?.errorFormat === 'anthropic';
+  void reply.status(ge.status).send(anthropic ? anthropicErrorBody(ge) : ge.toBody());
 }
 
 /**
