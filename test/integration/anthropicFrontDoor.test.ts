@@ -18,9 +18,11 @@ const WEATHER: Anthropic.Tool = {
 
 const config = (mockUrl: string) => {
   const c = testConfig(mockUrl) as Record<string, any>;
-  c.callers.support.tasks = ['chat', 'summarize', 'draft'];
+  c.callers.support.tasks = ['chat', 'summarize', 'draft', 'cut'];
+  c.models.cut = { provider: 'mock', upstream: 'mock-cut+stream-cut=2' };
   c.callers.limited = { team: 'throttled', roles: ['caller'], tasks: ['chat'], defaultTask: 'chat', keyHash: hashApiKey(LIMITED_KEY) };
   c.callers.reviewer = { team: 'qa', roles: ['reviewer'], keyHash: hashApiKey(REVIEWER_KEY) };
+  c.routes.push({ name: 'cut', match: { task: 'cut' }, primary: 'cut', retries: 0, timeout: '5s' });
   c.routes.push({ name: 'draft', match: { task: 'draft' }, primary: 'small', review: { when: 'always', deadline: '1h', reviewers: ['reviewer'] } });
   return { ...c, limits: { callers: { limited: { rpm: 2 } } } };
 };
@@ -70,6 +72,23 @@ describe('POST /v1/messages: the unmodified Anthropic SDK against the gateway', 
     assert.equal(final.stop_reason, 'end_turn');
     assert.equal(final.model, 'small');
     assert.ok(final.usage.input_tokens > 0 && final.usage.output_tokens > 0, JSON.stringify(final.usage));
+  });
+
+  it('a stream that breaks after text reached the caller ends with an error event in Anthropic\'s shape, no message_stop', async () => {
+    const stream = client.messages.stream({ model: 'auto', max_tokens: 200, messages: [{ role: 'user', content: 'a long answer that will be cut short' }] }, { headers: { 'x-gatehouse-task': 'cut' } });
+    const order: string[] = [];
+    stream.on('streamEvent', (e) => order.push(e.type));
+    const err = await stream.finalMessage().catch((e: unknown) => e);
+    assert.ok(err instanceof Anthropic.APIError, String(err));
+    const body = err.error as any;
+    assert.equal(body.type, 'error');
+    assert.equal(body.error.type, 'api_error');
+    assert.equal(body.error.code, 'stream_interrupted');
+    assert.match(body.error.message, /broke mid-answer/);
+    assert.equal(body.gatehouse.attempts.length, 1, 'the gateway metadata beside the error');
+    assert.equal(order[0], 'message_start');
+    assert.ok(order.includes('content_block_delta'), 'text reached the caller first');
+    assert.ok(!order.includes('message_stop') && !order.includes('message_delta'), order.join(','));
   });
 
   it('x-api-key authenticates as Authorization: Bearer does; anthropic-version and anthropic-beta are accepted', async () => {
