@@ -36,13 +36,17 @@ export function toGatewayError(err: unknown): GatewayError {
   return new GatewayError('Internal', 'internal_error', 'The gateway failed to process the request');
 }
 
+/**
+ * The error as the route's format wants it. A request that matched no route (a 404, a router error)
+ * has no route config: under /v1/messages it is still an Anthropic client asking (e.g. count_tokens).
+ */
 export function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const ge = toGatewayError(err);
   logFailure(ge, err, req, reply);
   // A 429 carries Retry-After and the x-ratelimit-* headers of the limit that refused it.
   const headers = ge.meta?.headers;
   if (headers && typeof headers === 'object') void reply.headers(headers as Record<string, string>);
-  const anthropic = req.routeOptions.config?.errorFormat === 'anthropic';
+  const anthropic = (req.routeOptions?.config?.errorFormat ?? (req.url.startsWith('/v1/messages') ? 'anthropic' : 'openai')) === 'anthropic';
   void reply.status(ge.status).send(anthropic ? anthropicErrorBody(ge) : ge.toBody());
 }
 

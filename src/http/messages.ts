@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatIssues } from '../config';
 import { invalidRequest } from '../errors';
-import { MessagesRequestSchema } from '../formats/anthropic/schema';
+import { MessagesRequestSchema, explainIssues } from '../formats/anthropic/schema';
 import { toChatRequest } from '../formats/anthropic/request';
 import { toAnthropicMessage } from '../formats/anthropic/response';
 import { AnthropicStreamPresenter } from '../formats/anthropic/stream';
@@ -12,8 +12,8 @@ const anthropicFormat: ChatFormat = {
   parse(body) {
     const parsed = MessagesRequestSchema.safeParse(body);
     if (!parsed.success) {
-      const [first] = parsed.error.issues;
-      throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), first?.path.join('.'));
+      const issues = explainIssues(parsed.error.issues);
+      throw invalidRequest('invalid_request', formatIssues(issues).join('; '), issues[0]?.path.join('.'));
     }
     return toChatRequest(parsed.data);
   },

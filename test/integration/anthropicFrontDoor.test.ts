@@ -114,7 +114,7 @@ describe('POST /v1/messages: the unmodified Anthropic SDK against the gateway', 
     assert.equal(none.json.error.code, 'missing_api_key');
   });
 
-  it('bad bodies are 400 invalid_request_error: a missing max_tokens, unparseable JSON, an unknown model is 404 not_found_error', async () => {
+  it('bad bodies are 400 invalid_request_error (a missing max_tokens, unparseable JSON); an unknown model or path is 404 not_found_error', async () => {
     const err = await client.messages.create({ model: 'auto', messages: [{ role: 'user', content: 'x' }] } as never).catch((e: unknown) => e);
     assert.ok(err instanceof Anthropic.BadRequestError, String(err));
     assert.equal((err.error as any).type, 'error');
@@ -125,6 +125,9 @@ describe('POST /v1/messages: the unmodified Anthropic SDK against the gateway', 
     assert.deepEqual(Object.keys(broken.json), ['type', 'error']);
     assert.equal(broken.json.error.type, 'invalid_request_error');
     assert.equal(broken.json.error.code, 'invalid_json');
+    const missing = await client.messages.countTokens({ model: 'auto', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    assert.ok(missing instanceof Anthropic.NotFoundError, `no count_tokens endpoint, said as Anthropic says it: ${String(missing)}`);
+    assert.equal((missing.error as any).error.type, 'not_found_error');
     const unknown = await client.messages.create({ model: 'claude-nope', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     assert.ok(unknown instanceof Anthropic.NotFoundError, String(unknown));
     assert.equal((unknown.error as any).error.type, 'not_found_error');

@@ -5,7 +5,8 @@ import { GatewayError } from '../../src/errors';
 import { anthropicErrorBody, anthropicErrorType } from '../../src/formats/anthropic/errors';
 import { toChatRequest } from '../../src/formats/anthropic/request';
 import { toAnthropicMessage, toAnthropicUsage, UNPARSED_ARGUMENTS } from '../../src/formats/anthropic/response';
-import { MessagesRequestSchema } from '../../src/formats/anthropic/schema';
+import { MessagesRequestSchema, explainIssues } from '../../src/formats/anthropic/schema';
+import { formatIssues } from '../../src/config';
 import { AnthropicStreamPresenter } from '../../src/formats/anthropic/stream';
 import type { ChatChunk } from '../../src/streaming/chunks';
 import type { SseEvent } from '../../src/streaming/presenter';
@@ -101,7 +102,7 @@ describe('Anthropic Messages request → the internal chat request', () => {
     assert.equal('thinking' in translate({ ...base, messages: msgs, thinking: { type: 'disabled' } }), false);
   });
 
-  it('refuses what it cannot carry instead of dropping it: no max_tokens, server tools, unknown fields, tool_use from the user, thinking blocks', () => {
+  it('refuses what it cannot carry instead of dropping it: no max_tokens, server tools, unknown fields, file/URL sources, images in tool results, tool_use from the user, thinking blocks', () => {
     const msgs = [{ role: 'user', content: 'x' }];
     for (const body of [
       { model: 'small', messages: msgs },
@@ -111,9 +112,16 @@ describe('Anthropic Messages request → the internal chat request', () => {
       { ...base, messages: [] },
       { ...base, messages: [{ role: 'assistant', content: [{ type: 'thinking', thinking: 'hm', signature: 's' }] }] },
       { ...base, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }] },
+      { ...base, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } }] }] },
+      { ...base, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'x' } }] }] }] },
+      { ...base, messages: msgs, metadata: { user_id: 'u', tenant: 't' } },
     ]) {
       assert.equal(MessagesRequestSchema.safeParse(body).success, false, JSON.stringify(body));
     }
+    const why = (body: unknown) => formatIssues(explainIssues(MessagesRequestSchema.safeParse(body).error!.issues)).join('; ');
+    assert.match(why({ ...base, messages: [{ role: 'user', content: [{ type: 'thinking', thinking: 'x' }] }] }), /^messages\.0\.content\.0\.type: a content block is text, image/);
+    assert.match(why({ ...base, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png' } }] }] }), /^messages\.0\.content\.0\.source\.data: /);
+    assert.match(why({ ...base, messages: msgs, tools: [{ type: 'web_search_20250305', name: 'web_search' }] }), /server tools .* run only inside Anthropic's API/);
     assert.throws(() => translate({ ...base, messages: [{ role: 'user', content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }] }] }), (e: GatewayError) => e.status === 400 && e.param === 'messages.0.content.0');
   });
 });

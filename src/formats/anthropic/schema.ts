@@ -37,7 +37,9 @@ const ToolResultBlock = z.strictObject({
   cache_control: CacheControl,
 });
 
-export const ContentBlockSchema = z.discriminatedUnion('type', [TextBlock, ImageBlock, DocumentBlock, ToolUseBlock, ToolResultBlock]);
+export const ContentBlockSchema = z.discriminatedUnion('type', [TextBlock, ImageBlock, DocumentBlock, ToolUseBlock, ToolResultBlock], {
+  error: 'a content block is text, image, document, tool_use or tool_result (thinking, search-result and server-tool blocks are not supported by the gateway)',
+});
 
 export const MessageParamSchema = z.strictObject({
   role: z.enum(['user', 'assistant']),
@@ -46,7 +48,7 @@ export const MessageParamSchema = z.strictObject({
 
 const ToolSchema = z.strictObject({
   // Server tools (web search, bash, code execution…) run inside Anthropic's API: no other provider has them.
-  type: z.literal('custom').nullable().optional(),
+  type: z.literal('custom', { error: 'server tools (web search, code execution, bash…) run only inside Anthropic\'s API: the gateway takes custom tools' }).nullable().optional(),
   name: z.string().min(1).max(128),
   description: z.string().optional(),
   input_schema: z.looseObject({ type: z.literal('object') }),
@@ -68,7 +70,7 @@ const ThinkingSchema = z.discriminatedUnion('type', [
 
 export const MessagesRequestSchema = z.strictObject({
   model: z.string().min(1),
-  max_tokens: z.number().int().min(1),
+  max_tokens: z.number({ error: 'max_tokens is required (a whole number ≥ 1)' }).int().min(1),
   messages: z.array(MessageParamSchema).min(1, 'messages must not be empty'),
   system: z.union([z.string(), z.array(TextBlock)]).optional(),
   tools: z.array(ToolSchema).optional(),
@@ -85,3 +87,18 @@ export const MessagesRequestSchema = z.strictObject({
 export type MessagesRequest = z.infer<typeof MessagesRequestSchema>;
 export type ContentBlock = z.infer<typeof ContentBlockSchema>;
 export type MessageParam = z.infer<typeof MessageParamSchema>;
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * Issues a caller can act on: where a union failed (content is a string *or* blocks), the branch
+ * that got furthest explains it (a bad block deep in the array, not "expected string").
+ */
+export function explainIssues(issues: readonly Issue[]): Issue[] {
+  return issues.flatMap((i) => {
+    if (i.code !== 'invalid_union' || i.errors.length === 0) return [i];
+    const depth = (branch: readonly Issue[]) => Math.max(0, ...branch.map((e) => e.path.length));
+    const best = i.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+    return explainIssues(best.map((e) => ({ ...e, path: [...i.path, ...e.path] }) as Issue));
+  });
+}
