@@ -160,6 +160,15 @@ describe('the internal answer → an Anthropic Message', () => {
     assert.deepEqual(refused.content, [{ type: 'text', text: 'I cannot help with that.', citations: null }]);
   });
 
+  it('stop_sequence when an adapter reported which sequence matched, in the answer and in the stream', () => {
+    const answer = completion({ content: 'one two' }, 'stop');
+    (answer.choices[0] as Record<string, unknown>).stop_sequence = 'THREE';
+    const { message } = toAnthropicMessage(answer, 'small');
+    assert.equal(message.stop_reason, 'stop_sequence');
+    assert.equal(message.stop_sequence, 'THREE');
+    assert.deepEqual(accumulate(new AnthropicStreamPresenter().finish(answer, true)).message, message);
+  });
+
   it('usage: cache reads and writes come out of input_tokens into their own fields', () => {
     assert.deepEqual(toAnthropicUsage({ prompt_tokens: 100, completion_tokens: 7, total_tokens: 107, prompt_tokens_details: { cached_tokens: 60 }, cache_creation_input_tokens: 30 } as never), {
       input_tokens: 10, output_tokens: 7, cache_creation_input_tokens: 30, cache_read_input_tokens: 60,

@@ -59,6 +59,16 @@ export function toAnthropicUsage(u: Usage | undefined): AnthropicUsage {
   };
 }
 
+/**
+ * The stop of a finished choice. `stop_sequence` only when an adapter reported which sequence matched
+ * (an extra `stop_sequence` on the choice; OpenAI's `stop` does not say).
+ */
+export function stopOf(choice: object | undefined, refused: boolean, calledTools: boolean): { stop_reason: StopReason; stop_sequence: string | null } {
+  const c = (choice ?? {}) as { finish_reason?: string | null; stop_sequence?: unknown };
+  if (typeof c.stop_sequence === 'string' && !refused && !calledTools) return { stop_reason: 'stop_sequence', stop_sequence: c.stop_sequence };
+  return { stop_reason: stopReason(c.finish_reason, refused, calledTools), stop_sequence: null };
+}
+
 /** A tool call's `arguments` text as Anthropic's `input` object. */
 export function toolInput(args: string): { input: Record<string, unknown>; parsed: boolean } {
   try {
@@ -89,15 +99,13 @@ export function toAnthropicMessage(c: ChatCompletion, model: string): { message:
     if (!parsed) warnings.push(`tool_use ${name}: the model's arguments are not a JSON object; kept as text in input.${UNPARSED_ARGUMENTS}`);
     content.push({ type: 'tool_use', id: call.id || `toolu_${content.length}`, name, input });
   }
-  const stop = (choice as { stop_sequence?: unknown }).stop_sequence;
   const message: AnthropicMessage = {
     id: messageId(c.id),
     type: 'message',
     role: 'assistant',
     model,
     content,
-    stop_reason: typeof stop === 'string' ? 'stop_sequence' : stopReason(choice.finish_reason, Boolean(m.refusal), (m.tool_calls?.length ?? 0) > 0),
-    stop_sequence: typeof stop === 'string' ? stop : null,
+    ...stopOf(choice, Boolean(m.refusal), (m.tool_calls?.length ?? 0) > 0),
     usage: toAnthropicUsage(c.usage),
   };
   return { message, warnings };

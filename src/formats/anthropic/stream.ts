@@ -3,7 +3,7 @@ import { completionToChunks, type ChatChunk } from '../../streaming/chunks';
 import type { SseEvent, StreamPresenter } from '../../streaming/presenter';
 import type { GatewayResponse } from '../../temporal/contract';
 import { anthropicErrorBody } from './errors';
-import { messageId, stopReason, toAnthropicUsage, toolInput } from './response';
+import { messageId, stopOf, toAnthropicUsage, toolInput } from './response';
 
 interface PendingTool {
   id: string;
@@ -24,7 +24,7 @@ export class AnthropicStreamPresenter implements StreamPresenter {
   private blocks = 0;
   private textOpen = false;
   private refused = false;
-  private finishReason?: string;
+  private finishReason?: string | null;
   private readonly tools = new Map<number, PendingTool>();
 
   chunk(chunk: ChatChunk, model: string): SseEvent[] {
@@ -55,12 +55,9 @@ export class AnthropicStreamPresenter implements StreamPresenter {
     if (!this.started) out.push(this.start(result.id, model));
     out.push(...this.closeText());
     for (const [, t] of [...this.tools.entries()].sort(([a], [b]) => a - b)) out.push(...this.toolBlock(t));
-    const finish = this.finishReason ?? result.choices[0]?.finish_reason;
-    const usage = toAnthropicUsage(result.usage);
-    out.push({
-      event: 'message_delta',
-      data: { type: 'message_delta', delta: { stop_reason: stopReason(finish, this.refused, this.tools.size > 0), stop_sequence: null }, usage },
-    });
+    // The workflow's answer is the record (the same choice, assembled from these chunks): its stop decides.
+    const delta = stopOf(result.choices[0] ?? { finish_reason: this.finishReason }, this.refused, this.tools.size > 0);
+    out.push({ event: 'message_delta', data: { type: 'message_delta', delta, usage: toAnthropicUsage(result.usage) } });
     out.push({ event: 'message_stop', data: { type: 'message_stop' } });
     return out;
   }
