@@ -103,7 +103,7 @@ describe('POST /v1/messages: the unmodified Anthropic SDK against the gateway', 
     assert.equal(bad.json.error.code, 'invalid_anthropic_version');
   });
 
-  it('a bad key is an AuthenticationError (401) in Anthropic\'s error shape, our code kept inside', async () => {
+  it('the guard\'s and the body parser\'s refusals in Anthropic\'s error shape, our code kept inside: 401 AuthenticationError, 403, 413', async () => {
     const err = await anthropic({ apiKey: 'not-a-key' }).messages.create({ model: 'auto', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     assert.ok(err instanceof Anthropic.AuthenticationError, String(err));
     assert.equal(err.status, 401);
@@ -112,6 +112,13 @@ describe('POST /v1/messages: the unmodified Anthropic SDK against the gateway', 
     assert.equal(none.status, 401);
     assert.equal(none.json.type, 'error');
     assert.equal(none.json.error.code, 'missing_api_key');
+    const denied = await anthropic({ apiKey: REVIEWER_KEY }).messages.create({ model: 'auto', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    assert.ok(denied instanceof Anthropic.PermissionDeniedError, String(denied));
+    assert.equal((denied.error as any).error.type, 'permission_error');
+    assert.equal((denied.error as any).error.code, 'caller_role_required');
+    const huge = await send(gw.url, '/v1/messages', JSON.stringify({ model: 'auto', max_tokens: 5, messages: [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }] }), { 'content-type': 'application/json', 'x-api-key': KEYS.support });
+    assert.equal(huge.status, 413);
+    assert.deepEqual(huge.json.error.type, 'request_too_large');
   });
 
   it('bad bodies are 400 invalid_request_error (a missing max_tokens, unparseable JSON); an unknown model or path is 404 not_found_error', async () => {
