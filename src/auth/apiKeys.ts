@@ -51,7 +51,7 @@ export class CallerDirectory {
   }
 
   authenticateKey(key: string | undefined): AuthenticatedCaller {
-    if (!key) throw unauthenticated('missing_api_key', 'Missing API key: send "Authorization: Bearer <key>"');
+    if (!key) throw unauthenticated('missing_api_key', 'Missing API key: send "Authorization: Bearer <key>" or "x-api-key: <key>"');
     // Looking up the key's hash (not the key) means lookup timing reveals nothing about valid keys.
     return this.byKeyHash(hashApiKey(key));
   }
@@ -73,4 +73,15 @@ export class CallerDirectory {
 
 export function bearerKey(authorization: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+}
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>` (OpenAI's SDKs, and Anthropic's since
+ * 1.x), else `x-api-key: <key>` (Anthropic's API and its older SDKs). Bearer wins when both are sent.
+ */
+export function presentedKey(headers: { authorization?: string; 'x-api-key'?: string | string[] }): string | undefined {
+  const bearer = bearerKey(headers.authorization);
+  if (bearer) return bearer;
+  const x = headers['x-api-key'];
+  return typeof x === 'string' ? /^\s*(\S+)\s*$/.exec(x)?.[1] : undefined;
 }

@@ -1,4 +1,4 @@
-export { CallerDirectory, bearerKey, hashApiKey, newApiKey, type AuthenticatedCaller } from './apiKeys';
+export { CallerDirectory, bearerKey, presentedKey, hashApiKey, newApiKey, type AuthenticatedCaller } from './apiKeys';
 export { loadDemoKey } from './demoKey';
 export { CredentialOpener, CredentialSealer, credentialPublicKey, decisionDigest, loadCredentialKeys, type CredentialKeys, type SealBinding } from './credentialSeal';
 export { isSealedCredential } from './envelope';

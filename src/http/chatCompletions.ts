@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ChatCompletionRequestSchema, formatIssues } from '../config';
+import { ChatCompletionRequestSchema, formatIssues, type ChatCompletionRequest } from '../config';
 import { invalidRequest } from '../errors';
 import { authenticated } from './guard';
 import type { HttpDeps } from './server';
@@ -8,46 +8,70 @@ import { resultOrHold } from '../temporal/outcome';
 import { taskMayHold } from '../review/decide';
 import { resolveTask } from '../policy';
 import { streamModeFor } from '../streaming/mode';
+import { OpenAIChunkPresenter, type StreamPresenter } from '../streaming/presenter';
+import type { GatewayResponse } from '../temporal/contract';
 import { streamChatCompletion } from './streamCompletion';
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
 
+/** How one API format enters and leaves the one chat path (the internal shape is OpenAI's chat completions). */
+export interface ChatFormat {
+  /** The caller's body as the internal request; throws a 400 GatewayError when it is not one. */
+  parse(body: unknown): ChatCompletionRequest;
+  /** The events of a streamed answer. */
+  presenter(body: ChatCompletionRequest): StreamPresenter;
+  /** The finished answer as this format's body. */
+  answer(result: GatewayResponse): unknown;
+}
+
+const openAIFormat: ChatFormat = {
+  parse(body) {
+    const parsed = ChatCompletionRequestSchema.safeParse(body);
+    if (parsed.success) return parsed.data;
+    const [first] = parsed.error.issues;
+    throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), first?.path.join('.'));
+  },
+  presenter: (body) => new OpenAIChunkPresenter((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true),
+  answer: (result) => result,
+};
+
 export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): void {
   // The guard authenticates (and peeks at the rate limit) before the body is read; the workflow checks the key again itself.
-  app.post('/v1/chat/completions', { config: { role: 'caller', rateLimited: true } }, async (req: FastifyRequest, reply: FastifyReply) => {
-    const { caller, credential } = authenticated(req);
-    const parsed = ChatCompletionRequestSchema.safeParse(req.body);
-    if (!parsed.success) {
-      const [first] = parsed.error.issues;
-      throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), first?.path.join('.'));
-    }
-    const body = parsed.data;
-    const task = header(req, 'x-gatehouse-task') ?? body.metadata?.task;
-    const key = header(req, 'idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw invalidRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-200 characters of letters, digits, _ . : -');
-    }
+  app.post('/v1/chat/completions', { config: { role: 'caller', rateLimited: true } }, (req, reply) => answerChat(req, reply, deps, openAIFormat));
+}
 
-    const risk = header(req, 'x-gatehouse-risk');
-    const latency = header(req, 'x-gatehouse-latency');
-    // stream: true answers as SSE, unless the route holds answers for review (then as below: 202 while held).
-    const mode = body.stream && !prefersAsync(req) ? streamModeFor(deps.config().routes, resolveTask(task, undefined, caller.config), body.response_format) : 'none';
-    if (mode !== 'none') {
-      return streamChatCompletion(reply, deps, { credential, task, risk, latency, body }, { idempotencyKey: key, live: mode === 'live' });
-    }
-    const { handle } = await deps.starter.start({ credential, task, risk, latency, body }, key);
-    void reply.header('x-gatehouse-request-id', handle.workflowId);
-    // 202 + Location when the caller asked for async, or as soon as the request is held for review.
-    if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');
-    // Only a route that can hold needs the hold check (an extra Update and workflow task per slow request).
-    const mayHold = taskMayHold(deps.config().routes, resolveTask(task, undefined, caller.config));
-    const outcome = mayHold ? await resultOrHold(deps.starter, handle) : { held: false as const, response: await deps.starter.result(handle) };
-    if (outcome.held) return replyAccepted(reply, handle.workflowId, 'awaiting_review');
-    const result = outcome.response;
-    void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);
-    void reply.headers(result.gatehouse.rate_limit ?? {});
-    return result;
-  });
+/**
+ * One chat request, whatever its format: Idempotency-Key and the x-gatehouse-task/risk/latency
+ * headers, `stream: true` as SSE (the route permitting), 202 when held for review or asked async.
+ */
+export async function answerChat(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, format: ChatFormat): Promise<unknown> {
+  const { caller, credential } = authenticated(req);
+  const body = format.parse(req.body);
+  const task = header(req, 'x-gatehouse-task') ?? body.metadata?.task;
+  const key = header(req, 'idempotency-key');
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw invalidRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-200 characters of letters, digits, _ . : -');
+  }
+
+  const risk = header(req, 'x-gatehouse-risk');
+  const latency = header(req, 'x-gatehouse-latency');
+  // stream: true answers as SSE, unless the route holds answers for review (then as below: 202 while held).
+  const mode = body.stream && !prefersAsync(req) ? streamModeFor(deps.config().routes, resolveTask(task, undefined, caller.config), body.response_format) : 'none';
+  if (mode !== 'none') {
+    return streamChatCompletion(reply, deps, { credential, task, risk, latency, body }, { idempotencyKey: key, live: mode === 'live', present: format.presenter(body) });
+  }
+  const { handle } = await deps.starter.start({ credential, task, risk, latency, body }, key);
+  void reply.header('x-gatehouse-request-id', handle.workflowId);
+  // 202 + Location when the caller asked for async, or as soon as the request is held for review.
+  if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');
+  // Only a route that can hold needs the hold check (an extra Update and workflow task per slow request).
+  const mayHold = taskMayHold(deps.config().routes, resolveTask(task, undefined, caller.config));
+  const outcome = mayHold ? await resultOrHold(deps.starter, handle) : { held: false as const, response: await deps.starter.result(handle) };
+  if (outcome.held) return replyAccepted(reply, handle.workflowId, 'awaiting_review');
+  const result = outcome.response;
+  void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);
+  void reply.headers(result.gatehouse.rate_limit ?? {});
+  return format.answer(result);
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

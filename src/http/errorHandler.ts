@@ -1,8 +1,16 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, fromFailure, invalidRequest } from '../errors';
 import { cancelledRequest, temporalUnavailable } from '../temporal/unavailable';
+import { anthropicErrorBody } from '../formats/anthropic/errors';
 
-/** Every error leaves as OpenAI-style JSON with a stable `code`. */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The shape of this route's error bodies (default OpenAI's): the guard's and the body parser's errors too. */
+    errorFormat?: 'openai' | 'anthropic';
+  }
+}
+
+/** Every error leaves as JSON with a stable `code`: OpenAI's shape, or Anthropic's on the routes that speak it. */
 export function toGatewayError(err: unknown): GatewayError {
   const known = fromFailure(err) ?? cancelledRequest(err);
   if (known) return known;
@@ -28,13 +36,18 @@ export function toGatewayError(err: unknown): GatewayError {
   return new GatewayError('Internal', 'internal_error', 'The gateway failed to process the request');
 }
 
+/**
+ * The error as the route's format wants it. A request that matched no route (a 404, a router error)
+ * has no route config: under /v1/messages it is still an Anthropic client asking (e.g. count_tokens).
+ */
 export function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const ge = toGatewayError(err);
   logFailure(ge, err, req, reply);
   // A 429 carries Retry-After and the x-ratelimit-* headers of the limit that refused it.
   const headers = ge.meta?.headers;
   if (headers && typeof headers === 'object') void reply.headers(headers as Record<string, string>);
-  void reply.status(ge.status).send(ge.toBody());
+  const anthropic = (req.routeOptions?.config?.errorFormat ?? (req.url.startsWith('/v1/messages') ? 'anthropic' : 'openai')) === 'anthropic';
+  void reply.status(ge.status).send(anthropic ? anthropicErrorBody(ge) : ge.toBody());
 }
 
 /**

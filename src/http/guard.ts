@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bearerKey, type AuthenticatedCaller, type CallerDirectory } from '../auth';
+import { presentedKey, type AuthenticatedCaller, type CallerDirectory } from '../auth';
 import type { RoleName } from '../config/schema';
 import { GatewayError } from '../errors';
 import type { Refusal } from '../store/ledger';
@@ -53,7 +53,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps): void {
     if (role === undefined || role === 'public') return;
     let caller: AuthenticatedCaller | undefined;
     try {
-      const key = bearerKey(req.headers.authorization);
+      const key = presentedKey(req.headers);
       if (!key && keyless?.(req)) return;
       caller = deps.callers().authenticateKey(key);
       requireRole(caller, typeof role === 'string' ? [role] : role);

@@ -4,6 +4,7 @@ import type { CallerDirectory } from '../auth';
 import type { Config } from '../config';
 import { notFound } from '../errors';
 import { registerChatCompletions } from './chatCompletions';
+import { registerMessages } from './messages';
 import { handleError } from './errorHandler';
 import { registerModels } from './models';
 import { registerReviewAdmin } from './admin/reviews';
@@ -36,7 +37,7 @@ export interface HttpDeps {
   bodyLimit?: number;
 }
 
-/** The front door: OpenAI-compatible API for services. */
+/** The front door: OpenAI-compatible API for services, and Anthropic's Messages API. */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -61,6 +62,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.get('/healthz', { config: { role: 'public' } }, async () => ({ status: 'ok' }));
   registerModels(app, deps);
   registerChatCompletions(app, deps);
+  registerMessages(app, deps);
   registerRequests(app, deps);
   if (deps.codec) registerCodecEndpoint(app, deps.codec);
   registerReviewAdmin(app, deps);

@@ -1,10 +1,12 @@
 import type { FastifyReply } from 'fastify';
+import type { SseEvent } from '../streaming/presenter';
 
 /**
- * An OpenAI-style server-sent-events response. Nothing is written until the first event, so a
- * request that fails before any chunk still answers with a plain HTTP error status and JSON body.
- * After that the status is 200 for good, and a failure can only be an error event: the stream then
- * ends without `[DONE]`, which every OpenAI client reads as "this answer is not complete".
+ * A server-sent-events response (the events' shape is the presenter's: OpenAI's or Anthropic's).
+ * Nothing is written until the first event, so a request that fails before any chunk still answers
+ * with a plain HTTP error status and JSON body. After that the status is 200 for good, and a failure
+ * can only be an error event: the stream then ends without its end marker (`[DONE]`,
+ * `message_stop`), which every client reads as "this answer is not complete".
  */
 export class SseResponse {
   private opened = false;
@@ -31,23 +33,22 @@ export class SseResponse {
     return this.closed;
   }
 
-  send(data: unknown): void {
+  send(events: readonly SseEvent[]): void {
+    if (events.length === 0) return;
     this.open();
-    this.write(`data: ${JSON.stringify(data)}\n\n`);
+    this.write(events.map(format).join(''));
   }
 
-  /** The answer is whole. */
-  done(): void {
+  /** The answer is whole: its closing events (they carry the end marker), then the end. */
+  done(events: readonly SseEvent[]): void {
+    this.send(events);
     this.open();
-    this.write('data: [DONE]\n\n');
     this.end();
   }
 
-  /** The answer is not whole: an error event (OpenAI's mid-stream error shape), then the end, no `[DONE]`. */
-  fail(errorBody: unknown): void {
-    this.open();
-    this.write(`data: ${JSON.stringify(errorBody)}\n\n`);
-    this.end();
+  /** The answer is not whole: the error event, then the end, no end marker. */
+  fail(error: SseEvent): void {
+    this.done([error]);
   }
 
   private open(): void {
@@ -72,4 +73,9 @@ export class SseResponse {
     this.closed = true;
     this.reply.raw.end();
   }
+}
+
+function format(e: SseEvent): string {
+  const data = typeof e.data === 'string' ? e.data : JSON.stringify(e.data);
+  return `${e.event ? `event: ${e.event}\n` : ''}data: ${data}\n\n`;
 }

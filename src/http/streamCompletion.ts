@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { GatewayError } from '../errors';
-import { completionToChunks, toCallerChunk, type Presentation } from '../streaming/chunks';
+import type { StreamPresenter } from '../streaming/presenter';
 import type { Subscription } from '../streaming/registry';
 import type { AiRequestInput, GatewayResponse } from '../temporal/contract';
 import { requestWorkflowId, type RequestHandle } from '../temporal/requestStarter';
@@ -17,24 +17,24 @@ export type StartInput = Omit<AiRequestInput, 'requestId'>;
  * who hangs up cancels the workflow, which stops the provider call and any retries. Live chunks and
  * the hang-up apply only to the call that started the workflow (the starter says so): a repeat of
  * the same key rejoins, gets the stored answer replayed, and its hang-up cancels nothing.
+ * The same path for every API format: `present` turns chunks into that format's events.
  */
 export async function streamChatCompletion(
   reply: FastifyReply,
   deps: HttpDeps,
   input: StartInput,
-  opts: { idempotencyKey?: string; live: boolean },
+  opts: { idempotencyKey?: string; live: boolean; present: StreamPresenter },
 ): Promise<void> {
+  const present = opts.present;
   // Known before the start: the side channel is claimed under it first (chunks held back until confirmed).
   const requestId = requestWorkflowId(input.credential, opts.idempotencyKey);
   const headers: Record<string, string> = { 'x-gatehouse-request-id': requestId };
   const sse = new SseResponse(reply, () => headers);
-  const includeUsage = (input.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
   let subscription = opts.live && deps.streams
     ? deps.streams.subscribe(requestId, {
         chunk: (chunk, from) => {
           headers['x-gatehouse-model'] = from.model;
-          const out = toCallerChunk(chunk, { model: from.model, includeUsage });
-          if (out) sse.send(out);
+          sse.send(present.chunk(chunk, from.model));
         },
       })
     : undefined;
@@ -60,11 +60,11 @@ export async function streamChatCompletion(
     if (reply.raw.destroyed) onClose(); // hung up while the workflow was being started
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     const result = await deps.starter.result(handle);
-    finishStream(sse, subscription, result, { model: result.gatehouse.model, includeUsage }, headers);
+    finishStream(sse, subscription, result, present, headers);
   } catch (err) {
     if (reply.raw.destroyed) return void reply.hijack(); // the caller is gone; nobody to tell
     if (!sse.started) throw err; // nothing sent yet: a plain HTTP error with its status
-    sse.fail(toGatewayError(err).toBody());
+    sse.fail(present.error(toGatewayError(err)));
   } finally {
     reply.raw.off('close', onClose);
     subscription?.close();
@@ -72,16 +72,14 @@ export async function streamChatCompletion(
 }
 
 /** The workflow answered: close the live stream, or replay the whole answer if nothing went live. */
-function finishStream(sse: SseResponse, sub: Subscription | undefined, result: GatewayResponse, p: Presentation, headers: Record<string, string>): void {
+function finishStream(sse: SseResponse, sub: Subscription | undefined, result: GatewayResponse, present: StreamPresenter, headers: Record<string, string>): void {
   headers['x-gatehouse-model'] = result.gatehouse.model;
   headers['x-gatehouse-route'] = result.gatehouse.route;
   const committed = sub?.committed;
   if (committed && !committed.finished) {
     // The caller saw part of an attempt that died; the answer came from another: never splice them.
-    sse.fail(new GatewayError('ProviderUnavailable', 'stream_interrupted', 'The stream was interrupted; the complete answer is stored under the request id').toBody());
+    sse.fail(present.error(new GatewayError('ProviderUnavailable', 'stream_interrupted', 'The stream was interrupted; the complete answer is stored under the request id')));
     return;
   }
-  // Live chunks already carried everything, usage included (the gateway always asks upstream for it).
-  if (!committed) for (const chunk of completionToChunks(result, p)) sse.send(chunk);
-  sse.done();
+  sse.done(present.finish(result, !committed));
 }

@@ -8,6 +8,12 @@ export interface ChatMessage {
   content?: unknown;
 }
 
+/** A tool as the request declares it (unchecked: the mock answers garbage with plain text). */
+export interface ToolDecl {
+  type?: unknown;
+  function?: { name?: unknown; parameters?: unknown };
+}
+
 export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
@@ -15,6 +21,8 @@ export interface ChatRequest {
   stream_options?: { include_usage?: boolean } | null;
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
+  tools?: unknown;
+  tool_choice?: unknown;
 }
 
 export interface Usage {
@@ -23,12 +31,20 @@ export interface Usage {
   total_tokens: number;
 }
 
-export type FinishReason = 'stop' | 'length';
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
 
 export interface Answer {
   content: string;
   finishReason: FinishReason;
   usage: Usage;
+  /** Set when the mock calls a tool instead of answering (content is then ''). */
+  toolCall?: ToolCall;
 }
 
 /** Marker that makes the mock answer with a JSON object (for structured-output validation tests). */
@@ -65,6 +81,8 @@ export function lastUserText(messages: ChatMessage[]): string {
 }
 
 export function answerText(messages: ChatMessage[]): string {
+  const last = messages.at(-1);
+  if (last?.role === 'tool') return `Mock answer to the tool result: ${contentText(last.content).slice(0, MAX_ECHO_CHARS)}`;
   const question = lastUserText(messages);
   if (question.includes(JSON_MARKER)) return JSON_ANSWER;
   return `Mock answer to: ${question.slice(0, MAX_ECHO_CHARS)}`;
@@ -76,6 +94,11 @@ export function answerText(messages: ChatMessage[]): string {
  */
 export function buildAnswer(req: ChatRequest, answerTokens?: number): Answer {
   const promptTokens = estimateTokens(req.messages.map((m) => contentText(m.content)).join(''));
+  const toolCall = answerTokens === undefined ? mockToolCall(req) : undefined;
+  if (toolCall) {
+    const completionTokens = estimateTokens(toolCall.function.name + toolCall.function.arguments);
+    return { content: '', finishReason: 'tool_calls', toolCall, usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } };
+  }
   let content = answerTokens === undefined ? answerText(req.messages) : longAnswer(answerTokens);
   let finishReason: FinishReason = 'stop';
   const budget = req.max_completion_tokens ?? req.max_tokens;
@@ -93,6 +116,29 @@ export function buildAnswer(req: ChatRequest, answerTokens?: number): Answer {
       total_tokens: promptTokens + completionTokens,
     },
   };
+}
+
+/**
+ * With tools offered and the user speaking last, the mock calls a tool (the one `tool_choice` names,
+ * else the first) instead of answering: each required parameter gets a value of its type, strings
+ * the user's text. After a tool result it answers in text, quoting it (see answerText).
+ */
+export function mockToolCall(req: ChatRequest): ToolCall | undefined {
+  if (!Array.isArray(req.tools) || req.messages.at(-1)?.role !== 'user' || req.tool_choice === 'none') return undefined;
+  const tools = (req.tools as unknown[]).filter((t): t is ToolDecl => typeof (t as ToolDecl | null)?.function?.name === 'string');
+  const named = (req.tool_choice as { function?: { name?: unknown } } | null | undefined)?.function?.name;
+  const tool = tools.find((t) => t.function!.name === named) ?? tools[0];
+  if (!tool) return undefined;
+  const name = tool.function!.name as string;
+  const schema = (tool.function!.parameters ?? {}) as { properties?: Record<string, { type?: unknown }>; required?: unknown };
+  const args: Record<string, unknown> = {};
+  for (const key of Array.isArray(schema.required) ? schema.required : []) {
+    if (typeof key !== 'string') continue;
+    const type = schema.properties?.[key]?.type;
+    args[key] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : type === 'array' ? [] : type === 'object' ? {} : lastUserText(req.messages).slice(0, MAX_ECHO_CHARS);
+  }
+  const argText = JSON.stringify(args);
+  return { id: `call_mock_${name.replace(/\W/g, '_')}_${estimateTokens(argText)}`, type: 'function', function: { name, arguments: argText } };
 }
 
 /** An answer of exactly `tokens` mock tokens (4 characters each): the `answer-tokens` fault. */
@@ -115,7 +161,9 @@ export function completionObject(meta: ResponseMeta, answer: Answer) {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content: answer.content, refusal: null },
+        message: answer.toolCall
+          ? { role: 'assistant' as const, content: null, refusal: null, tool_calls: [answer.toolCall] }
+          : { role: 'assistant' as const, content: answer.content, refusal: null },
         logprobs: null,
         finish_reason: answer.finishReason,
       },
@@ -131,7 +179,7 @@ export function splitWords(content: string): string[] {
   return content === '' ? [] : [content];
 }
 
-type Delta = { role?: 'assistant'; content?: string };
+type Delta = { role?: 'assistant'; content?: string | null; tool_calls?: Array<{ index: number; id?: string; type?: 'function'; function: { name?: string; arguments: string } }> };
 
 function chunkObject(meta: ResponseMeta, delta: Delta, finishReason: FinishReason | null, withUsage: boolean) {
   return {
@@ -157,7 +205,7 @@ export interface StreamPlan {
 export function buildStreamPlan(meta: ResponseMeta, answer: Answer, includeUsage: boolean): StreamPlan {
   const plan: StreamPlan = {
     role: chunkObject(meta, { role: 'assistant', content: '' }, null, includeUsage),
-    contents: splitWords(answer.content).map((w) => chunkObject(meta, { content: w }, null, includeUsage)),
+    contents: answer.toolCall ? toolCallChunks(meta, answer.toolCall, includeUsage) : splitWords(answer.content).map((w) => chunkObject(meta, { content: w }, null, includeUsage)),
     finish: chunkObject(meta, {}, answer.finishReason, includeUsage),
   };
   if (includeUsage) {
@@ -171,6 +219,16 @@ export function buildStreamPlan(meta: ResponseMeta, answer: Answer, includeUsage
     };
   }
   return plan;
+}
+
+/** A tool call streamed as OpenAI does: id and name first, then the arguments in two pieces. */
+function toolCallChunks(meta: ResponseMeta, call: ToolCall, includeUsage: boolean): object[] {
+  const half = Math.ceil(call.function.arguments.length / 2);
+  const pieces = [call.function.arguments.slice(0, half), call.function.arguments.slice(half)].filter((p) => p !== '');
+  return [
+    chunkObject(meta, { tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }, null, includeUsage),
+    ...pieces.map((p) => chunkObject(meta, { tool_calls: [{ index: 0, function: { arguments: p } }] }, null, includeUsage)),
+  ];
 }
 
 /** OpenAI-style error body. */

@@ -120,6 +120,36 @@ describe('mock provider server', () => {
     assert.equal(usage?.completion_tokens, 8);
   });
 
+  test('with tools it calls the first (or the chosen) tool, required arguments filled; after the tool result it answers quoting it', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' }, unit: { type: 'string' } }, required: ['city', 'days'] } } },
+      { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } },
+    ];
+    const first = await client.chat.completions.create({ model: 'mock-small', messages: ask('Oslo'), tools });
+    const call = first.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
+    assert.equal(first.choices[0]!.finish_reason, 'tool_calls');
+    assert.equal(first.choices[0]!.message.content, null);
+    assert.equal(call.function.name, 'get_weather');
+    assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Oslo', days: 1 });
+    const chosen = await client.chat.completions.create({ model: 'mock-small', messages: ask('now'), tools, tool_choice: { type: 'function', function: { name: 'get_time' } } });
+    assert.equal((chosen.choices[0]!.message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall).function.name, 'get_time');
+    const none = await client.chat.completions.create({ model: 'mock-small', messages: ask('no tools'), tools, tool_choice: 'none' });
+    assert.equal(none.choices[0]!.message.content, 'Mock answer to: no tools');
+
+    const after = await client.chat.completions.create({
+      model: 'mock-small',
+      tools,
+      messages: [...ask('Oslo'), first.choices[0]!.message, { role: 'tool', tool_call_id: call.id, content: '-3 C and snow' }],
+    });
+    assert.equal(after.choices[0]!.message.content, 'Mock answer to the tool result: -3 C and snow');
+    assert.equal(after.choices[0]!.finish_reason, 'stop');
+
+    // Streamed: the same call, assembled by the SDK's own helper from id/name and argument pieces.
+    const streamed = await client.chat.completions.stream({ model: 'mock-small', messages: ask('Oslo'), tools }).finalChatCompletion();
+    assert.deepEqual(streamed.choices[0]!.message.tool_calls, first.choices[0]!.message.tool_calls);
+    assert.equal(streamed.choices[0]!.finish_reason, 'tool_calls');
+  });
+
   test('status=500 via header', async () => {
     const err = await client.chat.completions
       .create({ model: 'mock-small', messages: ask('hi') }, { headers: { 'x-mock-fault': 'status=500' } })
