@@ -1,7 +1,8 @@
 import type { ChatMessage } from '../config/api';
 // Not '../cost': its prices load the provider registry and its SDKs, and this runs in every CPU-pool thread.
 import { estimateTokens } from '../cost/tokens';
-import { detectSensitive, type Finding } from '../policy/sensitivity';
+import { detectInMessage } from '../policy/messageText';
+import type { Finding } from '../policy/sensitivity';
 
 /**
  * The CPU-heavy part of admission, as one pure function over the caller's text: the prompt token
@@ -22,7 +23,7 @@ export interface PromptAnalysis {
 export function analyzePrompt(messages: readonly ChatMessage[]): PromptAnalysis {
   const findings: Record<number, Finding[]> = {};
   messages.forEach((m, i) => {
-    const found = typeof m.content === 'string' ? detectSensitive(m.content) : [];
+    const found = detectInMessage(m);
     if (found.length > 0) findings[i] = found;
   });
   return { promptTokens: estimateTokens(messages), findings };

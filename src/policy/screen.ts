@@ -2,7 +2,8 @@ import type { ChatMessage } from '../config/api';
 import type { DataClass } from '../config/routing';
 import type { RouteConfig } from '../config/schema';
 import { policyDenied } from '../errors';
-import { DATA_CLASS_ORDER, classifyFindings, detectSensitive, maxClass, redact, summarizeKinds, type Finding, type SensitiveKind } from './sensitivity';
+import { detectInMessage, redactMessage } from './messageText';
+import { DATA_CLASS_ORDER, classifyFindings, maxClass, summarizeKinds, type Finding, type SensitiveKind } from './sensitivity';
 
 export interface Screening {
   /** The prompt's class as the provider will see it (after redaction, if any). */
@@ -22,7 +23,7 @@ const BASELINE: DataClass = 'internal';
  * `minClass`: block (403 naming the kinds), redact, force a private model, or hold for review.
  */
 export function screenPrompt(messages: readonly ChatMessage[], policy: RouteConfig['sensitivity']): Screening {
-  return screenFindings(messages, messages.map((m) => (typeof m.content === 'string' ? detectSensitive(m.content) : [])), policy);
+  return screenFindings(messages, messages.map(detectInMessage), policy);
 }
 
 /** The same decision on findings already detected (admission detects off the event loop: src/admission). */
@@ -46,7 +47,7 @@ export function screenFindings(messages: readonly ChatMessage[], perMessage: rea
 }
 
 function redactMessages(messages: readonly ChatMessage[], findings: readonly Finding[][]): ChatMessage[] {
-  return messages.map((m, i) => (typeof m.content === 'string' && findings[i]!.length ? { ...m, content: redact(m.content, findings[i]!) } : m));
+  return messages.map((m, i) => redactMessage(m, findings[i] ?? []));
 }
 
 export function atLeast(a: DataClass, b: DataClass): boolean {

@@ -51,6 +51,20 @@ describe('screenPrompt', () => {
     });
   }
 
+  it('text in content parts and tool-call arguments is screened and redacted too (what /v1/messages blocks become)', () => {
+    const messages = [
+      { role: 'user' as const, content: [{ type: 'text', text: 'first part' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }, { type: 'text', text: `pay with ${CARD}` }] },
+      { role: 'assistant' as const, content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'pay', arguments: `{"card":"${CARD}"}` } }] },
+    ];
+    assert.throws(() => screenPrompt(messages, { action: 'block', minClass: 'confidential' }), (e: unknown) => e instanceof GatewayError && e.code === 'sensitive_data_blocked');
+    const s = screenPrompt(messages, { action: 'redact', minClass: 'confidential' });
+    const parts = s.messages?.[0]?.content as Array<{ type: string; text?: string }>;
+    assert.deepEqual(parts.map((p) => p.text), ['first part', undefined, 'pay with [REDACTED:payment_card]']);
+    const args = (s.messages?.[1] as { tool_calls: Array<{ function: { arguments: string } }> }).tool_calls[0]!.function.arguments;
+    assert.deepEqual(JSON.parse(args), { card: '[REDACTED:payment_card]' });
+    assert.ok(!JSON.stringify(s.messages).includes('4111'));
+  });
+
   it('below minClass the action does not apply', () => {
     const s = screenPrompt(msgs('mail me at jane@example.com'), { action: 'block', minClass: 'restricted' });
     assert.equal(s.action, 'none');

@@ -20,4 +20,6 @@ export interface Finding {
   start: number;
   /** Exclusive end offset. */
   end: number;
+  /** Which of a message's texts the offsets are in (src/policy/messageText.ts); absent: the first. */
+  piece?: number;
 }
