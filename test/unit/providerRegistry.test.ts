@@ -55,7 +55,7 @@ describe('provider registry', () => {
     assert.deepEqual(pricingOf('openai-compatible'), { by: 'model' });
     assert.deepEqual(pricingOf('openai'), { by: 'provider', providerId: 'openai' });
     assert.deepEqual(pricingOf('anthropic'), { by: 'provider', providerId: 'anthropic' });
-    assert.deepEqual(priceFor('anthropic', 'claude-sonnet-4-5').catalog, { provider: 'anthropic', model: 'claude-sonnet-4-5' });
+    assert.deepEqual(priceFor('anthropic', 'claude-sonnet-4-6').catalog, { provider: 'anthropic', model: 'claude-sonnet-4-6' });
     assert.equal(pricingOf('genai-only-id'), undefined); // not a kind: a genai-prices id to priceFor
     assert.equal(priceFor('mock', 'gpt-4o-mini').source, 'unknown');
     assert.equal(priceFor('openai-compatible', 'gpt-4o-mini').source, 'genai-prices');

@@ -6,7 +6,7 @@ import { UpstreamError } from '../upstreamError';
  * Anthropic Message → OpenAI chat.completion. Pure. Only the fields the gateway reads are checked;
  * anything else Anthropic adds later passes (loose objects).
  */
-const ContentBlockSchema = z.looseObject({ type: z.string(), text: z.string().optional(), id: z.string().optional(), name: z.string().optional(), input: z.unknown() });
+const ContentBlockSchema = z.looseObject({ type: z.string(), text: z.string().optional(), id: z.string().optional(), name: z.string().optional(), input: z.unknown().optional() });
 
 /** Anthropic's usage: all counts optional except in the final message (stream deltas repeat some). */
 export const AnthropicUsageSchema = z.looseObject({
