@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ChatCompletionRequest } from '../../src/config/api';
 import { parseConfigObject } from '../../src/config';
@@ -236,6 +239,24 @@ describe('anthropic adapter: errors', () => {
     await failsWith(closed.complete(MODEL, REQ, opts()), { kind: 'connection' });
     const keyless = createProviders(configFor(api.url), {}).get('claude')!;
     await failsWith(keyless.complete(MODEL, REQ, opts()), { kind: 'http', status: 401 });
+  });
+
+  it('apiKeyFile: the key is read at each call, so a rotated file is used from the next call on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-anthropic-'));
+    try {
+      const file = join(dir, 'key');
+      writeFileSync(file, 'sk-ant-first\n');
+      const config = parseConfigObject({ ...configFor(api.url), providers: { claude: { kind: 'anthropic', baseUrl: api.url, apiKeyFile: file } } });
+      const p = createProviders(config, {}).get('claude')!;
+      api.reply({ json: message([{ type: 'text', text: 'a' }], 'end_turn') }, { json: message([{ type: 'text', text: 'b' }], 'end_turn') });
+      await p.complete(MODEL, REQ, opts());
+      writeFileSync(`${file}.new`, 'sk-ant-second');
+      renameSync(`${file}.new`, file);
+      await p.complete(MODEL, REQ, opts());
+      assert.deepEqual(api.seen.slice(-2).map((r) => r.headers['x-api-key']), ['sk-ant-first', 'sk-ant-second']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('deadlines: a silent server is a timeout; a stream that stalls after its first event is cut by the idle deadline', async () => {

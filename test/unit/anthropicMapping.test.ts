@@ -14,8 +14,9 @@ const V = '2023-06-01';
 const req = (fields: Record<string, unknown>) => ({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...fields }) as ChatCompletionRequest;
 
 describe('anthropic request mapping', () => {
-  it('max_completion_tokens wins over max_tokens; neither: the default', () => {
-    assert.equal(toAnthropicRequest('c', req({ max_tokens: 10, max_completion_tokens: 20 }), V).max_tokens, 20);
+  it('max_tokens / max_completion_tokens: the lower when both are set; neither: the default', () => {
+    assert.equal(toAnthropicRequest('c', req({ max_tokens: 10, max_completion_tokens: 20 }), V).max_tokens, 10);
+    assert.equal(toAnthropicRequest('c', req({ max_tokens: 30, max_completion_tokens: 20 }), V).max_tokens, 20);
     assert.equal(toAnthropicRequest('c', req({ max_tokens: 10 }), V).max_tokens, 10);
     assert.equal(toAnthropicRequest('c', req({}), V).max_tokens, DEFAULT_MAX_TOKENS);
   });

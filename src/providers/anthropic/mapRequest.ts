@@ -43,7 +43,7 @@ export function toAnthropicRequest(upstreamModel: string, req: ChatCompletionReq
   const system = req.messages.filter(isSystem).flatMap((m) => textBlocks(m.content));
   const body: AnthropicBody = {
     model: upstreamModel,
-    max_tokens: req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS,
+    max_tokens: maxTokens(req),
     messages: mergeTurns(req.messages.filter((m) => !isSystem(m)).map(toTurn)),
   };
   if (system.length > 0) body.system = system;
@@ -60,6 +60,12 @@ export function toAnthropicRequest(upstreamModel: string, req: ChatCompletionReq
   if (schema) body.output_config = { format: { type: 'json_schema', schema } };
   if (typeof r.user === 'string' && r.user !== '') body.metadata = { user_id: r.user };
   return body;
+}
+
+/** The lower of the two OpenAI limits when both are set (the gateway's budget cap lowers both); else the default. */
+function maxTokens(req: ChatCompletionRequest): number {
+  const set = [req.max_tokens, req.max_completion_tokens].filter((n): n is number => n !== undefined);
+  return set.length > 0 ? Math.min(...set) : DEFAULT_MAX_TOKENS;
 }
 
 const isSystem = (m: ChatMessage) => m.role === 'system' || m.role === 'developer';
