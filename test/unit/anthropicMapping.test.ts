@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletionRequest } from '../../src/config/api';
 import { providerCode } from '../../src/providers/anthropic/mapError';
-import { DEFAULT_MAX_TOKENS, toAnthropicRequest, toolChoice } from '../../src/providers/anthropic/mapRequest';
+import { DEFAULT_MAX_TOKENS, imageBlock, toAnthropicRequest, toolChoice } from '../../src/providers/anthropic/mapRequest';
 import { finishReason, toChatCompletion, toOpenAIUsage } from '../../src/providers/anthropic/mapResponse';
 import { AnthropicChunker } from '../../src/providers/anthropic/streamChunks';
 import { unsupportedFields } from '../../src/providers/anthropic/unsupported';
@@ -73,6 +73,7 @@ describe('anthropic request mapping', () => {
     assert.deepEqual(toAnthropicRequest('c', req({ stop: 'X' }), V).stop_sequences, ['X']);
     const body = toAnthropicRequest('c', req({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'file:///etc/passwd' } }, { type: 'text', text: 'q' }] }] }), V);
     assert.deepEqual(body.messages, [{ role: 'user', content: [{ type: 'text', text: 'q' }] }]);
+    assert.deepEqual(imageBlock({ url: 'data:image/JPG;base64,/9j/' }), { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: '/9j/' } });
   });
 });
 

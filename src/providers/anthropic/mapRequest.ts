@@ -101,7 +101,8 @@ export function imageBlock(imageUrl: Part['image_url']): ImageBlockParam | undef
   if (typeof url !== 'string') return undefined;
   const data = DATA_URL.exec(url);
   if (data) {
-    const mediaType = data[1]!.toLowerCase() as 'image/png';
+    // Anthropic takes image/jpeg, png, gif, webp; `image/jpg` is a common misspelling of the first.
+    const mediaType = data[1]!.toLowerCase().replace(/^image\/jpg$/, 'image/jpeg') as 'image/png';
     return { type: 'image', source: { type: 'base64', media_type: mediaType, data: url.slice(data[0].length) } };
   }
   return /^https?:\/\//i.test(url) ? { type: 'image', source: { type: 'url', url } } : undefined;
