@@ -1,9 +1,15 @@
 import { priceFor, type Price, type PriceOverrides, type PriceTier } from './prices';
 
-/** Token counts as the OpenAI API reports them (`usage` of a chat completion). */
+/**
+ * Token counts as the OpenAI API reports them (`usage` of a chat completion). `prompt_tokens`
+ * includes cached tokens: cache reads in `prompt_tokens_details.cached_tokens`, cache writes (an
+ * Anthropic extra) in `cache_creation_input_tokens`. Read defensively: they come from providers.
+ */
 export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
+  prompt_tokens_details?: unknown;
+  cache_creation_input_tokens?: unknown;
 }
 
 /** USD for `usage` at `price`. Tiered (long-context) prices apply to the whole request, as providers bill them. */
@@ -11,8 +17,16 @@ export function costOf(usage: TokenUsage, price: Price): number {
   const prompt = Math.max(0, usage.prompt_tokens);
   const completion = Math.max(0, usage.completion_tokens);
   const { inputPerMTok, outputPerMTok } = ratesAt(price, prompt);
-  return (prompt * inputPerMTok + completion * outputPerMTok) / 1_000_000;
+  // Cached tokens are part of `prompt`: each kind at its own rate, never more tokens than the prompt has.
+  const read = Math.min(prompt, count((usage.prompt_tokens_details as { cached_tokens?: unknown } | undefined)?.cached_tokens));
+  const written = Math.min(prompt - read, count(usage.cache_creation_input_tokens));
+  const readRate = price.cacheReadPerMTok === undefined ? inputPerMTok : rateAt(price.cacheReadPerMTok, price.cacheReadTiers, prompt);
+  const writeRate = price.cacheWritePerMTok === undefined ? inputPerMTok : rateAt(price.cacheWritePerMTok, price.cacheWriteTiers, prompt);
+  const input = (prompt - read - written) * inputPerMTok + read * readRate + written * writeRate;
+  return (input + completion * outputPerMTok) / 1_000_000;
 }
+
+const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0);
 
 /** The input and output rates (USD per 1M tokens) that apply to a request with this many prompt tokens. */
 export function ratesAt(price: Price, promptTokens: number): { inputPerMTok: number; outputPerMTok: number } {

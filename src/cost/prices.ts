@@ -31,6 +31,15 @@ export interface Price {
   catalog?: { provider: string; model: string };
   inputTiers?: PriceTier[];
   outputTiers?: PriceTier[];
+  /**
+   * Cached prompt tokens: reads (OpenAI's `cached_tokens`, Anthropic's cache reads) and writes
+   * (Anthropic's `cache_creation_input_tokens`). Absent (an override, a catalogue entry without
+   * them): those tokens cost the input rate.
+   */
+  cacheReadPerMTok?: number;
+  cacheReadTiers?: PriceTier[];
+  cacheWritePerMTok?: number;
+  cacheWriteTiers?: PriceTier[];
 }
 
 export const UNKNOWN_PRICE: Readonly<Price> = Object.freeze({ inputPerMTok: 0, outputPerMTok: 0, source: 'unknown' });
@@ -92,7 +101,15 @@ function fromCatalog(calc: PriceCalculation): Price {
   };
   if (input.tiers.length) price.inputTiers = input.tiers;
   if (output.tiers.length) price.outputTiers = output.tiers;
+  const read = calc.model_price.cache_read_mtok as CatalogRate;
+  const write = calc.model_price.cache_write_mtok as CatalogRate;
+  if (read !== undefined) Object.assign(price, tiered('cacheRead', splitRate(read)));
+  if (write !== undefined) Object.assign(price, tiered('cacheWrite', splitRate(write)));
   return price;
+}
+
+function tiered(name: 'cacheRead' | 'cacheWrite', rate: { base: number; tiers: PriceTier[] }): Partial<Price> {
+  return { [`${name}PerMTok`]: rate.base, ...(rate.tiers.length ? { [`${name}Tiers`]: rate.tiers } : {}) };
 }
 
 function splitRate(rate: CatalogRate): { base: number; tiers: PriceTier[] } {

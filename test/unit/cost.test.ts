@@ -106,6 +106,31 @@ describe('costOf and estimateRequestCost', () => {
   });
 });
 
+describe('costOf with cached prompt tokens', () => {
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
+
+  it('cache reads and writes at the catalogue\'s cache rates (Anthropic: reads 0.1×, writes 1.25× input)', () => {
+    const p = priceFor('anthropic', 'claude-haiku-4-5');
+    assert.deepEqual([p.inputPerMTok, p.cacheReadPerMTok, p.cacheWritePerMTok, p.outputPerMTok], [1, 0.1, 1.25, 5]);
+    // 1000 prompt tokens = 200 plain + 600 read from cache + 200 written to it.
+    const usage = { prompt_tokens: 1000, completion_tokens: 100, prompt_tokens_details: { cached_tokens: 600 }, cache_creation_input_tokens: 200 };
+    close(costOf(usage, p), (200 * 1 + 600 * 0.1 + 200 * 1.25 + 100 * 5) / 1e6);
+    close(costOf({ prompt_tokens: 1000, completion_tokens: 100 }, p), (1000 * 1 + 100 * 5) / 1e6); // no cache fields: all plain input
+  });
+
+  it('OpenAI cached_tokens at its cache-read rate; an override without cache rates prices them as input', () => {
+    const usage = { prompt_tokens: 1000, completion_tokens: 0, prompt_tokens_details: { cached_tokens: 1000 } };
+    close(costOf(usage, priceFor('openai', 'gpt-4o-mini')), (1000 * 0.075) / 1e6);
+    close(costOf(usage, { inputPerMTok: 0.15, outputPerMTok: 0.6, source: 'override' }), (1000 * 0.15) / 1e6);
+  });
+
+  it('never counts more cached tokens than the prompt has, and ignores garbage counts', () => {
+    const p: Price = { inputPerMTok: 1, outputPerMTok: 0, cacheReadPerMTok: 0.5, cacheWritePerMTok: 2, source: 'override' };
+    close(costOf({ prompt_tokens: 100, completion_tokens: 0, prompt_tokens_details: { cached_tokens: 80 }, cache_creation_input_tokens: 50 }, p), (80 * 0.5 + 20 * 2) / 1e6);
+    close(costOf({ prompt_tokens: 100, completion_tokens: 0, prompt_tokens_details: { cached_tokens: 'x' }, cache_creation_input_tokens: -5 }, p), 100 / 1e6);
+  });
+});
+
 describe('formatUsd', () => {
   it('shows as many decimals as the amount needs, at least two', () => {
     assert.equal(formatUsd(50), '$50.00');

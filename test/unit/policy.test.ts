@@ -60,7 +60,7 @@ describe('screenPrompt', () => {
     const s = screenPrompt(messages, { action: 'redact', minClass: 'confidential' });
     const parts = s.messages?.[0]?.content as Array<{ type: string; text?: string }>;
     assert.deepEqual(parts.map((p) => p.text), ['first part', undefined, 'pay with [REDACTED:payment_card]']);
-    const args = (s.messages?.[1] as { tool_calls: Array<{ function: { arguments: string } }> }).tool_calls[0]!.function.arguments;
+    const args = (s.messages?.[1] as unknown as { tool_calls: Array<{ function: { arguments: string } }> }).tool_calls[0]!.function.arguments;
     assert.deepEqual(JSON.parse(args), { card: '[REDACTED:payment_card]' });
     assert.ok(!JSON.stringify(s.messages).includes('4111'));
   });

@@ -20,7 +20,7 @@ const configWith = (providers: Record<string, unknown>) =>
 
 describe('provider registry', () => {
   it('the config accepts exactly the registered kinds, each by its own schema', () => {
-    assert.deepEqual(PROVIDER_KINDS.map((k) => k.kind), ['openai', 'openai-compatible', 'azure-openai', 'gemini', 'mock']);
+    assert.deepEqual(PROVIDER_KINDS.map((k) => k.kind), ['openai', 'openai-compatible', 'anthropic', 'azure-openai', 'gemini', 'mock']);
     assert.equal(ConfigProviderSchema, ProviderSchema); // the config's provider schema is the registry's union
     assert.equal(ProviderSchema.options.length, PROVIDER_KINDS.length);
     const config = configWith({
@@ -57,7 +57,9 @@ describe('provider registry', () => {
     // Azure: genai-prices' own table (Azure names such as gpt-35-turbo), by deployment name.
     assert.deepEqual(priceFor('azure-openai', 'gpt-35-turbo').catalog, { provider: 'azure', model: 'gpt-3.5-turbo' });
     assert.equal(priceFor('azure-openai', 'chat-prod').source, 'unknown'); // a deployment not named after its model needs `price`
-    assert.equal(pricingOf('anthropic'), undefined); // not a kind (yet): a genai-prices id to priceFor
+    assert.deepEqual(pricingOf('anthropic'), { by: 'provider', providerId: 'anthropic' });
+    assert.deepEqual(priceFor('anthropic', 'claude-sonnet-4-6').catalog, { provider: 'anthropic', model: 'claude-sonnet-4-6' });
+    assert.equal(pricingOf('genai-only-id'), undefined); // not a kind: a genai-prices id to priceFor
     assert.equal(priceFor('mock', 'gpt-4o-mini').source, 'unknown');
     assert.equal(priceFor('openai-compatible', 'gpt-4o-mini').source, 'genai-prices');
     assert.deepEqual(priceFor('openai', 'gpt-4o-mini').catalog, { provider: 'openai', model: 'gpt-4o-mini' });
@@ -91,7 +93,7 @@ describe('provider registry', () => {
     const probe = `
       require('./src/admission/tasks.ts');
       require('./workflows/index.ts');
-      const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/openai\\/|src\\/providers\\/registry|src\\/mock\\//.test(f));
+      const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/(openai|@anthropic-ai)\\/|src\\/providers\\/registry|src\\/mock\\//.test(f));
       process.stdout.write(JSON.stringify(loaded));`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', probe], { cwd: join(__dirname, '../..'), encoding: 'utf8' });
     assert.deepEqual(JSON.parse(out), []);
