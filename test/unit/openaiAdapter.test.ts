@@ -123,3 +123,24 @@ describe('openai adapter (real SDK, replayed API)', () => {
     assert.equal(err.providerCode, 'server_error');
   });
 });
+
+describe('fields the OpenAI API refuses (carried in from /v1/messages)', () => {
+  it('top_k, thinking and cache_control hints are left out of the request and reported, never sent', async () => {
+    const req = {
+      ...REQ,
+      top_k: 5,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'weather in Paris?', cache_control: { type: 'ephemeral' } }] }],
+    } as unknown as ChatCompletionRequest;
+    api.reply({ json: { id: 'c2', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'Sunny' }, finish_reason: 'stop' }], usage } });
+    await provider.complete('gpt-4o-mini', req, opts());
+    const sent = api.seen.at(-1)!.body as Record<string, unknown>;
+    assert.equal(sent.top_k, undefined);
+    assert.equal(sent.thinking, undefined);
+    assert.deepEqual(sent.messages, [{ role: 'user', content: [{ type: 'text', text: 'weather in Paris?' }] }]);
+    const said = provider.unsupported!(req);
+    assert.equal(said.length, 3);
+    assert.ok(['top_k', 'thinking', 'cache_control'].every((f) => said.some((w) => w.startsWith(`${f}:`))), said.join(' | '));
+    assert.deepEqual(provider.unsupported!(REQ), []);
+  });
+});

@@ -1,5 +1,6 @@
 import { AzureOpenAI } from 'openai';
 import { openAIWireProvider } from '../openai/adapter';
+import { NOT_SENT_TO_OPENAI } from '../openai/mapRequest';
 import type { ChatProvider, OutputCapField } from '../types';
 import { UpstreamError } from '../upstreamError';
 import { mapAzureError } from './mapError';
@@ -22,14 +23,10 @@ export interface AzureSettings {
  * does the work; only the client, its auth and the content-filter error differ.
  */
 export function createAzureProvider(s: AzureSettings): ChatProvider {
-  const wire = { client: azureClient(s), mapError: mapAzureError };
-  return {
-    ...openAIWireProvider(wire),
-    outputCapField: outputCapFieldFor(s.apiVersion),
-    // Azure documents the same request fields as OpenAI and the adapter sends them all; a field an
-    // older api-version does not know is refused by Azure (400, its message), never dropped here.
-    unsupported: () => [],
-  };
+  // Azure documents the same request fields as OpenAI: what OpenAI's API refuses is left out and
+  // reported; a field an older api-version does not know is refused by Azure (400, its message).
+  const wire = { client: azureClient(s), mapError: mapAzureError, notSent: NOT_SENT_TO_OPENAI };
+  return { ...openAIWireProvider(wire), outputCapField: outputCapFieldFor(s.apiVersion) };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { CallOptions, ChatProvider, OutputCapField } from '../types';
 import { UpstreamError } from '../upstreamError';
 import { embedWith } from './embed';
 import { mapOpenAIError } from './mapError';
-import { toUpstreamRequest } from './mapRequest';
+import { NOT_SENT_TO_COMPATIBLE, notSentFields, toUpstreamRequest } from './mapRequest';
 import { streamCompletion } from './stream';
 
 /**
@@ -16,13 +16,20 @@ import { streamCompletion } from './stream';
 export interface OpenAIWire {
   client(): OpenAI;
   mapError(err: unknown): unknown;
+  /** Request fields this API refuses (src/providers/openai/mapRequest.ts): left out and reported. */
+  notSent?: readonly string[];
 }
 
 /**
  * Any OpenAI-compatible chat completions API. `maxRetries: 0`: Temporal is the only thing that
  * retries, so every attempt shows in the workflow history.
  */
-export function createOpenAIProvider(baseURL: string, apiKey: string | (() => string), outputCapField: OutputCapField = 'max_tokens'): ChatProvider {
+export function createOpenAIProvider(
+  baseURL: string,
+  apiKey: string | (() => string),
+  outputCapField: OutputCapField = 'max_tokens',
+  notSent: readonly string[] = NOT_SENT_TO_COMPATIBLE,
+): ChatProvider {
   const key = typeof apiKey === 'string' ? () => apiKey : apiKey;
   // The SDK asks for the key before every request: a key that changed is used from the next call on.
   const client = new OpenAI({ baseURL, apiKey: async () => key(), maxRetries: 0 });
@@ -32,6 +39,7 @@ export function createOpenAIProvider(baseURL: string, apiKey: string | (() => st
       return client;
     },
     mapError: mapOpenAIError,
+    notSent,
   };
   return { ...openAIWireProvider(wire), outputCapField };
 }
@@ -41,8 +49,9 @@ export function openAIWireProvider(wire: OpenAIWire): ChatProvider {
   return {
     // async: a missing key (thrown by client()) rejects the call rather than throwing synchronously.
     complete: async (upstreamModel, req, opts) => completeWith(wire, upstreamModel, req, opts),
-    stream: async (upstreamModel, req, opts) => streamCompletion(wire.client(), upstreamModel, req, opts, wire.mapError),
+    stream: async (upstreamModel, req, opts) => streamCompletion(wire.client(), upstreamModel, req, opts, wire.mapError, wire.notSent),
     embed: async (upstreamModel, req, opts) => embedWith(wire.client(), upstreamModel, req, opts, wire.mapError),
+    unsupported: (req) => notSentFields(req, wire.notSent),
   };
 }
 
@@ -52,7 +61,7 @@ async function completeWith(wire: OpenAIWire, upstreamModel: string, req: ChatCo
   const watchdog = new AttemptWatchdog(deadlinesFromTimeout(opts.timeoutMs), opts.signal, false);
   let raw: unknown;
   try {
-    raw = await client.chat.completions.create(toUpstreamRequest(upstreamModel, req) as never, {
+    raw = await client.chat.completions.create(toUpstreamRequest(upstreamModel, req, wire.notSent) as never, {
       signal: watchdog.signal,
       timeout: opts.timeoutMs,
     });

@@ -3,6 +3,7 @@ import { providerKeySource, requireKey } from '../credentials';
 import { defineProvider, type ProviderContext } from '../kind';
 import type { OutputCapField } from '../types';
 import { createOpenAIProvider } from './adapter';
+import { NOT_SENT_TO_COMPATIBLE, NOT_SENT_TO_OPENAI } from './mapRequest';
 
 export { createOpenAIProvider } from './adapter';
 
@@ -21,10 +22,10 @@ const OpenAIFields = {
 type OpenAIFieldsConfig = { baseUrl: string; apiKeyEnv?: string; apiKeyFile?: string };
 
 /** `capField`: OpenAI's own reasoning models refuse `max_tokens`; compatible servers may not know the newer name. */
-const creator = (capField: OutputCapField) => (p: OpenAIFieldsConfig, ctx: ProviderContext) => {
+const creator = (capField: OutputCapField, notSent: readonly string[]) => (p: OpenAIFieldsConfig, ctx: ProviderContext) => {
   // Read at each call: a key file replaced on disk is used from the next call on.
   const source = providerKeySource(p, ctx.env);
-  return createOpenAIProvider(p.baseUrl, source ? requireKey(source) : 'none', capField);
+  return createOpenAIProvider(p.baseUrl, source ? requireKey(source) : 'none', capField, notSent);
 };
 
 /** OpenAI's own API: models are priced as OpenAI's. */
@@ -33,7 +34,7 @@ export const openAIKind = defineProvider({
   schema: z.object({ kind: z.literal('openai'), ...OpenAIFields }),
   pricing: { by: 'provider', providerId: 'openai' },
   doc: { sdk: '`openai`', reaches: 'OpenAI (`https://api.openai.com/v1`)' },
-  create: creator('max_completion_tokens'),
+  create: creator('max_completion_tokens', NOT_SENT_TO_OPENAI),
 });
 
 /** Any OpenAI-compatible server (vLLM, Ollama, Groq, Together, Mistral, DeepSeek, OpenRouter, another gateway). */
@@ -43,5 +44,5 @@ export const openAICompatibleKind = defineProvider({
   // Says nothing about who bills: a model is priced by its name alone (or the model's `price`).
   pricing: { by: 'model' },
   doc: { sdk: '`openai`', reaches: 'any OpenAI-compatible API by base URL: vLLM, Ollama, Groq, Together, Mistral, DeepSeek, OpenRouter' },
-  create: creator('max_tokens'),
+  create: creator('max_tokens', NOT_SENT_TO_COMPATIBLE),
 });

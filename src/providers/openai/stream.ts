@@ -21,11 +21,12 @@ export async function streamCompletion(
   req: ChatCompletionRequest,
   opts: StreamCallOptions,
   mapError: (err: unknown) => unknown = mapOpenAIError,
+  notSent?: readonly string[],
 ): Promise<ChatCompletion> {
   const watchdog = new AttemptWatchdog(opts.deadlines, opts.signal, true);
   const answer = new ChunkAssembler();
   try {
-    const body = { ...toUpstreamRequest(upstreamModel, req), stream: true, stream_options: { include_usage: true } };
+    const body = { ...toUpstreamRequest(upstreamModel, req, notSent), stream: true, stream_options: { include_usage: true } };
     const response = await client.chat.completions
       .create(body as never, { signal: watchdog.signal, timeout: opts.deadlines.totalMs + 1000 })
       .asResponse();
