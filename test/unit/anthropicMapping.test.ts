@@ -77,6 +77,20 @@ describe('anthropic request mapping', () => {
   });
 });
 
+describe('anthropic prompt caching', () => {
+  it('cache_control hints on text parts and tools (as /v1/messages carries them) are sent on, and not reported', () => {
+    const r = req({
+      messages: [{ role: 'system', content: [{ type: 'text', text: 'long policy', cache_control: { type: 'ephemeral', ttl: '1h' } }] }, { role: 'user', content: [{ type: 'text', text: 'q', cache_control: { type: 'ephemeral', extra: 1 } }] }],
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } }, cache_control: { type: 'ephemeral' } }],
+    });
+    const body = toAnthropicRequest('c', r, V);
+    assert.deepEqual(body.system, [{ type: 'text', text: 'long policy', cache_control: { type: 'ephemeral', ttl: '1h' } }]);
+    assert.deepEqual(body.messages[0]?.content, [{ type: 'text', text: 'q', cache_control: { type: 'ephemeral' } }]);
+    assert.deepEqual(body.tools?.[0], { name: 'f', input_schema: { type: 'object' }, cache_control: { type: 'ephemeral' } });
+    assert.deepEqual(unsupportedFields(r, V), []);
+  });
+});
+
 describe('anthropic unsupported fields (pure)', () => {
   it('a plain request: nothing to report', () => {
     assert.deepEqual(unsupportedFields(req({ max_tokens: 5, temperature: 0.7, stop: ['x'], stream: true, stream_options: { include_usage: true }, metadata: { task: 'chat' }, n: 1, logprobs: false }), V), []);

@@ -36,7 +36,17 @@ export function samplingAllowed(version: string): boolean {
 export type AnthropicBody = MessageCreateParamsNonStreaming & { temperature?: number; top_p?: number; top_k?: number };
 
 type OpenAIToolCall = { id?: string; type?: string; function?: { name?: string; arguments?: string } };
-type Part = { type: string; text?: unknown; image_url?: { url?: unknown } | string };
+type Part = { type: string; text?: unknown; image_url?: { url?: unknown } | string; cache_control?: unknown };
+
+/**
+ * Anthropic's prompt-caching hint, as `/v1/messages` carries it in on text parts and tools: sent
+ * on, so a cached prefix is read at the cache rate. Only the documented shape is passed.
+ */
+function cacheControl(x: { cache_control?: unknown }): { cache_control?: { type: 'ephemeral'; ttl?: '5m' | '1h' } } {
+  const c = x.cache_control as { type?: unknown; ttl?: unknown } | undefined;
+  if (c?.type !== 'ephemeral') return {};
+  return { cache_control: { type: 'ephemeral', ...(c.ttl === '5m' || c.ttl === '1h' ? { ttl: c.ttl } : {}) } };
+}
 
 export function toAnthropicRequest(upstreamModel: string, req: ChatCompletionRequest, version: string): AnthropicBody {
   const r = req as Record<string, unknown>;
@@ -80,7 +90,7 @@ function addSampling(body: AnthropicBody, r: Record<string, unknown>): void {
 function textBlocks(content: ChatMessage['content']): TextBlockParam[] {
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
   if (!Array.isArray(content)) return [];
-  return (content as Part[]).flatMap((p) => (p.type === 'text' && typeof p.text === 'string' && p.text !== '' ? [{ type: 'text' as const, text: p.text }] : []));
+  return (content as Part[]).flatMap((p) => (p.type === 'text' && typeof p.text === 'string' && p.text !== '' ? [{ type: 'text' as const, text: p.text, ...cacheControl(p) }] : []));
 }
 
 /** User content: text and images, in order; other part types are not sent (reported by `unsupportedFields`). */
@@ -161,10 +171,10 @@ function mergeTurns(turns: MessageParam[]): MessageParam[] {
 /** OpenAI function tools → Anthropic tools; a missing `parameters` is an empty object schema. */
 function functionTools(tools: unknown): Tool[] {
   if (!Array.isArray(tools)) return [];
-  return tools.flatMap((t: { type?: string; function?: { name?: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean } }) => {
+  return tools.flatMap((t: { type?: string; cache_control?: unknown; function?: { name?: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean } }) => {
     const f = t?.type === 'function' ? t.function : undefined;
     if (!f?.name) return [];
-    const tool: Tool = { name: f.name, input_schema: (f.parameters ?? { type: 'object', properties: {} }) as Tool.InputSchema };
+    const tool: Tool = { name: f.name, input_schema: (f.parameters ?? { type: 'object', properties: {} }) as Tool.InputSchema, ...cacheControl(t) };
     if (f.description) tool.description = f.description;
     if (typeof f.strict === 'boolean') tool.strict = f.strict;
     return [tool];
