@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mockKind } from '../mock/kind';
+import { bedrockKind } from './bedrock';
 import type { ProviderContext, ProviderKind, Pricing } from './kind';
 import { openAICompatibleKind, openAIKind } from './openai';
 import type { ChatProvider } from './types';
@@ -9,7 +10,7 @@ import type { ChatProvider } from './types';
  * provider schema, the adapter lookup, pricing and the docs table are all built from this list:
  * adding a provider is its folder under src/providers/ and one line here.
  */
-export const PROVIDER_KINDS = [openAIKind, openAICompatibleKind, mockKind] as const;
+export const PROVIDER_KINDS = [openAIKind, openAICompatibleKind, bedrockKind, mockKind] as const;
 
 /** The kinds' schemas as a tuple type (a mapped type keeps tuples only over a type parameter). */
 type SchemasOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: T[I] extends { schema: infer S } ? S : never };
