@@ -15,11 +15,12 @@ export interface Seen {
 
 /**
  * One scripted answer: a JSON body, an event stream (each `events` entry is one `data:` event, or a
- * raw `frame`), raw text, or binary `frames` written one after another (e.g. AWS event-stream framing).
+ * raw `frame`), raw text, or binary `frames` written one after another (e.g. AWS event-stream framing);
+ * `hold`: the response then stays open until the client gives up (deadline tests).
  */
 export type Reply =
   | { status?: number; headers?: Record<string, string>; json: unknown }
-  | { status?: number; headers?: Record<string, string>; frames: Uint8Array[] }
+  | { status?: number; headers?: Record<string, string>; frames: Uint8Array[]; hold?: boolean }
   | { status?: number; headers?: Record<string, string>; events: Array<unknown | { frame: string }> }
   | { status?: number; headers?: Record<string, string>; raw: string };
 
@@ -82,7 +83,7 @@ function send(res: Response, r: Reply): void {
   if ('frames' in r) {
     res.writeHead(status, { 'content-type': 'application/octet-stream', ...r.headers });
     for (const f of r.frames) res.write(f);
-    return void res.end();
+    return r.hold ? undefined : void res.end();
   }
   if ('raw' in r) return void res.writeHead(status, { 'content-type': 'application/json', ...r.headers }).end(r.raw);
   res.writeHead(status, { 'content-type': 'text/event-stream', ...r.headers });

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { HttpRequest } from '@smithy/core/protocols';
@@ -55,18 +59,18 @@ const REQ = {
 } as unknown as ChatCompletionRequest;
 
 /** Re-signs what the server received with the same key and date: equal only if the SDK signed exactly these bytes. */
-async function assertSigned(seen: Seen): Promise<void> {
+async function assertSigned(seen: Seen, keys: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string } = KEYS): Promise<void> {
   const auth = String(seen.headers.authorization);
   const amzDate = String(seen.headers['x-amz-date']);
   assert.match(amzDate, /^\d{8}T\d{6}Z$/);
-  assert.match(auth, new RegExp(`^AWS4-HMAC-SHA256 Credential=${KEYS.AWS_ACCESS_KEY_ID}/${amzDate.slice(0, 8)}/us-east-1/bedrock/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$`));
+  assert.match(auth, new RegExp(`^AWS4-HMAC-SHA256 Credential=${keys.AWS_ACCESS_KEY_ID}/${amzDate.slice(0, 8)}/us-east-1/bedrock/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$`));
   // The signer trusts x-amz-content-sha256 for the payload: check it is the hash of the body received.
   assert.equal(seen.headers['x-amz-content-sha256'], createHash('sha256').update(seen.raw).digest('hex'));
   const signedNames = /SignedHeaders=([^,]+)/.exec(auth)![1]!.split(';');
   const headers = Object.fromEntries(signedNames.map((h) => [h, String(seen.headers[h])]));
   const [hostname, port] = String(seen.headers.host ?? seen.headers[':authority']).split(':');
   const request = new HttpRequest({ method: seen.method, protocol: 'http:', hostname, port: Number(port), path: seen.path, headers, body: seen.raw });
-  const signer = new SignatureV4({ service: 'bedrock', region: 'us-east-1', credentials: { accessKeyId: KEYS.AWS_ACCESS_KEY_ID, secretAccessKey: KEYS.AWS_SECRET_ACCESS_KEY }, sha256: Hash.bind(null, 'sha256') });
+  const signer = new SignatureV4({ service: 'bedrock', region: 'us-east-1', credentials: { accessKeyId: keys.AWS_ACCESS_KEY_ID, secretAccessKey: keys.AWS_SECRET_ACCESS_KEY }, sha256: Hash.bind(null, 'sha256') });
   const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
   const signed = await signer.sign(request, { signingDate: date });
   assert.equal(auth, signed.headers.authorization, 'the SigV4 signature does not match the request received');
@@ -179,6 +183,26 @@ describe('bedrock adapter (real AWS SDK, SigV4, replayed API)', () => {
     assert.equal(answer.choices[0]?.finish_reason, 'stop');
   });
 
+  const quick = { headersMs: 5000, firstTokenMs: 5000, idleMs: 150, totalMs: 5000 };
+
+  it('deadlines: an answer that stopped but was never closed is complete; a stream silent mid-answer is a timeout', async () => {
+    api.reply({ headers: EVENT_STREAM, hold: true, frames: [event('messageStart', { role: 'assistant' }), event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Done.' } }), event('messageStop', { stopReason: 'end_turn' })] });
+    const whole = await provider.stream!(MODEL, REQ, { ...streamOpts(), deadlines: quick });
+    assert.equal(whole.choices[0]?.message.content, 'Done.');
+    api.reply({ headers: EVENT_STREAM, hold: true, frames: [event('messageStart', { role: 'assistant' }), event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Half' } })] });
+    const err = await provider.stream!(MODEL, REQ, { ...streamOpts(), deadlines: quick }).catch((e: unknown) => e);
+    assert.ok(err instanceof UpstreamError);
+    assert.deepEqual([err.kind, err.providerCode], ['timeout', 'deadline_idle']);
+  });
+
+  it("the caller's own abort mid-stream ends the call with the caller's reason, not a provider error", async () => {
+    api.reply({ headers: EVENT_STREAM, hold: true, frames: [event('messageStart', { role: 'assistant' }), event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hel' } })] });
+    const caller = new AbortController();
+    const reason = new Error('caller went away');
+    const err = await provider.stream!(MODEL, REQ, { signal: caller.signal, deadlines: deadlinesFromTimeout(5000), onChunk: (c) => c.choices[0]?.delta?.content && caller.abort(reason) }).catch((e: unknown) => e);
+    assert.equal(err, reason);
+  });
+
   const failsWith = async (want: Partial<UpstreamError>) => {
     const err = await provider.complete(MODEL, REQ, opts()).then(
       () => assert.fail('expected an upstream error'),
@@ -231,6 +255,43 @@ describe('bedrock adapter (real AWS SDK, SigV4, replayed API)', () => {
     const err = await down.complete(MODEL, REQ, opts()).catch((e: unknown) => e);
     assert.ok(err instanceof UpstreamError);
     assert.equal(err.kind, 'connection');
+  });
+
+  it('profile: credentials from a named profile of the shared AWS files (the SDK\'s own chain), not from the gateway\'s keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-aws-'));
+    const profileKeys = { AWS_ACCESS_KEY_ID: 'AKIDPROFILEEXAMPLE', AWS_SECRET_ACCESS_KEY: 'profile/secret/EXAMPLE' };
+    writeFileSync(join(dir, 'credentials'), `[replay]\naws_access_key_id = ${profileKeys.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${profileKeys.AWS_SECRET_ACCESS_KEY}\n`);
+    writeFileSync(join(dir, 'config'), '');
+    const saved = { creds: process.env.AWS_SHARED_CREDENTIALS_FILE, config: process.env.AWS_CONFIG_FILE };
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
+    process.env.AWS_CONFIG_FILE = join(dir, 'config');
+    try {
+      const config = parseConfigObject({
+        providers: { aws: { kind: 'bedrock', region: 'eu-west-3', endpoint: api.url, profile: 'replay' } },
+        models: { m: { provider: 'aws', upstream: MODEL } },
+        callers: {},
+        routes: [{ name: 'chat', match: { task: 'chat' }, primary: 'm' }],
+      });
+      const viaProfile = createProviders(config, KEYS).get('aws')!;
+      api.reply({ json: { output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } } });
+      await viaProfile.complete(MODEL, REQ, opts());
+      const auth = String(api.seen.at(-1)!.headers.authorization);
+      assert.match(auth, /Credential=AKIDPROFILEEXAMPLE\/\d{8}\/eu-west-3\/bedrock\/aws4_request/);
+    } finally {
+      for (const [k, v] of [['AWS_SHARED_CREDENTIALS_FILE', saved.creds], ['AWS_CONFIG_FILE', saved.config]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the AWS SDK is loaded on the first call, not when the registry is imported', () => {
+    const probe = `
+      require('./src/providers/registry.ts');
+      process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('node_modules/@aws-sdk/'))));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', probe], { cwd: join(__dirname, '../..'), encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), []);
   });
 
   it('embeddings: Titan v2 through InvokeModel, one signed call per input, in order, usage summed', async () => {
