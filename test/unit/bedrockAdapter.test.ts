@@ -294,7 +294,7 @@ describe('bedrock adapter (real AWS SDK, SigV4, replayed API)', () => {
     assert.deepEqual(JSON.parse(out), []);
   });
 
-  it('embeddings: Titan v2 through InvokeModel, one signed call per input, in order, usage summed', async () => {
+  it('embeddings: Titan v2 through InvokeModel, one signed call per input, every input embedded, usage summed', async () => {
     const titan = 'amazon.titan-embed-text-v2:0';
     api.reply({ json: { embedding: [0.1, 0.2, 0.3], inputTextTokenCount: 4 } }, { json: { embedding: [0.4, 0.5, 0.6], inputTextTokenCount: 6 } });
     const out = await provider.embed!(titan, { model: 'e', input: ['first text', 'second text'], dimensions: 256 }, opts());
@@ -307,19 +307,35 @@ describe('bedrock adapter (real AWS SDK, SigV4, replayed API)', () => {
       { inputText: 'first text', normalize: true, dimensions: 256 },
       { inputText: 'second text', normalize: true, dimensions: 256 },
     ]);
-    // Answers are taken in request order (both calls may be in flight at once): input i gets reply i.
+    // Both calls may be in flight at once, so which reply answers which input is the server's order here.
     assert.deepEqual(out.data.map((d) => d.index), [0, 1]);
-    assert.equal(out.data.length, 2);
+    assert.deepEqual(out.data.map((d) => d.embedding).sort(), [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
     assert.deepEqual(out.usage, { prompt_tokens: 10, total_tokens: 10 });
   });
 
-  it('embeddings with a model that is not Titan v2: a 400 that names it, nothing sent', async () => {
+  it('embeddings: Cohere through InvokeModel, the inputs in one batch, vectors in input order, tokens from the response header', async () => {
+    const cohere = 'cohere.embed-english-v3';
+    api.reply({ headers: { 'x-amzn-bedrock-input-token-count': '12' }, json: { id: 'e1', response_type: 'embeddings_by_type', texts: ['a', 'b', 'c'], embeddings: { float: [[1, 0], [0, 1], [0.5, 0.5]] } } });
+    const out = await provider.embed!(cohere, { model: 'e', input: ['a', 'b', 'c'] }, opts());
+    const sent = api.seen.at(-1)!;
+    assert.equal(sent.path, `/model/${encodeURIComponent(cohere)}/invoke`);
+    await assertSigned(sent);
+    assert.deepEqual(sent.body, { texts: ['a', 'b', 'c'], input_type: 'search_document', embedding_types: ['float'] });
+    assert.deepEqual(out.data.map((d) => [d.index, d.embedding]), [[0, [1, 0]], [1, [0, 1]], [2, [0.5, 0.5]]]);
+    assert.deepEqual(out.usage, { prompt_tokens: 12, total_tokens: 12 });
+  });
+
+  it('embeddings with a model that is neither Titan v2 nor Cohere: a 400 that names it, nothing sent; a Bedrock error is mapped', async () => {
     const before = api.seen.length;
-    const err = await provider.embed!('cohere.embed-english-v3', { model: 'e', input: 'x' }, opts()).catch((e: unknown) => e);
+    const err = await provider.embed!('amazon.titan-embed-image-v1', { model: 'e', input: 'x' }, opts()).catch((e: unknown) => e);
     assert.ok(err instanceof UpstreamError);
     assert.equal(err.status, 400);
-    assert.match(err.message, /cohere\.embed-english-v3/);
+    assert.match(err.message, /amazon\.titan-embed-image-v1/);
     assert.equal(api.seen.length, before);
+    api.reply(awsError(429, 'ThrottlingException', 'Too many requests'));
+    const throttled = await provider.embed!('amazon.titan-embed-text-v2:0', { model: 'e', input: 'x' }, opts()).catch((e: unknown) => e);
+    assert.ok(throttled instanceof UpstreamError);
+    assert.deepEqual([throttled.status, throttled.providerCode], [429, 'ThrottlingException']);
   });
 
   it('prices: Bedrock model ids and inference profiles resolve in the catalog under aws', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletionRequest } from '../../src/config/api';
-import { embeddingFamily, parseTitan, titanBody } from '../../src/providers/bedrock/embed';
+import { embeddingFamily, parseCohere, parseTitan, planCalls, titanBody } from '../../src/providers/bedrock/embed';
 import { mapBedrockError } from '../../src/providers/bedrock/mapError';
 import { dataImage, toConverse } from '../../src/providers/bedrock/mapRequest';
 import { finishReason, fromConverse, StreamMapper, toUsage } from '../../src/providers/bedrock/mapResponse';
@@ -132,11 +132,22 @@ describe('bedrock errors and embeddings (plain data)', () => {
     assert.equal(mapBedrockError(abort), abort);
   });
 
-  it('embedding models: Titan v2 by id, inference profile or ARN; anything else is a 400', () => {
+  it('embedding models: Titan v2 and Cohere by id, inference profile or ARN; anything else is a 400', () => {
     for (const id of ['amazon.titan-embed-text-v2:0', 'us.amazon.titan-embed-text-v2:0', 'arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0']) assert.equal(embeddingFamily(id), 'titan-v2');
+    for (const id of ['cohere.embed-english-v3', 'us.cohere.embed-v4:0']) assert.equal(embeddingFamily(id), 'cohere');
     assert.throws(() => embeddingFamily('amazon.titan-embed-text-v1'), (e: unknown) => e instanceof UpstreamError && e.status === 400);
+  });
+
+  it('embedding calls: Titan one per input, Cohere 96 texts per call; answers parsed in both documented shapes', () => {
+    assert.deepEqual(planCalls('titan-v2', ['a', 'b'], 256).map((c) => [c.first, c.body]), [[0, { inputText: 'a', normalize: true, dimensions: 256 }], [1, { inputText: 'b', normalize: true, dimensions: 256 }]]);
+    const texts = Array.from({ length: 100 }, (_, i) => `t${i}`);
+    const cohere = planCalls('cohere', texts, undefined);
+    assert.deepEqual(cohere.map((c) => [c.first, (c.body.texts as string[]).length]), [[0, 96], [96, 4]]);
     assert.deepEqual(titanBody('x', undefined), { inputText: 'x', normalize: true });
-    assert.deepEqual(parseTitan('{"embedding":[1,2],"inputTextTokenCount":3}'), { embedding: [1, 2], tokens: 3 });
+    assert.deepEqual(parseTitan('{"embedding":[1,2],"inputTextTokenCount":3}'), { embeddings: [[1, 2]], tokens: 3 });
+    assert.deepEqual(parseCohere('{"embeddings":[[1,2]],"response_type":"embeddings_floats"}', 1), { embeddings: [[1, 2]] });
+    assert.deepEqual(parseCohere('{"embeddings":{"float":[[3]]},"response_type":"embeddings_by_type"}', 1), { embeddings: [[3]] });
+    assert.throws(() => parseCohere('{"embeddings":[[1]]}', 2), (e: unknown) => e instanceof UpstreamError && e.kind === 'malformed');
     assert.throws(() => parseTitan('{"embeddings":[[1]]}'), (e: unknown) => e instanceof UpstreamError && e.kind === 'malformed');
   });
 });

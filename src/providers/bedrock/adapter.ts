@@ -3,7 +3,7 @@ import { AttemptWatchdog, deadlinesFromTimeout } from '../deadlines';
 import type { CallOptions, ChatProvider } from '../types';
 import { UpstreamError } from '../upstreamError';
 import { bedrockClient, type BedrockSettings } from './client';
-import { embedTitan } from './embed';
+import { embedInvoke } from './embed';
 import { mapBedrockError } from './mapError';
 import { toConverse } from './mapRequest';
 import { fromConverse } from './mapResponse';
@@ -40,6 +40,6 @@ export function createBedrockProvider(settings: BedrockSettings, env: NodeJS.Pro
     },
     stream: (upstreamModel, req, opts) => streamConverse(client, upstreamModel, req, opts),
     unsupported: unsupportedFields,
-    embed: (upstreamModel, req, opts) => embedTitan(client, upstreamModel, req, opts),
+    embed: (upstreamModel, req, opts) => embedInvoke(client, upstreamModel, req, opts),
   };
 }
