@@ -286,6 +286,26 @@ describe('bedrock adapter (real AWS SDK, SigV4, replayed API)', () => {
     }
   });
 
+  it('a Bedrock API key (apiKeyEnv) is sent as a Bearer token instead of a signature; a missing key is the provider\'s 401', async () => {
+    const config = parseConfigObject({
+      providers: { aws: { kind: 'bedrock', region: 'us-west-2', endpoint: api.url, apiKeyEnv: 'BEDROCK_KEY' } },
+      models: { m: { provider: 'aws', upstream: MODEL } },
+      callers: {},
+      routes: [{ name: 'chat', match: { task: 'chat' }, primary: 'm' }],
+    });
+    const withKey = createProviders(config, { ...KEYS, BEDROCK_KEY: 'bedrock-api-key-EXAMPLE' }).get('aws')!;
+    api.reply({ json: { output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } } });
+    await withKey.complete(MODEL, REQ, opts());
+    assert.equal(api.seen.at(-1)!.headers.authorization, 'Bearer bedrock-api-key-EXAMPLE');
+    const before = api.seen.length;
+    const noKey = createProviders(config, KEYS).get('aws')!;
+    const err = await noKey.complete(MODEL, REQ, opts()).catch((e: unknown) => e);
+    assert.ok(err instanceof UpstreamError, String(err));
+    assert.deepEqual([err.kind, err.status], ['http', 401]);
+    assert.match(err.message, /\$BEDROCK_KEY/);
+    assert.equal(api.seen.length, before);
+  });
+
   it('the AWS SDK is loaded on the first call, not when the registry is imported', () => {
     const probe = `
       require('./src/providers/registry.ts');

@@ -8,6 +8,8 @@ export interface BedrockSettings {
   region: string;
   endpoint?: string;
   profile?: string;
+  /** A Bedrock API key, sent as a Bearer token instead of SigV4 signing; read at each call. */
+  apiKey?: () => string;
 }
 
 /** The SDK module and one client, both loaded on the first call: the config schema imports the registry everywhere. */
@@ -21,13 +23,15 @@ export interface BedrockClient {
  * AWS_PROFILE, SSO, web identity, container and instance roles), resolved by the SDK itself. One
  * exception: keys in the gateway's own environment (`ctx.env`, normally process.env) are read from
  * it at each call, so a rotated key is used from the next call on. An explicit `profile` wins.
+ * With a Bedrock API key (`apiKey`), requests carry it as a Bearer token and are not signed.
  * `maxAttempts: 1`: Temporal is the only thing that retries.
  */
 export function bedrockClient(settings: BedrockSettings, env: NodeJS.ProcessEnv): BedrockClient {
   let sdk: Promise<Sdk> | undefined;
   let client: Promise<BedrockRuntimeClient> | undefined;
   const loadSdk = () => (sdk ??= import('@aws-sdk/client-bedrock-runtime'));
-  const useEnvKeys = !settings.profile && Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
+  const useEnvKeys = !settings.profile && !settings.apiKey && Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
+  const apiKey = settings.apiKey;
   return {
     sdk: loadSdk,
     client: () =>
@@ -39,6 +43,7 @@ export function bedrockClient(settings: BedrockSettings, env: NodeJS.ProcessEnv)
             ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
             ...(settings.profile ? { profile: settings.profile } : {}),
             ...(useEnvKeys ? { credentials: async () => envCredentials(env) } : {}),
+            ...(apiKey ? { token: async () => ({ token: apiKey() }), authSchemePreference: ['httpBearerAuth'] } : {}),
           }),
       )),
   };
