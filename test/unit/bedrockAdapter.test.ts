@@ -170,6 +170,13 @@ describe('bedrock adapter (real AWS SDK, SigV4, replayed API)', () => {
     assert.deepEqual([tooLong.err.status, tooLong.err.providerCode], [400, 'context_length_exceeded']);
   });
 
+  it('ConverseStream refused before the stream starts (an AWS JSON error) is that error', async () => {
+    api.reply(awsError(403, 'AccessDeniedException', "You don't have access to the model with the specified model ID."));
+    const err = await provider.stream!(MODEL, REQ, streamOpts()).catch((e: unknown) => e);
+    assert.ok(err instanceof UpstreamError);
+    assert.deepEqual([err.kind, err.status, err.providerCode], ['http', 403, 'AccessDeniedException']);
+  });
+
   it('a stream that ends without messageStop is a broken connection, not a finished answer', async () => {
     const { err, chunks } = await streamFails([event('messageStart', { role: 'assistant' }), event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Half an ans' } })]);
     assert.equal(chunks.length, 2);

@@ -128,6 +128,8 @@ describe('bedrock errors and embeddings (plain data)', () => {
     const e3 = mapBedrockError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) as UpstreamError;
     assert.equal(e3.kind, 'connection');
     assert.equal((mapBedrockError(Object.assign(new Error('timed out'), { name: 'TimeoutError' })) as UpstreamError).kind, 'timeout');
+    const noCreds = mapBedrockError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })) as UpstreamError;
+    assert.deepEqual([noCreds.kind, noCreds.status], ['http', 401]);
     const abort = Object.assign(new Error('aborted'), { name: 'AbortError' });
     assert.equal(mapBedrockError(abort), abort);
   });

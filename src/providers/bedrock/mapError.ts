@@ -27,6 +27,8 @@ const STATUS: Readonly<Record<string, number>> = {
   ResourceNotFoundException: 404,
 };
 
+const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError', 'ProviderError']);
+
 /** ValidationException texts that mean "the prompt does not fit the model". */
 const TOO_LONG = /too long|too many (input )?tokens|context (length|window)|maximum context/i;
 
@@ -52,6 +54,8 @@ export function mapBedrockError(err: unknown): unknown {
   const name = typeof e.name === 'string' ? e.name : '';
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : name || 'Bedrock call failed';
   if (name === 'AbortError') return err;
+  // No credentials anywhere in the chain (or a profile that holds none): the provider's auth failure.
+  if (CREDENTIAL_ERRORS.has(name)) return new UpstreamError('http', `AWS credentials not available: ${message}`, 401, name);
   if (name === 'TimeoutError') return new UpstreamError('timeout', `Bedrock did not answer before the deadline: ${message}`);
   const status = STATUS[name] ?? e.$metadata?.httpStatusCode ?? (e.$fault ? (e.$fault === 'client' ? 400 : 500) : undefined);
   if (status === undefined || (typeof e.code === 'string' && CONNECTION_CODES.has(e.code))) {
