@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatCompletionRequest } from '../../src/config/api';
 import { priceFor } from '../../src/cost';
-import { createProviders, UpstreamError, type ChatProvider } from '../../src/providers';
+import { createProviders, ProviderSchema, UpstreamError, type ChatProvider } from '../../src/providers';
 import { KEYS, MODEL, assertSigned, awsError, bedrockConfig, converseAnswer } from '../helpers/bedrock';
 import { startReplayServer, type ReplayServer } from '../helpers/replay';
 
@@ -63,6 +63,14 @@ describe('bedrock adapter: credentials, embeddings, prices (real AWS SDK, replay
     assert.deepEqual([err.kind, err.status], ['http', 401]);
     assert.match(err.message, /\$BEDROCK_KEY/);
     assert.equal(api.seen.length, before);
+  });
+
+  it('config: region is required and must look like an AWS region; endpoint must be a URL', () => {
+    const parse = (p: Record<string, unknown>) => ProviderSchema.safeParse({ kind: 'bedrock', ...p });
+    assert.deepEqual(parse({}).error?.issues[0]?.path, ['region']);
+    assert.deepEqual(parse({ region: 'Frankfurt' }).error?.issues[0]?.path, ['region']);
+    assert.deepEqual(parse({ region: 'eu-central-1', endpoint: 'not a url' }).error?.issues[0]?.path, ['endpoint']);
+    for (const region of ['us-east-1', 'us-gov-west-1', 'ap-southeast-2', 'eusc-de-east-1']) assert.equal(parse({ region }).success, true, region);
   });
 
   it('the AWS SDK is loaded on the first call, not when the registry is imported', () => {

@@ -16,7 +16,7 @@ export const bedrockKind = defineProvider({
   schema: z.object({
     kind: z.literal('bedrock'),
     /** AWS region of the Bedrock runtime, e.g. `us-east-1`. */
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'region must be an AWS region such as us-east-1'),
+    region: z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d+$/, 'region must be an AWS region such as us-east-1'),
     /** Overrides the regional endpoint (a VPC endpoint, a test server). */
     endpoint: z.url().optional(),
     /** A named profile of the shared AWS config/credentials files. */
