@@ -76,7 +76,7 @@ describe('bedrock request mapping', () => {
   });
 
   it('unsupported: one sentence per field Converse cannot honour; defaults and mapped fields are quiet', () => {
-    const r = req({ n: 2, logprobs: true, seed: 7, top_k: 40, presence_penalty: 0, parallel_tool_calls: true, temperature: 0.5, metadata: { task: 'chat' }, stream: true });
+    const r = req({ n: 2, logprobs: true, seed: 7, top_k: 40, presence_penalty: 0, parallel_tool_calls: true, store: false, temperature: 0.5, metadata: { task: 'chat' }, stream: true });
     assert.deepEqual(unsupportedFields(r), [
       "n: not supported by Bedrock's Converse API, not sent",
       "logprobs: not supported by Bedrock's Converse API, not sent",

@@ -14,6 +14,7 @@ const HARMLESS: Readonly<Record<string, (v: unknown) => boolean>> = {
   parallel_tool_calls: (v) => v === true,
   presence_penalty: (v) => v === 0,
   frequency_penalty: (v) => v === 0,
+  store: (v) => v === false,
 };
 
 /**
