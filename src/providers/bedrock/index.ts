@@ -6,10 +6,10 @@ import { createBedrockProvider } from './adapter';
 export { createBedrockProvider } from './adapter';
 
 /**
- * AWS Bedrock (Converse, ConverseStream; InvokeModel for Titan embeddings). No key settings: the
- * credentials come from AWS's standard chain (environment, shared profile, SSO, container or instance
- * role); `profile` picks a named profile (else AWS_PROFILE, else `default`). A Bedrock API key
- * (`apiKeyEnv` / `apiKeyFile`) replaces SigV4 with a Bearer token.
+ * AWS Bedrock (Converse, ConverseStream; InvokeModel for Titan v2 and Cohere embeddings). By default
+ * the credentials come from AWS's standard chain (environment, shared profile, SSO, container or
+ * instance role); `profile` picks a named profile (else AWS_PROFILE, else `default`). A Bedrock API
+ * key (`apiKeyEnv` / `apiKeyFile`) replaces SigV4 with a Bearer token.
  */
 export const bedrockKind = defineProvider({
   kind: 'bedrock',
