@@ -3,6 +3,7 @@ import { mockKind } from '../mock/kind';
 import { azureOpenAIKind } from './azure';
 import { geminiKind } from './gemini';
 import { anthropicKind } from './anthropic';
+import { bedrockKind } from './bedrock';
 import type { ProviderContext, ProviderKind, Pricing } from './kind';
 import { openAICompatibleKind, openAIKind } from './openai';
 import type { ChatProvider } from './types';
@@ -12,7 +13,7 @@ import type { ChatProvider } from './types';
  * provider schema, the adapter lookup, pricing and the docs table are all built from this list:
  * adding a provider is its folder under src/providers/ and one line here.
  */
-export const PROVIDER_KINDS = [openAIKind, openAICompatibleKind, anthropicKind, azureOpenAIKind, geminiKind, mockKind] as const;
+export const PROVIDER_KINDS = [openAIKind, openAICompatibleKind, anthropicKind, azureOpenAIKind, geminiKind, bedrockKind, mockKind] as const;
 
 /** The kinds' schemas as a tuple type (a mapped type keeps tuples only over a type parameter). */
 type SchemasOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: T[I] extends { schema: infer S } ? S : never };

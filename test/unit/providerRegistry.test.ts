@@ -20,7 +20,7 @@ const configWith = (providers: Record<string, unknown>) =>
 
 describe('provider registry', () => {
   it('the config accepts exactly the registered kinds, each by its own schema', () => {
-    assert.deepEqual(PROVIDER_KINDS.map((k) => k.kind), ['openai', 'openai-compatible', 'anthropic', 'azure-openai', 'gemini', 'mock']);
+    assert.deepEqual(PROVIDER_KINDS.map((k) => k.kind), ['openai', 'openai-compatible', 'anthropic', 'azure-openai', 'gemini', 'bedrock', 'mock']);
     assert.equal(ConfigProviderSchema, ProviderSchema); // the config's provider schema is the registry's union
     assert.equal(ProviderSchema.options.length, PROVIDER_KINDS.length);
     const config = configWith({
