@@ -4,6 +4,7 @@ import type { CallerDirectory } from '../auth';
 import type { Config } from '../config';
 import { notFound } from '../errors';
 import { registerChatCompletions } from './chatCompletions';
+import { registerEmbeddings } from './embeddings';
 import { handleError } from './errorHandler';
 import { registerModels } from './models';
 import { registerReviewAdmin } from './admin/reviews';
@@ -61,6 +62,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.get('/healthz', { config: { role: 'public' } }, async () => ({ status: 'ok' }));
   registerModels(app, deps);
   registerChatCompletions(app, deps);
+  registerEmbeddings(app, deps);
   registerRequests(app, deps);
   if (deps.codec) registerCodecEndpoint(app, deps.codec);
   registerReviewAdmin(app, deps);
