@@ -33,6 +33,8 @@ export interface LedgerEntry {
   reviewer: string | null;
   /** The route-table version that planned the request (src/store/releaseStore.ts). */
   route_table_version: number | null;
+  /** `embeddings` for POST /v1/embeddings; null for chat (and rows written before it existed). */
+  operation: string | null;
 }
 
 /** Columns added after the first release: created on open when missing (additive migrations only). */
@@ -46,6 +48,7 @@ const ADDED_COLUMNS: Array<[string, string]> = [
   ['review', 'TEXT'],
   ['reviewer', 'TEXT'],
   ['route_table_version', 'INTEGER'],
+  ['operation', 'TEXT'],
 ];
 
 const SCHEMA = `
@@ -114,10 +117,10 @@ export class Ledger {
     this.insert = this.db.prepare(`INSERT INTO requests
       (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
        total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage,
-       validation, review, reviewer, route_table_version)
+       validation, review, reviewer, route_table_version, operation)
       VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
        @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
-       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion)
+       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @operation)
       ON CONFLICT(request_id) DO NOTHING`);
     this.countRefusal = this.db.prepare(`INSERT INTO refusals (minute, caller, team, code, status, count)
       VALUES (strftime('%Y-%m-%dT%H:%M','now'), @caller, @team, @code, @status, 1)
@@ -145,6 +148,7 @@ export class Ledger {
       review: row.review ? JSON.stringify(reviewFacts(row.review)) : null,
       reviewer: row.review?.decision?.by ?? null,
       routeTableVersion: row.routeTableVersion ?? null,
+      operation: row.operation ?? null,
       requestId: row.requestId,
       caller: row.caller,
       team: row.team,
