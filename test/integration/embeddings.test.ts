@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
+import { GatehouseClient, GatewayError } from '../../src';
 import { hashApiKey } from '../../src/auth';
 import { mockVector, MOCK_EMBEDDING_DIMENSIONS } from '../../src/mock/embeddings';
 import { screenPrompt } from '../../src/policy';
@@ -170,5 +171,18 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     const other = await send(gw.url, '/v1/embeddings', JSON.stringify({ model: 'auto', input: ['different'] }), headers);
     assert.equal(other.status, 409);
     assert.equal(other.json.error.code, 'idempotency_key_reused');
+  });
+
+  it('the TS client embeds through the same workflow (floats; stable codes for bad input)', async () => {
+    const ts = await GatehouseClient.connect({ apiKey: key('alice'), temporal: { address: gw.temporalAddress }, taskQueue: gw.taskQueue, env: { ...gw.env, GATEHOUSE_DATA_DIR: gw.dir } });
+    try {
+      const res = await ts.embeddings({ body: { model: 'auto', input: ['from the client'] } });
+      assert.deepEqual(res.data[0]!.embedding, mockVector('from the client', MOCK_EMBEDDING_DIMENSIONS));
+      assert.equal(gw.ledger.get(res.gatehouse.request_id)!.operation, 'embeddings');
+      await assert.rejects(ts.embeddings({ body: { model: 'auto', input: [7] } }), (e: unknown) => e instanceof GatewayError && e.code === 'text_input_required');
+      await assert.rejects(ts.embeddings({ body: { model: 'auto', input: 'x' }, task: 'chat' }), (e: unknown) => e instanceof GatewayError && e.code === 'model_not_embedding');
+    } finally {
+      await ts.close();
+    }
   });
 });
