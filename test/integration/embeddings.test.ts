@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import OpenAI from 'openai';
 import { GatehouseClient, GatewayError } from '../../src';
 import { hashApiKey } from '../../src/auth';
 import { mockVector, MOCK_EMBEDDING_DIMENSIONS } from '../../src/mock/embeddings';
 import { screenPrompt } from '../../src/policy';
+import { GatehouseSearch } from '../../src/temporal/searchAttributes';
 import { auth, send, startTestGateway, type TestGateway } from '../helpers/gateway';
 
 const key = (name: string) => `test-key-${name}-0123456789abcdef`;
@@ -25,6 +28,7 @@ const config = () => ({
   callers: {
     alice: caller('alice', 'web', ['embeddings', 'chat', 'fallback', 'guarded', 'scrubbed']),
     spender: caller('spender', 'money', ['budgeted']),
+    rl: caller('rl', 'rl-team', ['embeddings']),
   },
   routes: [
     { name: 'embeddings', match: { task: 'embeddings' }, primary: 'embed' },
@@ -34,7 +38,7 @@ const config = () => ({
     { name: 'scrubbed', match: { task: 'scrubbed' }, primary: 'backup', sensitivity: { action: 'redact' } },
     { name: 'budgeted', match: { task: 'budgeted' }, primary: 'priced' },
   ],
-  limits: { callerBudgets: { spender: { dailyUsd: 0.01 } } },
+  limits: { callerBudgets: { spender: { dailyUsd: 0.01 } }, callers: { rl: { rpm: 2 } } },
 });
 
 type WithMeta = OpenAI.CreateEmbeddingResponse & { gatehouse: { request_id: string; route: string; model: string; fallbacks: string[]; attempts: unknown[]; cost_usd: number } };
@@ -127,6 +131,15 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     assert.equal(err.code, 'budget_exceeded');
   });
 
+  it("counts against the caller's rate limit like chat: the third request in a minute is a 429", async () => {
+    const post = (input: string) => send(gw.url, '/v1/embeddings', JSON.stringify({ model: 'auto', input }), { ...auth(key('rl')), 'content-type': 'application/json' });
+    assert.equal((await post('one')).status, 200);
+    assert.equal((await post('two')).status, 200);
+    const refused = await post('three');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.json.error.code, 'rate_limit_exceeded');
+  });
+
   it('a chat-only route or a chat model asked for embeddings is a 400 model_not_embedding', async () => {
     for (const [body, opts] of [[{ model: 'auto', input: 'x' }, task('chat')], [{ model: 'chatty', input: 'x' }, undefined]] as const) {
       const err = await embed(body, opts).catch((e: unknown) => e);
@@ -183,6 +196,29 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
       await assert.rejects(ts.embeddings({ body: { model: 'auto', input: 'x' }, task: 'chat' }), (e: unknown) => e instanceof GatewayError && e.code === 'model_not_embedding');
     } finally {
       await ts.close();
+    }
+  });
+
+  it('is one searchable workflow whose stored history holds neither the inputs nor the key in clear', async () => {
+    const secretish = 'embed-me-quietly-7f3a';
+    const res = await embed({ model: 'auto', input: [secretish, 'second input'] });
+    const id = res.gatehouse.request_id;
+    const attrs = (await gw.client.workflow.getHandle(id).describe()).typedSearchAttributes;
+    assert.deepEqual(
+      [GatehouseSearch.caller, GatehouseSearch.task, GatehouseSearch.route, GatehouseSearch.model, GatehouseSearch.status].map((k) => attrs.get(k)),
+      ['alice', 'embeddings', 'embeddings', 'embed', 'completed'],
+    );
+    // A client without the codec sees what the server stores.
+    const connection = await Connection.connect({ address: gw.temporalAddress });
+    try {
+      const history = await new Client({ connection }).workflow.getHandle(id).fetchHistory();
+      const stored = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+      assert.ok(stored.includes(Buffer.from('"alice"')), 'plain search attributes are found (so the bytes were searched)');
+      for (const needle of [secretish, key('alice'), hashApiKey(key('alice'))]) assert.ok(!stored.includes(Buffer.from(needle)), `history holds ${needle}`);
+      const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      assert.equal(Buffer.from(input.metadata!.encoding!).toString(), 'binary/encrypted');
+    } finally {
+      await connection.close();
     }
   });
 });
