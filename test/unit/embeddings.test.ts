@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigObject, parseDuration, type Config } from '../../src/config';
+import { costOf, priceFor } from '../../src/cost';
 import { checkEmbeddings } from '../../src/embeddings/answer';
 import { embeddingsAsChat, withRedactedInputs } from '../../src/embeddings/asChat';
 import { embeddingsResponse, parseEmbeddingsBody } from '../../src/embeddings/request';
@@ -155,5 +156,15 @@ describe('mock provider vectors', () => {
     assert.equal(mockVector('x', 40).length, 40);
     const norm = Math.sqrt(mockVector('x', 40).reduce((s, v) => s + v * v, 0));
     assert.ok(Math.abs(norm - 1) < 1e-5, String(norm));
+  });
+});
+
+describe('prices of embedding models', () => {
+  it("the price table prices OpenAI's embedding models by input tokens alone", () => {
+    for (const model of ['text-embedding-3-small', 'text-embedding-3-large']) {
+      const price = priceFor('openai', model);
+      assert.ok(price.inputPerMTok > 0 && price.outputPerMTok === 0, `${model}: ${JSON.stringify(price)}`);
+      assert.ok(Math.abs(costOf({ prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 }, price) - price.inputPerMTok) < 1e-9);
+    }
   });
 });
