@@ -1,7 +1,7 @@
 import type { Operation } from '../src/config/api';
 import { LatencySchema, RiskSchema } from '../src/config/routing';
 import type { Config, RouteConfig } from '../src/config/schema';
-import { GatewayError, invalidRequest, toFailure, type RefusedAs } from '../src/errors';
+import { GatewayError, invalidRequest, policyDenied, toFailure, type RefusedAs } from '../src/errors';
 import { analyzeRequest } from '../src/admission/admit';
 import { INLINE_ONLY } from '../src/admission/cpuPool';
 import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../src/policy';
@@ -52,6 +52,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), bytes, promptTokens, config);
         who.route = route.name;
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
+        if (screening.action === 'review' && input.operation === 'embeddings') throw cannotHold(route.name);
         const admission: Admission = {
           caller: identity.name,
           team: identity.team,
@@ -79,6 +80,11 @@ export function createPolicyActivities(deps: ActivityDeps) {
       }, () => who);
     },
   };
+}
+
+/** Embeddings have no answer for a human to review, and their inputs would wait for nobody. */
+function cannotHold(route: string): GatewayError {
+  return policyDenied('review_not_supported', `Route "${route}" holds sensitive input for review; embeddings cannot be held (use a route that blocks, redacts or forces a private model)`);
 }
 
 /** Embeddings without a named task go to the caller's `embeddings` task when it has one. */

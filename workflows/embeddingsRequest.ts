@@ -2,7 +2,7 @@ import { CancellationScope, setHandler, workflowInfo } from '@temporalio/workflo
 import type { EmbeddingsCallResult } from '../activities';
 import type { PlannedRequest } from '../activities/plan';
 import { embeddingsAsChat, withRedactedInputs } from '../src/embeddings/asChat';
-import { policyDenied, toFailure, applicationFailureOf } from '../src/errors';
+import { applicationFailureOf } from '../src/errors';
 import type { Candidate } from '../src/routing';
 import type { Admission, AttemptRecord, EmbeddingsRequestInput, EmbeddingsResult, RequestStatusView } from '../src/temporal/contract';
 import { admitted, attribute, elapsedMs, errorCode, fallbacksOf, finish, ledgerRow, outcomeOf, refusedAs } from './aiRequest';
@@ -15,8 +15,9 @@ const OPERATION = 'embeddings' as const;
 /**
  * One `POST /v1/embeddings` request, durably, on the chat request's path: the same admission
  * (the inputs screened, redacted or refused as the route says; limits and budget on their token
- * estimate), plan (only `mode: embedding` models), tries and fallback, and ledger row. No review,
- * validation, shadow or webhook: there is no answer text to check.
+ * estimate), plan (only `mode: embedding` models), tries and fallback, and ledger row. No review
+ * (admission refuses a route that would hold the input), validation, shadow or webhook: there is
+ * no answer text to check.
  */
 export async function embeddingsRequest(input: EmbeddingsRequestInput): Promise<EmbeddingsResult> {
   const view: RequestStatusView = { step: 'admitting', attempts: [] };
@@ -32,8 +33,6 @@ export async function embeddingsRequest(input: EmbeddingsRequestInput): Promise<
     const a = (admission = prepared.admission);
     const p = (plan = prepared.plan);
     admitted(view, a, p);
-    // Nothing to hold: a vector is not reviewed, and the inputs would wait for nobody.
-    if (a.holdForReview) throw toFailure(policyDenied('review_not_supported', `Route "${p.route}" holds sensitive input for review; embeddings cannot be held (use a route that blocks, redacts or forces a private model)`));
     // A redacting route embeds the redacted inputs; the caller's originals never reach the provider.
     const sent = a.redactedMessages ? withRedactedInputs(body, a.redactedMessages) : body;
     const rowOnAnswer = (candidate: Candidate, attempts: AttemptRecord[]) => ({

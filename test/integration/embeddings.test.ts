@@ -26,9 +26,10 @@ const config = () => ({
     priced: { provider: 'mock', upstream: 'mock-embed-priced', mode: 'embedding', price: PRICE },
   },
   callers: {
-    alice: caller('alice', 'web', ['embeddings', 'chat', 'fallback', 'guarded', 'scrubbed']),
+    alice: caller('alice', 'web', ['embeddings', 'chat', 'fallback', 'guarded', 'scrubbed', 'held']),
     spender: caller('spender', 'money', ['budgeted']),
     rl: caller('rl', 'rl-team', ['embeddings']),
+    rev: { team: 'review', roles: ['reviewer'], reviews: ['held'], keyHash: hashApiKey(key('rev')) },
   },
   routes: [
     { name: 'embeddings', match: { task: 'embeddings' }, primary: 'embed' },
@@ -37,6 +38,7 @@ const config = () => ({
     { name: 'guarded', match: { task: 'guarded' }, primary: 'embed', sensitivity: { action: 'block' } },
     { name: 'scrubbed', match: { task: 'scrubbed' }, primary: 'backup', sensitivity: { action: 'redact' } },
     { name: 'budgeted', match: { task: 'budgeted' }, primary: 'priced' },
+    { name: 'held', match: { task: 'held' }, primary: 'embed', sensitivity: { action: 'review' }, review: { when: ['on_validation_failure'], deadline: '1h' } },
   ],
   limits: { callerBudgets: { spender: { dailyUsd: 0.01 } }, callers: { rl: { rpm: 2 } } },
 });
@@ -107,6 +109,17 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     assert.ok(err instanceof OpenAI.APIError, String(err));
     assert.equal(err.status, 403);
     assert.equal(err.code, 'sensitive_data_blocked');
+  });
+
+  it('refuses sensitive input on a route that would hold it for review (there is no answer to review), and records the refusal', async () => {
+    const err = await embed({ model: 'auto', input: `card ${CARD}` }, task('held')).catch((e: unknown) => e);
+    assert.ok(err instanceof OpenAI.APIError, String(err));
+    assert.equal(err.status, 403);
+    assert.equal(err.code, 'review_not_supported');
+    const id = err.headers?.get('x-gatehouse-request-id');
+    assert.ok(id, 'the refused request has an id');
+    assert.equal(gw.ledger.get(id)?.status, 'denied');
+    assert.equal(gw.ledger.get(id)?.error_code, 'review_not_supported');
   });
 
   it('embeds the redacted text on a redacting route: the provider never sees the secret', async () => {

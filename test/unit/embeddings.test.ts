@@ -164,7 +164,7 @@ describe('prices of embedding models', () => {
     for (const model of ['text-embedding-3-small', 'text-embedding-3-large']) {
       const price = priceFor('openai', model);
       assert.ok(price.inputPerMTok > 0 && price.outputPerMTok === 0, `${model}: ${JSON.stringify(price)}`);
-      assert.ok(Math.abs(costOf({ prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 }, price) - price.inputPerMTok) < 1e-9);
+      assert.ok(Math.abs(costOf({ prompt_tokens: 1_000_000, completion_tokens: 0 }, price) - price.inputPerMTok) < 1e-9);
     }
   });
 });
