@@ -10,7 +10,7 @@ import { resolveTask } from '../policy';
 import { streamModeFor } from '../streaming/mode';
 import { streamChatCompletion } from './streamCompletion';
 
-export const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
+const IDEMPOTENCY_KEY = /^[\w.:-]{1,200}$/;
 
 export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): void {
   // The guard authenticates (and peeks at the rate limit) before the body is read; the workflow checks the key again itself.
@@ -50,7 +50,7 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
   });
 }
 
-export function header(req: FastifyRequest, name: string): string | undefined {
+function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }

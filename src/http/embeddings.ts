@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { embeddingsResponse, parseEmbeddingsBody } from '../embeddings/request';
-import { invalidRequest } from '../errors';
 import type { EmbeddingsResult } from '../temporal/contract';
-import { IDEMPOTENCY_KEY, header } from './chatCompletions';
+import { header, idempotencyKey } from './requestHeaders';
 import { authenticated } from './guard';
 import type { HttpDeps } from './server';
 
@@ -14,10 +13,7 @@ export function registerEmbeddings(app: FastifyInstance, deps: HttpDeps): void {
   app.post('/v1/embeddings', { config: { role: 'caller', rateLimited: true } }, async (req: FastifyRequest, reply: FastifyReply) => {
     const { credential } = authenticated(req);
     const body = parseEmbeddingsBody(req.body);
-    const key = header(req, 'idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw invalidRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-200 characters of letters, digits, _ . : -');
-    }
+    const key = idempotencyKey(req);
     const task = header(req, 'x-gatehouse-task') ?? body.metadata?.task;
     const { handle } = await deps.starter.startEmbeddings({ credential, task, risk: header(req, 'x-gatehouse-risk'), latency: header(req, 'x-gatehouse-latency'), body }, key);
     void reply.header('x-gatehouse-request-id', handle.workflowId);

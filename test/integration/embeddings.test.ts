@@ -197,6 +197,9 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     const other = await send(gw.url, '/v1/embeddings', JSON.stringify({ model: 'auto', input: ['different'] }), headers);
     assert.equal(other.status, 409);
     assert.equal(other.json.error.code, 'idempotency_key_reused');
+    const malformed = await send(gw.url, '/v1/embeddings', body, { ...headers, 'idempotency-key': 'not a key!' });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.json.error.code, 'invalid_idempotency_key');
   });
 
   it('the TS client embeds through the same workflow (floats; stable codes for bad input)', async () => {
