@@ -153,6 +153,22 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     assert.equal(refused.json.error.code, 'rate_limit_exceeded');
   });
 
+  it('refuses a batch whose vectors would not fit in the durable request with a clear 413, not a payload error', async () => {
+    // 70 vectors of 4096 float32 values: ~1.5 MB packed, past MAX_ANSWER_CHARS (Temporal refuses payloads over 2 MB).
+    const input = Array.from({ length: 70 }, (_, i) => `text ${i}`);
+    const err = await embed({ model: 'auto', input, dimensions: 4096 }).catch((e: unknown) => e);
+    assert.ok(err instanceof OpenAI.APIError, String(err));
+    assert.equal(err.status, 413);
+    assert.match(err.message, /send fewer inputs or fewer dimensions/);
+  });
+
+  it('answers a large batch that fits (60 vectors of 4096 values) whole, through history', async () => {
+    const input = Array.from({ length: 60 }, (_, i) => `text ${i}`);
+    const res = await embed({ model: 'auto', input, dimensions: 4096 });
+    assert.equal(res.data.length, 60);
+    assert.deepEqual(res.data[59]!.embedding, mockVector('text 59', 4096));
+  });
+
   it('a chat-only route or a chat model asked for embeddings is a 400 model_not_embedding', async () => {
     for (const [body, opts] of [[{ model: 'auto', input: 'x' }, task('chat')], [{ model: 'chatty', input: 'x' }, undefined]] as const) {
       const err = await embed(body, opts).catch((e: unknown) => e);
