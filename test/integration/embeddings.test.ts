@@ -178,6 +178,12 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     }
   });
 
+  it('GET /v1/models says which models embed', async () => {
+    const res = await send(gw.url, '/v1/models', undefined, auth(key('alice')), 'GET');
+    const mode = (id: string) => (res.json.data as Array<{ id: string; mode?: string }>).find((m) => m.id === id)?.mode;
+    assert.deepEqual([mode('embed'), mode('chatty'), mode('auto')], ['embedding', 'chat', undefined]);
+  });
+
   it('an embedding model is never planned for chat: 400 model_not_chat', async () => {
     const res = await send(gw.url, '/v1/chat/completions', JSON.stringify({ model: 'embed', messages: [{ role: 'user', content: 'hi' }] }), { ...auth(key('alice')), 'content-type': 'application/json', 'x-gatehouse-task': 'embeddings' });
     assert.equal(res.status, 400, JSON.stringify(res.json));
