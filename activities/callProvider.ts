@@ -50,7 +50,7 @@ export interface ProviderFailureDetails {
 
 const HEARTBEAT_EVERY_MS = 1000;
 /** Failures that say the model is unwell (not that the request was bad): they feed its circuit breaker. */
-const BREAKER_COUNTS = new Set(['ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout', 'ProviderRateLimited', 'StreamInterrupted']);
+export const BREAKER_COUNTS = new Set(['ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout', 'ProviderRateLimited', 'StreamInterrupted']);
 
 export function createProviderActivities(deps: ActivityDeps) {
   return {

@@ -1,4 +1,4 @@
-import type { ChatCompletion, Usage } from '../src/config/api';
+import type { Usage } from '../src/config/api';
 import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
 import type { LedgerRow, RowOnAnswer } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
@@ -32,7 +32,7 @@ export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
 }
 
 /** The row of a request that ends with this answer: its usage, this try's latency, the request's. */
-export function rowForAnswer({ row, workflowStartMs }: RowOnAnswer, completion: ChatCompletion, tryLatencyMs: number, nowMs: number): LedgerRow {
+export function rowForAnswer({ row, workflowStartMs }: RowOnAnswer, completion: { usage?: Usage }, tryLatencyMs: number, nowMs: number): LedgerRow {
   const last = row.attempts.length - 1;
   const attempts = row.attempts.map((a, i) => (i === last ? { ...a, latencyMs: tryLatencyMs } : a));
   return { ...row, usage: completion.usage ?? null, attempts, latencyMs: Math.max(0, nowMs - workflowStartMs) };

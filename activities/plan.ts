@@ -1,3 +1,4 @@
+import type { Operation } from '../src/config/api';
 import { parseDuration } from '../src/config/duration';
 import type { Config } from '../src/config/schema';
 import { MIN_ANSWER_TOKENS, estimateRequestCost, priceFor, priceOverridesFromModels } from '../src/cost';
@@ -11,6 +12,8 @@ export interface PlanInput {
   requestId: string;
   admission: Admission;
   requestedModel: string;
+  /** Absent: chat. */
+  operation?: Operation;
 }
 
 export interface PlannedRequest extends RoutePlan {
@@ -39,6 +42,7 @@ export function createPlanActivities(deps: ActivityDeps) {
           promptTokens: a.promptTokens,
           maxOutputTokens: a.maxOutputTokens,
           downgrade: false,
+          ...(input.operation ? { operation: input.operation } : {}),
         };
         const routeTableVersion = deps.release?.snapshot().version;
         const first = planOn(req, a.route, deps);

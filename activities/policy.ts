@@ -1,6 +1,7 @@
+import type { Operation } from '../src/config/api';
 import { LatencySchema, RiskSchema } from '../src/config/routing';
 import type { Config, RouteConfig } from '../src/config/schema';
-import { GatewayError, invalidRequest, toFailure, type RefusedAs } from '../src/errors';
+import { GatewayError, invalidRequest, policyDenied, toFailure, type RefusedAs } from '../src/errors';
 import { analyzeRequest } from '../src/admission/admit';
 import { INLINE_ONLY } from '../src/admission/cpuPool';
 import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../src/policy';
@@ -12,7 +13,15 @@ import type { ActivityDeps } from './deps';
  * Admission sees exactly what the workflow was started with, plus the workflow's own id and start
  * time (workflow info, not input a raw start could forge) that the sealed credential is checked against.
  */
-export type AdmissionInput = AiRequestInput & { workflowId: string; startedAtMs: number };
+export type AdmissionInput = AiRequestInput & {
+  workflowId: string;
+  startedAtMs: number;
+  /**
+   * Absent: chat. For embeddings `body` is the inputs as user messages (src/embeddings/asChat.ts),
+   * so screening, redaction, the token estimate and the limits are the chat path's own.
+   */
+  operation?: Operation;
+};
 
 /** Output budget assumed for estimates when the request sets no max_tokens. */
 const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
@@ -31,7 +40,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const config = deps.config();
         const caller = await authenticateOrDeny(deps, input);
         who = { caller: caller.name, team: caller.config.team };
-        const task = resolveTask(input.task, undefined, caller.config);
+        const task = resolveTask(input.task ?? defaultTaskFor(input.operation, caller.config.tasks), undefined, caller.config);
         if (!task) throw invalidRequest('task_required', 'Say which task this is: header x-gatehouse-task or metadata.task', 'metadata.task');
         const identity = authorizeTask(caller.name, caller.config, task);
         who.task = task;
@@ -43,6 +52,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), bytes, promptTokens, config);
         who.route = route.name;
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
+        if (screening.action === 'review' && input.operation === 'embeddings') throw cannotHold(route.name);
         const admission: Admission = {
           caller: identity.name,
           team: identity.team,
@@ -70,6 +80,16 @@ export function createPolicyActivities(deps: ActivityDeps) {
       }, () => who);
     },
   };
+}
+
+/** Embeddings have no answer for a human to review, and their inputs would wait for nobody. */
+function cannotHold(route: string): GatewayError {
+  return policyDenied('review_not_supported', `Route "${route}" holds sensitive input for review; embeddings cannot be held (use a route that blocks, redacts or forces a private model)`);
+}
+
+/** Embeddings without a named task go to the caller's `embeddings` task when it has one. */
+function defaultTaskFor(operation: Operation | undefined, tasks: readonly string[]): string | undefined {
+  return operation === 'embeddings' && tasks.includes('embeddings') ? 'embeddings' : undefined;
 }
 
 /** Over the route's size limits: its `largerRoute` if it has one (one hop), else 413. */

@@ -31,7 +31,7 @@ export function createPrepareActivities(deps: ActivityDeps) {
      */
     async prepareRequest(input: PrepareInput): Promise<PreparedRequest> {
       const admission = await admitRequest(input);
-      const plan = await planRequest({ requestId: input.requestId, admission, requestedModel: input.requestedModel });
+      const plan = await planRequest({ requestId: input.requestId, admission, requestedModel: input.requestedModel, operation: input.operation });
       const config = deps.config();
       return {
         admission,

@@ -41,13 +41,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, requestedModel: body.model, workflowId, startedAtMs: startTime.getTime() });
     ({ admission, plan } = prepared);
     webhook = prepared.webhook;
-    Object.assign(view, { step: 'calling', caller: admission.caller, task: admission.task, route: plan.route });
-    upsertSearchAttributes([
-      { key: GatehouseSearch.caller, value: admission.caller },
-      { key: GatehouseSearch.team, value: admission.team },
-      { key: GatehouseSearch.task, value: admission.task },
-      { key: GatehouseSearch.route, value: plan.route },
-    ]);
+    admitted(view, admission, plan);
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
     const sent = admission.redactedMessages ? { ...body, messages: admission.redactedMessages } : body;
     // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
@@ -91,7 +85,18 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
   }
 }
 
-interface Outcome {
+/** Admission and plan decided: the status view and the search attributes say who, which task and route. */
+export function admitted(view: RequestStatusView, admission: Admission, plan: PlannedRequest): void {
+  Object.assign(view, { step: 'calling', caller: admission.caller, task: admission.task, route: plan.route });
+  upsertSearchAttributes([
+    { key: GatehouseSearch.caller, value: admission.caller },
+    { key: GatehouseSearch.team, value: admission.team },
+    { key: GatehouseSearch.task, value: admission.task },
+    { key: GatehouseSearch.route, value: plan.route },
+  ]);
+}
+
+export interface Outcome {
   admission?: Admission;
   plan?: PlannedRequest;
   /** The model that answered, and its usage. */
@@ -105,10 +110,12 @@ interface Outcome {
   review?: RequestStatusView['review'];
   /** What the answering provider could not honour (ProviderCallResult.warnings). */
   warnings?: string[];
+  /** Absent: chat. */
+  operation?: LedgerRow['operation'];
 }
 
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
-async function finish(input: AiRequestInput, o: Outcome, recorded?: Recorded): Promise<Recorded> {
+export async function finish(input: Pick<AiRequestInput, 'requestId'>, o: Outcome, recorded?: Recorded): Promise<Recorded> {
   upsertSearchAttributes([
     { key: GatehouseSearch.status, value: o.status },
     ...(o.candidate ? [{ key: GatehouseSearch.model, value: o.candidate.model }] : []),
@@ -116,7 +123,7 @@ async function finish(input: AiRequestInput, o: Outcome, recorded?: Recorded): P
   return recorded ?? ledger.recordOutcome(ledgerRow(input, o));
 }
 
-function ledgerRow(input: AiRequestInput, o: Outcome): LedgerRow {
+export function ledgerRow(input: Pick<AiRequestInput, 'requestId'>, o: Outcome): LedgerRow {
   return {
     requestId: input.requestId,
     caller: o.admission?.caller ?? o.who?.caller ?? null,
@@ -139,6 +146,7 @@ function ledgerRow(input: AiRequestInput, o: Outcome): LedgerRow {
     review: o.review,
     warnings: o.warnings,
     pricedAs: o.candidate ? { providerKind: o.candidate.providerKind ?? o.candidate.provider, upstream: o.candidate.upstream } : undefined,
+    ...(o.operation ? { operation: o.operation } : {}),
   };
 }
 
@@ -153,8 +161,7 @@ function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, a
       model: candidate.model,
       upstream_model: completion.model,
       provider: candidate.provider,
-      // Models left behind, once each (every retry is its own attempt; the one that answered is not a fallback).
-      fallbacks: [...new Set(attempts.filter((a) => a.outcome === 'failed' && a.model !== candidate.model).map((a) => a.model))],
+      fallbacks: fallbacksOf(attempts, candidate.model),
       attempts,
       explanation: plan.explanation,
       latency_ms: elapsedMs(),
@@ -174,12 +181,17 @@ function warningsOf(candidate: Candidate, answer: Answer): { warnings?: string[]
   return warnings.length ? { warnings } : {};
 }
 
+/** Models left behind, once each (every retry is its own attempt; the one that answered is not a fallback). */
+export function fallbacksOf(attempts: AttemptRecord[], answered: string): string[] {
+  return [...new Set(attempts.filter((a) => a.outcome === 'failed' && a.model !== answered).map((a) => a.model))];
+}
+
 /** Workflow time: deterministic (the task's start time), good enough for a ledger figure. */
-function elapsedMs(): number {
+export function elapsedMs(): number {
   return Math.max(0, Date.now() - workflowInfo().startTime.getTime());
 }
 
-function outcomeOf(err: unknown): Exclude<RequestStatus, 'running'> {
+export function outcomeOf(err: unknown): Exclude<RequestStatus, 'running'> {
   if (isCancellation(err)) return 'cancelled';
   const f = applicationFailureOf(err);
   if (!f) throw err; // a bug, not an outcome: fail the workflow task so it is retried after a fix
@@ -187,12 +199,12 @@ function outcomeOf(err: unknown): Exclude<RequestStatus, 'running'> {
 }
 
 /** The identity a refusal carries (set by admission or the plan once they knew it). */
-function refusedAs(err: unknown): RefusedAs | undefined {
+export function refusedAs(err: unknown): RefusedAs | undefined {
   return (applicationFailureOf(err)?.details?.[0] as { who?: RefusedAs } | undefined)?.who;
 }
 
 /** A refused request is found by caller, team, task and route like any other. */
-function attribute(who: RefusedAs): void {
+export function attribute(who: RefusedAs): void {
   upsertSearchAttributes([
     { key: GatehouseSearch.caller, value: who.caller },
     { key: GatehouseSearch.team, value: who.team },
@@ -201,7 +213,7 @@ function attribute(who: RefusedAs): void {
   ]);
 }
 
-function errorCode(err: unknown): string {
+export function errorCode(err: unknown): string {
   if (isCancellation(err)) return 'cancelled';
   const f = applicationFailureOf(err);
   const d = f?.details?.[0] as { code?: string } | undefined;

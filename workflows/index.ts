@@ -3,3 +3,4 @@ export { aiRequest } from './aiRequest';
 export { webhookDelivery } from './webhook';
 export { shadowRequest } from './shadow';
 export { statusQuery } from './definitions';
+export { embeddingsRequest } from './embeddingsRequest';

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
-import type { Activities, ProviderCallResult, ProviderFailureDetails } from '../activities';
+import type { Activities, ProviderCallInput, ProviderCallResult, ProviderFailureDetails } from '../activities';
 import type { ChatCompletionRequest } from '../src/config/api';
 import { WORKER_LOST, afterFailure, hasPrefill, withoutPrefill, type TryFailure } from '../src/providers/conduct';
 import type { Candidate, RoutePlan } from '../src/routing';
@@ -8,18 +8,26 @@ import type { AttemptRecord, RowOnAnswer } from '../src/temporal/contract';
 /** The activity enforces the route's deadlines itself; Temporal's timeout is the backstop for a hung worker. */
 export const DEADLINE_SLACK_MS = 2_000;
 
-export interface CallContext {
+/** The provider activities a try may run (one per operation). */
+export type ProviderActivities = Pick<Activities, 'callProvider' | 'callEmbeddings'>;
+/** What every operation's try sends besides its body. */
+export type TryInput = Omit<ProviderCallInput, 'body' | 'maxOutputTokens'>;
+
+export interface CallContext<R extends { latencyMs: number } = ProviderCallResult> {
   requestId: string;
+  /** The chat request (for embeddings: its inputs as admission saw them, never sent; see `call`). */
   body: ChatCompletionRequest;
   plan: RoutePlan;
   /** Every try is appended here, failed or not (the request's attempt list). */
   attempts: AttemptRecord[];
   /** When an answer ends the request: its ledger row, given the model and the attempts up to this try. */
   rowOnAnswer?: (candidate: Candidate, attempts: AttemptRecord[]) => RowOnAnswer;
+  /** Another operation's try (embeddings): its activity, given the try's input. Absent: chat's callProvider with `body`. */
+  call?: (activities: ProviderActivities, input: TryInput) => Promise<R>;
 }
 
-export type CandidateOutcome =
-  | { ok: true; result: ProviderCallResult }
+export type CandidateOutcome<R = ProviderCallResult> =
+  | { ok: true; result: R }
   | { ok: false; failure: AttemptRecord; next: 'fallback' | 'stop' };
 
 /**
@@ -27,28 +35,29 @@ export type CandidateOutcome =
  * so the history shows every try with its error, and the waits between them are durable timers:
  * the provider's Retry-After, else backoff with jitter, as `afterFailure` decides.
  */
-export async function tryCandidate(c: CallContext, candidate: Candidate): Promise<CandidateOutcome> {
-  const { callProvider } = providerProxy(c.plan);
+export async function tryCandidate<R extends { latencyMs: number } = ProviderCallResult>(c: CallContext<R>, candidate: Candidate): Promise<CandidateOutcome<R>> {
+  const activities = providerProxy(c.plan);
   let body = c.body;
   let retriesUsed = 0;
   for (let tryNo = 1; ; tryNo++) {
     const adapted = body === c.body ? undefined : 'without_prefill';
     const answered = (latencyMs: number): AttemptRecord => ({ model: candidate.model, outcome: 'ok', try: tryNo, latencyMs, ...(adapted ? { adapted } : {}) });
     try {
-      const result = await callProvider({
+      const input: TryInput = {
         requestId: c.requestId,
         provider: candidate.provider,
         model: candidate.model,
         upstream: candidate.upstream,
-        body,
-        maxOutputTokens: candidate.maxOutputTokens, // the budget's cap, applied where the request is built
         timeoutMs: c.plan.timeoutMs,
         deadlines: c.plan.deadlines,
         maxRetryDelayMs: c.plan.maxRetryWaitMs,
         attempt: c.attempts.length + 1,
         route: c.plan.route, // for the kill switch
         recordOnAnswer: c.rowOnAnswer?.(candidate, [...c.attempts, answered(0)]),
-      });
+      };
+      // Chat: the budget's cap on the answer goes where the request is built (maxOutputTokens).
+      const chat = () => activities.callProvider({ ...input, body, maxOutputTokens: candidate.maxOutputTokens }) as Promise<unknown> as Promise<R>;
+      const result = await (c.call ? c.call(activities, input) : chat());
       c.attempts.push(answered(result.latencyMs));
       return { ok: true, result };
     } catch (err) {
@@ -77,8 +86,8 @@ function providerProxy(plan: RoutePlan) {
   const startToCloseTimeout = plan.timeoutMs + DEADLINE_SLACK_MS;
   const retry = { maximumAttempts: 1 };
   return plan.localCall
-    ? proxyLocalActivities<Pick<Activities, 'callProvider'>>({ startToCloseTimeout, retry })
-    : proxyActivities<Pick<Activities, 'callProvider'>>({ startToCloseTimeout, heartbeatTimeout: '5s', retry });
+    ? proxyLocalActivities<ProviderActivities>({ startToCloseTimeout, retry })
+    : proxyActivities<ProviderActivities>({ startToCloseTimeout, heartbeatTimeout: '5s', retry });
 }
 
 export function describeFailure(model: string, err: unknown): { record: AttemptRecord; facts: TryFailure } {

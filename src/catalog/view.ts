@@ -6,6 +6,8 @@ export interface CatalogEntry {
   name: string;
   provider: string;
   upstream: string;
+  /** `chat` or `embedding`: which endpoint the model answers. */
+  mode: string;
   /** Effective status now (a passed retirement date makes it `retired`). */
   status: string;
   routable: boolean;
@@ -35,6 +37,7 @@ export function catalogEntry(name: string, m: ModelConfig, routes: Config['route
     name,
     provider: m.provider,
     upstream: m.upstream,
+    mode: m.mode,
     status: modelStatus(m, now),
     routable: isRoutable(m, now) && disabled === undefined,
     disabled: disabled ?? null,

@@ -6,7 +6,8 @@ import { fromFailure, invalidRequest, requestCancelled } from '../errors';
 import { loadCredentialKeys } from '../auth/credentialSeal';
 import { loadCodec } from '../temporal/codec';
 import { gatehouseDataConverter } from '../temporal/dataConverter';
-import type { GatewayResponse, RequestStatusView } from '../temporal/contract';
+import { embeddingsResponse, parseEmbeddingsBody } from '../embeddings/request';
+import type { EmbeddingsResult, GatewayResponse, RequestStatusView } from '../temporal/contract';
 import { TASK_QUEUE } from '../temporal/contract';
 import { RequestStarter } from '../temporal/requestStarter';
 import { statusQuery } from '../../workflows/definitions';
@@ -36,9 +37,9 @@ export class GatehouseRequest {
   }
 
   /** The answer, or the gateway's typed error (`GatewayError` with status and code; `request_cancelled` once cancelled). */
-  async result(): Promise<GatewayResponse> {
+  async result<T = GatewayResponse>(): Promise<T> {
     try {
-      return (await this.handle.result()) as GatewayResponse;
+      return (await this.handle.result()) as T;
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
       if (err.cause instanceof CancelledFailure) throw requestCancelled();
@@ -101,6 +102,21 @@ export class GatehouseClient {
     const { body, task, risk, latency, requestId } = parsed.data;
     const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, body }, requestId);
     return new GatehouseRequest(handle);
+  }
+
+  /**
+   * Embeddings through the same workflow path as `POST /v1/embeddings`: `body` in OpenAI's shape
+   * (text inputs; floats unless `encoding_format: 'base64'`), the rest as for `request`.
+   */
+  async embeddings(input: Omit<ClientRequest, 'body'> & { body: unknown }) {
+    const body = parseEmbeddingsBody(input.body);
+    const parsed = ClientRequestSchema.omit({ body: true }).safeParse({ task: input.task, risk: input.risk, latency: input.latency, requestId: input.requestId });
+    if (!parsed.success) {
+      throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
+    }
+    const { task, risk, latency, requestId } = parsed.data;
+    const { handle } = await this.starter.startEmbeddings({ credential: this.apiKey, task, risk, latency, body }, requestId);
+    return embeddingsResponse(await new GatehouseRequest(handle).result<EmbeddingsResult>(), body.encoding_format);
   }
 
   /** A request started anywhere (HTTP included), by its full request id (`requestId`, or HTTP's `x-gatehouse-request-id`). */

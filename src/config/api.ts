@@ -79,6 +79,9 @@ export const EmbeddingsRequestSchema = z.looseObject({
 });
 export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequestSchema>;
 
+/** What a request asks of a model: a chat completion or embeddings (ModelSchema's `mode` says which a model does). */
+export type Operation = 'chat' | 'embeddings';
+
 /** What an adapter's `embed` hands back (OpenAI's shape, floats); checked at the activity boundary. */
 export const EmbeddingsResponseSchema = z.looseObject({
   object: z.literal('list').optional(),

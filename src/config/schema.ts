@@ -24,11 +24,19 @@ const Name = z.string().regex(/^[a-zA-Z0-9][\w.-]*$/, 'must be a simple name (le
 /** A provider entry: one of the kinds in src/providers/registry.ts (each kind's schema lives in its folder). */
 export const ProviderSchema = ProviderKindsSchema;
 
+export const ModelModeSchema = z.enum(['chat', 'embedding']);
+export type ModelMode = z.infer<typeof ModelModeSchema>;
+
 export const ModelSchema = z.object({
   provider: Name,
   /** The model name the provider knows. */
   upstream: z.string().min(1),
   approved: z.boolean().default(true),
+  /**
+   * What the model does: `chat` (default) answers /v1/chat/completions, `embedding` answers
+   * /v1/embeddings (LiteLLM's `mode: embedding`). The planner never sends one the other's requests.
+   */
+  mode: ModelModeSchema.default('chat'),
   ...ModelTraits,
   /** Owner, purpose, limitations, status and retirement date (src/catalog/schema.ts). */
   ...ModelCatalogFields,

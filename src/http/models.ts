@@ -16,6 +16,8 @@ export function registerModels(app: FastifyInstance, deps: HttpDeps): void {
       object: 'model' as const,
       created: 0,
       owned_by: id === 'auto' ? 'gatehouse' : (config.models[id]?.provider ?? 'gatehouse'),
+      // `chat` or `embedding`: which endpoint the model answers (`auto` follows the task's route).
+      ...(config.models[id] ? { mode: config.models[id].mode } : {}),
     }));
     return { object: 'list', data };
   });

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { notFound } from '../errors';
 import { registerChatCompletions } from './chatCompletions';
 import { registerMessages } from './messages';
+import { registerEmbeddings } from './embeddings';
 import { handleError } from './errorHandler';
 import { registerModels } from './models';
 import { registerReviewAdmin } from './admin/reviews';
@@ -63,6 +64,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerModels(app, deps);
   registerChatCompletions(app, deps);
   registerMessages(app, deps);
+  registerEmbeddings(app, deps);
   registerRequests(app, deps);
   if (deps.codec) registerCodecEndpoint(app, deps.codec);
   registerReviewAdmin(app, deps);

@@ -64,7 +64,7 @@ function validateRequest(body: unknown): ChatRequest {
   return body as ChatRequest;
 }
 
-function chooseFault(req: IncomingMessage, model: string, state: MockState): Fault {
+export function chooseFault(req: IncomingMessage, model: string, state: MockState): Fault {
   const raw = req.headers['x-mock-fault'];
   const header = Array.isArray(raw) ? raw.join(',') : raw;
   try {

@@ -6,6 +6,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { handleChatCompletion } from './chat';
+import { handleEmbeddings } from './embeddings';
 import { type FaultSpec, FaultSpecError } from './faults';
 import { HttpError, readJsonBody, sendError, sendJson } from './http';
 import { MockState } from './state';
@@ -75,6 +76,8 @@ async function route(
   switch (key) {
     case 'POST /v1/chat/completions':
       return handleChatCompletion(req, res, chatCtx);
+    case 'POST /v1/embeddings':
+      return handleEmbeddings(req, res, chatCtx);
     case 'GET /v1/models':
       return sendJson(res, 200, modelList());
     case 'GET /_mock/stats':

@@ -1,4 +1,4 @@
-import { MIN_ANSWER_TOKENS, outputCap, type Price } from '../cost';
+import { MIN_ANSWER_TOKENS, affordableOutputTokens, outputCap, type Price } from '../cost';
 import type { Candidate, RoutePlan } from './planRoute';
 
 export interface BudgetCapInput {
@@ -21,8 +21,10 @@ export function capPlanToBudget(plan: RoutePlan, i: BudgetCapInput): RoutePlan {
   // A caller who asked for fewer tokens than the minimum gets what it asked for.
   const minimal = Math.min(MIN_ANSWER_TOKENS, i.requested);
   for (const c of plan.candidates) {
-    const cap = outputCap({ reservedUsd: i.reservedUsd, promptTokens: i.promptTokens, price: i.priceOf(c), requested: i.requested });
-    if (cap < minimal) {
+    const price = i.priceOf(c);
+    const cap = outputCap({ reservedUsd: i.reservedUsd, promptTokens: i.promptTokens, price, requested: i.requested });
+    // The prompt alone over the reservation: dropped even when no answer is asked for (embeddings).
+    if (cap < minimal || affordableOutputTokens(i.reservedUsd, i.promptTokens, price) < 0) {
       notes.push(`${c.model}: over budget`);
       continue;
     }

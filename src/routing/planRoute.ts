@@ -1,4 +1,5 @@
 import { deprecationWarning, unroutableReason } from '../catalog/status';
+import type { Operation } from '../config/api';
 import type { CompareMethod } from '../config/release';
 import type { DataClass, Latency, Risk } from '../config/routing';
 import type { Config, ModelConfig, RouteConfig } from '../config/schema';
@@ -57,6 +58,8 @@ export interface PlanRequest {
   maxOutputTokens: number;
   /** A soft budget was reached: the route's cheaper option goes first. */
   downgrade: boolean;
+  /** Chat (default) or embeddings: only models of the matching `mode` are candidates. */
+  operation?: Operation;
 }
 
 export interface PlanContext {
@@ -137,6 +140,8 @@ function shadowFor(req: PlanRequest, route: RouteConfig, ctx: PlanContext, first
 
 function skipReason(req: PlanRequest, route: RouteConfig, name: string, m: ModelConfig, cost: number | undefined, ctx: PlanContext): string | undefined {
   const allowed = ctx.table.callers[req.caller]?.models;
+  const wrongMode = modeMismatch(req, m);
+  if (wrongMode) return wrongMode;
   const unroutable = unroutableReason(m, ctx.now);
   if (unroutable) return unroutable;
   if (ctx.isDisabled?.(name) !== undefined) return 'disabled (kill switch)';
@@ -153,6 +158,23 @@ function skipReason(req: PlanRequest, route: RouteConfig, name: string, m: Model
   return undefined;
 }
 
+const NOT_EMBEDDING = 'not an embedding model';
+const NOT_CHAT = 'an embedding model (not for chat)';
+
+/** Why a model cannot serve this operation at all (a chat model asked for embeddings, or the reverse). */
+function modeMismatch(req: PlanRequest, m: ModelConfig): string | undefined {
+  const embeddings = req.operation === 'embeddings';
+  if (embeddings === (m.mode === 'embedding')) return undefined;
+  return embeddings ? NOT_EMBEDDING : NOT_CHAT;
+}
+
+/** The caller's mistake, not a policy: a 400 with a stable code naming what the model does. */
+function wrongModeError(req: PlanRequest, what: string): GatewayError {
+  return req.operation === 'embeddings'
+    ? new GatewayError('InvalidRequest', 'model_not_embedding', `${what}: /v1/embeddings needs a model with \`mode: embedding\``, { status: 400 })
+    : new GatewayError('InvalidRequest', 'model_not_chat', `${what}: an embedding model answers only /v1/embeddings`, { status: 400 });
+}
+
 /** A caller naming a model of the route gets it first; naming anything else is an error, not ignored. */
 function preferRequested(req: PlanRequest, route: RouteConfig, candidates: Candidate[], table: PlanContext['table']): void {
   const wanted = req.requestedModel;
@@ -160,6 +182,8 @@ function preferRequested(req: PlanRequest, route: RouteConfig, candidates: Candi
   const i = candidates.findIndex((c) => c.model === wanted || c.upstream === wanted);
   if (i > 0) candidates.unshift(...candidates.splice(i, 1));
   if (i >= 0) return;
+  const named = table.models[wanted];
+  if (named && modeMismatch(req, named)) throw wrongModeError(req, `model "${wanted}" is ${modeMismatch(req, named)}`);
   if (table.models[wanted]) throw policyDenied('model_not_allowed', `model "${wanted}" is not available for this request on route "${route.name}"`);
   throw notFound('model_not_found', `The model "${wanted}" does not exist; use "auto" or one of GET /v1/models`);
 }
@@ -167,6 +191,8 @@ function preferRequested(req: PlanRequest, route: RouteConfig, candidates: Candi
 /** Nothing may serve the request: say the strongest reason clearly rather than try a forbidden model. */
 function nothingLeft(req: PlanRequest, route: RouteConfig, skipped: string[]): GatewayError {
   const why = `route "${route.name}" has no model for this request (${skipped.join('; ') || 'no candidates'})`;
+  // Every model does the other operation: the request was sent to the wrong route (or endpoint).
+  if (skipped.length > 0 && skipped.every((s) => s.endsWith(NOT_EMBEDDING) || s.endsWith(NOT_CHAT))) return wrongModeError(req, why);
   // A model that may serve it exists but is down: that is an outage, not a policy refusal.
   if (skipped.some((s) => s.endsWith('circuit open'))) return new GatewayError('ProviderUnavailable', 'no_available_model', why, { status: 503 });
   if (skipped.some((s) => s.includes(' data') || s.includes('private'))) return policyDenied('no_model_for_data_class', why);

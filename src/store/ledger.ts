@@ -35,6 +35,8 @@ export interface LedgerEntry {
   route_table_version: number | null;
   /** JSON: what the answering provider could not honour (e.g. a request field it does not support). */
   warnings: string | null;
+  /** `embeddings` for POST /v1/embeddings; null for chat (and rows written before it existed). */
+  operation: string | null;
 }
 
 /** Columns added after the first release: created on open when missing (additive migrations only). */
@@ -49,6 +51,7 @@ const ADDED_COLUMNS: Array<[string, string]> = [
   ['reviewer', 'TEXT'],
   ['route_table_version', 'INTEGER'],
   ['warnings', 'TEXT'],
+  ['operation', 'TEXT'],
 ];
 
 const SCHEMA = `
@@ -117,10 +120,10 @@ export class Ledger {
     this.insert = this.db.prepare(`INSERT INTO requests
       (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
        total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage,
-       validation, review, reviewer, route_table_version, warnings)
+       validation, review, reviewer, route_table_version, warnings, operation)
       VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
        @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
-       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings)
+       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings, @operation)
       ON CONFLICT(request_id) DO NOTHING`);
     this.countRefusal = this.db.prepare(`INSERT INTO refusals (minute, caller, team, code, status, count)
       VALUES (strftime('%Y-%m-%dT%H:%M','now'), @caller, @team, @code, @status, 1)
@@ -149,6 +152,7 @@ export class Ledger {
       reviewer: row.review?.decision?.by ?? null,
       routeTableVersion: row.routeTableVersion ?? null,
       warnings: row.warnings?.length ? JSON.stringify(row.warnings) : null,
+      operation: row.operation ?? null,
       requestId: row.requestId,
       caller: row.caller,
       team: row.team,

@@ -1,4 +1,4 @@
-import type { ChatCompletion, ChatCompletionRequest, Usage } from '../config/api';
+import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, Operation, Usage } from '../config/api';
 import type { DataClass, Latency, Risk } from '../config/routing';
 import type { SensitiveKind } from '../policy/sensitivity';
 import type { ReviewRecord, ReviewState } from '../review/types';
@@ -9,6 +9,8 @@ import type { ReviewRecord, ReviewState } from '../review/types';
  */
 export const TASK_QUEUE = 'gatehouse';
 export const WORKFLOW_TYPE = 'aiRequest';
+/** `POST /v1/embeddings`: the same admission, plan, fallback and ledger (workflows/embeddingsRequest.ts). */
+export const EMBEDDINGS_WORKFLOW_TYPE = 'embeddingsRequest';
 
 export interface AiRequestInput {
   /** = the workflow id. */
@@ -106,6 +108,21 @@ export interface GatehouseMeta {
 
 export type GatewayResponse = ChatCompletion & { gatehouse: GatehouseMeta };
 
+/** The embeddings workflow's input: as a chat request's, with the embeddings body. */
+export type EmbeddingsRequestInput = Omit<AiRequestInput, 'body'> & { body: EmbeddingsRequest };
+
+/**
+ * The embeddings workflow's result: OpenAI's shape with every vector as base64 float32 (compact in
+ * history); the front door decodes them for `encoding_format: float` (src/embeddings/response.ts).
+ */
+export interface EmbeddingsResult {
+  object: 'list';
+  data: Array<{ object: 'embedding'; index: number; embedding: string }>;
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+  gatehouse: GatehouseMeta;
+}
+
 export interface LedgerRow {
   requestId: string;
   /** Null when the credential did not authenticate. */
@@ -132,6 +149,8 @@ export interface LedgerRow {
   routeTableVersion?: number;
   /** What the answering provider could not honour (ChatProvider.unsupported), as the caller was told. */
   warnings?: string[];
+  /** Absent: chat. */
+  operation?: Operation;
 }
 
 /**

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CredentialSealer } from '../auth/credentialSeal';
 import { GatewayError } from '../errors';
-import { TASK_QUEUE, WORKFLOW_TYPE, type AiRequestInput, type GatewayResponse } from './contract';
+import { EMBEDDINGS_WORKFLOW_TYPE, TASK_QUEUE, WORKFLOW_TYPE, type AiRequestInput, type EmbeddingsRequestInput, type EmbeddingsResult, type GatewayResponse } from './contract';
 import { GatehouseSearch } from './searchAttributes';
 import { isRetryableRead, stopping } from './unavailable';
 
@@ -47,15 +47,29 @@ export class RequestStarter {
    * callers' equal keys are two requests and neither learns that the other's exists.
    */
   async start(input: Omit<AiRequestInput, 'requestId'>, requestKey?: string, requestId = requestWorkflowId(input.credential, requestKey)): Promise<Started> {
+    return this.startWorkflow(WORKFLOW_TYPE, input, requestKey, requestId);
+  }
+
+  /** `POST /v1/embeddings`: the same ids, idempotency and sealing; its own workflow type. */
+  async startEmbeddings(input: Omit<EmbeddingsRequestInput, 'requestId'>, requestKey?: string): Promise<Started> {
+    return this.startWorkflow(EMBEDDINGS_WORKFLOW_TYPE, input, requestKey, requestWorkflowId(input.credential, requestKey));
+  }
+
+  private async startWorkflow(
+    workflowType: string,
+    input: Omit<AiRequestInput | EmbeddingsRequestInput, 'requestId'>,
+    requestKey: string | undefined,
+    requestId: string,
+  ): Promise<Started> {
     // keyTag: who may read the request later. bodyHash: only a caller's own key can be repeated, so
     // only then is the body hashed (a fresh id never needs the comparison).
     const keyTag = credentialTag(input.credential);
     const memo = requestKey === undefined ? { keyTag } : { keyTag, bodyHash: digest([input.task ?? null, input.body]) };
     try {
-      const handle = await this.client.workflow.start(WORKFLOW_TYPE, {
+      const handle = await this.client.workflow.start(workflowType, {
         taskQueue: this.taskQueue,
         workflowId: requestId,
-        args: [{ ...input, credential: await this.seal(input.credential, requestId), requestId } satisfies AiRequestInput],
+        args: [{ ...input, credential: await this.seal(input.credential, requestId), requestId }],
         requestEagerStart: this.eagerStart,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo,
@@ -88,11 +102,11 @@ export class RequestStarter {
    * deadline, overload) is retried a few times rather than failing a request that is still running.
    * `signal` abandons the wait (the workflow runs on).
    */
-  async result(handle: RequestHandle, signal?: AbortSignal): Promise<GatewayResponse> {
+  async result<T extends GatewayResponse | EmbeddingsResult = GatewayResponse>(handle: RequestHandle, signal?: AbortSignal): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const poll = signal ? this.client.withAbortSignal(signal, () => handle.result()) : handle.result();
       try {
-        return await this.untilClosed(poll as Promise<GatewayResponse>);
+        return await this.untilClosed(poll as Promise<T>);
       } catch (err) {
         if (attempt >= RESULT_ATTEMPTS || !isRetryableRead(err) || signal?.aborted || this.closed) throw err;
         await sleep(100 * 3 ** (attempt - 1));

@@ -1,0 +1,67 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { EmbeddingsRequest } from '../src/config/api';
+import { MAX_ANSWER_CHARS, answerChars, checkEmbeddings, type EmbeddingsAnswer } from '../src/embeddings/answer';
+import { embeddingInputs } from '../src/embeddings/asChat';
+import { deadlinesFromTimeout } from '../src/providers/deadlines';
+import { BREAKER_COUNTS, toAttemptFailure, type ProviderCallInput, type ProviderFailureDetails } from './callProvider';
+import type { ActivityDeps } from './deps';
+import { refuseIfDisabled } from './killSwitch';
+import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
+
+/** One try of an embeddings request: the chat try's fields, with the embeddings body. */
+export type EmbeddingsCallInput = Omit<ProviderCallInput, 'body' | 'maxOutputTokens'> & { body: EmbeddingsRequest };
+
+export interface EmbeddingsCallResult {
+  embeddings: EmbeddingsAnswer;
+  latencyMs: number;
+  /** Present when this call wrote the request's ledger row (`recordOnAnswer`). */
+  recorded?: Recorded;
+}
+
+const HEARTBEAT_EVERY_MS = 1000;
+
+export function createEmbeddingsActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * The embeddings twin of callProvider: kill switch, deadlines, breaker, the same error
+     * classification; the answer is checked and packed (src/embeddings/answer.ts) before it enters history.
+     */
+    async callEmbeddings(input: EmbeddingsCallInput): Promise<EmbeddingsCallResult> {
+      const ctx = Context.current();
+      refuseIfDisabled(deps, input);
+      const provider = deps.providers.get(input.provider);
+      if (!provider) throw ApplicationFailure.nonRetryable(`provider "${input.provider}" is not configured`, 'ProviderAuthError');
+      // An unknown failure type to the conduct table: the next candidate is asked.
+      if (!provider.embed) throw ApplicationFailure.nonRetryable(`provider "${input.provider}" has no embeddings API`, 'EmbeddingsUnsupported');
+      const started = performance.now();
+      const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+      let answer: EmbeddingsAnswer;
+      try {
+        const deadlines = input.deadlines ?? deadlinesFromTimeout(input.timeoutMs);
+        const raw = await provider.embed(input.upstream, input.body, { signal: ctx.cancellationSignal, timeoutMs: deadlines.totalMs });
+        answer = checkEmbeddings(raw, embeddingInputs(input.body).length);
+        deps.health.recordSuccess?.(input.model, Date.now());
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
+        const failure = toAttemptFailure(err, input.maxRetryDelayMs);
+        if (failure instanceof ApplicationFailure && BREAKER_COUNTS.has(failure.type ?? '')) deps.health.recordFailure?.(input.model, Date.now());
+        throw failure;
+      } finally {
+        clearInterval(beat);
+      }
+      if (answerChars(answer) > MAX_ANSWER_CHARS) throw tooLarge(answerChars(answer));
+      const latencyMs = Math.round(performance.now() - started);
+      if (!input.recordOnAnswer) return { embeddings: answer, latencyMs };
+      const recorded = writeOutcome(deps, rowForAnswer(input.recordOnAnswer, answer, latencyMs, Date.now()));
+      return { embeddings: answer, latencyMs, recorded };
+    },
+  };
+}
+
+/** The caller's batch is too big for one durable request: said plainly (stop, no fallback: any model's would be as big). */
+function tooLarge(chars: number): ApplicationFailure {
+  const details: ProviderFailureDetails = { status: 413 };
+  const message = `the embeddings (${chars} bytes packed) exceed what one request may carry (${MAX_ANSWER_CHARS}); send fewer inputs or fewer dimensions`;
+  return ApplicationFailure.create({ type: 'ProviderRejected', message, nonRetryable: true, details: [details] });
+}
