@@ -70,6 +70,11 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     logger: opts.logger ?? pino({ level: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' }),
     workflowBundle: opts.workflowBundle ?? bundle(),
     taskQueue,
+  }).catch(async (err: unknown) => {
+    // A gateway that did not start (e.g. a bad config) must not leave its mock server holding the test process open.
+    if (!opts.mock) await mock.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   return {
     ...gw,
