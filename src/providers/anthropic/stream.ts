@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatCompletion } from '../../config/api';
 import { ChunkAssembler } from '../../streaming/assemble';
+import { endBrokenStream } from '../brokenStream';
 import { AttemptWatchdog } from '../deadlines';
 import type { StreamCallOptions } from '../types';
 import { UpstreamError } from '../upstreamError';
@@ -39,11 +40,7 @@ export async function streamMessages(client: Anthropic, body: AnthropicBody, hea
     if (!chunker.done && !answer.finished) throw new UpstreamError('connection', `stream ended mid-answer after ${answer.chunks} chunks (no message_stop)`);
     return answer.completion();
   } catch (err) {
-    if (opts.signal.aborted) throw opts.signal.reason ?? err; // cancelled: not a provider fault
-    // A provider that said everything and then merely failed to close is not at fault.
-    if (watchdog.expired === 'idle' && answer.finished) return answer.completion();
-    if (watchdog.expired) throw watchdog.error();
-    throw mapAnthropicError(err);
+    return endBrokenStream(err, opts.signal, watchdog, answer, mapAnthropicError);
   } finally {
     watchdog.stop();
   }

@@ -1,6 +1,7 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletion, ChatCompletionRequest } from '../../config/api';
 import { ChunkAssembler } from '../../streaming/assemble';
+import { endBrokenStream } from '../brokenStream';
 import { AttemptWatchdog } from '../deadlines';
 import type { StreamCallOptions } from '../types';
 import { UpstreamError } from '../upstreamError';
@@ -28,11 +29,7 @@ export async function streamConverse(client: BedrockClient, upstreamModel: strin
     await readEvents(response.stream, mapper, watchdog, answer, opts.onChunk);
     return answer.completion();
   } catch (err) {
-    if (opts.signal.aborted) throw opts.signal.reason ?? err; // cancelled: not a provider fault
-    // A provider that said everything and then merely failed to close is not at fault.
-    if (watchdog.expired === 'idle' && answer.finished) return answer.completion();
-    if (watchdog.expired) throw watchdog.error();
-    throw mapBedrockError(err);
+    return endBrokenStream(err, opts.signal, watchdog, answer, mapBedrockError);
   } finally {
     watchdog.stop();
   }

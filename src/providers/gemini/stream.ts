@@ -1,6 +1,7 @@
 import type { GenerateContentParameters, GenerateContentResponse, GoogleGenAI } from '@google/genai';
 import type { ChatCompletion } from '../../config/api';
 import { ChunkAssembler } from '../../streaming/assemble';
+import { endBrokenStream } from '../brokenStream';
 import { AttemptWatchdog } from '../deadlines';
 import type { StreamCallOptions } from '../types';
 import { UpstreamError } from '../upstreamError';
@@ -26,11 +27,7 @@ export async function streamGemini(client: GoogleGenAI, params: GenerateContentP
     if (!answer.finished) throw new UpstreamError('connection', `stream ended mid-answer after ${answer.chunks} chunks (no finishReason)`);
     return answer.completion();
   } catch (err) {
-    if (opts.signal.aborted) throw opts.signal.reason ?? err; // cancelled: not a provider fault
-    // A provider that said everything and then merely failed to close is not at fault.
-    if (watchdog.expired === 'idle' && answer.finished) return answer.completion();
-    if (watchdog.expired) throw watchdog.error();
-    throw mapGeminiError(err);
+    return endBrokenStream(err, opts.signal, watchdog, answer, mapGeminiError);
   } finally {
     watchdog.stop();
   }

@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import { ChatCompletionSchema, type ChatCompletion, type ChatCompletionRequest } from '../../config/api';
 import { ChunkAssembler } from '../../streaming/assemble';
 import { isChatChunk, type ChatChunk } from '../../streaming/chunks';
+import { endBrokenStream } from '../brokenStream';
 import { AttemptWatchdog } from '../deadlines';
 import type { StreamCallOptions } from '../types';
 import { UpstreamError } from '../upstreamError';
@@ -35,11 +36,7 @@ export async function streamCompletion(
     await readStream(response, watchdog, answer, opts.onChunk);
     return answer.completion();
   } catch (err) {
-    if (opts.signal.aborted) throw opts.signal.reason ?? err; // cancelled: not a provider fault
-    // A provider that said everything and then merely failed to close is not at fault.
-    if (watchdog.expired === 'idle' && answer.finished) return answer.completion();
-    if (watchdog.expired) throw watchdog.error();
-    throw err instanceof UpstreamError ? err : mapError(err);
+    return endBrokenStream(err, opts.signal, watchdog, answer, mapError);
   } finally {
     watchdog.stop();
   }
