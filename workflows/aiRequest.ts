@@ -10,7 +10,7 @@ import type { PlannedRequest } from '../activities/plan';
 import type { Usage } from '../src/config/api';
 import type { Candidate } from '../src/routing';
 import { applicationFailureOf, type RefusedAs } from '../src/errors';
-import type { Admission, AiRequestInput, AttemptRecord, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
+import type { Admission, AiRequestInput, AttemptRecord, GatehouseMeta, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
 import { GatehouseSearch, type RequestStatus } from '../src/temporal/searchAttributes';
 import type { Answer } from './callWithFallback';
 import { checkedAnswer } from './checkedAnswer';
@@ -152,33 +152,41 @@ export function ledgerRow(input: Pick<AiRequestInput, 'requestId'>, o: Outcome):
 
 function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, answer: Answer, attempts: AttemptRecord[], costUsd: number): GatewayResponse {
   const { candidate, completion } = answer;
-  return {
-    ...completion,
-    model: candidate.model,
-    gatehouse: {
-      request_id: input.requestId,
-      route: plan.route,
-      model: candidate.model,
-      upstream_model: completion.model,
-      provider: candidate.provider,
-      fallbacks: fallbacksOf(attempts, candidate.model),
-      attempts,
-      explanation: plan.explanation,
-      latency_ms: elapsedMs(),
-      cost_usd: costUsd,
-      risk: a.risk,
-      data_class: a.dataClass,
-      rate_limit: a.rateLimitHeaders,
-      route_table_version: plan.routeTableVersion,
-      ...warningsOf(candidate, answer),
-    },
-  };
+  const meta = gatehouseMeta({ requestId: input.requestId, admission: a, plan, candidate, upstreamModel: completion.model, attempts, costUsd, warnings: answer.warnings });
+  return { ...completion, model: candidate.model, gatehouse: meta };
 }
 
-/** The catalogue's deprecation notice and what the provider could not honour, when there are any. */
-function warningsOf(candidate: Candidate, answer: Answer): { warnings?: string[] } {
-  const warnings = [...(candidate.deprecated ? [candidate.deprecated] : []), ...(answer.warnings ?? [])];
-  return warnings.length ? { warnings } : {};
+/** The `gatehouse` block of an answer (chat or embeddings): who answered, how, at what cost. */
+export function gatehouseMeta(m: {
+  requestId: string;
+  admission: Admission;
+  plan: PlannedRequest;
+  candidate: Candidate;
+  upstreamModel: string;
+  attempts: AttemptRecord[];
+  costUsd: number;
+  /** What the provider could not honour (ProviderCallResult.warnings). */
+  warnings?: string[];
+}): GatehouseMeta {
+  // The catalogue's deprecation notice first, then what the provider left out.
+  const warnings = [...(m.candidate.deprecated ? [m.candidate.deprecated] : []), ...(m.warnings ?? [])];
+  return {
+    request_id: m.requestId,
+    route: m.plan.route,
+    model: m.candidate.model,
+    upstream_model: m.upstreamModel,
+    provider: m.candidate.provider,
+    fallbacks: fallbacksOf(m.attempts, m.candidate.model),
+    attempts: m.attempts,
+    explanation: m.plan.explanation,
+    latency_ms: elapsedMs(),
+    cost_usd: m.costUsd,
+    risk: m.admission.risk,
+    data_class: m.admission.dataClass,
+    rate_limit: m.admission.rateLimitHeaders,
+    route_table_version: m.plan.routeTableVersion,
+    ...(warnings.length ? { warnings } : {}),
+  };
 }
 
 /** Models left behind, once each (every retry is its own attempt; the one that answered is not a fallback). */

@@ -5,7 +5,7 @@ import { embeddingsAsChat, withRedactedInputs } from '../src/embeddings/asChat';
 import { applicationFailureOf } from '../src/errors';
 import type { Candidate } from '../src/routing';
 import type { Admission, AttemptRecord, EmbeddingsRequestInput, EmbeddingsResult, RequestStatusView } from '../src/temporal/contract';
-import { admitted, attribute, elapsedMs, errorCode, fallbacksOf, finish, ledgerRow, outcomeOf, refusedAs } from './aiRequest';
+import { admitted, attribute, errorCode, finish, gatehouseMeta, ledgerRow, outcomeOf, refusedAs } from './aiRequest';
 import { callWithFallback, type Answer } from './callWithFallback';
 import { statusQuery } from './definitions';
 import { decisions } from './proxies';
@@ -69,22 +69,6 @@ function toResult(requestId: string, a: Admission, plan: PlannedRequest, answer:
     data: embeddings.vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
     model: candidate.model,
     usage: { prompt_tokens: embeddings.usage.prompt_tokens, total_tokens: embeddings.usage.total_tokens },
-    gatehouse: {
-      request_id: requestId,
-      route: plan.route,
-      model: candidate.model,
-      upstream_model: embeddings.model,
-      provider: candidate.provider,
-      fallbacks: fallbacksOf(attempts, candidate.model),
-      attempts,
-      explanation: plan.explanation,
-      latency_ms: elapsedMs(),
-      cost_usd: costUsd,
-      risk: a.risk,
-      data_class: a.dataClass,
-      rate_limit: a.rateLimitHeaders,
-      route_table_version: plan.routeTableVersion,
-      ...(candidate.deprecated ? { warnings: [candidate.deprecated] } : {}),
-    },
+    gatehouse: gatehouseMeta({ requestId, admission: a, plan, candidate, upstreamModel: embeddings.model, attempts, costUsd }),
   };
 }
