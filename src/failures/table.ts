@@ -46,7 +46,7 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
   ProviderServerError: { ...UNWELL, note: '5xx, 408' },
   ProviderRateLimited: { ...UNWELL, note: '429: waits its Retry-After (if within maxRetryWait), else backoff from 1 s' },
   ProviderConnectionError: { ...UNWELL, continuation: true, note: 'reset, refused, cut' },
-  ProviderMalformedResponse: { ...UNWELL },
+  ProviderMalformedResponse: { ...UNWELL, note: 'a body or stream not in the documented shape' },
   ProviderTimeout: {
     ...UNWELL,
     retrySameModel: false, // a silent provider stays silent
@@ -54,7 +54,14 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     caller: unavailable('provider_timeout', 504),
     note: 'a deadline passed (headers, firstToken, idle, total) or the activity timed out',
   },
-  ProviderAuthError: { retrySameModel: false, nextCandidate: true, feedsBreaker: false, continuation: false, caller: unavailable('provider_error') },
+  ProviderAuthError: {
+    retrySameModel: false,
+    nextCandidate: true,
+    feedsBreaker: false,
+    continuation: false,
+    caller: unavailable('provider_error'),
+    note: '401/403 from the provider: the gateway\'s key, not the caller\'s',
+  },
   ContextLengthExceeded: {
     retrySameModel: false,
     nextCandidate: true,
@@ -80,8 +87,18 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     caller: unavailable('stream_interrupted'),
     note: 'the stream broke after part of it reached the caller',
   },
-  ModelDisabled: { ...FINAL, nextCandidate: true, caller: unavailable('route_disabled', 503), note: 'kill switch, checked before every try' },
-  RouteDisabled: { ...FINAL, nextCandidate: true, caller: unavailable('route_disabled', 503), note: 'kill switch, checked before every try' },
+  ModelDisabled: {
+    ...FINAL,
+    nextCandidate: true,
+    caller: unavailable('route_disabled', 503),
+    note: 'kill switch on the model, checked before every try; after a real failure, that failure is the answer',
+  },
+  RouteDisabled: {
+    ...FINAL,
+    nextCandidate: true,
+    caller: unavailable('route_disabled', 503),
+    note: 'kill switch on the route, checked before every try; 503 even after a real failure',
+  },
   WorkerLost: { retrySameModel: true, nextCandidate: true, feedsBreaker: false, continuation: false, caller: unavailable('provider_error'), note: 'the worker died mid-call (no heartbeat)' },
   CallerDisconnected: { ...FINAL, caller: { kind: 'Conflict', status: 409, code: 'request_cancelled' }, note: 'a streaming caller hung up' },
   OutputValidationFailed: {

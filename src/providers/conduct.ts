@@ -1,10 +1,12 @@
 import type { ChatCompletionRequest } from '../config/api';
 import { conductOf } from '../failures/table';
 
+export { CALLER_DISCONNECTED, WORKER_LOST } from '../failures/kinds';
+
 /**
- * What the workflow does after one failed try of one candidate: the failure-conduct table in one
- * pure function (no Temporal imports, so workflows and unit tests share it). Every try is its own
- * activity, so the history and the response list each one with its error.
+ * What the workflow does after one failed try of one candidate, read from the failure table
+ * (src/failures), in one pure function (no Temporal imports, so workflows and unit tests share it).
+ * Every try is its own activity, so the history and the response list each one with its error.
  */
 export interface TryFailure {
   /** ApplicationFailure type from the activity boundary, or `WorkerLost` / an unknown name. */
@@ -26,8 +28,6 @@ export type NextStep =
   | { kind: 'reshape' } // the same model again at once, with the request adapted to what it accepts
   | { kind: 'fallback' } // the next candidate
   | { kind: 'stop' }; // back to the caller with this failure
-
-export { CALLER_DISCONNECTED, WORKER_LOST } from '../failures/kinds';
 
 const BACKOFF = { baseMs: 200, rateLimitedBaseMs: 1000, maxMs: 5000 } as const;
 
