@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChatCompletion, ChatCompletionRequest } from '../src/config/api';
 import type { RowOnAnswer } from '../src/temporal/contract';
+import { feedsBreaker } from '../src/failures';
 import { deadlinesFromTimeout, type Deadlines } from '../src/providers/deadlines';
 import { UpstreamError, classifyUpstreamError } from '../src/providers/upstreamError';
 import type { ChatProvider, OutputCapField } from '../src/providers/types';
@@ -49,8 +50,6 @@ export interface ProviderFailureDetails {
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
-/** Failures that say the model is unwell (not that the request was bad): they feed its circuit breaker. */
-export const BREAKER_COUNTS = new Set(['ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout', 'ProviderRateLimited', 'StreamInterrupted']);
 
 export function createProviderActivities(deps: ActivityDeps) {
   return {
@@ -77,7 +76,7 @@ export function createProviderActivities(deps: ActivityDeps) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         if (streamed?.callerGone) throw await streamed.awaitCancellation();
         const failure = toAttemptFailure(err, input.maxRetryDelayMs, streamed?.delivered ?? false);
-        if (failure instanceof ApplicationFailure && BREAKER_COUNTS.has(failure.type ?? '')) deps.health.recordFailure?.(input.model, Date.now());
+        if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(input.model, Date.now());
         throw failure;
       } finally {
         clearInterval(beat);

@@ -3,8 +3,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { EmbeddingsRequest } from '../src/config/api';
 import { MAX_ANSWER_CHARS, answerChars, checkEmbeddings, type EmbeddingsAnswer } from '../src/embeddings/answer';
 import { embeddingInputs } from '../src/embeddings/asChat';
+import { feedsBreaker } from '../src/failures';
 import { deadlinesFromTimeout } from '../src/providers/deadlines';
-import { BREAKER_COUNTS, toAttemptFailure, type ProviderCallInput, type ProviderFailureDetails } from './callProvider';
+import { toAttemptFailure, type ProviderCallInput, type ProviderFailureDetails } from './callProvider';
 import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
@@ -45,7 +46,7 @@ export function createEmbeddingsActivities(deps: ActivityDeps) {
       } catch (err) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         const failure = toAttemptFailure(err, input.maxRetryDelayMs);
-        if (failure instanceof ApplicationFailure && BREAKER_COUNTS.has(failure.type ?? '')) deps.health.recordFailure?.(input.model, Date.now());
+        if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(input.model, Date.now());
         throw failure;
       } finally {
         clearInterval(beat);

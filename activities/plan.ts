@@ -7,6 +7,7 @@ import { capPlanToBudget, routeByName, planRoute, type Candidate, type PlanReque
 import type { Admission } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 import { asFailure } from './policy';
+import { takeSnapshot, type ConfigSnapshot } from './snapshot';
 
 export interface PlanInput {
   requestId: string;
@@ -27,7 +28,7 @@ export function createPlanActivities(deps: ActivityDeps) {
      * Local activity: plan the candidates (every routing factor), then reserve the budget with the
      * first candidate's estimate; at a soft limit, plan again with the cheaper option first.
      */
-    async planRequest(input: PlanInput): Promise<PlannedRequest> {
+    async planRequest(input: PlanInput, snap: ConfigSnapshot = takeSnapshot(deps)): Promise<PlannedRequest> {
       return asFailure(() => {
         const a = input.admission;
         const req: PlanRequest = {
@@ -44,23 +45,23 @@ export function createPlanActivities(deps: ActivityDeps) {
           downgrade: false,
           ...(input.operation ? { operation: input.operation } : {}),
         };
-        const routeTableVersion = deps.release?.snapshot().version;
-        const first = planOn(req, a.route, deps);
+        const routeTableVersion = snap.version;
+        const first = planOn(req, a.route, snap, deps);
         warnIfDeprecated(deps, input.requestId, first);
-        const larger = largerPlan(req, a.route, deps);
+        const larger = largerPlan(req, a.route, snap, deps);
         const lead = first.candidates[0];
         // Not even a minimal answer on the first model fits: refused; else what is left is reserved.
-        const minUsd = lead ? estimateFor(lead, a.promptTokens, Math.min(MIN_ANSWER_TOKENS, a.maxOutputTokens), deps) : 0;
+        const minUsd = lead ? estimateFor(lead, a.promptTokens, Math.min(MIN_ANSWER_TOKENS, a.maxOutputTokens), snap.config) : 0;
         const reserved = deps.limits.reserve(input.requestId, a.caller, a.team, lead?.estimatedCostUsd ?? 0, minUsd);
         let plan = first;
         if (reserved.decision !== 'ok') {
           deps.logger.warn({ requestId: input.requestId, caller: a.caller, team: a.team }, 'soft budget reached: cheaper option first');
-          plan = planOn({ ...req, downgrade: true }, a.route, deps);
+          plan = planOn({ ...req, downgrade: true }, a.route, snap, deps);
         }
         if (!reserved.limited) return { ...plan, larger, routeTableVersion };
-        const capped = capToReservation(plan, reserved, a, deps);
+        const capped = capToReservation(plan, reserved, a, snap.config);
         if (capped.candidates.length === 0) throw nothingAffordable(plan.route, reserved);
-        const largerCapped = larger && capToReservation(larger, reserved, a, deps);
+        const largerCapped = larger && capToReservation(larger, reserved, a, snap.config);
         return { ...capped, larger: largerCapped?.candidates.length ? largerCapped : undefined, routeTableVersion };
       }, () => ({ caller: input.admission.caller, team: input.admission.team, task: input.admission.task, route: input.admission.route }));
     },
@@ -71,8 +72,7 @@ export function createPlanActivities(deps: ActivityDeps) {
  * Under a budget every candidate's answer is capped to what the reservation pays for on that model,
  * so a longer answer than estimated cannot spend past the budget (src/cost/outputCap.ts).
  */
-function capToReservation(plan: RoutePlan, reserved: Reservation, a: PlanInput['admission'], deps: ActivityDeps): RoutePlan {
-  const config = deps.release?.snapshot().config ?? deps.config();
+function capToReservation(plan: RoutePlan, reserved: Reservation, a: PlanInput['admission'], config: Config): RoutePlan {
   const prices = priceOverridesFromModels(config.models);
   return capPlanToBudget(plan, {
     reservedUsd: reserved.reservedUsd,
@@ -92,18 +92,17 @@ function kindOf(c: Candidate, config: Config): string {
 }
 
 /** A candidate's estimate for `outputTokens` of answer. */
-function estimateFor(c: Candidate, promptTokens: number, outputTokens: number, deps: ActivityDeps): number {
-  const config = deps.release?.snapshot().config ?? deps.config();
+function estimateFor(c: Candidate, promptTokens: number, outputTokens: number, config: Config): number {
   const prices = priceOverridesFromModels(config.models);
   return estimateRequestCost({ upstreamModel: c.upstream, provider: kindOf(c, config), promptTokens, maxOutputTokens: outputTokens }, prices).usd;
 }
 
 /** For a `context_length_exceeded` on every model: the route's `largerRoute`, if it has a model for this request. */
-function largerPlan(req: PlanRequest, routeName: string, deps: ActivityDeps): RoutePlan | undefined {
-  const name = routeByName(routeName, deps.config())?.largerRoute;
+function largerPlan(req: PlanRequest, routeName: string, snap: ConfigSnapshot, deps: ActivityDeps): RoutePlan | undefined {
+  const name = routeByName(routeName, snap.config)?.largerRoute;
   if (!name || name === routeName) return undefined;
   try {
-    return planOn(req, name, deps);
+    return planOn(req, name, snap, deps);
   } catch {
     return undefined; // nothing there for this request: the original failure stands
   }
@@ -115,9 +114,9 @@ function warnIfDeprecated(deps: ActivityDeps, requestId: string, plan: RoutePlan
   if (first?.deprecated) deps.logger.warn({ requestId, route: plan.route, model: first.model }, first.deprecated);
 }
 
-function planOn(req: PlanRequest, routeName: string, deps: ActivityDeps): RoutePlan {
-  const live = deps.release?.snapshot();
-  const config = live?.config ?? deps.config();
+/** Plans on the request's snapshot; only the breakers (health, not config) are read live. */
+function planOn(req: PlanRequest, routeName: string, snap: ConfigSnapshot, deps: ActivityDeps): RoutePlan {
+  const { config } = snap;
   const route = routeByName(routeName, config);
   if (!route) throw new Error(`route "${routeName}" is no longer in the config`);
   const prices = priceOverridesFromModels(config.models);
@@ -133,6 +132,6 @@ function planOn(req: PlanRequest, routeName: string, deps: ActivityDeps): RouteP
     },
     parseDuration,
     now,
-    isDisabled: (model) => live?.disabledModels.get(model),
+    isDisabled: (model) => snap.disabledModels.get(model),
   });
 }

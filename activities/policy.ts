@@ -8,6 +8,7 @@ import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../sr
 import { routeByName, selectRoute } from '../src/routing';
 import type { Admission, AiRequestInput } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
+import { takeSnapshot, type ConfigSnapshot } from './snapshot';
 
 /**
  * Admission sees exactly what the workflow was started with, plus the workflow's own id and start
@@ -33,11 +34,11 @@ export function createPolicyActivities(deps: ActivityDeps) {
      * start): authenticate the credential against the stored hashes, authorize the task and route,
      * screen the prompt for sensitive data, check size and limits.
      */
-    async admitRequest(input: AdmissionInput): Promise<Admission> {
+    async admitRequest(input: AdmissionInput, snap: ConfigSnapshot = takeSnapshot(deps)): Promise<Admission> {
       // A refusal names whoever admission had identified by then (ledger row, search attributes).
       let who: RefusedAs | undefined;
       return asFailure(async () => {
-        const config = deps.config();
+        const { config } = snap;
         const caller = await authenticateOrDeny(deps, input);
         who = { caller: caller.name, team: caller.config.team };
         const task = resolveTask(input.task ?? defaultTaskFor(input.operation, caller.config.tasks), undefined, caller.config);
@@ -48,8 +49,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
         // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
         const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
-        const disabled = deps.release?.snapshot().disabledRoutes;
-        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => disabled?.get(r)), bytes, promptTokens, config);
+        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => snap.disabledRoutes.get(r)), bytes, promptTokens, config);
         who.route = route.name;
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
         if (screening.action === 'review' && input.operation === 'embeddings') throw cannotHold(route.name);

@@ -3,6 +3,7 @@ import type { Admission } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 import { createPlanActivities, type PlannedRequest } from './plan';
 import { createPolicyActivities, type AdmissionInput } from './policy';
+import { takeSnapshot } from './snapshot';
 import { checkWithoutContent, type AnswerCheck } from './validation';
 
 export interface PrepareInput extends AdmissionInput {
@@ -30,9 +31,10 @@ export function createPrepareActivities(deps: ActivityDeps) {
      * of CPU (measured ~3 ms here), so the steps that always run together run as one.
      */
     async prepareRequest(input: PrepareInput): Promise<PreparedRequest> {
-      const admission = await admitRequest(input);
-      const plan = await planRequest({ requestId: input.requestId, admission, requestedModel: input.requestedModel, operation: input.operation });
-      const config = deps.config();
+      const snap = takeSnapshot(deps); // read once: a reload mid-prepare cannot split route and plan
+      const { config } = snap;
+      const admission = await admitRequest(input, snap);
+      const plan = await planRequest({ requestId: input.requestId, admission, requestedModel: input.requestedModel, operation: input.operation }, snap);
       return {
         admission,
         plan,

@@ -1,7 +1,7 @@
 import type { ProviderCallResult } from '../activities';
 import type { ChatCompletionRequest } from '../src/config/api';
-import { GatewayError, toFailure } from '../src/errors';
-import { isKillSwitchFailure } from '../src/routes/failures';
+import { toFailure } from '../src/errors';
+import { exhaustedError, stoppedError } from '../src/failures';
 import type { Candidate, RoutePlan } from '../src/routing';
 import type { AttemptRecord } from '../src/temporal/contract';
 import { tryCandidate, type CallContext } from './tryCandidate';
@@ -41,45 +41,7 @@ async function callCandidates<R extends { latencyMs: number }>(c: CallContext<R>
   for (const candidate of c.plan.candidates) {
     const outcome = await tryCandidate(c, candidate);
     if (outcome.ok) return { ...outcome.result, candidate };
-    if (outcome.next === 'stop') throw toFailure(callerFacingError(outcome.failure, c.attempts));
+    if (outcome.next === 'stop') throw toFailure(stoppedError(outcome.failure, c.attempts));
   }
   return undefined;
-}
-
-/** A failure the caller must fix (or a refusal): the provider's own status and reason. */
-function callerFacingError(a: AttemptRecord, attempts: AttemptRecord[]): GatewayError {
-  if (a.error === 'StreamInterrupted') {
-    // Part of the answer already reached the caller: say it broke, with the provider's reason.
-    return new GatewayError('ProviderUnavailable', 'stream_interrupted', `${a.model}: the stream broke mid-answer: ${a.message ?? 'unknown error'}`, {
-      status: 502,
-      meta: { attempts },
-    });
-  }
-  const code =
-    a.error === 'ContentPolicyRejected' ? 'content_policy_violation' : a.error === 'ContextLengthExceeded' ? 'context_length_exceeded' : 'provider_rejected_request';
-  const status = a.status && a.status >= 400 && a.status < 500 ? a.status : 400;
-  return new GatewayError('ProviderRejected', code, `${a.model}: ${a.message ?? 'rejected by provider'}`, {
-    status,
-    meta: { attempts },
-  });
-}
-
-/**
- * Nowhere left to go: report the first (original) provider error, and every attempt. A model that
- * merely refused the request's shape (prefill) is never the reason shown: the real failure is.
- */
-function exhaustedError(attempts: AttemptRecord[]): GatewayError {
-  const first = attempts.find((a) => a.outcome === 'failed' && a.error !== 'UnsupportedRequestShape') ?? attempts[0];
-  const original = first ? `${first.model}: ${first.message ?? first.error}${first.status ? ` (HTTP ${first.status})` : ''}` : 'no candidate';
-  const allTimeouts = attempts.every((a) => a.error === 'ProviderTimeout');
-  const onlyContext = attempts.every((a) => a.error === 'ContextLengthExceeded');
-  if (onlyContext) return new GatewayError('ProviderRejected', 'context_length_exceeded', original, { status: 400, meta: { attempts } });
-  // Release control: the kill switch refused every try of a request already in flight.
-  if (attempts.length > 0 && attempts.every((a) => isKillSwitchFailure(a.error))) {
-    return new GatewayError('ProviderUnavailable', 'route_disabled', original, { status: 503, meta: { attempts } });
-  }
-  return new GatewayError('ProviderUnavailable', allTimeouts ? 'provider_timeout' : 'provider_error', `All models failed. First error: ${original}`, {
-    status: allTimeouts ? 504 : 502,
-    meta: { attempts },
-  });
 }

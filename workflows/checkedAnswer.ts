@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import type { AnswerCheck } from '../activities/validation';
 import type { ChatCompletionRequest } from '../src/config/api';
 import { GatewayError, toFailure } from '../src/errors';
+import { FAILURE_CONDUCT, OUTPUT_VALIDATION_FAILED } from '../src/failures';
 import { holdReasons, nextStepForInvalid } from '../src/review/decide';
 import type { ReviewRecord, ReviewSettings } from '../src/review/types';
 import type { Candidate, RoutePlan } from '../src/routing';
@@ -127,7 +128,7 @@ function reasonsToHold(admission: Admission, check: AnswerCheck, invalid: boolea
 /** The attempt keeps its validation outcome; a failed one counts as a failed attempt (it is why we moved on). */
 function markValidation(attempt: AttemptRecord, v: ValidationResult): void {
   attempt.validation = { ok: v.ok, summary: v.summary, failed: v.checks.filter((c) => !c.ok).map((c) => c.check) };
-  if (!v.ok) Object.assign(attempt, { outcome: 'failed', error: 'OutputValidationFailed', message: v.summary });
+  if (!v.ok) Object.assign(attempt, { outcome: 'failed', error: OUTPUT_VALIDATION_FAILED, message: v.summary });
 }
 
 function applyDecision(answer: Answer, record: ReviewRecord, editedContent: string | undefined, attempts: AttemptRecord[]): CheckedAnswer {
@@ -150,8 +151,9 @@ function indexOf(candidates: Candidate[], c: Candidate): number {
 /** 422 with the failed checks (secret-free summaries), never the answer itself. */
 function validationFailed(v: ValidationResult, attempts: AttemptRecord[]): GatewayError {
   const failed = v.checks.filter((c) => !c.ok).map((c) => ({ check: c.check, message: c.message }));
-  return new GatewayError('OutputRejected', 'output_validation_failed', `The answer failed output validation: ${v.summary}`, {
-    status: 422,
+  const { kind, code, status } = FAILURE_CONDUCT[OUTPUT_VALIDATION_FAILED].caller;
+  return new GatewayError(kind, code, `The answer failed output validation: ${v.summary}`, {
+    status,
     meta: { failed_checks: failed, attempts },
   });
 }

@@ -23,14 +23,6 @@ export function isRoutable(m: CatalogModel, now?: number): boolean {
   return status === 'approved' || status === 'deprecated';
 }
 
-/** Why the planner skips a model that is not routable, or undefined when it is routable. */
-export function unroutableReason(m: CatalogModel, now?: number): string | undefined {
-  const status = modelStatus(m, now);
-  if (status === 'proposed') return 'not approved';
-  if (status === 'retired') return m.retirementDate ? `retired (since ${m.retirementDate})` : 'retired';
-  return undefined;
-}
-
 /** The warning a deprecated model carries into logs and the response's `gatehouse.warnings`. */
 export function deprecationWarning(name: string, m: CatalogModel, now?: number): string | undefined {
   if (modelStatus(m, now) !== 'deprecated') return undefined;

@@ -1,10 +1,12 @@
 import type { ChatCompletionRequest } from '../config/api';
-import { FALLBACK_ON, type ProviderFailureType } from './upstreamError';
+import { conductOf } from '../failures/table';
+
+export { CALLER_DISCONNECTED, WORKER_LOST } from '../failures/kinds';
 
 /**
- * What the workflow does after one failed try of one candidate: the failure-conduct table in one
- * pure function (no Temporal imports, so workflows and unit tests share it). Every try is its own
- * activity, so the history and the response list each one with its error.
+ * What the workflow does after one failed try of one candidate, read from the failure table
+ * (src/failures), in one pure function (no Temporal imports, so workflows and unit tests share it).
+ * Every try is its own activity, so the history and the response list each one with its error.
  */
 export interface TryFailure {
   /** ApplicationFailure type from the activity boundary, or `WorkerLost` / an unknown name. */
@@ -27,31 +29,23 @@ export type NextStep =
   | { kind: 'fallback' } // the next candidate
   | { kind: 'stop' }; // back to the caller with this failure
 
-/** The worker running the try died (heartbeat timeout): the provider is not to blame. */
-export const WORKER_LOST = 'WorkerLost';
-/** A streaming caller hung up and the workflow's cancellation never reached the try. */
-export const CALLER_DISCONNECTED = 'CallerDisconnected';
-
-const KNOWN: ReadonlySet<string> = new Set<ProviderFailureType>([
-  'ProviderRateLimited', 'ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout',
-  'ProviderAuthError', 'ContextLengthExceeded', 'ContentPolicyRejected', 'ProviderRejected', 'UnsupportedRequestShape',
-  'StreamInterrupted',
-]);
-
 const BACKOFF = { baseMs: 200, rateLimitedBaseMs: 1000, maxMs: 5000 } as const;
 
-/** `retriesUsed`: retries already made on this model (0 after its first try failed). */
+/**
+ * `retriesUsed`: retries already made on this model (0 after its first try failed). The failure's
+ * row in FAILURE_CONDUCT (src/failures) decides; an unknown type (our own bug) may retry when the
+ * try says it is retryable, then falls back: another model may still answer.
+ */
 export function afterFailure(f: TryFailure, retriesUsed: number, s: ConductSettings, canReshape: boolean, random: () => number): NextStep {
-  if (f.type === 'UnsupportedRequestShape') return canReshape ? { kind: 'reshape' } : { kind: 'fallback' };
-  // The caller already saw part of the answer, or is gone: nothing more to do for them.
-  if (f.type === 'StreamInterrupted' || f.type === CALLER_DISCONNECTED) return { kind: 'stop' };
-  if (f.retryable && retriesUsed < s.retries) {
+  const row = conductOf(f.type);
+  const onward: NextStep = row.nextCandidate ? { kind: 'fallback' } : { kind: 'stop' };
+  if (row.retrySameModel === 'reshape') return canReshape ? { kind: 'reshape' } : onward;
+  if (row.retrySameModel && f.retryable && retriesUsed < s.retries) {
     const delayMs = f.retryAfterMs ?? backoffMs(f.type, retriesUsed + 1, random);
     // Waiting out a long Retry-After is worse than asking the next model now.
-    return delayMs > s.maxRetryWaitMs ? { kind: 'fallback' } : { kind: 'retry', delayMs };
+    return delayMs > s.maxRetryWaitMs ? onward : { kind: 'retry', delayMs };
   }
-  // Unknown failures are our own trouble (a bug, a lost worker): another model may still answer.
-  return FALLBACK_ON.has(f.type) || !KNOWN.has(f.type) ? { kind: 'fallback' } : { kind: 'stop' };
+  return onward;
 }
 
 /**

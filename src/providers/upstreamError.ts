@@ -1,3 +1,5 @@
+import { FAILURE_CONDUCT, FAILURE_KINDS } from '../failures/table';
+
 /**
  * The one upstream error type. Every provider adapter turns whatever its SDK or socket threw into
  * an `UpstreamError`; `classifyUpstreamError` then decides, in one table, what Temporal does with it.
@@ -46,19 +48,10 @@ export interface Classification {
 
 /**
  * After the same-model attempts are spent (or for a non-retryable type), may the workflow try the
- * next approved candidate? Caller mistakes (a plain 4xx) and content-policy refusals go back to the
- * caller: another model would see the same bad request.
+ * next approved candidate? Read from the failure table (src/failures): caller mistakes (a plain 4xx)
+ * and content-policy refusals go back to the caller, as another model would see the same bad request.
  */
-export const FALLBACK_ON: ReadonlySet<string> = new Set<ProviderFailureType>([
-  'ProviderRateLimited',
-  'ProviderServerError',
-  'ProviderConnectionError',
-  'ProviderMalformedResponse',
-  'ProviderTimeout',
-  'ProviderAuthError',
-  'ContextLengthExceeded',
-  'UnsupportedRequestShape',
-]);
+export const FALLBACK_ON: ReadonlySet<string> = new Set(FAILURE_KINDS.filter((k) => FAILURE_CONDUCT[k].nextCandidate));
 
 const CONTEXT_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);
 const CONTENT_POLICY_CODES = new Set(['content_policy_violation', 'content_filter']);

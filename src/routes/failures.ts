@@ -1,10 +1,5 @@
 /**
- * Failure types of a provider try the kill switch refused (activities/killSwitch.ts). Plain
- * constants, so workflow code may import them.
+ * Failure types of a provider try the kill switch refused (activities/killSwitch.ts). Their conduct
+ * is in the failure table (src/failures); re-exported here for the release code.
  */
-export const MODEL_DISABLED = 'ModelDisabled';
-export const ROUTE_DISABLED = 'RouteDisabled';
-
-export function isKillSwitchFailure(type: string | undefined): boolean {
-  return type === MODEL_DISABLED || type === ROUTE_DISABLED;
-}
+export { MODEL_DISABLED, ROUTE_DISABLED, isKillSwitchFailure } from '../failures/kinds';

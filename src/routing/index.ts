@@ -1,3 +1,4 @@
+export { reasonText, skipText, type Skip, type SkipReason } from './skips';
 export { planRoute, type Candidate, type PlanContext, type PlanRequest, type RoutePlan, type ShadowPlan } from './planRoute';
 export { selectRoute, routeByName, type RouteQuery } from './selectRoute';
 export { stableShare, inShare } from './stableShare';

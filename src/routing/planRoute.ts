@@ -1,4 +1,4 @@
-import { deprecationWarning, unroutableReason } from '../catalog/status';
+import { deprecationWarning, modelStatus } from '../catalog/status';
 import type { Operation } from '../config/api';
 import type { CompareMethod } from '../config/release';
 import type { DataClass, Latency, Risk } from '../config/routing';
@@ -6,6 +6,7 @@ import type { Config, ModelConfig, RouteConfig } from '../config/schema';
 import { GatewayError, notFound, policyDenied } from '../errors';
 import { callSettings, type CallSettings } from './callSettings';
 import { explainPlan } from './explain';
+import { reasonText, skipText, type Skip, type SkipReason } from './skips';
 import { inShare } from './stableShare';
 
 /** One model the workflow may call, in order. */
@@ -79,11 +80,11 @@ const AUTO_MODELS = new Set(['auto', 'gatehouse', 'default']);
 /** Pure: the ordered candidates for a request on its route; every factor that skipped a model says why. */
 export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext): RoutePlan {
   const { names, stage: split } = orderedModels(req, route);
-  const skipped: string[] = [];
+  const skipped: Skip[] = [];
   const candidates: Candidate[] = [];
   for (const name of names) {
     const c = candidateOrSkip(req, route, name, ctx);
-    if (typeof c === 'string') skipped.push(`${name}: ${c}`);
+    if (c && 'reason' in c) skipped.push(c);
     else if (c) candidates.push(c);
   }
   preferRequested(req, route, candidates, ctx.table);
@@ -97,7 +98,7 @@ export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext
     ...callSettings(route, ctx.parseDuration),
     retries: route.retries,
     stage,
-    explanation: explainPlan(req, route.name, stage, candidates, skipped),
+    explanation: explainPlan(req, route.name, stage, candidates, skipped.map(skipText)),
     ...(shadow ? { shadow } : {}),
   };
 }
@@ -115,12 +116,12 @@ function orderedModels(req: PlanRequest, route: RouteConfig): { names: string[];
 }
 
 /** The model as a candidate, or why it is skipped (undefined: not configured). */
-function candidateOrSkip(req: PlanRequest, route: RouteConfig, name: string, ctx: PlanContext): Candidate | string | undefined {
+function candidateOrSkip(req: PlanRequest, route: RouteConfig, name: string, ctx: PlanContext): Candidate | Skip | undefined {
   const model = ctx.table.models[name];
   if (!model) return undefined;
   const estimatedCostUsd = ctx.estimateCostUsd(name, req.promptTokens, req.maxOutputTokens);
-  const reason = skipReason(req, route, name, model, estimatedCostUsd, ctx);
-  if (reason) return reason;
+  const skip = skipReason(req, route, name, model, estimatedCostUsd, ctx);
+  if (skip) return { model: name, ...skip };
   const deprecated = deprecationWarning(name, model, ctx.now);
   const providerKind = ctx.table.providers[model.provider]?.kind;
   return { model: name, provider: model.provider, providerKind, upstream: model.upstream, estimatedCostUsd, ...(deprecated ? { deprecated } : {}) };
@@ -135,37 +136,37 @@ function shadowFor(req: PlanRequest, route: RouteConfig, ctx: PlanContext, first
   const s = route.shadow;
   if (!s || s.model === first.model || !inShare(`shadow:${req.requestId}`, s.share)) return undefined;
   const c = candidateOrSkip(req, route, s.model, ctx);
-  return c && typeof c !== 'string' ? { candidate: c, compare: s.compare } : undefined;
+  return c && !('reason' in c) ? { candidate: c, compare: s.compare } : undefined;
 }
 
-function skipReason(req: PlanRequest, route: RouteConfig, name: string, m: ModelConfig, cost: number | undefined, ctx: PlanContext): string | undefined {
+type Why = { reason: SkipReason; detail?: string };
+
+function skipReason(req: PlanRequest, route: RouteConfig, name: string, m: ModelConfig, cost: number | undefined, ctx: PlanContext): Why | undefined {
   const allowed = ctx.table.callers[req.caller]?.models;
   const wrongMode = modeMismatch(req, m);
-  if (wrongMode) return wrongMode;
-  const unroutable = unroutableReason(m, ctx.now);
-  if (unroutable) return unroutable;
-  if (ctx.isDisabled?.(name) !== undefined) return 'disabled (kill switch)';
-  if (!m.dataClasses.includes(req.dataClass)) return `may not see ${req.dataClass} data`;
-  if (req.forcePrivate && !m.private) return 'not a private model';
-  if (allowed && !allowed.includes(name)) return 'not allowed for this caller';
-  if (m.latency === 'batch' && req.latency === 'realtime') return 'batch only';
+  if (wrongMode) return { reason: wrongMode };
+  const status = modelStatus(m, ctx.now);
+  if (status === 'proposed') return { reason: 'not_approved' };
+  if (status === 'retired') return { reason: 'retired', detail: m.retirementDate };
+  if (ctx.isDisabled?.(name) !== undefined) return { reason: 'disabled' };
+  if (!m.dataClasses.includes(req.dataClass)) return { reason: 'data_class', detail: req.dataClass };
+  if (req.forcePrivate && !m.private) return { reason: 'not_private' };
+  if (allowed && !allowed.includes(name)) return { reason: 'caller_not_allowed' };
+  if (m.latency === 'batch' && req.latency === 'realtime') return { reason: 'batch_only' };
   const needed = req.promptTokens + req.maxOutputTokens;
-  if (m.contextWindow && needed > m.contextWindow) return `context too small (${needed} > ${m.contextWindow} tokens)`;
+  if (m.contextWindow && needed > m.contextWindow) return { reason: 'context_too_small', detail: `${needed} > ${m.contextWindow} tokens` };
   if (route.maxCostUsd !== undefined && cost !== undefined && cost > route.maxCostUsd) {
-    return `over cost limit ($${cost.toFixed(4)} > $${route.maxCostUsd})`;
+    return { reason: 'over_cost_limit', detail: `$${cost.toFixed(4)} > $${route.maxCostUsd}` };
   }
-  if (!ctx.isAvailable(name)) return 'circuit open';
+  if (!ctx.isAvailable(name)) return { reason: 'circuit_open' };
   return undefined;
 }
 
-const NOT_EMBEDDING = 'not an embedding model';
-const NOT_CHAT = 'an embedding model (not for chat)';
-
 /** Why a model cannot serve this operation at all (a chat model asked for embeddings, or the reverse). */
-function modeMismatch(req: PlanRequest, m: ModelConfig): string | undefined {
+function modeMismatch(req: PlanRequest, m: ModelConfig): 'not_embedding' | 'not_chat' | undefined {
   const embeddings = req.operation === 'embeddings';
   if (embeddings === (m.mode === 'embedding')) return undefined;
-  return embeddings ? NOT_EMBEDDING : NOT_CHAT;
+  return embeddings ? 'not_embedding' : 'not_chat';
 }
 
 /** The caller's mistake, not a policy: a 400 with a stable code naming what the model does. */
@@ -183,25 +184,26 @@ function preferRequested(req: PlanRequest, route: RouteConfig, candidates: Candi
   if (i > 0) candidates.unshift(...candidates.splice(i, 1));
   if (i >= 0) return;
   const named = table.models[wanted];
-  if (named && modeMismatch(req, named)) throw wrongModeError(req, `model "${wanted}" is ${modeMismatch(req, named)}`);
+  const mismatch = named && modeMismatch(req, named);
+  if (mismatch) throw wrongModeError(req, `model "${wanted}" is ${reasonText(mismatch)}`);
   if (table.models[wanted]) throw policyDenied('model_not_allowed', `model "${wanted}" is not available for this request on route "${route.name}"`);
   throw notFound('model_not_found', `The model "${wanted}" does not exist; use "auto" or one of GET /v1/models`);
 }
 
 /** Nothing may serve the request: say the strongest reason clearly rather than try a forbidden model. */
-function nothingLeft(req: PlanRequest, route: RouteConfig, skipped: string[]): GatewayError {
-  const why = `route "${route.name}" has no model for this request (${skipped.join('; ') || 'no candidates'})`;
+function nothingLeft(req: PlanRequest, route: RouteConfig, skipped: Skip[]): GatewayError {
+  const why = `route "${route.name}" has no model for this request (${skipped.map(skipText).join('; ') || 'no candidates'})`;
+  const some = (...r: SkipReason[]) => skipped.some((s) => r.includes(s.reason));
+  const all = (...r: SkipReason[]) => skipped.length > 0 && skipped.every((s) => r.includes(s.reason));
   // Every model does the other operation: the request was sent to the wrong route (or endpoint).
-  if (skipped.length > 0 && skipped.every((s) => s.endsWith(NOT_EMBEDDING) || s.endsWith(NOT_CHAT))) return wrongModeError(req, why);
+  if (all('not_embedding', 'not_chat')) return wrongModeError(req, why);
   // A model that may serve it exists but is down: that is an outage, not a policy refusal.
-  if (skipped.some((s) => s.endsWith('circuit open'))) return new GatewayError('ProviderUnavailable', 'no_available_model', why, { status: 503 });
-  if (skipped.some((s) => s.includes(' data') || s.includes('private'))) return policyDenied('no_model_for_data_class', why);
+  if (some('circuit_open')) return new GatewayError('ProviderUnavailable', 'no_available_model', why, { status: 503 });
+  if (some('data_class', 'not_private')) return policyDenied('no_model_for_data_class', why);
   // The kill switch took the models that were left: an operator's decision, said as such.
-  if (skipped.some((s) => s.endsWith('(kill switch)')) && skipped.every((s) => /: (disabled|not approved|retired)/.test(s))) {
-    return new GatewayError('ProviderUnavailable', 'route_disabled', why, { status: 503 });
-  }
-  if (skipped.length > 0 && skipped.every((s) => /: (not approved|retired)/.test(s))) return policyDenied('no_approved_model', why);
-  if (skipped.some((s) => s.includes('over cost limit'))) return new GatewayError('InvalidRequest', 'cost_limit_exceeded', why, { status: 400 });
-  if (skipped.some((s) => s.includes('context too small'))) return new GatewayError('InvalidRequest', 'request_too_large', why, { status: 413 });
+  if (some('disabled') && all('disabled', 'not_approved', 'retired')) return new GatewayError('ProviderUnavailable', 'route_disabled', why, { status: 503 });
+  if (all('not_approved', 'retired')) return policyDenied('no_approved_model', why);
+  if (some('over_cost_limit')) return new GatewayError('InvalidRequest', 'cost_limit_exceeded', why, { status: 400 });
+  if (some('context_too_small')) return new GatewayError('InvalidRequest', 'request_too_large', why, { status: 413 });
   return new GatewayError('ProviderUnavailable', 'no_available_model', why, { status: 503 });
 }

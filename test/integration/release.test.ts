@@ -201,4 +201,19 @@ describe('release control through the admin API (one gateway)', () => {
     assert.match(later.json.gatehouse.explanation, /second: disabled \(kill switch\)/);
     assert.equal((await admin('POST', '/admin/routes/enable', { target: 'second', reason: 'fixed' })).status, 200);
   });
+
+  it('kill switch in flight: a route disabled after a real failure answers 503 route_disabled, not 502 provider_error', async () => {
+    const before = gw.mock.calls('mock-first');
+    gw.mock.queueFaults('mock-first', ['latency=1500,status=500']);
+    const pending = ask('inflight', 'route off in flight');
+    await waitFor(() => gw.mock.calls('mock-first') === before + 1, 10_000, 'the first call to start');
+    assert.equal((await admin('POST', '/admin/routes/disable', { target: 'inflight', reason: 'incident 14' })).status, 200);
+    const res = await pending;
+    assert.equal(res.status, 503, JSON.stringify(res.json));
+    assert.equal(res.json.error.code, 'route_disabled');
+    assert.match(res.json.error.message, /route "inflight" is disabled: incident 14; first error: first: .*\(HTTP 500\)/);
+    assert.deepEqual(res.json.gatehouse.attempts.map((a: any) => [a.model, a.error]), [['first', 'ProviderServerError'], ['second', 'RouteDisabled']]);
+    assert.equal(gw.mock.calls('mock-second'), 0);
+    assert.equal((await admin('POST', '/admin/routes/enable', { target: 'inflight', reason: 'fixed' })).status, 200);
+  });
 });
