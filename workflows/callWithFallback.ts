@@ -1,6 +1,7 @@
 import type { ProviderCallResult } from '../activities';
 import type { ChatCompletionRequest } from '../src/config/api';
 import { GatewayError, toFailure } from '../src/errors';
+import { WORKER_LOST, gatewayWorkerLost } from '../src/providers/conduct';
 import { isKillSwitchFailure } from '../src/routes/failures';
 import type { Candidate, RoutePlan } from '../src/routing';
 import type { AttemptRecord } from '../src/temporal/contract';
@@ -55,6 +56,7 @@ function callerFacingError(a: AttemptRecord, attempts: AttemptRecord[]): Gateway
       meta: { attempts },
     });
   }
+  if (a.error === WORKER_LOST) return gatewayWorkerLost(a.model, attempts);
   const code =
     a.error === 'ContentPolicyRejected' ? 'content_policy_violation' : a.error === 'ContextLengthExceeded' ? 'context_length_exceeded' : 'provider_rejected_request';
   const status = a.status && a.status >= 400 && a.status < 500 ? a.status : 400;

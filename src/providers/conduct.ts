@@ -1,4 +1,5 @@
 import type { ChatCompletionRequest } from '../config/api';
+import { GatewayError } from '../errors';
 import { FALLBACK_ON, type ProviderFailureType } from './upstreamError';
 
 /**
@@ -29,6 +30,46 @@ export type NextStep =
 
 /** The worker running the try died (heartbeat timeout): the provider is not to blame. */
 export const WORKER_LOST = 'WorkerLost';
+/** Tries of one model re-run after a lost worker, when the route sets no `workerRetries`. */
+export const DEFAULT_WORKER_RETRIES = 2;
+/** The fixed pause before re-running a try whose worker died (the heartbeat timeout already waited). */
+export const WORKER_LOST_WAIT_MS = 500;
+
+/**
+ * After the worker running a try died (SIGKILL, OOM, deploy): the provider was not shown to fail, so
+ * the try runs again on another worker, outside the route's `retries` and without backoff, up to
+ * `workerRetries` times; then the caller is told the gateway failed (`stop`: another model would run
+ * on the same workers). Never fed to a circuit breaker (the activity never saw a provider failure).
+ * `lostSoFar`: tries of this model already lost, this one included.
+ */
+export function afterWorkerLost(lostSoFar: number, workerRetries = DEFAULT_WORKER_RETRIES): NextStep {
+  return lostSoFar <= workerRetries ? { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS } : { kind: 'stop' };
+}
+
+/** The caller's error once lost workers spent `workerRetries`: it names the gateway, not the provider. */
+export function gatewayWorkerLost(model: string, attempts: ReadonlyArray<{ error?: string }>): GatewayError {
+  const lost = attempts.filter((a) => a.error === WORKER_LOST).length;
+  const message = `The gateway lost the worker running the call to ${model} (${lost} ${lost === 1 ? 'time' : 'times'}); the provider did not fail. Retry later.`;
+  return new GatewayError('Unavailable', 'gateway_worker_lost', message, { status: 503, meta: { attempts } });
+}
+
+/** Malformed chunks one stream may carry among valid ones; one more and the try fails as malformed. */
+export const MAX_SKIPPED_CHUNKS = 3;
+
+/**
+ * A stream chunk that cannot be read (not JSON, not a chunk): skip it (the caller never sees it; the
+ * try reports it) or fail the try as today. A `strictStreams` route fails at once; so does a stream
+ * past `MAX_SKIPPED_CHUNKS` (more garbage than a glitch). `skippedBefore`: this try's earlier skips.
+ */
+export function onMalformedChunk(skippedBefore: number, strict: boolean): 'skip' | 'fail' {
+  return !strict && skippedBefore < MAX_SKIPPED_CHUNKS ? 'skip' : 'fail';
+}
+
+/** The warning (response and ledger) for a try that skipped malformed chunks. */
+export function skippedChunksWarning(provider: string, skipped: number): string {
+  return `provider ${provider}: ${skipped} malformed stream ${skipped === 1 ? 'chunk' : 'chunks'} skipped`;
+}
+
 /** A streaming caller hung up and the workflow's cancellation never reached the try. */
 export const CALLER_DISCONNECTED = 'CallerDisconnected';
 

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { afterFailure, backoffMs, hasPrefill, withoutPrefill } from '../../src/providers/conduct';
+import {
+  MAX_SKIPPED_CHUNKS,
+  WORKER_LOST_WAIT_MS,
+  afterFailure,
+  afterWorkerLost,
+  backoffMs,
+  gatewayWorkerLost,
+  hasPrefill,
+  onMalformedChunk,
+  skippedChunksWarning,
+  withoutPrefill,
+} from '../../src/providers/conduct';
 import { streamModeFor } from '../../src/streaming/mode';
 
 const route = { retries: 2, maxRetryWaitMs: 10_000 };
@@ -40,6 +51,39 @@ describe('failure conduct after one failed try', () => {
     assert.equal(backoffMs('ProviderServerError', 1, () => 0), 100);
     assert.equal(backoffMs('ProviderServerError', 1, () => 0.999), 300);
     assert.equal(backoffMs('ProviderRateLimited', 10, () => 0.5), 5000);
+  });
+});
+
+describe('a lost worker is the gateway\'s failure, not the provider\'s', () => {
+  it('re-runs the try after a short fixed wait, whatever the route\'s provider retries, up to workerRetries', () => {
+    assert.deepEqual(afterWorkerLost(1, 2), { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS });
+    assert.deepEqual(afterWorkerLost(2, 2), { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS });
+    assert.deepEqual(afterWorkerLost(3, 2), { kind: 'stop' });
+    assert.deepEqual(afterWorkerLost(1, 0), { kind: 'stop' });
+    assert.deepEqual(afterWorkerLost(2), { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS }, 'default: 2');
+  });
+
+  it('spent: the caller\'s error names the gateway (503 gateway_worker_lost), not provider_error', () => {
+    const attempts = [{ model: 'small', outcome: 'failed', error: 'WorkerLost' }, { model: 'small', outcome: 'failed', error: 'WorkerLost' }];
+    const err = gatewayWorkerLost('small', attempts);
+    assert.equal(err.status, 503);
+    assert.equal(err.code, 'gateway_worker_lost');
+    assert.equal(err.toBody().error.type, 'api_error');
+    assert.match(err.message, /lost the worker running the call to small \(2 times\); the provider did not fail/);
+  });
+});
+
+describe('a malformed chunk in an otherwise healthy stream', () => {
+  it('is skipped up to the bound; one more, or any on a strict route, fails the try', () => {
+    assert.equal(onMalformedChunk(0, false), 'skip');
+    assert.equal(onMalformedChunk(MAX_SKIPPED_CHUNKS - 1, false), 'skip');
+    assert.equal(onMalformedChunk(MAX_SKIPPED_CHUNKS, false), 'fail');
+    assert.equal(onMalformedChunk(0, true), 'fail');
+  });
+
+  it('is reported as a warning naming the provider', () => {
+    assert.equal(skippedChunksWarning('openai', 1), 'provider openai: 1 malformed stream chunk skipped');
+    assert.equal(skippedChunksWarning('openai', 2), 'provider openai: 2 malformed stream chunks skipped');
   });
 });
 
