@@ -81,7 +81,10 @@ const KNOWN: ReadonlySet<string> = new Set<ProviderFailureType>([
 
 const BACKOFF = { baseMs: 200, rateLimitedBaseMs: 1000, maxMs: 5000 } as const;
 
-/** `retriesUsed`: retries already made on this model (0 after its first try failed). */
+/**
+ * `retriesUsed`: retries already made on this model (0 after its first try failed). A lost worker
+ * (`WORKER_LOST`) is not decided here but by `afterWorkerLost`, outside the provider's `retries`.
+ */
 export function afterFailure(f: TryFailure, retriesUsed: number, s: ConductSettings, canReshape: boolean, random: () => number): NextStep {
   if (f.type === 'UnsupportedRequestShape') return canReshape ? { kind: 'reshape' } : { kind: 'fallback' };
   // The caller already saw part of the answer, or is gone: nothing more to do for them.

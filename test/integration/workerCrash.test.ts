@@ -63,13 +63,21 @@ describe('a worker killed mid-request (SIGKILL)', () => {
     return JSON.parse(row.attempts);
   };
 
+  /** Only `fresh` runs workflows from here on: the worker we kill is surely the one calling the provider. */
+  const onlyWorker = async (fresh: () => Promise<GatewayProcess>) => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    const w = await fresh();
+    workers.push(w);
+    return w;
+  };
+
   it('retries: 0, no fallback: the killed try runs again on a new worker (the provider did not fail)', async () => {
-    workers.push(await spawnGateway(workerEnv()));
+    const victim = await onlyWorker(() => spawnGateway(workerEnv()));
     gw.mock.queueFaults('mock-large', ['latency=3000']);
     const pending = chat(gw.url, hello('the gateway failed, not the model'), { ...auth(KEYS.support), 'x-gatehouse-task': 'summarize' });
 
     await waitFor(() => gw.mock.calls('mock-large') === 1, 15_000, 'the provider call to start');
-    const victim = workers.at(-1)!;
     victim.child.kill('SIGKILL');
     await victim.exited;
     workers.push(await spawnGateway(workerEnv()));
@@ -83,10 +91,7 @@ describe('a worker killed mid-request (SIGKILL)', () => {
 
   it('survives SIGKILL of every gateway process (HTTP and worker) mid-call: the answer is there after a restart', async () => {
     // One process is both front door and worker; the Temporal server is all that stays up.
-    for (const w of workers) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited));
-    const first = await spawnGateway({ ...workerEnv(), GATEHOUSE_ROLE: 'all' });
-    workers.push(first);
+    const first = await onlyWorker(() => spawnGateway({ ...workerEnv(), GATEHOUSE_ROLE: 'all' }));
     const url = (p: GatewayProcess) => /Gateway: +(http:\/\/\S+)/.exec(p.output())?.[1] ?? assert.fail(p.output());
     gw.mock.queueFaults('mock-large', ['latency=3000']);
     const before = gw.mock.calls('mock-large');

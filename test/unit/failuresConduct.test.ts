@@ -13,6 +13,7 @@ import {
   withoutPrefill,
 } from '../../src/providers/conduct';
 import { streamModeFor } from '../../src/streaming/mode';
+import { BREAKER_COUNTS } from '../../activities/callProvider';
 
 const route = { retries: 2, maxRetryWaitMs: 10_000 };
 const half = () => 0.5; // jitter factor exactly 1
@@ -30,7 +31,6 @@ describe('failure conduct after one failed try', () => {
     ['content policy → back to the caller', { type: 'ContentPolicyRejected', retryable: false }, 0, { kind: 'stop' }],
     ['plain 400 → back to the caller', { type: 'ProviderRejected', retryable: false }, 0, { kind: 'stop' }],
     ['stream broke after the caller saw part → stop', { type: 'StreamInterrupted', retryable: false }, 0, { kind: 'stop' }],
-    ['worker lost → same model again', { type: 'WorkerLost', retryable: true }, 0, { kind: 'retry', delayMs: 200 }],
     ['unknown failure, not retryable → fall back', { type: 'TypeError', retryable: false }, 0, { kind: 'fallback' }],
   ];
   for (const [name, failure, used, want] of rows) {
@@ -61,6 +61,10 @@ describe('a lost worker is the gateway\'s failure, not the provider\'s', () => {
     assert.deepEqual(afterWorkerLost(3, 2), { kind: 'stop' });
     assert.deepEqual(afterWorkerLost(1, 0), { kind: 'stop' });
     assert.deepEqual(afterWorkerLost(2), { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS }, 'default: 2');
+  });
+
+  it('never feeds the model\'s circuit breaker (only failures the provider activity saw do)', () => {
+    assert.equal(BREAKER_COUNTS.has('WorkerLost'), false);
   });
 
   it('spent: the caller\'s error names the gateway (503 gateway_worker_lost), not provider_error', () => {
