@@ -15,6 +15,8 @@ describe('a worker killed mid-request (SIGKILL)', () => {
       worker: false,
       config: (u) => testConfig(u, { routes: [
         { name: 'chat', match: { task: 'chat' }, primary: 'small', timeout: '10s', retries: 2 },
+        // No lost-worker budget either: a killed try is the gateway's failure, said as such.
+        { name: 'brittle', match: { task: 'summarize', risk: ['high'] }, primary: 'large', timeout: '10s', retries: 0, workerRetries: 0 },
         // No provider retries and no fallback: only the lost-worker budget can save a killed try.
         { name: 'summarize', match: { task: 'summarize' }, primary: 'large', timeout: '10s', retries: 0 },
       ] }),
@@ -87,6 +89,25 @@ describe('a worker killed mid-request (SIGKILL)', () => {
     assert.equal(res.json.choices[0].message.content, 'Mock answer to: the gateway failed, not the model');
     const attempts = attemptsOf(res.headers.get('x-gatehouse-request-id')!);
     assert.deepEqual(attempts.map((a) => [a.model, a.outcome, a.error]), [['large', 'failed', 'WorkerLost'], ['large', 'ok', undefined]]);
+  });
+
+  it('workerRetries spent: 503 gateway_worker_lost names the gateway, not provider_error', async () => {
+    const victim = await onlyWorker(() => spawnGateway(workerEnv()));
+    gw.mock.queueFaults('mock-large', ['latency=3000']);
+    const before = gw.mock.calls('mock-large');
+    const pending = chat(gw.url, hello('nobody to run it'), { ...auth(KEYS.support), 'x-gatehouse-task': 'summarize', 'x-gatehouse-risk': 'high' });
+
+    await waitFor(() => gw.mock.calls('mock-large') === before + 1, 15_000, 'the provider call to start');
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    workers.push(await spawnGateway(workerEnv()));
+
+    const res = await pending;
+    assert.equal(res.status, 503, JSON.stringify(res.json));
+    assert.equal(res.json.error.code, 'gateway_worker_lost');
+    assert.match(res.json.error.message, /the provider did not fail/);
+    assert.deepEqual(res.json.gatehouse.attempts.map((a: { error?: string }) => a.error), ['WorkerLost']);
+    assert.equal(gw.mock.calls('mock-large'), before + 1, 'not run again');
   });
 
   it('survives SIGKILL of every gateway process (HTTP and worker) mid-call: the answer is there after a restart', async () => {
