@@ -45,12 +45,7 @@ async function read(
 ): Promise<void> {
   for await (const response of stream) {
     watchdog.chunkReceived();
-    if (typeof response !== 'object' || response === null) {
-      // The SDK parsed the line (bad JSON would end its iteration), so one odd value can be skipped.
-      const reason = `Gemini sent a stream chunk that is not a response after ${answer.chunks} chunks`;
-      if (opts.skipMalformed?.(reason)) continue;
-      throw new UpstreamError('malformed', reason);
-    }
+    if (typeof response !== 'object' || response === null) throw new UpstreamError('malformed', `Gemini sent a stream chunk that is not a response after ${answer.chunks} chunks`);
     const chunk = mapper.map(response);
     answer.add(chunk);
     opts.onChunk(chunk);
