@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ChatCompletion, ChatCompletionRequest } from '../src/config/api';
 import type { RowOnAnswer } from '../src/temporal/contract';
 import { feedsBreaker } from '../src/failures';
+import { skippedChunksWarning } from '../src/providers/conduct';
 import { deadlinesFromTimeout, type Deadlines } from '../src/providers/deadlines';
 import { UpstreamError, classifyUpstreamError } from '../src/providers/upstreamError';
 import type { ChatProvider, OutputCapField } from '../src/providers/types';
@@ -30,6 +31,8 @@ export interface ProviderCallInput {
   route?: string;
   /** Set when an answer ends the request: the call writes the ledger row itself. */
   recordOnAnswer?: RowOnAnswer;
+  /** The route's `strictStreams`: a malformed stream chunk fails the try instead of being skipped. */
+  strictStreams?: boolean;
 }
 
 export interface ProviderCallResult {
@@ -39,6 +42,8 @@ export interface ProviderCallResult {
   recorded?: Recorded;
   /** Request fields this provider could not honour (sent without them): for gatehouse.warnings and the ledger. */
   warnings?: string[];
+  /** Malformed stream chunks skipped in this answer (absent: none). */
+  skippedChunks?: number;
 }
 
 /** Details attached to a failed attempt, for the workflow's attempt record and the caller's error. */
@@ -82,11 +87,12 @@ export function createProviderActivities(deps: ActivityDeps) {
         clearInterval(beat);
       }
       const latencyMs = Math.round(performance.now() - started);
-      const warnings = unsupportedFields(provider, given.provider, input.body);
-      const answered = { completion, latencyMs, ...(warnings.length ? { warnings } : {}) };
+      const skippedChunks = streamed?.skipped ?? 0;
+      const warnings = [...unsupportedFields(provider, given.provider, input.body), ...(skippedChunks ? [skippedChunksWarning(given.provider, skippedChunks)] : [])];
+      const answered = { completion, latencyMs, ...(warnings.length ? { warnings } : {}), ...(skippedChunks ? { skippedChunks } : {}) };
       if (!input.recordOnAnswer) return answered;
       // Outside the try: a ledger failure is not the model's (no breaker count); the try is run again.
-      const row = { ...rowForAnswer(input.recordOnAnswer, completion, latencyMs, Date.now()), ...(warnings.length ? { warnings } : {}) };
+      const row = { ...rowForAnswer(input.recordOnAnswer, completion, { latencyMs, skippedChunks }, Date.now()), ...(warnings.length ? { warnings } : {}) };
       return { ...answered, recorded: writeOutcome(deps, row) };
     },
   };

@@ -31,10 +31,14 @@ export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
   return { costUsd };
 }
 
+/** What the answering try itself measured: its latency (a number, as before) and the chunks it skipped. */
+export type TryMeasured = number | { latencyMs: number; skippedChunks?: number };
+
 /** The row of a request that ends with this answer: its usage, this try's latency, the request's. */
-export function rowForAnswer({ row, workflowStartMs }: RowOnAnswer, completion: { usage?: Usage }, tryLatencyMs: number, nowMs: number): LedgerRow {
+export function rowForAnswer({ row, workflowStartMs }: RowOnAnswer, completion: { usage?: Usage }, measured: TryMeasured, nowMs: number): LedgerRow {
+  const { latencyMs, skippedChunks } = typeof measured === 'number' ? { latencyMs: measured, skippedChunks: 0 } : measured;
   const last = row.attempts.length - 1;
-  const attempts = row.attempts.map((a, i) => (i === last ? { ...a, latencyMs: tryLatencyMs } : a));
+  const attempts = row.attempts.map((a, i) => (i === last ? { ...a, latencyMs, ...(skippedChunks ? { skippedChunks } : {}) } : a));
   return { ...row, usage: completion.usage ?? null, attempts, latencyMs: Math.max(0, nowMs - workflowStartMs) };
 }
 

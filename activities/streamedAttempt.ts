@@ -1,6 +1,7 @@
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChatCompletion } from '../src/config/api';
+import { onMalformedChunk } from '../src/providers/conduct';
 import type { Deadlines } from '../src/providers/deadlines';
 import type { ChatProvider } from '../src/providers/types';
 import type { AttemptStream, StreamRegistry } from '../src/streaming/registry';
@@ -17,6 +18,8 @@ const CANCEL_GRACE_MS = 10_000;
 export class StreamedAttempt {
   private readonly hangUp = new AbortController();
   private readonly stream?: AttemptStream;
+  /** Malformed chunks this try skipped (reported on the attempt and as a warning). */
+  skipped = 0;
 
   constructor(
     private readonly ctx: Context,
@@ -44,6 +47,11 @@ export class StreamedAttempt {
       onChunk: (chunk) => {
         this.stream?.push(chunk);
         if (!this.ctx.info.isLocal) this.ctx.heartbeat(); // throttled by the SDK; keeps a long stream visibly alive
+      },
+      skipMalformed: () => {
+        if (onMalformedChunk(this.skipped, this.input.strictStreams === true) === 'fail') return false;
+        this.skipped++;
+        return true;
       },
     });
     this.stream?.finish();

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities, ProviderCallInput, ProviderCallResult, ProviderFailureDetails } from '../activities';
 import type { ChatCompletionRequest } from '../src/config/api';
-import { WORKER_LOST, afterFailure, hasPrefill, withoutPrefill, type TryFailure } from '../src/providers/conduct';
+import { WORKER_LOST, afterFailure, afterWorkerLost, hasPrefill, withoutPrefill, type TryFailure } from '../src/providers/conduct';
 import type { Candidate, RoutePlan } from '../src/routing';
 import type { AttemptRecord, RowOnAnswer } from '../src/temporal/contract';
 
@@ -39,9 +39,17 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
   const activities = providerProxy(c.plan);
   let body = c.body;
   let retriesUsed = 0;
+  let workersLost = 0;
   for (let tryNo = 1; ; tryNo++) {
     const adapted = body === c.body ? undefined : 'without_prefill';
-    const answered = (latencyMs: number): AttemptRecord => ({ model: candidate.model, outcome: 'ok', try: tryNo, latencyMs, ...(adapted ? { adapted } : {}) });
+    const answered = (latencyMs: number, skippedChunks?: number): AttemptRecord => ({
+      model: candidate.model,
+      outcome: 'ok',
+      try: tryNo,
+      latencyMs,
+      ...(adapted ? { adapted } : {}),
+      ...(skippedChunks ? { skippedChunks } : {}),
+    });
     try {
       const input: TryInput = {
         requestId: c.requestId,
@@ -53,25 +61,28 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
         maxRetryDelayMs: c.plan.maxRetryWaitMs,
         attempt: c.attempts.length + 1,
         route: c.plan.route, // for the kill switch
+        ...(c.plan.strictStreams ? { strictStreams: true } : {}),
         recordOnAnswer: c.rowOnAnswer?.(candidate, [...c.attempts, answered(0)]),
       };
       // Chat: the budget's cap on the answer goes where the request is built (maxOutputTokens).
       const chat = () => activities.callProvider({ ...input, body, maxOutputTokens: candidate.maxOutputTokens }) as Promise<unknown> as Promise<R>;
       const result = await (c.call ? c.call(activities, input) : chat());
-      c.attempts.push(answered(result.latencyMs));
+      c.attempts.push(answered(result.latencyMs, (result as { skippedChunks?: number }).skippedChunks));
       return { ok: true, result };
     } catch (err) {
       if (isCancellation(err)) throw err; // the caller cancelled: no retry, no fallback
       const { record, facts } = describeFailure(candidate.model, err);
       Object.assign(record, { try: tryNo }, adapted ? { adapted } : {});
       c.attempts.push(record);
-      const next = afterFailure(facts, retriesUsed, c.plan, hasPrefill(body), Math.random);
+      // A lost worker is the gateway's failure: its own budget, never the provider's `retries`.
+      const next =
+        facts.type === WORKER_LOST ? afterWorkerLost(++workersLost, c.plan.workerRetries) : afterFailure(facts, retriesUsed, c.plan, hasPrefill(body), Math.random);
       if (next.kind === 'reshape') {
         body = withoutPrefill(body); // the model refuses the prefill: restart cleanly without it
         continue;
       }
       if (next.kind === 'retry') {
-        retriesUsed++;
+        if (facts.type !== WORKER_LOST) retriesUsed++;
         record.retryInMs = next.delayMs;
         await sleep(next.delayMs);
         continue;

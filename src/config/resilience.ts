@@ -30,6 +30,16 @@ export const RouteResilience = {
    * the task timeout instead of a 5 s heartbeat. `activity` (default) suits long or streaming calls.
    */
   providerCall: z.enum(['activity', 'local']).default('activity'),
+  /**
+   * Re-runs of a try whose worker died mid-call (heartbeat lost): not the provider's failure, so
+   * outside `retries`; spent, the caller gets 503 `gateway_worker_lost`.
+   */
+  workerRetries: z.number().int().min(0).max(10).default(2),
+  /**
+   * `true`: a malformed chunk in a stream fails the try (fail over before anything reached the
+   * caller). Default: a few malformed chunks among valid ones are skipped and reported.
+   */
+  strictStreams: z.boolean().default(false),
 };
 
 export type DeadlinesConfig = z.infer<typeof DeadlinesSchema>;

@@ -93,9 +93,20 @@ export class GatewayError extends Error {
 
   /** OpenAI-style error JSON. */
   toBody(): { error: { message: string; type: string; code: string; param: string | null }; gatehouse?: unknown } {
-    const body = { error: { message: this.message, type: OPENAI_TYPE[this.kind], code: this.code, param: this.param ?? null } };
+    const body = { error: { message: this.message, type: openAIType(this), code: this.code, param: this.param ?? null } };
     return this.meta ? { ...body, gatehouse: this.meta } : body;
   }
+}
+
+/**
+ * The `error.type` OpenAI's own API sends, by kind, and for a 429 as OpenAI words it: `requests` or
+ * `tokens` (the limit that refused; loop detection counts requests), `insufficient_quota` for a
+ * spent budget (waiting a moment will not help). The SDKs pick RateLimitError from the status.
+ */
+export function openAIType(err: Pick<GatewayError, 'kind' | 'status' | 'code' | 'meta'>): string {
+  if (err.status !== 429) return OPENAI_TYPE[err.kind];
+  if (err.code === 'budget_exceeded') return 'insufficient_quota';
+  return err.meta?.kind === 'tokens' ? 'tokens' : 'requests';
 }
 
 export const invalidRequest = (code: string, message: string, param?: string) =>

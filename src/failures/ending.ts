@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors';
 import type { AttemptRecord } from '../temporal/contract';
-import { ROUTE_DISABLED, isKillSwitchFailure } from './kinds';
+import { ROUTE_DISABLED, WORKER_LOST, isKillSwitchFailure } from './kinds';
 import { conductOf } from './table';
 
 /**
@@ -13,7 +13,9 @@ export function stoppedError(a: AttemptRecord, attempts: AttemptRecord[]): Gatew
   const message =
     a.error === 'StreamInterrupted'
       ? `${a.model}: the stream broke mid-answer: ${a.message ?? 'unknown error'}` // part already reached the caller
-      : `${a.model}: ${a.message ?? 'rejected by provider'}`;
+      : a.error === WORKER_LOST
+        ? workerLostMessage(a.model, attempts)
+        : `${a.model}: ${a.message ?? 'rejected by provider'}`;
   return new GatewayError(kind, code, message, { status: providerStatus ?? status, meta: { attempts } });
 }
 
@@ -43,4 +45,10 @@ export function exhaustedError(attempts: AttemptRecord[]): GatewayError {
 
 function error(e: { kind: GatewayError['kind']; status: number; code: string }, message: string, meta: Record<string, unknown>): GatewayError {
   return new GatewayError(e.kind, e.code, message, { status: e.status, meta });
+}
+
+/** Lost workers spent the route's `workerRetries`: the message names the gateway, never the provider. */
+function workerLostMessage(model: string, attempts: readonly AttemptRecord[]): string {
+  const lost = attempts.filter((a) => a.error === WORKER_LOST).length;
+  return `The gateway lost the worker running the call to ${model} (${lost} ${lost === 1 ? 'time' : 'times'}); the provider did not fail. Retry later.`;
 }

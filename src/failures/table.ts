@@ -99,7 +99,14 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     caller: unavailable('route_disabled', 503),
     note: 'kill switch on the route, checked before every try; 503 even after a real failure',
   },
-  WorkerLost: { retrySameModel: true, nextCandidate: true, feedsBreaker: false, continuation: false, caller: unavailable('provider_error'), note: 'the worker died mid-call (no heartbeat)' },
+  WorkerLost: {
+    retrySameModel: true,
+    nextCandidate: false, // the other models run on the same workers
+    feedsBreaker: false,
+    continuation: false,
+    caller: { kind: 'Unavailable', status: 503, code: 'gateway_worker_lost' },
+    note: 'the worker died mid-call (no heartbeat): run again elsewhere after 500 ms, up to the route\'s workerRetries, outside its retries; the gateway failed, not the provider',
+  },
   CallerDisconnected: { ...FINAL, caller: { kind: 'Conflict', status: 409, code: 'request_cancelled' }, note: 'a streaming caller hung up' },
   OutputValidationFailed: {
     retrySameModel: true,

@@ -131,6 +131,13 @@ async function streamAnswer(
   // Delay before the role chunk too: no byte after headers arrives before the "first token".
   await sleep(fault.firstTokenMs ?? 0, signal);
   if (signal.aborted) return;
+  if (fault.garbageStream) {
+    // As many events as the answer has, none of them readable.
+    for (let i = 0; i < plan.contents.length + 2; i++) res.write(MALFORMED_CHUNK);
+    writeEvent(res, '[DONE]');
+    res.end();
+    return;
+  }
   writeEvent(res, plan.role);
 
   const chunkDelay = fault.chunkDelayMs ?? ctx.chunkDelayMs;

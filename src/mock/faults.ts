@@ -7,7 +7,8 @@
  *   retry-after=S              Retry-After header (seconds); needs status
  *   timeout | reset | malformed | no-done | reject-prefill
  *   latency=MS | first-token=MS | chunk-delay=MS
- *   stream-cut=N | stream-stall=N | malformed-chunk=N
+ *   stream-cut=N | stream-stall=N | malformed-chunk=N (one unparseable chunk after N content chunks)
+ *   garbage-stream             a 200 event stream whose every chunk is unparseable, then [DONE]
  *   answer-tokens=N            the answer is N tokens long (before max_tokens truncates it): a long answer
  *   none (or empty)            explicitly "no fault" (useful inside a queued script)
  */
@@ -24,6 +25,7 @@ export interface Fault {
   malformed?: boolean;
   noDone?: boolean;
   rejectPrefill?: boolean;
+  garbageStream?: boolean;
   latencyMs?: number;
   firstTokenMs?: number;
   chunkDelayMs?: number;
@@ -37,7 +39,7 @@ export class FaultSpecError extends Error {
   override name = 'FaultSpecError';
 }
 
-type FlagKey = 'timeout' | 'reset' | 'malformed' | 'noDone' | 'rejectPrefill';
+type FlagKey = 'timeout' | 'reset' | 'malformed' | 'noDone' | 'rejectPrefill' | 'garbageStream';
 type NumberKey =
   | 'retryAfterSec'
   | 'latencyMs'
@@ -54,6 +56,7 @@ const FLAGS: Record<string, FlagKey> = {
   malformed: 'malformed',
   'no-done': 'noDone',
   'reject-prefill': 'rejectPrefill',
+  'garbage-stream': 'garbageStream',
 };
 
 const NUMBERS: Record<string, NumberKey> = {

@@ -29,12 +29,46 @@ export type NextStep =
   | { kind: 'fallback' } // the next candidate
   | { kind: 'stop' }; // back to the caller with this failure
 
+/** Tries of one model re-run after a lost worker, when the route sets no `workerRetries`. */
+export const DEFAULT_WORKER_RETRIES = 2;
+/** The fixed pause before re-running a try whose worker died (the heartbeat timeout already waited). */
+export const WORKER_LOST_WAIT_MS = 500;
+
+/**
+ * After the worker running a try died (SIGKILL, OOM, deploy): the provider was not shown to fail, so
+ * the try runs again on another worker, outside the route's `retries` and without backoff, up to
+ * `workerRetries` times; then the caller is told the gateway failed (`stop`: another model would run
+ * on the same workers). Never fed to a circuit breaker (the activity never saw a provider failure).
+ * `lostSoFar`: tries of this model already lost, this one included.
+ */
+export function afterWorkerLost(lostSoFar: number, workerRetries = DEFAULT_WORKER_RETRIES): NextStep {
+  return lostSoFar <= workerRetries ? { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS } : { kind: 'stop' };
+}
+
+/** Malformed chunks one stream may carry among valid ones; one more and the try fails as malformed. */
+export const MAX_SKIPPED_CHUNKS = 3;
+
+/**
+ * A stream chunk that cannot be read (not JSON, not a chunk): skip it (the caller never sees it; the
+ * try reports it) or fail the try as today. A `strictStreams` route fails at once; so does a stream
+ * past `MAX_SKIPPED_CHUNKS` (more garbage than a glitch). `skippedBefore`: this try's earlier skips.
+ */
+export function onMalformedChunk(skippedBefore: number, strict: boolean): 'skip' | 'fail' {
+  return !strict && skippedBefore < MAX_SKIPPED_CHUNKS ? 'skip' : 'fail';
+}
+
+/** The warning (response and ledger) for a try that skipped malformed chunks. */
+export function skippedChunksWarning(provider: string, skipped: number): string {
+  return `provider ${provider}: ${skipped} malformed stream ${skipped === 1 ? 'chunk' : 'chunks'} skipped`;
+}
+
 const BACKOFF = { baseMs: 200, rateLimitedBaseMs: 1000, maxMs: 5000 } as const;
 
 /**
  * `retriesUsed`: retries already made on this model (0 after its first try failed). The failure's
  * row in FAILURE_CONDUCT (src/failures) decides; an unknown type (our own bug) may retry when the
- * try says it is retryable, then falls back: another model may still answer.
+ * try says it is retryable, then falls back: another model may still answer. A lost worker
+ * (`WORKER_LOST`) is decided by `afterWorkerLost`, outside the provider's `retries`.
  */
 export function afterFailure(f: TryFailure, retriesUsed: number, s: ConductSettings, canReshape: boolean, random: () => number): NextStep {
   const row = conductOf(f.type);

@@ -15,6 +15,11 @@ export interface StreamCallOptions {
   deadlines: Deadlines;
   /** Every chunk, in order, as it arrives (already checked to be a chat.completion.chunk). */
   onChunk: (chunk: ChatChunk) => void;
+  /**
+   * A chunk that cannot be read (says why): true skips it, false fails the try as malformed.
+   * Absent: fail. Adapters whose SDK cannot go on past a bad event never ask.
+   */
+  skipMalformed?: (reason: string) => boolean;
 }
 
 /** A provider adapter: maps the gateway's request to one upstream API; throws only `UpstreamError`. */

@@ -9,6 +9,10 @@ export interface CallSettings {
   maxRetryWaitMs: number;
   /** Run each provider try as a local activity (see RouteResilience.providerCall). */
   localCall: boolean;
+  /** Re-runs of a try whose worker died (RouteResilience.workerRetries); absent: the default. */
+  workerRetries?: number;
+  /** A malformed stream chunk fails the try instead of being skipped (RouteResilience.strictStreams). */
+  strictStreams?: boolean;
 }
 
 export interface RouteCallConfig {
@@ -16,6 +20,8 @@ export interface RouteCallConfig {
   deadlines?: DeadlinesConfig;
   maxRetryWait?: string;
   providerCall?: 'activity' | 'local';
+  workerRetries?: number;
+  strictStreams?: boolean;
 }
 
 const DEFAULT_MAX_RETRY_WAIT_MS = 10_000;
@@ -30,5 +36,7 @@ export function callSettings(route: RouteCallConfig, parse: (s: string) => numbe
     deadlines: { headersMs: phase(d.headers), firstTokenMs: phase(d.firstToken), idleMs: phase(d.idle), totalMs },
     maxRetryWaitMs: route.maxRetryWait === undefined ? DEFAULT_MAX_RETRY_WAIT_MS : parse(route.maxRetryWait),
     localCall: route.providerCall === 'local',
+    ...(route.workerRetries !== undefined ? { workerRetries: route.workerRetries } : {}),
+    ...(route.strictStreams ? { strictStreams: true } : {}),
   };
 }

@@ -80,6 +80,8 @@ export interface AttemptRecord {
   /** This try sent the request adapted to what the model accepts (e.g. `without_prefill`). */
   adapted?: string;
   latencyMs?: number;
+  /** Malformed stream chunks this try skipped (absent: none; a `strictStreams` route skips none). */
+  skippedChunks?: number;
 }
 
 export interface GatehouseMeta {

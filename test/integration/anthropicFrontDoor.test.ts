@@ -153,6 +153,16 @@ describe('POST /v1/messages: the unmodified Anthropic SDK against the gateway', 
     assert.ok(Number(err.headers.get('retry-after')) >= 1);
   });
 
+  it('the same limit over /v1/chat/completions: the OpenAI SDK\'s RateLimitError, typed as OpenAI types a requests limit', async () => {
+    // Runs after the test above spent this caller's 2 requests a minute.
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: LIMITED_KEY, maxRetries: 0 });
+    const err = await openai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'limited' }] }).catch((e: unknown) => e);
+    assert.ok(err instanceof OpenAI.RateLimitError, String(err));
+    assert.equal(err.type, 'requests', 'not invalid_request_error');
+    assert.equal(err.code, 'rate_limit_exceeded');
+    assert.ok(Number(err.headers?.get('retry-after')) >= 1);
+  });
+
   it('a tool-use round trip: tool_use with parsed input → tool_result → the final text', async () => {
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Oslo' }];
     const first = await client.messages.create({ model: 'auto', max_tokens: 200, tools: [WEATHER], messages });

@@ -6,7 +6,8 @@ import { ask, failureConfig, recorded } from '../helpers/failures';
 /**
  * Misbehaving streams: slow first token, stalls and cuts before and after the caller saw a chunk,
  * garbage chunks, a missing [DONE], deadlines. The rule: before anything reached the caller, fail
- * over and deliver a whole answer; after, an error event and never [DONE].
+ * over and deliver a whole answer; after, an error event and never [DONE]. A few malformed chunks
+ * among valid ones are skipped (unless the route is `strictStreams`); a stream of garbage fails over.
  */
 const quick = { headers: '1s', firstToken: '400ms', idle: '400ms', total: '3s' };
 const config = failureConfig(
@@ -19,10 +20,13 @@ const config = failureConfig(
     cut2: 'mock-cut-2+stream-cut=2',
     junk0: 'mock-junk-0+malformed-chunk=0',
     junk2: 'mock-junk-2+malformed-chunk=2',
+    junk0s: 'mock-junk-0s+malformed-chunk=0',
+    junk2s: 'mock-junk-2s+malformed-chunk=2',
     nodone: 'mock-no-done+no-done',
     steady: 'mock-steady+chunk-delay=250',
     slowbody: 'mock-slow-body+latency=2000',
     garbage: 'mock-garbage+malformed',
+    garbageStream: 'mock-garbage-stream+garbage-stream',
   },
   [
     { name: 'lateToken', primary: 'lateToken', fallbacks: ['backup'], deadlines: quick },
@@ -33,6 +37,9 @@ const config = failureConfig(
     { name: 'cut2', primary: 'cut2', fallbacks: ['backup'], retries: 2, deadlines: quick },
     { name: 'junk0', primary: 'junk0', fallbacks: ['backup'], retries: 0, deadlines: quick },
     { name: 'junk2', primary: 'junk2', fallbacks: ['backup'], retries: 2, deadlines: quick },
+    { name: 'junk0strict', primary: 'junk0s', fallbacks: ['backup'], retries: 0, deadlines: quick, strictStreams: true },
+    { name: 'junk2strict', primary: 'junk2s', fallbacks: ['backup'], retries: 2, deadlines: quick, strictStreams: true },
+    { name: 'garbageStream', primary: 'garbageStream', fallbacks: ['backup'], retries: 0, deadlines: quick },
     { name: 'nodone', primary: 'nodone', deadlines: quick },
     { name: 'steady', primary: 'steady', fallbacks: ['backup'], deadlines: { idle: '1s', total: '700ms' } },
     { name: 'slowbody', primary: 'slowbody', fallbacks: ['backup'], deadlines: { total: '700ms' } },
@@ -109,13 +116,41 @@ describe('misbehaving streams (the before/after-first-chunk rule)', () => {
     assert.equal(next.text, WHOLE);
   });
 
-  it('a malformed chunk before any content: nothing garbled reaches the caller, the fallback answers', async () => {
-    wholeFromBackup(await ask(gw, 'junk0', 'stream', LONG));
+  /** One malformed chunk skipped: the primary's whole answer, the skip on its attempt and in the ledger's warnings. */
+  const skippedOne = async (seen: Awaited<ReturnType<typeof ask>>, route: string, upstream: string) => {
+    assert.equal(seen.status, 200, JSON.stringify(seen));
+    assert.equal(seen.streamError, false, 'no error event');
+    assert.equal(seen.done, true);
+    assert.equal(seen.model, route);
+    assert.equal(seen.text, WHOLE);
+    const row = await recorded(gw, seen.requestId);
+    assert.equal(row.status, 'completed');
+    assert.deepEqual(row.attempts.map((a) => [a.model, a.outcome, (a as { skippedChunks?: number }).skippedChunks]), [[route, 'ok', 1]]);
+    assert.deepEqual(JSON.parse(row.warnings ?? '[]'), ['provider mock: 1 malformed stream chunk skipped']);
+    assert.equal(calls(upstream), 1, 'answered by the one try');
+  };
+
+  it('a malformed chunk before any content: skipped and counted, the same model answers whole', async () => {
+    // ask() parses every event as JSON: a garbled one would fail right there.
+    await skippedOne(await ask(gw, 'junk0', 'stream', LONG), 'junk0', 'mock-junk-0+malformed-chunk=0');
   });
 
-  it('a malformed chunk mid-answer: only valid chunks were sent, then an error event', async () => {
-    // ask() parses every event as JSON: a garbled one would fail right there.
-    await interrupted(await ask(gw, 'junk2', 'stream', LONG), 'mock-junk-2+malformed-chunk=2');
+  it('a malformed chunk mid-answer: skipped and counted, the caller gets the whole answer with [DONE]', async () => {
+    await skippedOne(await ask(gw, 'junk2', 'stream', LONG), 'junk2', 'mock-junk-2+malformed-chunk=2');
+  });
+
+  it('strictStreams: a malformed chunk before any content fails over, as before', async () => {
+    wholeFromBackup(await ask(gw, 'junk0strict', 'stream', LONG));
+  });
+
+  it('strictStreams: a malformed chunk mid-answer: only valid chunks were sent, then an error event', async () => {
+    await interrupted(await ask(gw, 'junk2strict', 'stream', LONG), 'mock-junk-2s+malformed-chunk=2');
+  });
+
+  it('a stream of nothing but garbage still fails over: the fallback answers whole', async () => {
+    const seen = await ask(gw, 'garbageStream', 'stream', LONG);
+    wholeFromBackup(seen);
+    assert.equal((await recorded(gw, seen.requestId)).attempts[0]?.error, 'ProviderMalformedResponse');
   });
 
   it('a stream without [DONE] but complete at the HTTP level: finishes promptly, with usage', async () => {

@@ -68,17 +68,18 @@ describe('the failure table: one row per failure kind', () => {
   });
 
   it('the old lists hold: fallback set, breaker set, and what goes straight back to the caller', () => {
-    // FALLBACK_ON (upstreamError.ts) before the table, plus the kill switch and the lost worker (unknown names then: fell back).
+    // FALLBACK_ON (upstreamError.ts) before the table, plus the kill switch (an unknown name then: fell back). A lost
+    // worker no longer falls back (#14): the other models run on the same workers; it is re-run within workerRetries.
     assert.deepEqual(kindsWhere((k) => FAILURE_CONDUCT[k].nextCandidate), [
       'ContextLengthExceeded', 'ModelDisabled', 'OutputValidationFailed', 'ProviderAuthError', 'ProviderConnectionError', 'ProviderMalformedResponse',
-      'ProviderRateLimited', 'ProviderServerError', 'ProviderTimeout', 'RouteDisabled', 'UnsupportedRequestShape', 'WorkerLost',
+      'ProviderRateLimited', 'ProviderServerError', 'ProviderTimeout', 'RouteDisabled', 'UnsupportedRequestShape',
     ]);
     assert.deepEqual([...FALLBACK_ON].sort(), kindsWhere((k) => FAILURE_CONDUCT[k].nextCandidate));
     // BREAKER_COUNTS (activities/callProvider.ts) before the table.
     assert.deepEqual(kindsWhere((k) => feedsBreaker(k)), [
       'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderRateLimited', 'ProviderServerError', 'ProviderTimeout', 'StreamInterrupted',
     ]);
-    assert.deepEqual(kindsWhere((k) => !FAILURE_CONDUCT[k].nextCandidate), ['CallerDisconnected', 'ContentPolicyRejected', 'ProviderRejected', 'QueueTimeout', 'StreamInterrupted']);
+    assert.deepEqual(kindsWhere((k) => !FAILURE_CONDUCT[k].nextCandidate), ['CallerDisconnected', 'ContentPolicyRejected', 'ProviderRejected', 'QueueTimeout', 'StreamInterrupted', 'WorkerLost']);
   });
 
   it('only a stream cut, stall or reset may be continued', () => {
@@ -143,8 +144,8 @@ describe('what the caller gets when every candidate failed', () => {
     assert.equal(e.message, 'All models failed. First error: a: ProviderTimeout on a');
   });
 
-  it('lost workers only: today\'s 502 provider_error', () => {
-    assert.deepEqual([exhaustedError([failed('a', WORKER_LOST)]).status, exhaustedError([failed('a', WORKER_LOST)]).code], [502, 'provider_error']);
+  it('lost workers only: the gateway\'s 503 gateway_worker_lost, never provider_error', () => {
+    assert.deepEqual([exhaustedError([failed('a', WORKER_LOST)]).status, exhaustedError([failed('a', WORKER_LOST)]).code], [503, 'gateway_worker_lost']);
   });
 });
 

@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { afterFailure, backoffMs, hasPrefill, withoutPrefill } from '../../src/providers/conduct';
+import {
+  MAX_SKIPPED_CHUNKS,
+  WORKER_LOST_WAIT_MS,
+  afterFailure,
+  afterWorkerLost,
+  backoffMs,
+  hasPrefill,
+  onMalformedChunk,
+  skippedChunksWarning,
+  withoutPrefill,
+} from '../../src/providers/conduct';
 import { streamModeFor } from '../../src/streaming/mode';
+import { feedsBreaker, stoppedError } from '../../src/failures';
+import type { AttemptRecord } from '../../src/temporal/contract';
 
 const route = { retries: 2, maxRetryWaitMs: 10_000 };
 const half = () => 0.5; // jitter factor exactly 1
@@ -19,7 +31,6 @@ describe('failure conduct after one failed try', () => {
     ['content policy → back to the caller', { type: 'ContentPolicyRejected', retryable: false }, 0, { kind: 'stop' }],
     ['plain 400 → back to the caller', { type: 'ProviderRejected', retryable: false }, 0, { kind: 'stop' }],
     ['stream broke after the caller saw part → stop', { type: 'StreamInterrupted', retryable: false }, 0, { kind: 'stop' }],
-    ['worker lost → same model again', { type: 'WorkerLost', retryable: true }, 0, { kind: 'retry', delayMs: 200 }],
     ['unknown failure, not retryable → fall back', { type: 'TypeError', retryable: false }, 0, { kind: 'fallback' }],
   ];
   for (const [name, failure, used, want] of rows) {
@@ -40,6 +51,43 @@ describe('failure conduct after one failed try', () => {
     assert.equal(backoffMs('ProviderServerError', 1, () => 0), 100);
     assert.equal(backoffMs('ProviderServerError', 1, () => 0.999), 300);
     assert.equal(backoffMs('ProviderRateLimited', 10, () => 0.5), 5000);
+  });
+});
+
+describe('a lost worker is the gateway\'s failure, not the provider\'s', () => {
+  it('re-runs the try after a short fixed wait, whatever the route\'s provider retries, up to workerRetries', () => {
+    assert.deepEqual(afterWorkerLost(1, 2), { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS });
+    assert.deepEqual(afterWorkerLost(2, 2), { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS });
+    assert.deepEqual(afterWorkerLost(3, 2), { kind: 'stop' });
+    assert.deepEqual(afterWorkerLost(1, 0), { kind: 'stop' });
+    assert.deepEqual(afterWorkerLost(2), { kind: 'retry', delayMs: WORKER_LOST_WAIT_MS }, 'default: 2');
+  });
+
+  it('never feeds the model\'s circuit breaker (only failures the provider activity saw do)', () => {
+    assert.equal(feedsBreaker('WorkerLost'), false);
+  });
+
+  it('spent: the caller\'s error names the gateway (503 gateway_worker_lost), not provider_error', () => {
+    const attempts: AttemptRecord[] = [{ model: 'small', outcome: 'failed', error: 'WorkerLost' }, { model: 'small', outcome: 'failed', error: 'WorkerLost' }];
+    const err = stoppedError(attempts[1]!, attempts);
+    assert.equal(err.status, 503);
+    assert.equal(err.code, 'gateway_worker_lost');
+    assert.equal(err.toBody().error.type, 'api_error');
+    assert.match(err.message, /lost the worker running the call to small \(2 times\); the provider did not fail/);
+  });
+});
+
+describe('a malformed chunk in an otherwise healthy stream', () => {
+  it('is skipped up to the bound; one more, or any on a strict route, fails the try', () => {
+    assert.equal(onMalformedChunk(0, false), 'skip');
+    assert.equal(onMalformedChunk(MAX_SKIPPED_CHUNKS - 1, false), 'skip');
+    assert.equal(onMalformedChunk(MAX_SKIPPED_CHUNKS, false), 'fail');
+    assert.equal(onMalformedChunk(0, true), 'fail');
+  });
+
+  it('is reported as a warning naming the provider', () => {
+    assert.equal(skippedChunksWarning('openai', 1), 'provider openai: 1 malformed stream chunk skipped');
+    assert.equal(skippedChunksWarning('openai', 2), 'provider openai: 2 malformed stream chunks skipped');
   });
 });
 

@@ -30,6 +30,7 @@ describe('fault spec parsing', () => {
     ['stream-cut=2', { streamCut: 2 }],
     ['stream-stall=1', { streamStall: 1 }],
     ['malformed-chunk=0', { malformedChunk: 0 }],
+    ['garbage-stream', { garbageStream: true }],
     ['fail503', { status: 503 }],
   ];
   for (const [spec, expected] of cases) {
@@ -256,6 +257,19 @@ describe('mock provider server', () => {
     assert.equal(events.indexOf(bad[0] ?? ''), 2); // after role chunk + 1 content chunk
     assert.ok(!events.includes('data: [DONE]'));
     assert.match(events.at(-1) ?? '', /"choices":\[\],"usage":\{"prompt_tokens"/);
+  });
+
+  test('raw SSE: garbage-stream sends only unparseable chunks, then [DONE]', async () => {
+    const res = await fetch(`${mock.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-mock-fault': 'garbage-stream' },
+      body: JSON.stringify({ model: 'mock-small', messages: ask('hi'), stream: true }),
+    });
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    const events = (await res.text()).split('\n\n').filter(Boolean);
+    assert.equal(events.at(-1), 'data: [DONE]');
+    assert.ok(events.length > 3);
+    for (const e of events.slice(0, -1)) assert.throws(() => JSON.parse(e.slice('data: '.length)), SyntaxError);
   });
 
   test('malformed body and bad requests', async () => {

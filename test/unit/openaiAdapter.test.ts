@@ -124,6 +124,44 @@ describe('openai adapter (real SDK, replayed API)', () => {
   });
 });
 
+describe('a malformed chunk in a stream (skipped as the route allows, never passed on)', () => {
+  const chunk = (delta: object, finish: string | null = null) => ({ id: 's2', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] });
+  const junk = { frame: 'data: {"id": "broken", "choices": [\n\n' };
+  const notAChunk = { object: 'something.else' };
+  /** Streams the replayed events; `skip` is the route's answer to each malformed chunk. */
+  const streamWith = async (skip: ((reason: string) => boolean) | undefined, ...events: unknown[]) => {
+    api.reply({ events: [...events, '[DONE]'] });
+    const seen: ChatChunk[] = [];
+    const result = await provider.stream!('gpt-4o-mini', REQ, { signal: new AbortController().signal, deadlines: deadlinesFromTimeout(5000), onChunk: (c) => seen.push(c), skipMalformed: skip }).catch((e: unknown) => e);
+    return { result, seen };
+  };
+
+  it('skipped when the route allows: the answer is whole, only valid chunks reach the caller, each skip is reported', async () => {
+    const reasons: string[] = [];
+    const { result, seen } = await streamWith((r) => (reasons.push(r), true), chunk({ role: 'assistant', content: '' }), chunk({ content: 'Sun' }), junk, chunk({ content: 'ny' }), notAChunk, chunk({}, 'stop'));
+    assert.ok(!(result instanceof Error), String(result));
+    assert.equal((result as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content, 'Sunny');
+    assert.equal(seen.length, 4);
+    assert.equal(reasons.length, 2);
+    assert.match(reasons[0]!, /malformed stream chunk after 2 chunks/);
+  });
+
+  it('fails the try as malformed when the route says no (strict), or when nothing asks (as before)', async () => {
+    for (const skip of [() => false, undefined]) {
+      const { result, seen } = await streamWith(skip, chunk({ role: 'assistant', content: '' }), junk, chunk({}, 'stop'));
+      assert.ok(result instanceof UpstreamError && result.kind === 'malformed', String(result));
+      assert.equal(seen.length, 1);
+    }
+  });
+
+  it('a stream of garbage only fails as malformed even when skipping is allowed (no empty answer)', async () => {
+    const { result, seen } = await streamWith(() => true, junk, junk);
+    assert.ok(result instanceof UpstreamError && result.kind === 'malformed', String(result));
+    assert.match(result.message, /only malformed stream chunks \(2\)/);
+    assert.equal(seen.length, 0);
+  });
+});
+
 describe('fields the OpenAI API refuses (carried in from /v1/messages)', () => {
   it('top_k, thinking and cache_control hints are left out of the request and reported, never sent', async () => {
     const req = {

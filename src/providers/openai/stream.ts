@@ -33,7 +33,7 @@ export async function streamCompletion(
       .asResponse();
     watchdog.headersReceived();
     if (!isEventStream(response)) return await wholeBody(response);
-    await readStream(response, watchdog, answer, opts.onChunk);
+    await readStream(response, watchdog, answer, opts);
     return answer.completion();
   } catch (err) {
     return endBrokenStream(err, opts.signal, watchdog, answer, mapError);
@@ -42,23 +42,37 @@ export async function streamCompletion(
   }
 }
 
-async function readStream(response: Response, watchdog: AttemptWatchdog, answer: ChunkAssembler, onChunk: (c: ChatChunk) => void): Promise<void> {
+async function readStream(response: Response, watchdog: AttemptWatchdog, answer: ChunkAssembler, opts: StreamCallOptions): Promise<void> {
   if (!response.body) throw new UpstreamError('malformed', 'provider sent an empty stream');
+  let skipped = 0;
   // `[DONE]`, or a whole answer with usage: complete, even if the provider never closes.
-  const take = (events: SseEvent[]) => events.some((e) => takeEvent(e, watchdog, answer, onChunk));
+  const take = (events: SseEvent[]) =>
+    events.some((e) => {
+      const verdict = takeEvent(e, watchdog, answer, opts);
+      if (verdict === 'skipped') skipped++;
+      return verdict === 'complete';
+    });
   const complete = await readEventStream(response.body, take, () => `after ${answer.chunks} chunks`);
+  // Garbage only (every chunk skipped): nothing to answer with, fail over as before skipping existed.
+  if (answer.chunks === 0 && skipped > 0) throw new UpstreamError('malformed', `provider sent only malformed stream chunks (${skipped})`);
   if (!complete && !answer.finished) throw new UpstreamError('connection', `stream ended mid-answer after ${answer.chunks} chunks (no finish_reason)`);
 }
 
-/** True when the stream is complete (`[DONE]`, or finished with usage). */
-function takeEvent(e: SseEvent, watchdog: AttemptWatchdog, answer: ChunkAssembler, onChunk: (c: ChatChunk) => void): boolean {
-  if (e.data.trim() === '[DONE]') return true;
+/** `complete`: `[DONE]`, or finished with usage; `skipped`: a malformed chunk the route lets pass. */
+function takeEvent(e: SseEvent, watchdog: AttemptWatchdog, answer: ChunkAssembler, opts: StreamCallOptions): 'complete' | 'skipped' | 'more' {
+  if (e.data.trim() === '[DONE]') return 'complete';
   watchdog.chunkReceived();
-  const chunk = parseChunk(e.data, answer.chunks);
-  if (isAnnotationOnly(chunk)) return false;
+  let chunk: ChatChunk;
+  try {
+    chunk = parseChunk(e.data, answer.chunks);
+  } catch (err) {
+    if (err instanceof UpstreamError && err.kind === 'malformed' && opts.skipMalformed?.(err.message)) return 'skipped';
+    throw err;
+  }
+  if (isAnnotationOnly(chunk)) return 'more';
   answer.add(chunk);
-  onChunk(chunk);
-  return answer.finished && answer.usage !== undefined;
+  opts.onChunk(chunk);
+  return answer.finished && answer.usage !== undefined ? 'complete' : 'more';
 }
 
 function parseChunk(data: string, seen: number): ChatChunk {
