@@ -5,6 +5,7 @@ import type { DataClass, Latency, Risk } from '../config/routing';
 import type { Config, ModelConfig, RouteConfig } from '../config/schema';
 import { GatewayError, notFound, policyDenied } from '../errors';
 import { callSettings, type CallSettings } from './callSettings';
+import type { DegradedPlan } from './degraded';
 import { explainPlan } from './explain';
 import { inShare } from './stableShare';
 
@@ -41,6 +42,8 @@ export interface RoutePlan extends CallSettings {
   larger?: RoutePlan;
   /** Set when this request is in the route's shadow sample (workflows/shadow.ts). */
   shadow?: ShadowPlan;
+  /** The route's reduced-output plan for this request (src/routing/degraded.ts); chat only. */
+  degraded?: DegradedPlan;
 }
 
 export interface PlanRequest {
@@ -112,6 +115,11 @@ function orderedModels(req: PlanRequest, route: RouteConfig): { names: string[];
   }
   if (req.downgrade && route.cheaperOption) names = [route.cheaperOption, ...names];
   return { names: [...new Set(names)], stage };
+}
+
+/** Pure: one model of the route as a candidate for this request (every factor applies), or why it is skipped. */
+export function candidateFor(req: PlanRequest, route: RouteConfig, name: string, ctx: PlanContext): Candidate | string {
+  return candidateOrSkip(req, route, name, ctx) ?? 'not configured';
 }
 
 /** The model as a candidate, or why it is skipped (undefined: not configured). */
