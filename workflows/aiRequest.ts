@@ -35,11 +35,11 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
   let shadow: Promise<void> | undefined;
   let webhook = false;
   try {
-    const { credential, task, risk, latency, body, requestId } = input;
+    const { credential, task, risk, latency, body, requestId, degraded } = input;
     // Admission and plan in one local activity (one marker): see activities/prepare.ts. The sealed
     // credential's issue time is checked against the workflow's start (same on replay and retry).
     const { workflowId, startTime } = workflowInfo();
-    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, requestedModel: body.model, workflowId, startedAtMs: startTime.getTime() });
+    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, degraded, requestedModel: body.model, workflowId, startedAtMs: startTime.getTime() });
     ({ admission, plan } = prepared);
     webhook = prepared.webhook;
     admitted(view, admission, plan);

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import { hashApiKey } from '../../src/auth';
+import { KEYS, auth, chat, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
+import { streamChat } from '../helpers/sse';
+
+const THRIFTY_KEY = 'test-key-thrifty-0123456789abcdef';
+const SAFE = 'We cannot answer this right now; a person will follow up.';
+
+/** Every normal model fails (the mock's fault grammar); each route has its own degraded plan, or none. */
+const config = (mockUrl: string) => {
+  const c = testConfig(mockUrl) as Record<string, any>;
+  Object.assign(c.models, {
+    broken: { provider: 'mock', upstream: 'mock-small+status=500' },
+    broken2: { provider: 'mock', upstream: 'mock-large+status=503' },
+    // A wordy cheap model: without a cap it would say 200 tokens.
+    cheap: { provider: 'mock', upstream: 'mock-cheap+answer-tokens=200', price: { inputPerMTok: 0.01, outputPerMTok: 0.01 } },
+    dear: { provider: 'mock', upstream: 'mock-dear', price: { inputPerMTok: 1000, outputPerMTok: 1000 } },
+  });
+  c.callers.support.tasks = ['chat', 'summarize', 'model', 'fixed', 'plain', 'optin'];
+  c.callers.thrifty = { team: 'thrifty', roles: ['caller'], tasks: ['budget'], defaultTask: 'budget', keyHash: hashApiKey(THRIFTY_KEY) };
+  const failing = { primary: 'broken', fallbacks: ['broken2'], retries: 0, timeout: '5s' };
+  c.routes.push(
+    { name: 'model', match: { task: 'model' }, ...failing, degraded: { model: 'cheap', maxTokens: 8, when: ['unavailable'] } },
+    { name: 'fixed', match: { task: 'fixed' }, ...failing, degraded: { answer: SAFE } },
+    { name: 'plain', match: { task: 'plain' }, ...failing },
+    { name: 'optin', match: { task: 'optin' }, ...failing, degraded: { answer: SAFE, callerOptIn: true } },
+    { name: 'budget', match: { task: 'budget' }, primary: 'dear', retries: 0, timeout: '5s', degraded: { model: 'cheap', maxTokens: 8, when: ['over_budget'] } },
+  );
+  // $0.001 a day: not one token on `dear` ($0.001 a token), plenty on `cheap`.
+  return { ...c, limits: { callerBudgets: { thrifty: { dailyUsd: 0.001 } } } };
+};
+
+/** What a request gets without the degraded plan: the models failed (502), or their breakers are open by now (503). */
+function todaysError(res: { status: number; json: any }): void {
+  assert.ok([502, 503].includes(res.status), JSON.stringify(res.json));
+  assert.ok(['provider_error', 'no_available_model'].includes(res.json.error.code), res.json.error.code);
+}
+
+describe('reduced-output mode: the route\'s degraded plan (real dev server, mock faults, budgets)', () => {
+  let gw: TestGateway;
+  const ask = (task: string, extra: Record<string, string> = {}, content = 'Hello') =>
+    chat(gw.url, hello(content), { ...auth(KEYS.support), 'x-gatehouse-task': task, ...extra });
+  const ledgerOf = (res: { headers: Headers }) => gw.ledger.get(res.headers.get('x-gatehouse-request-id')!);
+  before(async () => {
+    gw = await startTestGateway({ config });
+  });
+  after(() => gw?.close());
+
+  it('every normal model fails: the degraded model answers under its lower cap, marked, and the ledger records it', async () => {
+    const res = await ask('model');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.gatehouse.model, 'cheap');
+    assert.equal(res.json.gatehouse.degraded, 'unavailable');
+    assert.ok(res.json.usage.completion_tokens <= 8, `${res.json.usage.completion_tokens} answer tokens under a cap of 8`);
+    assert.equal(res.json.choices[0].finish_reason, 'length', 'the cheap model was asked for less than it would say');
+    assert.deepEqual(res.json.gatehouse.attempts.map((a: any) => [a.model, a.outcome, a.error]), [
+      ['broken', 'failed', 'ProviderServerError'],
+      ['broken2', 'failed', 'ProviderServerError'],
+      ['cheap', 'ok', undefined],
+    ]);
+    const row = ledgerOf(res);
+    assert.equal(row?.model, 'cheap');
+    assert.equal(row?.degraded, 'unavailable');
+    assert.equal(row?.status, 'completed');
+  });
+
+  it('a route with a fixed answer: that answer as an ordinary completion, free, marked', async () => {
+    const res = await ask('fixed');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.object, 'chat.completion');
+    assert.equal(res.json.choices[0].message.content, SAFE);
+    assert.equal(res.json.choices[0].finish_reason, 'stop');
+    assert.equal(res.json.model, 'gatehouse/degraded');
+    assert.deepEqual(res.json.usage, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    assert.equal(res.json.gatehouse.cost_usd, 0);
+    assert.equal(res.json.gatehouse.degraded, 'unavailable');
+    assert.deepEqual(res.json.gatehouse.fallbacks, ['broken', 'broken2']);
+    const row = ledgerOf(res);
+    assert.equal(row?.degraded, 'unavailable');
+    assert.equal(row?.model, 'gatehouse/degraded');
+    assert.equal(row?.cost_usd, 0);
+  });
+
+  it('streamed: the fixed answer arrives as chunks and one [DONE]', async () => {
+    const r = await streamChat(gw.url, hello(), { ...auth(KEYS.support), 'x-gatehouse-task': 'fixed' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.error, undefined);
+    assert.equal(r.text, SAFE);
+    assert.ok(r.done);
+    assert.equal(r.events.at(-1).choices[0].finish_reason, 'stop');
+  });
+
+  it('over budget: the cheaper degraded model answers instead of 429, and the attempts say why', async () => {
+    const res = await chat(gw.url, hello(), auth(THRIFTY_KEY));
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.gatehouse.model, 'cheap');
+    assert.equal(res.json.gatehouse.degraded, 'over_budget');
+    assert.ok(res.json.usage.completion_tokens <= 8);
+    const [left, answered] = res.json.gatehouse.attempts;
+    assert.deepEqual([left.model, left.error, left.status, left.try], ['dear', 'budget_exceeded', 429, 0]);
+    assert.equal(answered.model, 'cheap');
+    assert.equal(gw.mock.calls('mock-dear'), 0, 'the dear model was never called');
+    assert.match(res.json.gatehouse.explanation, /degraded \(over_budget\): cheap/);
+    assert.equal(ledgerOf(res)?.degraded, 'over_budget');
+  });
+
+  it('a route without a degraded plan: today\'s error', async () => {
+    todaysError(await ask('plain'));
+  });
+
+  it('breakers open on every normal model: planning takes the degraded plan at once, and the attempts say why', async () => {
+    // Each failed request feeds the breakers of `broken` and `broken2`; once open, the planner finds none available.
+    let res = await ask('fixed');
+    for (let i = 0; i < 10 && res.json.gatehouse?.attempts?.[0]?.try !== 0; i++) res = await ask('fixed');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    const [left, answered] = res.json.gatehouse.attempts;
+    assert.deepEqual([left.error, left.status, left.try], ['no_available_model', 503, 0]);
+    assert.match(left.message, /circuit open/);
+    assert.equal(answered.model, 'gatehouse/degraded');
+    assert.equal(res.json.gatehouse.degraded, 'unavailable');
+    assert.match(res.json.gatehouse.explanation, /degraded \(unavailable\): fixed answer/);
+  });
+
+  it('the caller\'s opt-out is honoured; an opt-in route answers degraded only when asked; a bad value is a 400', async () => {
+    const denied = await ask('fixed', { 'x-gatehouse-degraded': 'deny' });
+    todaysError(denied);
+    assert.equal(ledgerOf(denied)?.degraded, null);
+    todaysError(await ask('optin'));
+    const asked = await ask('optin', { 'x-gatehouse-degraded': 'allow' });
+    assert.equal(asked.status, 200, JSON.stringify(asked.json));
+    assert.equal(asked.json.choices[0].message.content, SAFE);
+    // A route without a plan has nothing to allow: the request fails as without the header.
+    todaysError(await ask('plain', { 'x-gatehouse-degraded': 'allow' }));
+    const bad = await ask('fixed', { 'x-gatehouse-degraded': 'maybe' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.param, 'degraded');
+  });
+
+  it('/v1/messages gets the degraded answer in Anthropic\'s shape (the SDK reads it)', async () => {
+    const client = new Anthropic({ baseURL: gw.url, apiKey: KEYS.support, maxRetries: 0 });
+    const msg = await client.messages.create(
+      { model: 'auto', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] },
+      { headers: { 'x-gatehouse-task': 'fixed' } },
+    );
+    assert.equal(msg.type, 'message');
+    assert.equal(msg.stop_reason, 'end_turn');
+    assert.deepEqual(msg.content.map((b) => (b.type === 'text' ? b.text : b.type)), [SAFE]);
+    assert.equal((msg as unknown as { gatehouse: { degraded: string } }).gatehouse.degraded, 'unavailable');
+  });
+});
