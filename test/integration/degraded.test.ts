@@ -17,8 +17,10 @@ const config = (mockUrl: string) => {
     // A wordy cheap model: without a cap it would say 200 tokens.
     cheap: { provider: 'mock', upstream: 'mock-cheap+answer-tokens=200', price: { inputPerMTok: 0.01, outputPerMTok: 0.01 } },
     dear: { provider: 'mock', upstream: 'mock-dear', price: { inputPerMTok: 1000, outputPerMTok: 1000 } },
+    down: { provider: 'mock', upstream: 'mock-down+status=500' },
+    down2: { provider: 'mock', upstream: 'mock-down2+status=502' },
   });
-  c.callers.support.tasks = ['chat', 'summarize', 'model', 'fixed', 'plain', 'optin'];
+  c.callers.support.tasks = ['chat', 'summarize', 'model', 'fixed', 'plain', 'optin', 'checked', 'fixedchecked'];
   c.callers.thrifty = { team: 'thrifty', roles: ['caller'], tasks: ['budget'], defaultTask: 'budget', keyHash: hashApiKey(THRIFTY_KEY) };
   const failing = { primary: 'broken', fallbacks: ['broken2'], retries: 0, timeout: '5s' };
   c.routes.push(
@@ -26,6 +28,9 @@ const config = (mockUrl: string) => {
     { name: 'fixed', match: { task: 'fixed' }, ...failing, degraded: { answer: SAFE } },
     { name: 'plain', match: { task: 'plain' }, ...failing },
     { name: 'optin', match: { task: 'optin' }, ...failing, degraded: { answer: SAFE, callerOptIn: true } },
+    // Answers must be at most 5 characters: the cheap model's never are, the fixed answer is not either.
+    { name: 'checked', match: { task: 'checked' }, primary: 'down', retries: 0, timeout: '5s', validation: { maxChars: 5, onFailure: 'retry' }, degraded: { model: 'cheap', maxTokens: 8, answer: SAFE } },
+    { name: 'fixedchecked', match: { task: 'fixedchecked' }, primary: 'down2', retries: 0, timeout: '5s', validation: { maxChars: 5 }, degraded: { answer: SAFE } },
     { name: 'budget', match: { task: 'budget' }, primary: 'dear', retries: 0, timeout: '5s', degraded: { model: 'cheap', maxTokens: 8, when: ['over_budget'] } },
   );
   // $0.001 a day: not one token on `dear` ($0.001 a token), plenty on `cheap`.
@@ -136,6 +141,30 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
     const bad = await ask('fixed', { 'x-gatehouse-degraded': 'maybe' });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.param, 'degraded');
+  });
+
+  it('a degraded model answer is still validated: retried with the repair on the degraded model only, then 422', async () => {
+    const res = await ask('checked');
+    assert.equal(res.status, 422, JSON.stringify(res.json));
+    assert.equal(res.json.error.code, 'output_validation_failed');
+    const tried = res.json.gatehouse.attempts.map((a: any) => [a.model, a.error]);
+    assert.deepEqual(tried, [['down', 'ProviderServerError'], ['cheap', 'OutputValidationFailed'], ['cheap', 'OutputValidationFailed']]);
+    assert.equal(gw.mock.calls('mock-down+status=500'), 1, 'the repair retry did not go back to the failed normal model');
+  });
+
+  it('the fixed answer is the route\'s own text: not validated', async () => {
+    const res = await ask('fixedchecked');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.choices[0].message.content, SAFE);
+    assert.equal(res.json.gatehouse.attempts.at(-1).validation, undefined);
+  });
+
+  it('streamed: the degraded model streams its capped answer live', async () => {
+    const r = await streamChat(gw.url, hello(), { ...auth(KEYS.support), 'x-gatehouse-task': 'model' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.error, undefined);
+    assert.ok(r.done && r.text.length > 0);
+    assert.equal(r.headers.get('x-gatehouse-model') ?? r.events.at(-1).model, 'cheap');
   });
 
   it('/v1/messages gets the degraded answer in Anthropic\'s shape (the SDK reads it)', async () => {
