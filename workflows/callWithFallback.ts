@@ -108,18 +108,20 @@ function callerFacingError(a: AttemptRecord, attempts: AttemptRecord[]): Gateway
  * Nowhere left to go: report the first (original) provider error, and every attempt. A model that
  * merely refused the request's shape (prefill) is never the reason shown: the real failure is.
  */
-function exhaustedError(attempts: AttemptRecord[]): GatewayError {
+function exhaustedError(all: AttemptRecord[]): GatewayError {
+  // Only the models called (a plan-time refusal shown as try 0 is why the degraded plan was taken, not a failure).
+  const attempts = all.filter((a) => a.try !== 0);
   const first = attempts.find((a) => a.outcome === 'failed' && a.error !== 'UnsupportedRequestShape') ?? attempts[0];
   const original = first ? `${first.model}: ${first.message ?? first.error}${first.status ? ` (HTTP ${first.status})` : ''}` : 'no candidate';
   const allTimeouts = attempts.every((a) => a.error === 'ProviderTimeout');
   const onlyContext = attempts.every((a) => a.error === 'ContextLengthExceeded');
-  if (onlyContext) return new GatewayError('ProviderRejected', 'context_length_exceeded', original, { status: 400, meta: { attempts } });
+  if (onlyContext) return new GatewayError('ProviderRejected', 'context_length_exceeded', original, { status: 400, meta: { attempts: all } });
   // Release control: the kill switch refused every try of a request already in flight.
   if (attempts.length > 0 && attempts.every((a) => isKillSwitchFailure(a.error))) {
-    return new GatewayError('ProviderUnavailable', 'route_disabled', original, { status: 503, meta: { attempts } });
+    return new GatewayError('ProviderUnavailable', 'route_disabled', original, { status: 503, meta: { attempts: all } });
   }
   return new GatewayError('ProviderUnavailable', allTimeouts ? 'provider_timeout' : 'provider_error', `All models failed. First error: ${original}`, {
     status: allTimeouts ? 504 : 502,
-    meta: { attempts },
+    meta: { attempts: all },
   });
 }

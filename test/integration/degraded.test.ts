@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
+import { GatehouseClient, GatewayError } from '../../src';
 import { hashApiKey } from '../../src/auth';
 import { KEYS, auth, chat, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
 import { streamChat } from '../helpers/sse';
@@ -167,6 +168,17 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
     assert.equal(r.headers.get('x-gatehouse-model') ?? r.events.at(-1).model, 'cheap');
   });
 
+  it('the TypeScript client passes the caller\'s say like the header', async () => {
+    const client = await GatehouseClient.connect({ apiKey: KEYS.support, temporal: { address: gw.temporalAddress }, taskQueue: gw.taskQueue, env: { ...gw.env, GATEHOUSE_DATA_DIR: gw.dir } });
+    try {
+      const res = await client.request({ body: hello(), task: 'fixed' });
+      assert.equal(res.gatehouse.degraded, 'unavailable');
+      await assert.rejects(client.request({ body: hello(), task: 'fixed', degraded: 'deny' }), (err) => err instanceof GatewayError && err.status >= 500);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('/v1/messages gets the degraded answer in Anthropic\'s shape (the SDK reads it)', async () => {
     const client = new Anthropic({ baseURL: gw.url, apiKey: KEYS.support, maxRetries: 0 });
     const msg = await client.messages.create(
@@ -177,5 +189,11 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
     assert.equal(msg.stop_reason, 'end_turn');
     assert.deepEqual(msg.content.map((b) => (b.type === 'text' ? b.text : b.type)), [SAFE]);
     assert.equal((msg as unknown as { gatehouse: { degraded: string } }).gatehouse.degraded, 'unavailable');
+    // Streamed: the same answer as Anthropic's events.
+    const streamed = await client.messages
+      .stream({ model: 'auto', max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] }, { headers: { 'x-gatehouse-task': 'fixed' } })
+      .finalMessage();
+    assert.deepEqual(streamed.content.map((b) => (b.type === 'text' ? b.text : b.type)), [SAFE]);
+    assert.equal(streamed.stop_reason, 'end_turn');
   });
 });
