@@ -7,6 +7,7 @@ import { KEYS, auth, chat, hello, startTestGateway, testConfig, type TestGateway
 import { streamChat } from '../helpers/sse';
 
 const THRIFTY_KEY = 'test-key-thrifty-0123456789abcdef';
+const FRUGAL_KEY = 'test-key-frugal-0123456789abcdef';
 const SAFE = 'We cannot answer this right now; a person will follow up.';
 
 /** Every normal model fails (the mock's fault grammar); each route has its own degraded plan, or none. */
@@ -20,8 +21,10 @@ const config = (mockUrl: string) => {
     dear: { provider: 'mock', upstream: 'mock-dear', price: { inputPerMTok: 1000, outputPerMTok: 1000 } },
     down: { provider: 'mock', upstream: 'mock-down+status=500' },
     down2: { provider: 'mock', upstream: 'mock-down2+status=502' },
+    cheapdown: { provider: 'mock', upstream: 'mock-cheapdown+status=500', price: { inputPerMTok: 0.01, outputPerMTok: 0.01 } },
   });
   c.callers.support.tasks = ['chat', 'summarize', 'model', 'fixed', 'plain', 'optin', 'checked', 'fixedchecked'];
+  c.callers.frugal = { team: 'frugal', roles: ['caller'], tasks: ['budget-down'], defaultTask: 'budget-down', keyHash: hashApiKey(FRUGAL_KEY) };
   c.callers.thrifty = { team: 'thrifty', roles: ['caller'], tasks: ['budget'], defaultTask: 'budget', keyHash: hashApiKey(THRIFTY_KEY) };
   const failing = { primary: 'broken', fallbacks: ['broken2'], retries: 0, timeout: '5s' };
   c.routes.push(
@@ -35,7 +38,8 @@ const config = (mockUrl: string) => {
     { name: 'budget', match: { task: 'budget' }, primary: 'dear', retries: 0, timeout: '5s', degraded: { model: 'cheap', maxTokens: 8, when: ['over_budget'] } },
   );
   // $0.001 a day: not one token on `dear` ($0.001 a token), plenty on `cheap`.
-  return { ...c, limits: { callerBudgets: { thrifty: { dailyUsd: 0.001 } } } };
+  c.routes.push({ name: 'budget-down', match: { task: 'budget-down' }, primary: 'dear', retries: 0, timeout: '5s', degraded: { model: 'cheapdown' } });
+  return { ...c, limits: { callerBudgets: { thrifty: { dailyUsd: 0.001 }, frugal: { dailyUsd: 0.001 } } } };
 };
 
 /** What a request gets without the degraded plan: the models failed (502), or their breakers are open by now (503). */
@@ -110,6 +114,14 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
     assert.equal(gw.mock.calls('mock-dear'), 0, 'the dear model was never called');
     assert.match(res.json.gatehouse.explanation, /degraded \(over_budget\): cheap/);
     assert.equal(ledgerOf(res)?.degraded, 'over_budget');
+  });
+
+  it('over budget, and the degraded model fails too (no fixed answer): the error names that failure, the attempts both', async () => {
+    const res = await chat(gw.url, hello(), auth(FRUGAL_KEY));
+    assert.equal(res.status, 502, JSON.stringify(res.json));
+    assert.equal(res.json.error.code, 'provider_error');
+    assert.match(res.json.error.message, /First error: cheapdown: /);
+    assert.deepEqual(res.json.gatehouse.attempts.map((a: any) => [a.model, a.error]), [['dear', 'budget_exceeded'], ['cheapdown', 'ProviderServerError']]);
   });
 
   it('a route without a degraded plan: today\'s error', async () => {
