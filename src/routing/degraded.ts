@@ -41,11 +41,13 @@ export function takeDegraded(offer: Pick<DegradedPlan, 'when' | 'callerOptIn'> |
 
 /**
  * Failures that say the model cannot answer now, not that the request was wrong: outages, rate
- * limits, timeouts, our credentials refused, a lost worker, the kill switch.
+ * limits, timeouts, our credentials refused, a lost worker, the kill switch on the model. Not the
+ * kill switch on the route (`RouteDisabled`): the operator stopped the route, its degraded plan too,
+ * as admission does for a route disabled before the request.
  */
 const UNAVAILABLE: ReadonlySet<string> = new Set([
   'ProviderRateLimited', 'ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout',
-  'ProviderAuthError', 'WorkerLost', 'ModelDisabled', 'RouteDisabled',
+  'ProviderAuthError', 'WorkerLost', 'ModelDisabled',
 ]);
 
 export function isUnavailability(type: string | undefined): boolean {
@@ -63,6 +65,7 @@ export function unavailableAfter(attempts: readonly AttemptRecord[]): boolean {
 /** A refusal of the planner or the budget as a reason for the degraded plan (undefined: not one). */
 export function planRefusalReason(code: string | undefined): DegradedReason | undefined {
   if (code === 'budget_exceeded') return 'over_budget';
+  // `route_disabled` from the planner: the kill switch took every model of the route (not the route itself).
   if (code === 'no_available_model' || code === 'route_disabled') return 'unavailable';
   return undefined;
 }

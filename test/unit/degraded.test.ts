@@ -61,11 +61,13 @@ describe('why the normal plan was left', () => {
     // a model that refused the prefill and then had an outage counts by its last try
     assert.equal(unavailableAfter([failed('a', 'UnsupportedRequestShape'), failed('a', 'ProviderServerError')]), true);
   });
-  it('not unavailable: a caller mistake, a validation failure, an answer, or nothing tried', () => {
+  it('not unavailable: a caller mistake, a validation failure, the route switched off, an answer, or nothing tried', () => {
     assert.equal(unavailableAfter([failed('a', 'ProviderServerError'), failed('b', 'ContextLengthExceeded')]), false);
     assert.equal(unavailableAfter([failed('a', 'OutputValidationFailed')]), false);
     assert.equal(unavailableAfter([failed('a', 'ProviderServerError'), { model: 'b', outcome: 'ok' }]), false);
     assert.equal(unavailableAfter([]), false);
+    // The operator switched the route off in flight: its degraded plan is off too.
+    assert.equal(unavailableAfter([failed('a', 'ProviderServerError'), failed('b', 'RouteDisabled')]), false);
     assert.equal(isUnavailability(undefined), false);
   });
   it("the planner's and the budget's refusals map to their reasons; other refusals to none", () => {
