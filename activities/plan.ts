@@ -195,6 +195,7 @@ function degradedInstead(err: unknown, req: PlanRequest, offer: DegradedPlan | u
   const candidate = offer.candidate && reserveFor(offer.candidate, input, deps);
   if (!candidate && !offer.answer) throw err;
   const { route } = planContext(input.admission.route, deps);
+  deps.logger.warn({ requestId: input.requestId, route: route.name, reason, refused: err.code }, 'normal plan refused: degraded plan taken');
   const left = { model: route.primary, code: err.code, status: err.status, message: err.message };
   const taken = candidate ? `${candidate.model} (answer capped at ${candidate.maxOutputTokens} tokens)` : 'fixed answer';
   return {
