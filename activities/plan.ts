@@ -1,11 +1,12 @@
 import type { Operation } from '../src/config/api';
 import { parseDuration } from '../src/config/duration';
-import type { Config } from '../src/config/schema';
+import type { Config, RouteConfig } from '../src/config/schema';
 import { MIN_ANSWER_TOKENS, estimateRequestCost, priceFor, priceOverridesFromModels } from '../src/cost';
 import { tooManyRequests, type Reservation } from '../src/limits';
-import { capPlanToBudget, routeByName, planRoute, type Candidate, type PlanRequest, type RoutePlan } from '../src/routing';
+import { capPlanToBudget, planRoute, routeByName, type Candidate, type PlanContext, type PlanRequest, type RoutePlan } from '../src/routing';
 import type { Admission } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
+import { degradedInstead, offerOn, withAffordable } from './planDegraded';
 import { asFailure } from './policy';
 import { takeSnapshot, type ConfigSnapshot } from './snapshot';
 
@@ -46,33 +47,47 @@ export function createPlanActivities(deps: ActivityDeps) {
           ...(input.operation ? { operation: input.operation } : {}),
         };
         const routeTableVersion = snap.version;
-        const first = planOn(req, a.route, snap, deps);
-        warnIfDeprecated(deps, input.requestId, first);
-        const larger = largerPlan(req, a.route, snap, deps);
-        const lead = first.candidates[0];
-        // Not even a minimal answer on the first model fits: refused; else what is left is reserved.
-        const minUsd = lead ? estimateFor(lead, a.promptTokens, Math.min(MIN_ANSWER_TOKENS, a.maxOutputTokens), snap.config) : 0;
-        const reserved = deps.limits.reserve(input.requestId, a.caller, a.team, lead?.estimatedCostUsd ?? 0, minUsd);
-        let plan = first;
-        if (reserved.decision !== 'ok') {
-          deps.logger.warn({ requestId: input.requestId, caller: a.caller, team: a.team }, 'soft budget reached: cheaper option first');
-          plan = planOn({ ...req, downgrade: true }, a.route, snap, deps);
+        const offer = offerOn(req, a, snap, deps);
+        try {
+          const plan = normalPlan(req, input, snap, deps);
+          const degraded = offer && withAffordable(offer, input, snap.config, plan.reserved);
+          return { ...plan.plan, ...(degraded ? { degraded } : {}), routeTableVersion };
+        } catch (err) {
+          // No normal plan (none available, or over budget): the route's reduced-output plan, if it takes this.
+          return { ...degradedInstead(err, req, offer, input, snap, deps), routeTableVersion };
         }
-        if (!reserved.limited) return { ...plan, larger, routeTableVersion };
-        const capped = capToReservation(plan, reserved, a, snap.config);
-        if (capped.candidates.length === 0) throw nothingAffordable(plan.route, reserved);
-        const largerCapped = larger && capToReservation(larger, reserved, a, snap.config);
-        return { ...capped, larger: largerCapped?.candidates.length ? largerCapped : undefined, routeTableVersion };
       }, () => ({ caller: input.admission.caller, team: input.admission.team, task: input.admission.task, route: input.admission.route }));
     },
   };
+}
+
+/** The route's candidates, the budget reserved for the first, capped to it under a budget; throws when none fits. */
+function normalPlan(req: PlanRequest, input: PlanInput, snap: ConfigSnapshot, deps: ActivityDeps): { plan: RoutePlan; reserved: Reservation } {
+  const a = input.admission;
+  const first = planOn(req, a.route, snap, deps);
+  warnIfDeprecated(deps, input.requestId, first);
+  const larger = largerPlan(req, a.route, snap, deps);
+  const lead = first.candidates[0];
+  // Not even a minimal answer on the first model fits: refused; else what is left is reserved.
+  const minUsd = lead ? estimateFor(lead, a.promptTokens, Math.min(MIN_ANSWER_TOKENS, a.maxOutputTokens), snap.config) : 0;
+  const reserved = deps.limits.reserve(input.requestId, a.caller, a.team, lead?.estimatedCostUsd ?? 0, minUsd);
+  let plan = first;
+  if (reserved.decision !== 'ok') {
+    deps.logger.warn({ requestId: input.requestId, caller: a.caller, team: a.team }, 'soft budget reached: cheaper option first');
+    plan = planOn({ ...req, downgrade: true }, a.route, snap, deps);
+  }
+  if (!reserved.limited) return { plan: { ...plan, larger }, reserved };
+  const capped = capToReservation(plan, reserved, a, snap.config);
+  if (capped.candidates.length === 0) throw nothingAffordable(plan.route, reserved);
+  const largerCapped = larger && capToReservation(larger, reserved, a, snap.config);
+  return { plan: { ...capped, larger: largerCapped?.candidates.length ? largerCapped : undefined }, reserved };
 }
 
 /**
  * Under a budget every candidate's answer is capped to what the reservation pays for on that model,
  * so a longer answer than estimated cannot spend past the budget (src/cost/outputCap.ts).
  */
-function capToReservation(plan: RoutePlan, reserved: Reservation, a: PlanInput['admission'], config: Config): RoutePlan {
+export function capToReservation<P extends Pick<RoutePlan, 'candidates' | 'explanation'>>(plan: P, reserved: Reservation, a: Pick<Admission, 'promptTokens' | 'maxOutputTokens'>, config: Config): P {
   const prices = priceOverridesFromModels(config.models);
   return capPlanToBudget(plan, {
     reservedUsd: reserved.reservedUsd,
@@ -82,7 +97,7 @@ function capToReservation(plan: RoutePlan, reserved: Reservation, a: PlanInput['
   });
 }
 
-function nothingAffordable(route: string, reserved: Reservation) {
+export function nothingAffordable(route: string, reserved: Reservation) {
   const message = `Budget exceeded: no model of route "${route}" can answer within the $${reserved.reservedUsd.toFixed(4)} left`;
   return tooManyRequests('budget_exceeded', message, { reservedUsd: reserved.reservedUsd });
 }
@@ -92,7 +107,7 @@ function kindOf(c: Candidate, config: Config): string {
 }
 
 /** A candidate's estimate for `outputTokens` of answer. */
-function estimateFor(c: Candidate, promptTokens: number, outputTokens: number, config: Config): number {
+export function estimateFor(c: Candidate, promptTokens: number, outputTokens: number, config: Config): number {
   const prices = priceOverridesFromModels(config.models);
   return estimateRequestCost({ upstreamModel: c.upstream, provider: kindOf(c, config), promptTokens, maxOutputTokens: outputTokens }, prices).usd;
 }
@@ -116,12 +131,18 @@ function warnIfDeprecated(deps: ActivityDeps, requestId: string, plan: RoutePlan
 
 /** Plans on the request's snapshot; only the breakers (health, not config) are read live. */
 function planOn(req: PlanRequest, routeName: string, snap: ConfigSnapshot, deps: ActivityDeps): RoutePlan {
+  const { route, ctx } = planContext(routeName, snap, deps);
+  return planRoute(req, route, ctx);
+}
+
+/** The route as the request's snapshot has it, and what the planner needs to know about the models now. */
+export function planContext(routeName: string, snap: ConfigSnapshot, deps: ActivityDeps): { route: RouteConfig; ctx: PlanContext } {
   const { config } = snap;
   const route = routeByName(routeName, config);
   if (!route) throw new Error(`route "${routeName}" is no longer in the config`);
   const prices = priceOverridesFromModels(config.models);
   const now = Date.now();
-  return planRoute(req, route, {
+  const ctx: PlanContext = {
     table: config,
     isAvailable: (model) => deps.health.isAvailable(model, now),
     estimateCostUsd: (model, promptTokens, maxOutputTokens) => {
@@ -133,5 +154,6 @@ function planOn(req: PlanRequest, routeName: string, snap: ConfigSnapshot, deps:
     parseDuration,
     now,
     isDisabled: (model) => snap.disabledModels.get(model),
-  });
+  };
+  return { route, ctx };
 }

@@ -1,4 +1,5 @@
 import type { Operation } from '../src/config/api';
+import { DegradedChoiceSchema } from '../src/config/degraded';
 import { LatencySchema, RiskSchema } from '../src/config/routing';
 import type { Config, RouteConfig } from '../src/config/schema';
 import { GatewayError, invalidRequest, policyDenied, toFailure, type RefusedAs } from '../src/errors';
@@ -69,6 +70,8 @@ export function createPolicyActivities(deps: ActivityDeps) {
           maxOutputTokens: input.body.max_completion_tokens ?? input.body.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
           rateLimitHeaders: {},
         };
+        const degraded = parseHint(DegradedChoiceSchema, input.degraded, 'degraded');
+        if (degraded) admission.degraded = degraded;
         admission.rateLimitHeaders = await deps.limits.admit({
           caller: admission.caller,
           team: admission.team,

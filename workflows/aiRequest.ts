@@ -19,6 +19,7 @@ import { ReviewDesk } from './review';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
+import { isFixedAnswer, plannedAwayAttempt } from '../src/routing/degraded';
 import { decisions, ledger } from './proxies';
 
 /**
@@ -34,14 +35,16 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
   let shadow: Promise<void> | undefined;
   let webhook = false;
   try {
-    const { credential, task, risk, latency, body, requestId } = input;
+    const { credential, task, risk, latency, body, requestId, degraded } = input;
     // Admission and plan in one local activity (one marker): see activities/prepare.ts. The sealed
     // credential's issue time is checked against the workflow's start (same on replay and retry).
     const { workflowId, startTime } = workflowInfo();
-    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, requestedModel: body.model, workflowId, startedAtMs: startTime.getTime() });
+    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, degraded, requestedModel: body.model, workflowId, startedAtMs: startTime.getTime() });
     ({ admission, plan } = prepared);
     webhook = prepared.webhook;
     admitted(view, admission, plan);
+    // Planning left the normal plan for the degraded one: the attempts say why.
+    if (plan.degraded?.left) view.attempts.push(plannedAwayAttempt(plan.degraded.left));
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
     const sent = admission.redactedMessages ? { ...body, messages: admission.redactedMessages } : body;
     // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
@@ -56,7 +59,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
       }),
     });
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
-    const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review, warnings: answer.warnings };
+    const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review, warnings: answer.warnings, degraded: answer.degraded };
     const ended = { admission, plan };
     // The provider answered and is paid for: the request ends completed, whatever arrives now (a
     // cancellation, a webhook child that cannot start): ledger, status and answer agree. Nothing
@@ -112,6 +115,8 @@ export interface Outcome {
   warnings?: string[];
   /** Absent: chat. */
   operation?: LedgerRow['operation'];
+  /** The route's reduced-output plan answered, for this reason. */
+  degraded?: LedgerRow['degraded'];
 }
 
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
@@ -145,15 +150,17 @@ export function ledgerRow(input: Pick<AiRequestInput, 'requestId'>, o: Outcome):
     routeTableVersion: o.plan?.routeTableVersion,
     review: o.review,
     warnings: o.warnings,
-    pricedAs: o.candidate ? { providerKind: o.candidate.providerKind ?? o.candidate.provider, upstream: o.candidate.upstream } : undefined,
+    // The route's fixed answer came from no provider: nothing to price.
+    pricedAs: o.candidate && !isFixedAnswer(o.candidate) ? { providerKind: o.candidate.providerKind ?? o.candidate.provider, upstream: o.candidate.upstream } : undefined,
     ...(o.operation ? { operation: o.operation } : {}),
+    ...(o.degraded ? { degraded: o.degraded } : {}),
   };
 }
 
 function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, answer: Answer, attempts: AttemptRecord[], costUsd: number): GatewayResponse {
   const { candidate, completion } = answer;
   const meta = gatehouseMeta({ requestId: input.requestId, admission: a, plan, candidate, upstreamModel: completion.model, attempts, costUsd, warnings: answer.warnings });
-  return { ...completion, model: candidate.model, gatehouse: meta };
+  return { ...completion, model: candidate.model, gatehouse: { ...meta, ...(answer.degraded ? { degraded: answer.degraded } : {}) } };
 }
 
 /** The `gatehouse` block of an answer (chat or embeddings): who answered, how, at what cost. */

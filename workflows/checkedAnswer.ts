@@ -7,6 +7,7 @@ import { FAILURE_CONDUCT, OUTPUT_VALIDATION_FAILED } from '../src/failures';
 import { holdReasons, nextStepForInvalid } from '../src/review/decide';
 import type { ReviewRecord, ReviewSettings } from '../src/review/types';
 import type { Candidate, RoutePlan } from '../src/routing';
+import { isFixedAnswer } from '../src/routing/degraded';
 import type { Admission, AttemptRecord, RequestStatusView } from '../src/temporal/contract';
 import { repairInstruction } from '../src/validation/repair';
 import type { ValidationResult } from '../src/validation/types';
@@ -52,6 +53,7 @@ export interface AnswerContext {
  */
 export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> {
   let body = ctx.body;
+  let plan = ctx.plan;
   let candidates = ctx.plan.candidates;
   let retried = false;
   let lastInvalid: ValidationResult | undefined;
@@ -60,7 +62,9 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
   const answerEnds = !!known && known.validation === null && reasonsToHold(ctx.admission, known, false).length === 0;
   const rowOnAnswer = answerEnds ? ctx.rowOnAnswer : undefined;
   for (;;) {
-    const answer = await callAfterInvalid(ctx, body, candidates, lastInvalid, rowOnAnswer);
+    const answer = await callAfterInvalid({ ...ctx, plan }, body, candidates, lastInvalid, rowOnAnswer);
+    // The route's fixed answer is its own text: never validated, never held for review.
+    if (isFixedAnswer(answer.candidate)) return { answer };
     const attempt = ctx.view.attempts[ctx.view.attempts.length - 1];
     const content = answer.completion.choices[0]?.message.content ?? '';
     const check = ctx.knownCheck ?? (await checks.checkAnswer({ route: ctx.plan.route, content, responseFormat: ctx.responseFormat }));
@@ -70,7 +74,8 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
       const step = nextStepForInvalid({
         onFailure: check.onFailure,
         retried,
-        hasNextCandidate: indexOf(candidates, answer.candidate) < candidates.length - 1,
+        // A degraded answer has no next candidate: the normal ones already failed.
+        hasNextCandidate: !answer.degraded && indexOf(candidates, answer.candidate) < candidates.length - 1,
         reviewOnFailure: check.review?.when.includes('on_validation_failure') ?? false,
       });
       const failedCheck = check.validation!;
@@ -79,7 +84,9 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
       if (step === 'retry') {
         retried = true;
         body = withRepair(ctx.body, failedCheck);
-        candidates = candidates.slice(indexOf(candidates, answer.candidate));
+        candidates = answer.degraded ? [] : candidates.slice(indexOf(candidates, answer.candidate));
+        // A degraded answer is retried on the degraded model (the plan's degraded part, already taken).
+        if (answer.degraded && plan.degraded) plan = { ...plan, degraded: { ...plan.degraded, taken: answer.degraded } };
         continue;
       }
       if (step === 'fallback') {

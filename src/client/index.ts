@@ -99,8 +99,8 @@ export class GatehouseClient {
     if (!parsed.success) {
       throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     }
-    const { body, task, risk, latency, requestId } = parsed.data;
-    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, body }, requestId);
+    const { body, task, risk, latency, degraded, requestId } = parsed.data;
+    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, body, degraded }, requestId);
     return new GatehouseRequest(handle);
   }
 

@@ -37,6 +37,7 @@ function routeIssues(c: Config): Issue[] {
     model(['routes', i, 'canary', 'model'], r.canary?.model);
     model(['routes', i, 'shadow', 'model'], r.shadow?.model);
     model(['routes', i, 'cheaperOption'], r.cheaperOption);
+    model(['routes', i, 'degraded', 'model'], r.degraded?.model);
     r.testCallers.forEach((name, j) => {
       if (!c.callers[name]) issues.push({ path: ['routes', i, 'testCallers', j], message: `unknown caller "${name}"` });
     });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ModelCatalogFields } from '../catalog/schema';
 import { ProviderSchema as ProviderKindsSchema } from '../providers/registry';
 import { LimitsSchema, NO_LIMITS } from '../limits/schema';
+import { RouteDegraded } from './degraded';
 import { RouteRelease } from './release';
 import { DurationSchema } from './durationSchema';
 import { checkReferences } from './references';
@@ -98,6 +99,8 @@ export const RouteSchema = z.object({
   review: ReviewConfigSchema.optional(),
   /** Shadow comparison and `protected` (src/config/release.ts). */
   ...RouteRelease,
+  /** Reduced-output mode: a cheaper model with a lower cap, or a fixed answer (src/config/degraded.ts). */
+  ...RouteDegraded,
 });
 
 export const ConfigSchema = z

@@ -27,10 +27,13 @@ export function stoppedError(a: AttemptRecord, attempts: AttemptRecord[]): Gatew
  * shape (prefill) is never the one shown. A disabled fallback model (ModelDisabled after a real
  * failure) leaves the real failure as the answer: the route itself is still on.
  */
-export function exhaustedError(attempts: AttemptRecord[]): GatewayError {
+export function exhaustedError(all: AttemptRecord[]): GatewayError {
+  // Only the models called decide (a plan-time refusal recorded as try 0 is why a degraded plan was
+  // taken, not a failure); every attempt is still reported.
+  const attempts = all.filter((a) => a.try !== 0);
   const first = attempts.find((a) => a.outcome === 'failed' && a.error !== 'UnsupportedRequestShape') ?? attempts[0];
   const original = first ? `${first.model}: ${first.message ?? first.error}${first.status ? ` (HTTP ${first.status})` : ''}` : 'no candidate';
-  const meta = { attempts };
+  const meta = { attempts: all };
   const last = attempts.at(-1);
   if (last?.error === ROUTE_DISABLED || (attempts.length > 0 && attempts.every((a) => isKillSwitchFailure(a.error)))) {
     // Release control stopped the request: say so, with the real failure when there was one.

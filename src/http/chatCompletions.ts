@@ -55,12 +55,14 @@ export async function answerChat(req: FastifyRequest, reply: FastifyReply, deps:
 
   const risk = header(req, 'x-gatehouse-risk');
   const latency = header(req, 'x-gatehouse-latency');
+  // `allow` | `deny` the route's reduced-output plan (admission checks the value; a route without one ignores it).
+  const degraded = header(req, 'x-gatehouse-degraded');
   // stream: true answers as SSE, unless the route holds answers for review (then as below: 202 while held).
   const mode = body.stream && !prefersAsync(req) ? streamModeFor(deps.config().routes, resolveTask(task, undefined, caller.config), body.response_format) : 'none';
   if (mode !== 'none') {
-    return streamChatCompletion(reply, deps, { credential, task, risk, latency, body }, { idempotencyKey: key, live: mode === 'live', present: format.presenter(body) });
+    return streamChatCompletion(reply, deps, { credential, task, risk, latency, body, degraded }, { idempotencyKey: key, live: mode === 'live', present: format.presenter(body) });
   }
-  const { handle } = await deps.starter.start({ credential, task, risk, latency, body }, key);
+  const { handle } = await deps.starter.start({ credential, task, risk, latency, body, degraded }, key);
   void reply.header('x-gatehouse-request-id', handle.workflowId);
   // 202 + Location when the caller asked for async, or as soon as the request is held for review.
   if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');

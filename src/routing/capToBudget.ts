@@ -15,7 +15,7 @@ export interface BudgetCapInput {
  * reservation (src/cost/outputCap.ts); a candidate that cannot give even a minimal answer within it
  * (a dearer fallback) is dropped and the explanation says so. May leave no candidate: the caller refuses.
  */
-export function capPlanToBudget(plan: RoutePlan, i: BudgetCapInput): RoutePlan {
+export function capPlanToBudget<P extends Pick<RoutePlan, 'candidates' | 'explanation'>>(plan: P, i: BudgetCapInput): P {
   const candidates: Candidate[] = [];
   const notes: string[] = [];
   // A caller who asked for fewer tokens than the minimum gets what it asked for.

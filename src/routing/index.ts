@@ -1,5 +1,7 @@
 export { reasonText, skipText, type Skip, type SkipReason } from './skips';
-export { planRoute, type Candidate, type PlanContext, type PlanRequest, type RoutePlan, type ShadowPlan } from './planRoute';
+export { candidateFor, planRoute, type Candidate, type PlanContext, type PlanRequest, type RoutePlan, type ShadowPlan } from './planRoute';
 export { selectRoute, routeByName, type RouteQuery } from './selectRoute';
 export { stableShare, inShare } from './stableShare';
 export { capPlanToBudget, type BudgetCapInput } from './capToBudget';
+export * from './degraded';
+export { offerDegraded } from './planDegraded';

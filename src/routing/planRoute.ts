@@ -5,6 +5,7 @@ import type { DataClass, Latency, Risk } from '../config/routing';
 import type { Config, ModelConfig, RouteConfig } from '../config/schema';
 import { GatewayError, notFound, policyDenied } from '../errors';
 import { callSettings, type CallSettings } from './callSettings';
+import type { DegradedPlan } from './degraded';
 import { explainPlan } from './explain';
 import { reasonText, skipText, type Skip, type SkipReason } from './skips';
 import { inShare } from './stableShare';
@@ -42,6 +43,8 @@ export interface RoutePlan extends CallSettings {
   larger?: RoutePlan;
   /** Set when this request is in the route's shadow sample (workflows/shadow.ts). */
   shadow?: ShadowPlan;
+  /** The route's reduced-output plan for this request (src/routing/degraded.ts); chat only. */
+  degraded?: DegradedPlan;
 }
 
 export interface PlanRequest {
@@ -113,6 +116,17 @@ function orderedModels(req: PlanRequest, route: RouteConfig): { names: string[];
   }
   if (req.downgrade && route.cheaperOption) names = [route.cheaperOption, ...names];
   return { names: [...new Set(names)], stage };
+}
+
+/** Pure: one model of the route as a candidate for this request (every factor applies), or why it is skipped (in words). */
+export function candidateFor(req: PlanRequest, route: RouteConfig, name: string, ctx: PlanContext): Candidate | string {
+  const c = candidateOrSkip(req, route, name, ctx);
+  if (!c) return 'not configured';
+  return isSkip(c) ? reasonText(c.reason, c.detail) : c;
+}
+
+function isSkip(c: Candidate | Skip): c is Skip {
+  return 'reason' in c;
 }
 
 /** The model as a candidate, or why it is skipped (undefined: not configured). */

@@ -37,6 +37,8 @@ export interface LedgerEntry {
   warnings: string | null;
   /** `embeddings` for POST /v1/embeddings; null for chat (and rows written before it existed). */
   operation: string | null;
+  /** Why the route's reduced-output plan answered (`unavailable`, `over_budget`); null: the normal plan did. */
+  degraded: string | null;
 }
 
 /** Columns added after the first release: created on open when missing (additive migrations only). */
@@ -52,6 +54,7 @@ const ADDED_COLUMNS: Array<[string, string]> = [
   ['route_table_version', 'INTEGER'],
   ['warnings', 'TEXT'],
   ['operation', 'TEXT'],
+  ['degraded', 'TEXT'],
 ];
 
 const SCHEMA = `
@@ -120,10 +123,10 @@ export class Ledger {
     this.insert = this.db.prepare(`INSERT INTO requests
       (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
        total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage,
-       validation, review, reviewer, route_table_version, warnings, operation)
+       validation, review, reviewer, route_table_version, warnings, operation, degraded)
       VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
        @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
-       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings, @operation)
+       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings, @operation, @degraded)
       ON CONFLICT(request_id) DO NOTHING`);
     this.countRefusal = this.db.prepare(`INSERT INTO refusals (minute, caller, team, code, status, count)
       VALUES (strftime('%Y-%m-%dT%H:%M','now'), @caller, @team, @code, @status, 1)
@@ -153,6 +156,7 @@ export class Ledger {
       routeTableVersion: row.routeTableVersion ?? null,
       warnings: row.warnings?.length ? JSON.stringify(row.warnings) : null,
       operation: row.operation ?? null,
+      degraded: row.degraded ?? null,
       requestId: row.requestId,
       caller: row.caller,
       team: row.team,

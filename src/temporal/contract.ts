@@ -1,4 +1,5 @@
 import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, Operation, Usage } from '../config/api';
+import type { DegradedChoice, DegradedReason } from '../config/degraded';
 import type { DataClass, Latency, Risk } from '../config/routing';
 import type { SensitiveKind } from '../policy/sensitivity';
 import type { ReviewRecord, ReviewState } from '../review/types';
@@ -28,6 +29,8 @@ export interface AiRequestInput {
   /** `batch` may go to cheaper, slower models. Default `realtime`. */
   latency?: string;
   body: ChatCompletionRequest;
+  /** `allow` | `deny` the route's reduced-output plan for this request (HTTP: `x-gatehouse-degraded`). */
+  degraded?: string;
 }
 
 /** What admission decided: who, which route, what the data is, what limits said. */
@@ -50,6 +53,8 @@ export interface Admission {
   maxOutputTokens: number;
   /** x-ratelimit-* headers for the caller. */
   rateLimitHeaders: Record<string, string>;
+  /** The caller's say on the route's reduced-output plan, when it sent one. */
+  degraded?: DegradedChoice;
 }
 
 /** Where a request is, for the `status` query. */
@@ -106,6 +111,8 @@ export interface GatehouseMeta {
   route_table_version?: number;
   /** E.g. the model that answered is deprecated in the catalogue. */
   warnings?: string[];
+  /** Set when the route's reduced-output plan answered, with why the normal plan was left. */
+  degraded?: DegradedReason;
 }
 
 export type GatewayResponse = ChatCompletion & { gatehouse: GatehouseMeta };
@@ -153,6 +160,8 @@ export interface LedgerRow {
   warnings?: string[];
   /** Absent: chat. */
   operation?: Operation;
+  /** Why the route's reduced-output plan answered (src/routing/degraded.ts); absent: the normal plan did. */
+  degraded?: DegradedReason;
 }
 
 /**
