@@ -169,6 +169,12 @@ async function afterContentChunk(
     res.socket?.end();
     return true;
   }
+  if (hits(fault.streamReset)) {
+    // A crashed upstream mid-answer: RST after the chunks so far (flushed first), the client sees ECONNRESET.
+    await new Promise<void>((resolve) => res.write('', () => resolve()));
+    res.socket?.resetAndDestroy();
+    return true;
+  }
   if (hits(fault.streamStall)) {
     await waitForAbort(signal);
     return true;

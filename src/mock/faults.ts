@@ -5,9 +5,10 @@
  * A spec is a comma-separated list of tokens, e.g. `latency=300,status=500`:
  *   status=CODE[:error_code]   4xx/5xx with OpenAI error JSON (error_code e.g. context_length_exceeded)
  *   retry-after=S              Retry-After header (seconds); needs status
- *   timeout | reset | malformed | no-done | reject-prefill
+ *   timeout | reset | malformed | no-done | reject-prefill   (reject-prefill: 400 `unsupported_prefill`
+ *                              when the last message is an assistant prefill; without it the mock continues a prefill)
  *   latency=MS | first-token=MS | chunk-delay=MS
- *   stream-cut=N | stream-stall=N | malformed-chunk=N
+ *   stream-cut=N | stream-stall=N | stream-reset=N | malformed-chunk=N   (after N content chunks)
  *   answer-tokens=N            the answer is N tokens long (before max_tokens truncates it): a long answer
  *   none (or empty)            explicitly "no fault" (useful inside a queued script)
  */
@@ -29,6 +30,7 @@ export interface Fault {
   chunkDelayMs?: number;
   streamCut?: number;
   streamStall?: number;
+  streamReset?: number;
   malformedChunk?: number;
   answerTokens?: number;
 }
@@ -45,6 +47,7 @@ type NumberKey =
   | 'chunkDelayMs'
   | 'streamCut'
   | 'streamStall'
+  | 'streamReset'
   | 'malformedChunk'
   | 'answerTokens';
 
@@ -63,6 +66,7 @@ const NUMBERS: Record<string, NumberKey> = {
   'chunk-delay': 'chunkDelayMs',
   'stream-cut': 'streamCut',
   'stream-stall': 'streamStall',
+  'stream-reset': 'streamReset',
   'malformed-chunk': 'malformedChunk',
   'answer-tokens': 'answerTokens',
 };
