@@ -46,9 +46,9 @@ describe('continuation: may a broken stream be continued?', () => {
 
 describe('continuation: the request and the joined answer', () => {
   it('asks with the delivered text as an assistant prefill, extending a caller\'s own prefill', () => {
-    const user = { role: 'user', content: 'Q' };
+    const user = { role: 'user' as const, content: 'Q' };
     assert.deepEqual(withContinuation({ model: 'm', messages: [user] }, 'Part').messages, [user, { role: 'assistant', content: 'Part' }]);
-    const prefilled = { model: 'm', messages: [user, { role: 'assistant', content: 'Autumn' }] };
+    const prefilled = { model: 'm', messages: [user, { role: 'assistant' as const, content: 'Autumn' }] };
     assert.deepEqual(withContinuation(prefilled, ' leaves').messages, [user, { role: 'assistant', content: 'Autumn leaves' }]);
   });
 
