@@ -88,6 +88,7 @@ export function createProviderActivities(deps: ActivityDeps) {
         const delivered = streamed?.delivered ? streamed.deliveredPart() : undefined;
         const failure = toAttemptFailure(err, input.maxRetryDelayMs, delivered);
         if (failure instanceof ApplicationFailure && BREAKER_COUNTS.has(failure.type ?? '')) deps.health.recordFailure?.(input.model, Date.now());
+        if (failure instanceof ApplicationFailure && failure.type === 'UnsupportedRequestShape') deps.health.recordPrefillRefused?.(input.model);
         throw failure;
       } finally {
         clearInterval(beat);

@@ -134,5 +134,6 @@ function planOn(req: PlanRequest, routeName: string, deps: ActivityDeps): RouteP
     parseDuration,
     now,
     isDisabled: (model) => live?.disabledModels.get(model),
+    refusesPrefill: (model) => deps.health.refusesPrefill?.(model) ?? false,
   });
 }

@@ -77,6 +77,8 @@ export interface PlanContext {
   now?: number;
   /** The kill switch: the reason a model is disabled, else undefined. */
   isDisabled?: (model: string) => string | undefined;
+  /** Learned: the model's provider refused an assistant prefill (it is not asked to continue a stream). */
+  refusesPrefill?: (model: string) => boolean;
 }
 
 const AUTO_MODELS = new Set(['auto', 'gatehouse', 'default']);
@@ -129,7 +131,7 @@ function candidateOrSkip(req: PlanRequest, route: RouteConfig, name: string, ctx
   if (reason) return reason;
   const deprecated = deprecationWarning(name, model, ctx.now);
   const providerKind = ctx.table.providers[model.provider]?.kind;
-  const prefill = acceptsPrefill(model.prefill, providerKind, model.upstream);
+  const prefill = acceptsPrefill(model.prefill, providerKind, model.upstream) && !ctx.refusesPrefill?.(name);
   return { model: name, provider: model.provider, providerKind, upstream: model.upstream, estimatedCostUsd, prefill, ...(deprecated ? { deprecated } : {}) };
 }
 

@@ -22,6 +22,7 @@ const models: Record<string, { upstream: string; prefill: boolean }> = {
 const config = (mockUrl: string) => {
   const c = failureConfig(Object.fromEntries(Object.entries(models).map(([k, m]) => [k, m.upstream])), [
     { name: 'same', primary: 'cutter', retries: 1, deadlines: quick },
+    { name: 'twice', primary: 'cutter', retries: 2, deadlines: quick },
     { name: 'stall', primary: 'stalls', fallbacks: ['helper'], retries: 0, deadlines: quick },
     { name: 'skip', primary: 'broken', fallbacks: ['noprefill', 'helper'], retries: 0, deadlines: quick },
     { name: 'refused', primary: 'broken', fallbacks: ['refuser', 'helper'], retries: 0, deadlines: quick },
@@ -86,9 +87,25 @@ describe('continuation: a stream broken after delivery is finished by the next c
     assert.equal(calls('mock-cont-noprefill'), before);
   });
 
-  it('a fallback that refuses the prefill is passed over (not restarted without it): the next one continues', async () => {
+  it('a fallback that refuses the prefill is passed over (not restarted without it), and the worker remembers', async () => {
     const seen = await ask(gw, 'refused', 'stream', LONG);
     await continued(seen, [['broken', 'StreamInterrupted'], ['refuser', 'UnsupportedRequestShape'], ['helper', undefined]]);
+    const refusals = calls('mock-cont-refuser+reject-prefill');
+    await continued(await ask(gw, 'refused', 'stream', LONG), [['broken', 'StreamInterrupted'], ['helper', undefined]]);
+    assert.equal(calls('mock-cont-refuser+reject-prefill'), refusals, 'learned: not asked to continue again');
+  });
+
+  it('a continuation that breaks too is continued in turn: still one whole answer', async () => {
+    gw.mock.queueFaults('mock-cont-cutter', ['stream-cut=2', 'stream-cut=2']);
+    const seen = await ask(gw, 'twice', 'stream', LONG);
+    assert.equal(seen.streamError, false, seen.message);
+    assert.equal(seen.text, WHOLE);
+    const row = await recorded(gw, seen.requestId);
+    assert.deepEqual(row.attempts.map((a) => [a.model, a.error, a.adapted]), [
+      ['cutter', 'StreamInterrupted', undefined],
+      ['cutter', 'StreamInterrupted', 'continuation'],
+      ['cutter', undefined, 'continuation'],
+    ]);
   });
 
   it('no model can continue: the error event of today, no [DONE]', async () => {
