@@ -122,6 +122,17 @@ describe('continuation: a stream broken after delivery is finished by the next c
     assert.equal(calls('mock-cont-noprefill'), before, 'a model that cannot continue is never asked to');
   });
 
+  it('a stream that delivered part of a tool call is not continued: the error event of today', async () => {
+    gw.mock.queueFaults('mock-cont-cutter', ['stream-cut=1']);
+    const before = calls('mock-cont-cutter');
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } } }];
+    const seen = await ask(gw, 'same', 'stream', { ...LONG, tools });
+    assert.equal(seen.done, false);
+    assert.equal(seen.code, 'stream_interrupted');
+    assert.deepEqual((await recorded(gw, seen.requestId)).attempts.map((a) => a.error), ['StreamInterrupted']);
+    assert.equal(calls('mock-cont-cutter'), before + 1, 'not asked to continue');
+  });
+
   it('/v1/messages: the Anthropic SDK gets one Message, one message_stop, the whole text', async () => {
     gw.mock.queueFaults('mock-cont-cutter', ['stream-cut=2']);
     const before = calls('mock-cont-cutter');

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { acceptsPrefill } from '../../src/catalog/prefill';
+import { parseConfigObject, parseDuration } from '../../src/config';
+import { planRoute, type PlanContext, type PlanRequest } from '../../src/routing';
 import type { ChatCompletion } from '../../src/config/api';
 import { answerText } from '../../src/mock/completion';
 import { canContinueOn, joinContinuation, mayContinue, withContinuation, type DeliveredPart } from '../../src/streaming/continuation';
@@ -82,5 +84,38 @@ describe('continuation: the OpenAI stream stays one message', () => {
     const usage = { prompt_tokens: 20, completion_tokens: 6, total_tokens: 26 };
     const end = p.finish({ id: 'two', created: 1, usage, choices: [], gatehouse: { model: 'large' } } as unknown as GatewayResponse, false);
     assert.deepEqual(end.map((e) => (typeof e.data === 'string' ? e.data : (e.data as { usage: unknown }).usage)), [usage, '[DONE]']);
+  });
+});
+
+describe('continuation: the plan says which candidates may continue', () => {
+  const KEY = `sha256:${'a'.repeat(64)}`;
+  const config = parseConfigObject({
+    providers: { claude: { kind: 'anthropic' }, gpt: { kind: 'openai', baseUrl: 'http://x/v1' } },
+    models: {
+      sonnet: { provider: 'claude', upstream: 'claude-sonnet-4-5' },
+      gpt: { provider: 'gpt', upstream: 'gpt-4o' },
+      declared: { provider: 'gpt', upstream: 'gpt-4o-mini', prefill: true },
+    },
+    callers: { bot: { team: 't', tasks: ['chat'], keyHash: KEY } },
+    routes: [
+      { name: 'chat', match: { task: 'chat' }, primary: 'sonnet', fallbacks: ['gpt', 'declared'] },
+      { name: 'plain', match: { task: 'plain' }, primary: 'gpt', continuation: false },
+    ],
+  });
+  const request: PlanRequest = {
+    requestId: 'r1', caller: 'bot', task: 'chat', requestedModel: 'auto', risk: 'low', dataClass: 'internal',
+    latency: 'realtime', forcePrivate: false, promptTokens: 10, maxOutputTokens: 10, downgrade: false,
+  };
+  const context = (refused: string[] = []): PlanContext => ({
+    table: config, isAvailable: () => true, estimateCostUsd: () => undefined, parseDuration, refusesPrefill: (m) => refused.includes(m),
+  });
+
+  it('from the catalogue and the provider kind, minus models whose provider refused a prefill', () => {
+    const plan = planRoute(request, config.routes[0]!, context());
+    assert.equal(plan.continuation, true, 'on by default');
+    assert.deepEqual(plan.candidates.map((c) => [c.model, c.prefill]), [['sonnet', true], ['gpt', false], ['declared', true]]);
+    const learned = planRoute(request, config.routes[0]!, context(['sonnet']));
+    assert.equal(learned.candidates[0]?.prefill, false);
+    assert.equal(planRoute({ ...request, task: 'plain' }, config.routes[1]!, context()).continuation, false);
   });
 });
