@@ -8,7 +8,8 @@
  *   timeout | reset | malformed | no-done | reject-prefill   (reject-prefill: 400 `unsupported_prefill`
  *                              when the last message is an assistant prefill; without it the mock continues a prefill)
  *   latency=MS | first-token=MS | chunk-delay=MS
- *   stream-cut=N | stream-stall=N | stream-reset=N | malformed-chunk=N   (after N content chunks)
+ *   stream-cut=N | stream-stall=N | stream-reset=N | stream-error=N | malformed-chunk=N   (after N content chunks;
+ *                              stream-error: an OpenAI-style error event, then the end)
  *   answer-tokens=N            the answer is N tokens long (before max_tokens truncates it): a long answer
  *   none (or empty)            explicitly "no fault" (useful inside a queued script)
  */
@@ -31,6 +32,7 @@ export interface Fault {
   streamCut?: number;
   streamStall?: number;
   streamReset?: number;
+  streamError?: number;
   malformedChunk?: number;
   answerTokens?: number;
 }
@@ -48,6 +50,7 @@ type NumberKey =
   | 'streamCut'
   | 'streamStall'
   | 'streamReset'
+  | 'streamError'
   | 'malformedChunk'
   | 'answerTokens';
 
@@ -67,6 +70,7 @@ const NUMBERS: Record<string, NumberKey> = {
   'stream-cut': 'streamCut',
   'stream-stall': 'streamStall',
   'stream-reset': 'streamReset',
+  'stream-error': 'streamError',
   'malformed-chunk': 'malformedChunk',
   'answer-tokens': 'answerTokens',
 };

@@ -81,6 +81,13 @@ describe('continuation: a stream broken after delivery is finished by the next c
     await continued(await ask(gw, 'same', 'stream', LONG), [['cutter', 'StreamInterrupted'], ['cutter', undefined]]);
   });
 
+  it('a provider error event mid-answer: the same model continues', async () => {
+    gw.mock.queueFaults('mock-cont-cutter', ['stream-error=2']);
+    const seen = await ask(gw, 'same', 'stream', LONG);
+    await continued(seen, [['cutter', 'StreamInterrupted'], ['cutter', undefined]]);
+    assert.match((await recorded(gw, seen.requestId)).attempts[0]?.message ?? '', /overloaded/);
+  });
+
   it('a fallback declared `prefill: false` is never asked; the next capable one continues', async () => {
     const before = calls('mock-cont-noprefill');
     await continued(await ask(gw, 'skip', 'stream', LONG), [['broken', 'StreamInterrupted'], ['helper', undefined]]);

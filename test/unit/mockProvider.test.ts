@@ -30,6 +30,7 @@ describe('fault spec parsing', () => {
     ['stream-cut=2', { streamCut: 2 }],
     ['stream-stall=1', { streamStall: 1 }],
     ['stream-reset=2', { streamReset: 2 }],
+    ['stream-error=1', { streamError: 1 }],
     ['malformed-chunk=0', { malformedChunk: 0 }],
     ['fail503', { status: 503 }],
   ];
