@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { ask, failureConfig, recorded } from '../helpers/failures';
 import { KEYS, auth, send, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { streamChat } from '../helpers/sse';
 
 /**
  * Streams that break after the caller saw part of the answer: the next try (the same model while
@@ -70,6 +71,18 @@ describe('continuation: a stream broken after delivery is finished by the next c
     assert.match(row.warnings ?? '', /usage of the interrupted try is estimated/);
     const stored = await send(gw.url, `/v1/requests/${seen.requestId}`, undefined, auth(KEYS.support), 'GET');
     assert.equal(stored.json.result.choices[0].message.content, WHOLE, 'the stored answer is the whole answer');
+  });
+
+  it('the OpenAI stream stays one message across the splice: one id, one model, one role, usage once at the end', async () => {
+    gw.mock.queueFaults('mock-cont-cutter', ['stream-cut=2']);
+    const res = await streamChat(gw.url, { ...LONG, stream_options: { include_usage: true } }, { ...auth(KEYS.support), 'x-gatehouse-task': 'same' });
+    assert.equal(res.done, true);
+    assert.equal(res.text, WHOLE);
+    assert.deepEqual([...new Set(res.events.map((e) => `${e.id} ${e.model}`))].length, 1, JSON.stringify(res.events.map((e) => [e.id, e.model])));
+    assert.equal(res.events.filter((e) => e.choices?.[0]?.delta?.role).length, 1);
+    const usages = res.events.filter((e) => e.usage);
+    assert.equal(usages.length, 1);
+    assert.equal(usages[0], res.events.at(-1));
   });
 
   it('stalled past the idle deadline mid-answer: the fallback continues', async () => {
