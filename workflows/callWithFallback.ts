@@ -44,7 +44,7 @@ export async function callWithFallback<R extends { latencyMs: number } = Provide
 async function callCandidates<R extends { latencyMs: number }>(c: CallContext<R>): Promise<Answer<R> | undefined> {
   for (const candidate of c.plan.candidates) {
     // Once the caller has part of the answer, only a model that can continue it is asked (in plan order).
-    if (c.continuation && (!canContinueOn(candidate, c.refusedPrefill ?? new Set()))) continue;
+    if (c.continuation && !canContinueOn(candidate, c.refusedPrefill ?? new Set())) continue;
     const outcome = await tryCandidate(c, candidate);
     if (outcome.ok) return { ...outcome.result, candidate };
     if (outcome.next === 'stop') throw toFailure(callerFacingError(c.continuation?.interrupted ?? outcome.failure, c.attempts));
