@@ -15,9 +15,10 @@ export type StartInput = Omit<AiRequestInput, 'requestId'>;
  * handler forwards the committed attempt's chunks from the side channel as SSE. Before the first
  * chunk, every failure is a normal HTTP error; after it, the broken try is continued where the
  * route and a model allow (src/streaming/continuation.ts: the continuation's chunks follow the
- * delivered ones), else an error event and no `[DONE]`. A caller who hangs up cancels the workflow, which stops the provider call and any retries. Live chunks and
- * the hang-up apply only to the call that started the workflow (the starter says so): a repeat of
- * the same key rejoins, gets the stored answer replayed, and its hang-up cancels nothing.
+ * delivered ones), else an error event and no `[DONE]`. A caller who hangs up cancels the workflow,
+ * which stops the provider call and any retries. Live chunks and the hang-up apply only to the call
+ * that started the workflow (the starter says so): a repeat of the same key rejoins, gets the stored
+ * answer replayed, and its hang-up cancels nothing.
  * The same path for every API format: `present` turns chunks into that format's events.
  */
 export async function streamChatCompletion(
