@@ -4,6 +4,7 @@ import type { ChatCompletion, ChatCompletionRequest } from '../src/config/api';
 import type { RowOnAnswer } from '../src/temporal/contract';
 import { feedsBreaker } from '../src/failures';
 import { skippedChunksWarning } from '../src/providers/conduct';
+import { ESTIMATED_USAGE_WARNING, joinContinuation, withContinuation, type DeliveredPart } from '../src/streaming/continuation';
 import { deadlinesFromTimeout, type Deadlines } from '../src/providers/deadlines';
 import { UpstreamError, classifyUpstreamError } from '../src/providers/upstreamError';
 import type { ChatProvider, OutputCapField } from '../src/providers/types';
@@ -33,6 +34,11 @@ export interface ProviderCallInput {
   recordOnAnswer?: RowOnAnswer;
   /** The route's `strictStreams`: a malformed stream chunk fails the try instead of being skipped. */
   strictStreams?: boolean;
+  /**
+   * A stream broke after the caller saw this text: this try continues it (an assistant prefill) and
+   * streams only the continuation; its answer is returned joined to the text (src/streaming/continuation.ts).
+   */
+  continues?: DeliveredPart;
 }
 
 export interface ProviderCallResult {
@@ -52,6 +58,8 @@ export interface ProviderFailureDetails {
   providerCode?: string;
   /** The provider's Retry-After, in ms. */
   retryAfterMs?: number;
+  /** A stream that broke after delivery: what the caller has (for a continuation). */
+  delivered?: DeliveredPart;
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
@@ -63,7 +71,8 @@ export function createProviderActivities(deps: ActivityDeps) {
       refuseIfDisabled(deps, given); // the kill switch reaches requests already in flight
       const provider = deps.providers.get(given.provider);
       if (!provider) throw ApplicationFailure.nonRetryable(`provider "${given.provider}" is not configured`, 'ProviderAuthError');
-      const input = { ...given, body: withOutputCap(given.body, given.maxOutputTokens, provider.outputCapField) };
+      const asked = given.continues ? withContinuation(given.body, given.continues.text) : given.body;
+      const input = { ...given, body: withOutputCap(asked, given.maxOutputTokens, provider.outputCapField) };
       const started = performance.now();
       // Heartbeats only for slow calls: a fast call costs no extra RPC, a dead worker is noticed.
       // A local activity has no heartbeat: its workflow task's timeout notices a dead worker.
@@ -80,15 +89,22 @@ export function createProviderActivities(deps: ActivityDeps) {
       } catch (err) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         if (streamed?.callerGone) throw await streamed.awaitCancellation();
-        const failure = toAttemptFailure(err, input.maxRetryDelayMs, streamed?.delivered ?? false);
+        const delivered = streamed?.delivered ? streamed.deliveredPart() : undefined;
+        const failure = toAttemptFailure(err, input.maxRetryDelayMs, delivered);
         if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(input.model, Date.now());
+        if (failure instanceof ApplicationFailure && failure.type === 'UnsupportedRequestShape') deps.health.recordPrefillRefused?.(input.model);
         throw failure;
       } finally {
         clearInterval(beat);
       }
       const latencyMs = Math.round(performance.now() - started);
+      if (given.continues) completion = joinContinuation(completion, given.continues);
       const skippedChunks = streamed?.skipped ?? 0;
-      const warnings = [...unsupportedFields(provider, given.provider, input.body), ...(skippedChunks ? [skippedChunksWarning(given.provider, skippedChunks)] : [])];
+      const warnings = [
+        ...unsupportedFields(provider, given.provider, input.body),
+        ...(skippedChunks ? [skippedChunksWarning(given.provider, skippedChunks)] : []),
+        ...(given.continues?.usageEstimated ? [ESTIMATED_USAGE_WARNING] : []),
+      ];
       const answered = { completion, latencyMs, ...(warnings.length ? { warnings } : {}), ...(skippedChunks ? { skippedChunks } : {}) };
       if (!input.recordOnAnswer) return answered;
       // Outside the try: a ledger failure is not the model's (no breaker count); the try is run again.
@@ -119,10 +135,10 @@ export function withOutputCap(body: ChatCompletionRequest, cap: number | undefin
 }
 
 /** The activity boundary: classify the upstream error once into Temporal's retryable split. */
-export function toAttemptFailure(err: unknown, maxRetryDelayMs: number, delivered = false): unknown {
+export function toAttemptFailure(err: unknown, maxRetryDelayMs: number, delivered?: DeliveredPart): unknown {
   if (!(err instanceof UpstreamError)) return err; // cancellation and our own bugs pass through
-  const c = classifyUpstreamError(err, maxRetryDelayMs, delivered);
-  const details: ProviderFailureDetails = { status: err.status, providerCode: err.providerCode, retryAfterMs: err.retryAfterMs };
+  const c = classifyUpstreamError(err, maxRetryDelayMs, delivered !== undefined);
+  const details: ProviderFailureDetails = { status: err.status, providerCode: err.providerCode, retryAfterMs: err.retryAfterMs, ...(delivered ? { delivered } : {}) };
   return ApplicationFailure.create({
     type: c.type,
     message: err.message,

@@ -13,6 +13,9 @@ export interface ModelHealth {
   isAvailable(model: string, now: number): boolean;
   recordSuccess?(model: string, now: number): void;
   recordFailure?(model: string, now: number): void;
+  /** The provider refused an assistant prefill (learned: the model is not asked to continue a stream again). */
+  recordPrefillRefused?(model: string): void;
+  refusesPrefill?(model: string): boolean;
 }
 
 /** Everything activities touch; `src/worker.ts` wires the real ones, tests may wire others. */

@@ -154,6 +154,7 @@ export function planContext(routeName: string, snap: ConfigSnapshot, deps: Activ
     parseDuration,
     now,
     isDisabled: (model) => snap.disabledModels.get(model),
+    refusesPrefill: (model) => deps.health.refusesPrefill?.(model) ?? false,
   };
   return { route, ctx };
 }

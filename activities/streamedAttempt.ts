@@ -2,6 +2,9 @@ import type { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChatCompletion } from '../src/config/api';
 import { onMalformedChunk } from '../src/providers/conduct';
+import { estimateTokens, tokenizerFor } from '../src/cost/tokens';
+import { ChunkAssembler } from '../src/streaming/assemble';
+import { NO_USAGE, addUsage, type DeliveredPart } from '../src/streaming/continuation';
 import type { Deadlines } from '../src/providers/deadlines';
 import type { ChatProvider } from '../src/providers/types';
 import type { AttemptStream, StreamRegistry } from '../src/streaming/registry';
@@ -20,13 +23,15 @@ export class StreamedAttempt {
   private readonly stream?: AttemptStream;
   /** Malformed chunks this try skipped (reported on the attempt and as a warning). */
   skipped = 0;
+  /** Every chunk pushed: once the try is delivered, exactly what the caller has of it. */
+  private readonly seen = new ChunkAssembler();
 
   constructor(
     private readonly ctx: Context,
     private readonly input: ProviderCallInput,
     streams: StreamRegistry | undefined,
   ) {
-    const info = { model: input.model, attempt: input.attempt ?? 1 };
+    const info = { model: input.model, attempt: input.attempt ?? 1, ...(input.continues ? { continues: true } : {}) };
     this.stream = streams?.open(input.requestId, info, () => this.hangUp.abort(new Error('the caller disconnected')));
   }
 
@@ -45,6 +50,7 @@ export class StreamedAttempt {
       signal: AbortSignal.any([this.ctx.cancellationSignal, this.hangUp.signal]),
       deadlines,
       onChunk: (chunk) => {
+        this.seen.add(chunk);
         this.stream?.push(chunk);
         if (!this.ctx.info.isLocal) this.ctx.heartbeat(); // throttled by the SDK; keeps a long stream visibly alive
       },
@@ -56,6 +62,29 @@ export class StreamedAttempt {
     });
     this.stream?.finish();
     return completion;
+  }
+
+  /**
+   * What the caller has of the answer once this try broke after delivery: the text before it (a
+   * continuation's start) and this try's, with usage estimated (a broken stream reports none).
+   */
+  deliveredPart(): DeliveredPart {
+    const before = this.input.continues;
+    const answer = this.seen.completion();
+    const choice = answer.choices[0];
+    const message = (choice?.message ?? {}) as { content?: string | null; refusal?: string | null; tool_calls?: unknown[] };
+    const text = message.content ?? '';
+    const count = tokenizerFor(this.input.upstream);
+    const estimated = this.seen.usage === undefined;
+    const prompt = estimated ? estimateTokens(this.input.body.messages, this.input.upstream) : 0;
+    const usage = this.seen.usage ?? { prompt_tokens: prompt, completion_tokens: count(text), total_tokens: prompt + count(text) };
+    return {
+      text: (before?.text ?? '') + text,
+      chunks: (before?.chunks ?? 0) + this.seen.chunks,
+      continuable: (before?.continuable ?? true) && answer.choices.length === 1 && !message.refusal && !message.tool_calls?.length,
+      usage: addUsage(before?.usage ?? NO_USAGE, usage),
+      usageEstimated: (before?.usageEstimated ?? false) || estimated,
+    };
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Candidate, RoutePlan } from '../src/routing';
 import type { DegradedReason } from '../src/config/degraded';
 import { FIXED_ANSWER_CANDIDATE, fixedAnswerCompletion, takeDegraded, unavailableAfter } from '../src/routing/degraded';
 import type { AttemptRecord } from '../src/temporal/contract';
+import { canContinueOn } from '../src/streaming/continuation';
 import { tryCandidate, type CallContext } from './tryCandidate';
 
 /** A try's result (chat: the completion; embeddings: the vectors) and the model that gave it. */
@@ -30,8 +31,11 @@ export async function callWithFallback<R extends { latencyMs: number } = Provide
   /** Another operation's try (embeddings); absent: chat. */
   call?: CallContext<R>['call'],
 ): Promise<Answer<R>> {
-  const answer = await callCandidates<R>({ requestId, body, plan, attempts, rowOnAnswer, call });
+  const c: CallContext<R> = { requestId, body, plan, attempts, rowOnAnswer, call };
+  const answer = await callCandidates<R>(c);
   if (answer) return answer;
+  // The caller has part of an answer nobody could continue: the error event they would have had.
+  if (c.continuation) throw toFailure(stoppedError(c.continuation.interrupted, attempts));
   const larger = plan.larger;
   if (larger && attempts.some((a) => a.error === 'ContextLengthExceeded')) {
     // Models that already said "too long" are not asked again.
@@ -79,9 +83,11 @@ function markedRow(rowOnAnswer: NonNullable<CallContext['rowOnAnswer']>, reason:
 
 async function callCandidates<R extends { latencyMs: number }>(c: CallContext<R>): Promise<Answer<R> | undefined> {
   for (const candidate of c.plan.candidates) {
+    // Once the caller has part of the answer, only a model that can continue it is asked (in plan order).
+    if (c.continuation && !canContinueOn(candidate, c.refusedPrefill ?? new Set())) continue;
     const outcome = await tryCandidate(c, candidate);
     if (outcome.ok) return { ...outcome.result, candidate };
-    if (outcome.next === 'stop') throw toFailure(stoppedError(outcome.failure, c.attempts));
+    if (outcome.next === 'stop') throw toFailure(stoppedError(c.continuation?.interrupted ?? outcome.failure, c.attempts));
   }
   return undefined;
 }

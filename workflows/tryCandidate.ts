@@ -3,6 +3,7 @@ import type { Activities, ProviderCallInput, ProviderCallResult, ProviderFailure
 import type { ChatCompletionRequest } from '../src/config/api';
 import { WORKER_LOST, afterFailure, afterWorkerLost, hasPrefill, withoutPrefill, type TryFailure } from '../src/providers/conduct';
 import type { Candidate, RoutePlan } from '../src/routing';
+import { canContinueOn, mayContinue, type DeliveredPart } from '../src/streaming/continuation';
 import type { AttemptRecord, RowOnAnswer } from '../src/temporal/contract';
 
 /** The activity enforces the route's deadlines itself; Temporal's timeout is the backstop for a hung worker. */
@@ -24,6 +25,16 @@ export interface CallContext<R extends { latencyMs: number } = ProviderCallResul
   rowOnAnswer?: (candidate: Candidate, attempts: AttemptRecord[]) => RowOnAnswer;
   /** Another operation's try (embeddings): its activity, given the try's input. Absent: chat's callProvider with `body`. */
   call?: (activities: ProviderActivities, input: TryInput) => Promise<R>;
+  /** Set once a stream broke after the caller saw part of it and may be continued: every later try continues it. */
+  continuation?: Continuation;
+  /** Models that refused an assistant prefill in this request: never asked to continue. */
+  refusedPrefill?: Set<string>;
+}
+
+/** The answer the caller has so far, and the try whose break they saw (the error they get if nobody continues). */
+export interface Continuation {
+  from: DeliveredPart;
+  interrupted: AttemptRecord;
 }
 
 export type CandidateOutcome<R = ProviderCallResult> =
@@ -41,7 +52,7 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
   let retriesUsed = 0;
   let workersLost = 0;
   for (let tryNo = 1; ; tryNo++) {
-    const adapted = body === c.body ? undefined : 'without_prefill';
+    const adapted = c.continuation ? 'continuation' : body === c.body ? undefined : 'without_prefill';
     const answered = (latencyMs: number, skippedChunks?: number): AttemptRecord => ({
       model: candidate.model,
       outcome: 'ok',
@@ -62,6 +73,7 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
         attempt: c.attempts.length + 1,
         route: c.plan.route, // for the kill switch
         ...(c.plan.strictStreams ? { strictStreams: true } : {}),
+        ...(c.continuation ? { continues: c.continuation.from } : {}),
         recordOnAnswer: c.rowOnAnswer?.(candidate, [...c.attempts, answered(0)]),
       };
       // Chat: the budget's cap on the answer goes where the request is built (maxOutputTokens).
@@ -71,12 +83,24 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
       return { ok: true, result };
     } catch (err) {
       if (isCancellation(err)) throw err; // the caller cancelled: no retry, no fallback
-      const { record, facts } = describeFailure(candidate.model, err);
+      const { record, facts, delivered } = describeFailure(candidate.model, err);
       Object.assign(record, { try: tryNo }, adapted ? { adapted } : {});
       c.attempts.push(record);
-      // A lost worker is the gateway's failure: its own budget, never the provider's `retries`.
+      if (mayContinue(facts.type, delivered, c.plan.continuation === true)) {
+        // The caller has part of the answer: the next try continues it (this model first, if it may).
+        record.delivered = { chunks: delivered.chunks, chars: delivered.text.length };
+        c.continuation = { from: delivered, interrupted: c.continuation?.interrupted ?? record };
+        if (retriesUsed >= c.plan.retries || !canContinueOn(candidate, refused(c))) return { ok: false, failure: record, next: 'fallback' };
+        retriesUsed++;
+        continue;
+      }
+      if (facts.type === 'UnsupportedRequestShape') refused(c).add(candidate.model); // learned: never asked to continue
+      // A lost worker is the gateway's failure: its own budget, never the provider's `retries`. A
+      // continuation refused is not reshaped (that would restart the answer the caller half has): next model.
       const next =
-        facts.type === WORKER_LOST ? afterWorkerLost(++workersLost, c.plan.workerRetries) : afterFailure(facts, retriesUsed, c.plan, hasPrefill(body), Math.random);
+        facts.type === WORKER_LOST
+          ? afterWorkerLost(++workersLost, c.plan.workerRetries)
+          : afterFailure(facts, retriesUsed, c.plan, hasPrefill(body) && !c.continuation, Math.random);
       if (next.kind === 'reshape') {
         body = withoutPrefill(body); // the model refuses the prefill: restart cleanly without it
         continue;
@@ -92,6 +116,10 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
   }
 }
 
+function refused(c: CallContext<{ latencyMs: number }>): Set<string> {
+  return (c.refusedPrefill ??= new Set());
+}
+
 /** A regular activity (heartbeats, any worker) or, for short calls, a local one (no round trip). */
 function providerProxy(plan: RoutePlan) {
   const startToCloseTimeout = plan.timeoutMs + DEADLINE_SLACK_MS;
@@ -101,7 +129,7 @@ function providerProxy(plan: RoutePlan) {
     : proxyActivities<ProviderActivities>({ startToCloseTimeout, heartbeatTimeout: '5s', retry });
 }
 
-export function describeFailure(model: string, err: unknown): { record: AttemptRecord; facts: TryFailure } {
+export function describeFailure(model: string, err: unknown): { record: AttemptRecord; facts: TryFailure; delivered?: DeliveredPart } {
   // A local activity's failure can arrive unwrapped; a regular one is an ActivityFailure around it.
   const cause = err instanceof ActivityFailure ? err.cause : err instanceof ApplicationFailure || err instanceof TimeoutFailure ? err : undefined;
   if (!cause) throw err; // not a provider outcome: let the workflow task fail loudly
@@ -111,6 +139,7 @@ export function describeFailure(model: string, err: unknown): { record: AttemptR
     return {
       record: { model, outcome: 'failed', error: type, message: cause.message, status: d.status },
       facts: { type, retryable: !cause.nonRetryable, retryAfterMs: d.retryAfterMs },
+      delivered: d.delivered,
     };
   }
   if (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') {

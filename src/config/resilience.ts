@@ -40,6 +40,12 @@ export const RouteResilience = {
    * caller). Default: a few malformed chunks among valid ones are skipped and reported.
    */
   strictStreams: z.boolean().default(false),
+  /**
+   * A stream that breaks after the caller saw part of the answer is continued by the next try (the
+   * same model while retries remain, then fallbacks) from exactly the text the caller has, on models
+   * that accept an assistant prefill (the model's `prefill`). `false`: such a stream ends with an error event.
+   */
+  continuation: z.boolean().default(true),
 };
 
 export type DeadlinesConfig = z.infer<typeof DeadlinesSchema>;

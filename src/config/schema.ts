@@ -38,6 +38,11 @@ export const ModelSchema = z.object({
    * /v1/embeddings (LiteLLM's `mode: embedding`). The planner never sends one the other's requests.
    */
   mode: ModelModeSchema.default('chat'),
+  /**
+   * Continues a trailing assistant message (a prefill): may finish a broken stream's answer. Default
+   * per provider kind (src/catalog/prefill.ts): anthropic, mock and Bedrock's Claude models yes; others no.
+   */
+  prefill: z.boolean().optional(),
   ...ModelTraits,
   /** Owner, purpose, limitations, status and retirement date (src/catalog/schema.ts). */
   ...ModelCatalogFields,

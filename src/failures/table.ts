@@ -45,12 +45,11 @@ const FINAL = { retrySameModel: false, nextCandidate: false, feedsBreaker: false
 export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
   ProviderServerError: { ...UNWELL, note: '5xx, 408' },
   ProviderRateLimited: { ...UNWELL, note: '429: waits its Retry-After (if within maxRetryWait), else backoff from 1 s' },
-  ProviderConnectionError: { ...UNWELL, continuation: true, note: 'reset, refused, cut' },
+  ProviderConnectionError: { ...UNWELL, note: 'reset, refused, cut' },
   ProviderMalformedResponse: { ...UNWELL, note: 'a body or stream not in the documented shape' },
   ProviderTimeout: {
     ...UNWELL,
     retrySameModel: false, // a silent provider stays silent
-    continuation: true,
     caller: unavailable('provider_timeout', 504),
     note: 'a deadline passed (headers, firstToken, idle, total) or the activity timed out',
   },
@@ -85,7 +84,7 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     feedsBreaker: true,
     continuation: true,
     caller: unavailable('stream_interrupted'),
-    note: 'the stream broke after part of it reached the caller',
+    note: 'the stream broke (cut, stall past idle, reset, an error event) after part of it reached the caller: continued by the next prefill-capable try (route `continuation`), else this error event',
   },
   ModelDisabled: {
     ...FINAL,

@@ -13,10 +13,12 @@ export type StartInput = Omit<AiRequestInput, 'requestId'>;
 /**
  * `stream: true`: the workflow runs exactly as for a plain request (the durable record), while this
  * handler forwards the committed attempt's chunks from the side channel as SSE. Before the first
- * chunk, every failure is a normal HTTP error; after it, an error event and no `[DONE]`. A caller
- * who hangs up cancels the workflow, which stops the provider call and any retries. Live chunks and
- * the hang-up apply only to the call that started the workflow (the starter says so): a repeat of
- * the same key rejoins, gets the stored answer replayed, and its hang-up cancels nothing.
+ * chunk, every failure is a normal HTTP error; after it, the broken try is continued where the
+ * route and a model allow (src/streaming/continuation.ts: the continuation's chunks follow the
+ * delivered ones), else an error event and no `[DONE]`. A caller who hangs up cancels the workflow,
+ * which stops the provider call and any retries. Live chunks and the hang-up apply only to the call
+ * that started the workflow (the starter says so): a repeat of the same key rejoins, gets the stored
+ * answer replayed, and its hang-up cancels nothing.
  * The same path for every API format: `present` turns chunks into that format's events.
  */
 export async function streamChatCompletion(
@@ -30,11 +32,13 @@ export async function streamChatCompletion(
   const requestId = requestWorkflowId(input.credential, opts.idempotencyKey);
   const headers: Record<string, string> = { 'x-gatehouse-request-id': requestId };
   const sse = new SseResponse(reply, () => headers);
+  let firstAttempt: number | undefined; // a chunk of a later attempt continues it (one message)
   let subscription = opts.live && deps.streams
     ? deps.streams.subscribe(requestId, {
         chunk: (chunk, from) => {
-          headers['x-gatehouse-model'] = from.model;
-          sse.send(present.chunk(chunk, from.model));
+          headers['x-gatehouse-model'] ??= from.model;
+          firstAttempt ??= from.attempt;
+          sse.send(present.chunk(chunk, from.model, from.attempt !== firstAttempt));
         },
       })
     : undefined;
@@ -77,7 +81,8 @@ function finishStream(sse: SseResponse, sub: Subscription | undefined, result: G
   headers['x-gatehouse-route'] = result.gatehouse.route;
   const committed = sub?.committed;
   if (committed && !committed.finished) {
-    // The caller saw part of an attempt that died; the answer came from another: never splice them.
+    // The caller saw part of an attempt that died and no continuation of it finished: the answer
+    // came from another try, never spliced onto the first (a continuation is the only splice).
     sse.fail(present.error(new GatewayError('ProviderUnavailable', 'stream_interrupted', 'The stream was interrupted; the complete answer is stored under the request id')));
     return;
   }

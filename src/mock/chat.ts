@@ -176,6 +176,18 @@ async function afterContentChunk(
     res.socket?.end();
     return true;
   }
+  if (hits(fault.streamError)) {
+    // The provider gives up mid-answer with an error event (as OpenAI does when overloaded).
+    writeEvent(res, errorBody('The server is overloaded (mock)', 'server_error', null));
+    res.end();
+    return true;
+  }
+  if (hits(fault.streamReset)) {
+    // A crashed upstream mid-answer: RST after the chunks so far (flushed first), the client sees ECONNRESET.
+    await new Promise<void>((resolve) => res.write('', () => resolve()));
+    res.socket?.resetAndDestroy();
+    return true;
+  }
   if (hits(fault.streamStall)) {
     await waitForAbort(signal);
     return true;

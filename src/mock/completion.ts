@@ -80,8 +80,17 @@ export function lastUserText(messages: ChatMessage[]): string {
   return '';
 }
 
+/**
+ * The answer's text. A trailing assistant message is a prefill: when it starts the answer the mock
+ * would give, the mock continues it (only the rest is answered), as a model that accepts a prefill does.
+ */
 export function answerText(messages: ChatMessage[]): string {
   const last = messages.at(-1);
+  if (last?.role === 'assistant' && messages.length > 1) {
+    const prefill = contentText(last.content);
+    const whole = answerText(messages.slice(0, -1));
+    return prefill !== '' && whole.startsWith(prefill) ? whole.slice(prefill.length) : whole;
+  }
   if (last?.role === 'tool') return `Mock answer to the tool result: ${contentText(last.content).slice(0, MAX_ECHO_CHARS)}`;
   const question = lastUserText(messages);
   if (question.includes(JSON_MARKER)) return JSON_ANSWER;

@@ -5,9 +5,11 @@
  * A spec is a comma-separated list of tokens, e.g. `latency=300,status=500`:
  *   status=CODE[:error_code]   4xx/5xx with OpenAI error JSON (error_code e.g. context_length_exceeded)
  *   retry-after=S              Retry-After header (seconds); needs status
- *   timeout | reset | malformed | no-done | reject-prefill
+ *   timeout | reset | malformed | no-done | reject-prefill   (reject-prefill: 400 `unsupported_prefill`
+ *                              when the last message is an assistant prefill; without it the mock continues a prefill)
  *   latency=MS | first-token=MS | chunk-delay=MS
- *   stream-cut=N | stream-stall=N | malformed-chunk=N (one unparseable chunk after N content chunks)
+ *   stream-cut=N | stream-stall=N | stream-reset=N | stream-error=N | malformed-chunk=N   (after N content chunks;
+ *                              stream-error: an OpenAI-style error event, then the end)
  *   garbage-stream             a 200 event stream whose every chunk is unparseable, then [DONE]
  *   answer-tokens=N            the answer is N tokens long (before max_tokens truncates it): a long answer
  *   none (or empty)            explicitly "no fault" (useful inside a queued script)
@@ -31,6 +33,8 @@ export interface Fault {
   chunkDelayMs?: number;
   streamCut?: number;
   streamStall?: number;
+  streamReset?: number;
+  streamError?: number;
   malformedChunk?: number;
   answerTokens?: number;
 }
@@ -47,6 +51,8 @@ type NumberKey =
   | 'chunkDelayMs'
   | 'streamCut'
   | 'streamStall'
+  | 'streamReset'
+  | 'streamError'
   | 'malformedChunk'
   | 'answerTokens';
 
@@ -66,6 +72,8 @@ const NUMBERS: Record<string, NumberKey> = {
   'chunk-delay': 'chunkDelayMs',
   'stream-cut': 'streamCut',
   'stream-stall': 'streamStall',
+  'stream-reset': 'streamReset',
+  'stream-error': 'streamError',
   'malformed-chunk': 'malformedChunk',
   'answer-tokens': 'answerTokens',
 };

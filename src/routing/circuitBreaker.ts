@@ -16,6 +16,8 @@ type State = { kind: 'closed'; failures: number[] } | { kind: 'open'; since: num
 
 export class CircuitBreakers {
   private readonly states = new Map<string, State>();
+  /** Models whose provider refused an assistant prefill: not asked to continue a stream until restart. */
+  private readonly noPrefill = new Set<string>();
 
   constructor(private readonly opts: BreakerOptions = DEFAULT_BREAKER) {}
 
@@ -48,6 +50,14 @@ export class CircuitBreakers {
     }
     const failures = [...s.failures.filter((t) => now - t < this.opts.windowMs), now];
     this.states.set(model, failures.length >= this.opts.failureThreshold ? { kind: 'open', since: now } : { kind: 'closed', failures });
+  }
+
+  recordPrefillRefused(model: string): void {
+    this.noPrefill.add(model);
+  }
+
+  refusesPrefill(model: string): boolean {
+    return this.noPrefill.has(model);
   }
 
   /** For logs and the admin view. */

@@ -4,6 +4,7 @@ import type { CompareMethod } from '../config/release';
 import type { DataClass, Latency, Risk } from '../config/routing';
 import type { Config, ModelConfig, RouteConfig } from '../config/schema';
 import { GatewayError, notFound, policyDenied } from '../errors';
+import { acceptsPrefill } from '../catalog/prefill';
 import { callSettings, type CallSettings } from './callSettings';
 import type { DegradedPlan } from './degraded';
 import { explainPlan } from './explain';
@@ -23,6 +24,8 @@ export interface Candidate {
   maxOutputTokens?: number;
   /** Set when the catalogue marks the model deprecated: the warning for logs and the response. */
   deprecated?: string;
+  /** Continues an assistant prefill (src/catalog/prefill.ts): may finish a broken stream's answer. */
+  prefill?: boolean;
 }
 
 /** The route's shadow model for this request (sampled): runs beside the primary, never answers the caller. */
@@ -35,6 +38,8 @@ export interface RoutePlan extends CallSettings {
   route: string;
   candidates: Candidate[];
   retries: number;
+  /** A stream broken after delivery is continued on a model that accepts a prefill (the route's `continuation`). */
+  continuation?: boolean;
   /** `canary` when the split put the route's candidate model first. */
   stage: 'stable' | 'canary';
   /** One line saying why: recorded in history, ledger and the response. */
@@ -76,6 +81,8 @@ export interface PlanContext {
   now?: number;
   /** The kill switch: the reason a model is disabled, else undefined. */
   isDisabled?: (model: string) => string | undefined;
+  /** Learned: the model's provider refused an assistant prefill (it is not asked to continue a stream). */
+  refusesPrefill?: (model: string) => boolean;
 }
 
 const AUTO_MODELS = new Set(['auto', 'gatehouse', 'default']);
@@ -100,6 +107,7 @@ export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext
     candidates,
     ...callSettings(route, ctx.parseDuration),
     retries: route.retries,
+    continuation: route.continuation,
     stage,
     explanation: explainPlan(req, route.name, stage, candidates, skipped.map(skipText)),
     ...(shadow ? { shadow } : {}),
@@ -138,7 +146,8 @@ function candidateOrSkip(req: PlanRequest, route: RouteConfig, name: string, ctx
   if (skip) return { model: name, ...skip };
   const deprecated = deprecationWarning(name, model, ctx.now);
   const providerKind = ctx.table.providers[model.provider]?.kind;
-  return { model: name, provider: model.provider, providerKind, upstream: model.upstream, estimatedCostUsd, ...(deprecated ? { deprecated } : {}) };
+  const prefill = acceptsPrefill(model.prefill, providerKind, model.upstream) && !ctx.refusesPrefill?.(name);
+  return { model: name, provider: model.provider, providerKind, upstream: model.upstream, estimatedCostUsd, prefill, ...(deprecated ? { deprecated } : {}) };
 }
 
 /**

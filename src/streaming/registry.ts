@@ -8,7 +8,10 @@ import { isMeaningful, type ChatChunk } from './chunks';
  * The rule that keeps streams honest: an attempt holds back its leading chunks until one shows the
  * caller something (content, a tool call, a refusal, a finish). Until then the attempt is not
  * *committed* and may fail over unseen; once committed, it alone speaks to the caller, and if it
- * dies the caller gets an error event, never a second answer spliced onto the first.
+ * dies the caller gets an error event, never a second answer spliced onto the first. The one
+ * exception is a *continuation* (src/streaming/continuation.ts): a try asked to continue exactly the
+ * text the committed one delivered takes over the stream once it shows something, and its chunks
+ * follow the delivered ones: one answer, not two.
  *
  * And the rule that keeps streams private: a subscription sees nothing and aborts nothing until its
  * HTTP handler confirms that its own call started the workflow (see `Subscription.confirm`).
@@ -18,6 +21,8 @@ export interface AttemptInfo {
   model: string;
   /** The workflow's try counter: distinguishes attempts of one request. */
   attempt: number;
+  /** This try continues the text the committed (broken) try delivered: it may take over the stream. */
+  continues?: boolean;
 }
 
 export interface StreamTarget {
@@ -66,7 +71,8 @@ export class StreamRegistry {
     const entry = this.entries.get(requestId);
     // A request already committed to an earlier try must not show a second one (e.g. a retry after a
     // lost worker): this try streams to no one, and the caller's end decides from the committed one.
-    const live = entry && !entry.committed ? entry : undefined;
+    // A continuation of a broken committed try is the exception: it carries on that try's text.
+    const live = entry && (!entry.committed || mayTakeOver(entry.committed, info)) ? entry : undefined;
     const stream = new AttemptStream(info, live, abort);
     if (entry) entry.current = stream;
     return stream;
@@ -168,7 +174,8 @@ export class AttemptStream {
     this.held.push(chunk);
     if (!isMeaningful(chunk)) return;
     this.released = true;
-    if (this.entry && this.entry.current === this && !this.entry.committed) this.entry.committed = this;
+    const e = this.entry;
+    if (e && e.current === this && (!e.committed || mayTakeOver(e.committed, this.info))) e.committed = this;
     for (const c of this.held.splice(0)) this.deliver(c);
   }
 
@@ -184,6 +191,11 @@ export class AttemptStream {
   private deliver(chunk: ChatChunk): void {
     if (this.entry?.committed === this) show(this.entry, chunk, this.info);
   }
+}
+
+/** A continuation takes over from a committed try that broke (never from one that finished). */
+function mayTakeOver(committed: AttemptStream, next: AttemptInfo): boolean {
+  return next.continues === true && !committed.finished && committed.info.attempt !== next.attempt;
 }
 
 /** To the confirmed owner; held back while subscriptions still wait for the start; else nowhere. */

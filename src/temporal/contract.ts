@@ -82,8 +82,10 @@ export interface AttemptRecord {
   try?: number;
   /** The wait before the next try on the same model (the provider's Retry-After, or backoff). */
   retryInMs?: number;
-  /** This try sent the request adapted to what the model accepts (e.g. `without_prefill`). */
+  /** This try sent the request adapted to what the model accepts (e.g. `without_prefill`), or `continuation`. */
   adapted?: string;
+  /** A stream that broke after the caller saw part of it: chunks and characters the caller had by then. */
+  delivered?: { chunks: number; chars: number };
   latencyMs?: number;
   /** Malformed stream chunks this try skipped (absent: none; a `strictStreams` route skips none). */
   skippedChunks?: number;

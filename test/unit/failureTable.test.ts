@@ -82,8 +82,8 @@ describe('the failure table: one row per failure kind', () => {
     assert.deepEqual(kindsWhere((k) => !FAILURE_CONDUCT[k].nextCandidate), ['CallerDisconnected', 'ContentPolicyRejected', 'ProviderRejected', 'QueueTimeout', 'StreamInterrupted', 'WorkerLost']);
   });
 
-  it('only a stream cut, stall or reset may be continued', () => {
-    assert.deepEqual(kindsWhere((k) => FAILURE_CONDUCT[k].continuation), ['ProviderConnectionError', 'ProviderTimeout', 'StreamInterrupted']);
+  it('only a stream that broke after delivery may be continued (a cut, stall or reset then arrives as StreamInterrupted)', () => {
+    assert.deepEqual(kindsWhere((k) => FAILURE_CONDUCT[k].continuation), ['StreamInterrupted']);
   });
 
   it('an unknown type name (a bug) keeps today\'s conduct: retry if retryable, fall back, never the breaker', () => {

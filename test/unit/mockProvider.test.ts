@@ -29,6 +29,8 @@ describe('fault spec parsing', () => {
     ['first-token=50, chunk-delay=10', { firstTokenMs: 50, chunkDelayMs: 10 }],
     ['stream-cut=2', { streamCut: 2 }],
     ['stream-stall=1', { streamStall: 1 }],
+    ['stream-reset=2', { streamReset: 2 }],
+    ['stream-error=1', { streamError: 1 }],
     ['malformed-chunk=0', { malformedChunk: 0 }],
     ['garbage-stream', { garbageStream: true }],
     ['fail503', { status: 503 }],

@@ -55,6 +55,32 @@ describe('streaming side channel (in-process)', () => {
     assert.equal(sub.committed?.finished, false);
   });
 
+  it('a continuation of a broken committed attempt takes over the stream once it shows something', () => {
+    const reg = new StreamRegistry();
+    const { sub, got } = subscriber(reg);
+    const first = reg.open('req-1', { model: 'small', attempt: 1 }, () => {});
+    first.push(word('Part'));
+    const second = reg.open('req-1', { model: 'large', attempt: 2, continues: true }, () => {});
+    second.push(role);
+    assert.deepEqual(got, [['Part', 1]], 'its leading role chunk is held back like any attempt\'s');
+    assert.equal(second.delivered, false, 'a continuation that showed nothing may still fail over unseen');
+    second.push(word(' rest'));
+    assert.deepEqual(got, [['Part', 1], ['<role>', 2], [' rest', 2]]);
+    assert.equal(sub.committed, second);
+    second.finish();
+    assert.equal(sub.committed?.finished, true, 'the caller\'s end sees a finished answer');
+  });
+
+  it('a continuation never takes over from an attempt that finished', () => {
+    const reg = new StreamRegistry();
+    const { got } = subscriber(reg);
+    const first = reg.open('req-1', { model: 'small', attempt: 1 }, () => {});
+    first.push(word('Whole'));
+    first.finish();
+    reg.open('req-1', { model: 'small', attempt: 2, continues: true }, () => {}).push(word('Other'));
+    assert.deepEqual(got, [['Whole', 1]]);
+  });
+
   it('without a subscriber (worker in another process) chunks go nowhere and nothing commits', () => {
     const reg = new StreamRegistry();
     const a = reg.open('req-x', { model: 'small', attempt: 1 }, () => {});

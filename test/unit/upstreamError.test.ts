@@ -60,9 +60,11 @@ describe('upstream error classification', () => {
       const c = classifyUpstreamError(err, MAX_WAIT, true);
       assert.deepEqual(c, { type: 'StreamInterrupted', retryable: false });
       assert.equal(FALLBACK_ON.has(c.type), false);
-      const failure = toAttemptFailure(err, MAX_WAIT, true);
+      const delivered = { text: 'Mock answer', chunks: 3, continuable: true, usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 }, usageEstimated: true };
+      const failure = toAttemptFailure(err, MAX_WAIT, delivered);
       assert.ok(failure instanceof ApplicationFailure);
       assert.equal(failure.nonRetryable, true);
+      assert.deepEqual((failure.details?.[0] as { delivered?: unknown }).delivered, delivered, 'what the caller has travels with the failure (for a continuation)');
     });
   }
 
