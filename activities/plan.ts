@@ -2,6 +2,7 @@ import type { Operation } from '../src/config/api';
 import { parseDuration } from '../src/config/duration';
 import type { Config } from '../src/config/schema';
 import { MIN_ANSWER_TOKENS, estimateRequestCost, priceFor, priceOverridesFromModels } from '../src/cost';
+import { GatewayError } from '../src/errors';
 import { tooManyRequests, type Reservation } from '../src/limits';
 import { capPlanToBudget, routeByName, planRoute, type Candidate, type PlanRequest, type RoutePlan } from '../src/routing';
 import type { Admission } from '../src/temporal/contract';
@@ -120,6 +121,9 @@ function planOn(req: PlanRequest, routeName: string, deps: ActivityDeps): RouteP
   const config = live?.config ?? deps.config();
   const route = routeByName(routeName, config);
   if (!route) throw new Error(`route "${routeName}" is no longer in the config`);
+  // A disabled route reaches planning only when it queues (activities/policy.ts): say so, call nothing.
+  const off = live?.disabledRoutes.get(routeName);
+  if (off !== undefined) throw new GatewayError('ProviderUnavailable', 'route_disabled', `route "${routeName}" is disabled: ${off}`, { status: 503 });
   const prices = priceOverridesFromModels(config.models);
   const now = Date.now();
   return planRoute(req, route, {
