@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashApiKey } from '../../src/auth';
+import { runRoutesCommand } from '../../src/cli/routes';
 import { statusQuery } from '../../workflows/definitions';
 import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { waitFor } from '../helpers/process';
@@ -10,7 +11,7 @@ import { api, waitForAsync } from '../helpers/review';
 const BREAKER = { GATEHOUSE_BREAKER_FAILURES: '2', GATEHOUSE_BREAKER_WINDOW_MS: '30000', GATEHOUSE_BREAKER_COOLDOWN_MS: '3000' };
 
 const KEYS = { caller: 'test-key-queue-caller-0123456789abcd', root: 'test-key-queue-admin-root-012345678' };
-const TASKS = ['switched', 'outage', 'hopeless', 'cancelled'];
+const TASKS = ['switched', 'outage', 'hopeless', 'cancelled', 'woken'];
 const as = (who: keyof typeof KEYS) => ({ authorization: `Bearer ${KEYS[who]}` });
 
 /** Every route queues (1 s holdSync); each owns its model, so faults and breakers never cross tests. */
@@ -23,6 +24,7 @@ function queueConfig(mockUrl: string): Record<string, unknown> {
       flaky: { provider: 'mock', upstream: 'mock-flaky' },
       dead: { provider: 'mock', upstream: 'mock-500' },
       lone: { provider: 'mock', upstream: 'mock-lone' },
+      wake: { provider: 'mock', upstream: 'mock-wake' },
     },
     callers: {
       caller: { team: 'app', roles: ['caller'], tasks: TASKS, keyHash: hashApiKey(KEYS.caller) },
@@ -33,6 +35,7 @@ function queueConfig(mockUrl: string): Record<string, unknown> {
       route('outage', 'flaky', { maxWait: '60s', holdSync: '1s' }),
       route('hopeless', 'dead', { maxWait: '2s' }),
       route('cancelled', 'lone', { maxWait: '60s', holdSync: '1s' }),
+      route('woken', 'wake', { maxWait: '60s', holdSync: '1s' }),
     ],
   };
 }
@@ -78,6 +81,9 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     assert.match(status.queue?.message ?? '', /route "switched" is disabled: incident 14/);
     await waitForAsync(async () => (await depth()).routes.some((r: any) => r.route === 'switched' && r.queued === 2), 10_000, 'both queued requests counted');
     assert.equal((await api(gw.url, 'GET', '/admin/queue', as('caller'))).status, 403, 'queue depth is for admins');
+    const lines: string[] = [];
+    assert.equal(await runRoutesCommand(['queue'], { GATEHOUSE_URL: gw.url, GATEHOUSE_KEY: KEYS.root }, (l) => lines.push(l), (l) => lines.push(l)), 0);
+    assert.match(lines.join('\n'), /^switched +2 /m, lines.join('\n'));
 
     assert.equal((await admin('POST', '/admin/routes/enable', { target: 'switched', kind: 'route', reason: 'fixed' })).status, 200);
     const done = await finished(id);
@@ -86,6 +92,19 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     assert.equal((await finished(streamed.json.id)).result.choices[0].message.content, 'Mock answer to: streamed');
     assert.equal(gw.ledger.get(id)?.status, 'completed');
     await waitForAsync(async () => !(await depth()).routes.some((r: any) => r.route === 'switched'), 10_000, 'the queue drained');
+  });
+
+  it('re-enabling a route wakes its queued requests at once, not at their next timer', async () => {
+    assert.equal((await admin('POST', '/admin/routes/disable', { target: 'woken', kind: 'route', reason: 'incident' })).status, 200);
+    const res = await ask('woken', hello('wake me'), { prefer: 'respond-async' });
+    const handle = gw.client.workflow.getHandle(res.json.id);
+    // The third wait is 4 s long (1 s, 2 s, 4 s): enabled just after it began, the timer alone would take ~4 s.
+    await waitForAsync(async () => (await handle.query(statusQuery)).queue?.waits === 3, 15_000, 'the third wait');
+    const enabled = Date.now();
+    assert.equal((await admin('POST', '/admin/routes/enable', { target: 'woken', kind: 'route', reason: 'fixed' })).status, 200);
+    const done = await finished(res.json.id);
+    assert.equal(done.status, 'completed');
+    assert.ok(Date.now() - enabled < 2_000, `answered ${Date.now() - enabled} ms after the route came back`);
   });
 
   it('provider outage: tries fail, the breaker opens, the request waits and is answered once the provider recovers', async () => {
