@@ -79,7 +79,7 @@ export interface QueueState {
   until: string;
   /** Waits so far (each followed by a new plan and tries). */
   waits: number;
-  /** The synchronous caller's `holdSync` passed: it was answered 202 + Location. */
+  /** `holdSync` has passed: a synchronous caller (HTTP) has been answered 202 + Location. */
   held: boolean;
 }
 
