@@ -42,7 +42,8 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, requestedModel: body.model, queue: input.queue, workflowId, startedAtMs: startTime.getTime() });
     const a = (admission = prepared.admission);
     webhook = prepared.webhook;
-    admitted(view, a, prepared.plan ?? { route: a.route });
+    // With a plan, onPlan below says so (one search-attribute upsert, as before the queue existed).
+    if (!prepared.plan) admitted(view, a, { route: a.route });
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
     const sent = a.redactedMessages ? { ...body, messages: a.redactedMessages } : body;
     // With no candidate available, a route with a queue waits and plans again (workflows/queue.ts).

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
 import { hashApiKey } from '../../src/auth';
+import { loadCodec } from '../../src/temporal/codec';
+import { gatehouseDataConverter } from '../../src/temporal/dataConverter';
 import { runRoutesCommand } from '../../src/cli/routes';
 import { statusQuery } from '../../workflows/definitions';
 import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
@@ -52,6 +56,12 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     return v;
   };
   const depth = async () => (await admin('GET', '/admin/queue')).json;
+  /** Waits, wake-ups and re-plans are deterministic: the finished history replays on the bundle. */
+  const replays = async (id: string) => {
+    const history = await gw.client.workflow.getHandle(id).fetchHistory();
+    const dataConverter = gatehouseDataConverter(loadCodec(gw.env, join(gw.dir, 'codec-key')));
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.GATEHOUSE_TEST_WORKFLOW_BUNDLE! }, dataConverter }, history, id);
+  };
 
   before(async () => {
     gw = await startTestGateway({ config: queueConfig, env: BREAKER });
@@ -105,6 +115,7 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     const done = await finished(res.json.id);
     assert.equal(done.status, 'completed');
     assert.ok(Date.now() - enabled < 2_000, `answered ${Date.now() - enabled} ms after the route came back`);
+    await replays(res.json.id);
   });
 
   it('provider outage: tries fail, the breaker opens, the request waits and is answered once the provider recovers', async () => {
@@ -125,6 +136,7 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     assert.equal(status.step, 'completed');
     assert.equal(status.queue?.reason, 'breakers_open', 'the last wait was for the open breaker');
     assert.equal(status.queue?.waits, 3, 'outage, outage, breaker open');
+    await replays(id);
   });
 
   it('maxWait passes: 503 queue_timeout naming the wait and the reason; the ledger row failed with that code', async () => {
