@@ -15,7 +15,7 @@ import { api, waitForAsync } from '../helpers/review';
 const BREAKER = { GATEHOUSE_BREAKER_FAILURES: '2', GATEHOUSE_BREAKER_WINDOW_MS: '30000', GATEHOUSE_BREAKER_COOLDOWN_MS: '3000' };
 
 const KEYS = { caller: 'test-key-queue-caller-0123456789abcd', root: 'test-key-queue-admin-root-012345678' };
-const TASKS = ['switched', 'outage', 'hopeless', 'cancelled', 'woken'];
+const TASKS = ['switched', 'outage', 'hopeless', 'cancelled', 'woken', 'limited'];
 const as = (who: keyof typeof KEYS) => ({ authorization: `Bearer ${KEYS[who]}` });
 
 /** Every route queues (1 s holdSync); each owns its model, so faults and breakers never cross tests. */
@@ -29,6 +29,7 @@ function queueConfig(mockUrl: string): Record<string, unknown> {
       dead: { provider: 'mock', upstream: 'mock-500' },
       lone: { provider: 'mock', upstream: 'mock-lone' },
       wake: { provider: 'mock', upstream: 'mock-wake' },
+      busy: { provider: 'mock', upstream: 'mock-busy' },
     },
     callers: {
       caller: { team: 'app', roles: ['caller'], tasks: TASKS, keyHash: hashApiKey(KEYS.caller) },
@@ -40,6 +41,7 @@ function queueConfig(mockUrl: string): Record<string, unknown> {
       route('hopeless', 'dead', { maxWait: '2s' }),
       route('cancelled', 'lone', { maxWait: '60s', holdSync: '1s' }),
       route('woken', 'wake', { maxWait: '60s', holdSync: '1s' }),
+      route('limited', 'busy', { maxWait: '60s' }),
     ],
   };
 }
@@ -137,6 +139,15 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     assert.equal(status.queue?.reason, 'breakers_open', 'the last wait was for the open breaker');
     assert.equal(status.queue?.waits, 3, 'outage, outage, breaker open');
     await replays(id);
+  });
+
+  it('rate-limited everywhere: the request waits and a caller answered within holdSync simply gets 200', async () => {
+    gw.mock.queueFaults('mock-busy', ['status=429,retry-after=1']);
+    const res = await ask('limited');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.deepEqual(res.json.gatehouse.attempts.map((a: any) => [a.outcome, a.error]), [['failed', 'ProviderRateLimited'], ['ok', undefined]]);
+    const status = await gw.client.workflow.getHandle(res.json.gatehouse.request_id).query(statusQuery);
+    assert.deepEqual([status.queue?.reason, status.queue?.waits, status.queue?.held], ['rate_limited', 1, false]);
   });
 
   it('maxWait passes: 503 queue_timeout naming the wait and the reason; the ledger row failed with that code', async () => {
