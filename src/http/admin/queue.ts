@@ -9,7 +9,8 @@ const MAX_COUNTED = 10_000;
 
 /**
  * `GET /admin/queue` (admins): requests waiting in a route's queue now, per route, from Temporal
- * visibility (running request workflows whose GatehouseStatus is `queued`), oldest first.
+ * visibility (running request workflows whose GatehouseStatus is `queued`), fullest route first,
+ * each with its longest-waiting request's queue start.
  */
 export function registerQueueAdmin(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/admin/queue', { config: ADMIN }, async () => {
