@@ -9,6 +9,7 @@ import { runRoutesCommand } from '../../src/cli/routes';
 import { statusQuery } from '../../workflows/definitions';
 import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { waitFor } from '../helpers/process';
+import { streamChat } from '../helpers/sse';
 import { api, waitForAsync } from '../helpers/review';
 
 /** Short breaker windows, so an outage opens the breaker and its cool-down passes within a test. */
@@ -148,6 +149,13 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     assert.deepEqual(res.json.gatehouse.attempts.map((a: any) => [a.outcome, a.error]), [['failed', 'ProviderRateLimited'], ['ok', undefined]]);
     const status = await gw.client.workflow.getHandle(res.json.gatehouse.request_id).query(statusQuery);
     assert.deepEqual([status.queue?.reason, status.queue?.waits, status.queue?.held], ['rate_limited', 1, false]);
+
+    // Streamed: nothing is sent while the request waits; once a model answers, the stream is whole.
+    gw.mock.queueFaults('mock-busy', ['status=429']);
+    const streamed = await streamChat(gw.url, hello('stream after the wait'), { ...as('caller'), 'x-gatehouse-task': 'limited' });
+    assert.equal(streamed.status, 200);
+    assert.equal(streamed.done, true, 'ends with [DONE]');
+    assert.equal(streamed.text, 'Mock answer to: stream after the wait');
   });
 
   it('maxWait passes: 503 queue_timeout naming the wait and the reason; the ledger row failed with that code', async () => {
