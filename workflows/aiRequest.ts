@@ -53,8 +53,10 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
       first: prepared,
       replan: () => decisions.replanRequest({ requestId, admission: a, requestedModel: body.model }),
       onPlan: (p) => {
+        // Search attributes once (each upsert is a history event); a queued request's later plans are on the same route.
+        if (!plan) admitted(view, a, p);
+        else view.step = 'calling';
         plan = p;
-        admitted(view, a, p);
         // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
         shadow ??= startShadow(requestId, sent, p, body.response_format);
       },

@@ -84,11 +84,13 @@ class Waiting {
       waits: this.waits + 1,
       held: this.view.queue?.held ?? false,
     };
+    const before = this.view.queue;
     Object.assign(this.view, { step: 'queued', queue: state });
-    // Ops count and find queued requests by this attribute (GET /admin/queue); it stays until the request ends.
-    upsertSearchAttributes([{ key: GatehouseSearch.status, value: 'queued' }]);
-    upsertMemo({ queue: { reason: state.reason, since: state.since, until: state.until } });
-    await this.sleep(queueWakeMs(this.waits++, remainingMs));
+    // Ops count and find queued requests by this attribute (GET /admin/queue); it stays until the
+    // request ends. Written when it changes only: every upsert is a history event.
+    if (!before) upsertSearchAttributes([{ key: GatehouseSearch.status, value: 'queued' }]);
+    if (before?.reason !== state.reason) upsertMemo({ queue: { reason: state.reason, since: state.since, until: state.until } });
+    await this.sleep(queueWakeMs(this.waits++, remainingMs, this.settings.maxWaitMs));
     this.view.step = 'calling';
   }
 

@@ -66,15 +66,18 @@ export function queueReason(failure: { code: string; message: string }, attempts
   return errors.every((e) => e === 'ProviderRateLimited') ? 'rate_limited' : 'provider_outage';
 }
 
-const WAKE = { firstMs: 1_000, maxMs: 30_000 } as const;
+const WAKE = { firstMs: 1_000, maxMs: 30_000, maxRounds: 100 } as const;
 
 /**
  * How long to sleep before the next plan-and-try: 1 s, 2 s, 4 s … at most 30 s (a breaker's
  * cool-down or a provider's Retry-After is passed within one or two wakes), never past `maxWait`
- * (a last try is made at `maxWait`). `round` counts the waits so far (0 = first).
+ * (a last try is made at `maxWait`). A long `maxWait` stretches the longest sleep to a hundredth of
+ * it, so a request makes about a hundred rounds at most and its history stays small (24 h: ~15 min).
+ * `round` counts the waits so far (0 = first).
  */
-export function queueWakeMs(round: number, remainingMs: number): number {
-  const backoff = Math.min(WAKE.maxMs, WAKE.firstMs * 2 ** Math.min(round, 10));
+export function queueWakeMs(round: number, remainingMs: number, maxWaitMs = 0): number {
+  const longest = Math.max(WAKE.maxMs, Math.ceil(maxWaitMs / WAKE.maxRounds));
+  const backoff = Math.min(longest, WAKE.firstMs * 2 ** Math.min(round, 30));
   return Math.max(0, Math.min(backoff, remainingMs));
 }
 

@@ -81,6 +81,16 @@ describe('queue: timing, settings and the caller preference', () => {
     assert.equal(queueWakeMs(0, -5), 0);
   });
 
+  it('a long maxWait stretches the longest sleep to a hundredth of it: about a hundred rounds at most', () => {
+    const day = 86_400_000;
+    assert.equal(queueWakeMs(40, day, day), 864_000);
+    assert.equal(queueWakeMs(2, day, day), 4_000, 'the first wakes stay quick');
+    let rounds = 0;
+    for (let left = day; left > 0; rounds++) left -= queueWakeMs(rounds, left, day);
+    assert.ok(rounds <= 120, `${rounds} rounds in a day`);
+    assert.equal(queueWakeMs(40, 60_000, 60_000), 30_000, 'short queues keep the 30 s cap');
+  });
+
   it('the caller may opt out or shorten maxWait, never lengthen it; holdSync never exceeds maxWait', () => {
     const route = { maxWait: '1m', holdSync: '10s' };
     assert.deepEqual(queueSettings(route, undefined), { maxWaitMs: 60_000, holdSyncMs: 10_000 });
