@@ -60,6 +60,8 @@ export const ClientRequestSchema = z.object({
   /** HTTP: `x-gatehouse-risk`, `x-gatehouse-latency`. */
   risk: z.enum(['low', 'medium', 'high']).optional(),
   latency: z.enum(['realtime', 'batch']).optional(),
+  /** `no`, or a duration shortening the route's queue `maxWait` (HTTP: `x-gatehouse-queue`; src/queue/decide.ts). */
+  queue: z.string().max(20).optional(),
   /** Idempotency, per API key: the workflow id becomes `req-<key tag>-<requestId>` (HTTP: `Idempotency-Key`). */
   requestId: z.string().regex(/^[\w.:-]{1,200}$/, 'requestId must be 1-200 characters of letters, digits, _ . : -').optional(),
 });

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { hashApiKey } from '../../src/auth';
+import { GatehouseClient } from '../../src/client';
+import { GatewayError } from '../../src/errors';
 import { loadCodec } from '../../src/temporal/codec';
 import { gatehouseDataConverter } from '../../src/temporal/dataConverter';
 import { runRoutesCommand } from '../../src/cli/routes';
@@ -180,6 +182,13 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     const bad = await ask('cancelled', hello(), { 'x-gatehouse-queue': 'forever' });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.code, 'invalid_queue_preference');
+    // The TypeScript client says the same with `queue: 'no'`.
+    const client = await GatehouseClient.connect({ apiKey: KEYS.caller, temporal: { address: gw.temporalAddress }, taskQueue: gw.taskQueue, env: { ...gw.env, GATEHOUSE_DATA_DIR: gw.dir } });
+    try {
+      await assert.rejects(client.request({ task: 'cancelled', queue: 'no', body: hello() }), (e: unknown) => e instanceof GatewayError && e.code === 'route_disabled' && e.status === 503);
+    } finally {
+      await client.close();
+    }
   });
 
   it('cancel while queued: request_cancelled, the ledger row cancelled, the queue empty', async () => {
