@@ -2,6 +2,7 @@ import type { Operation } from '../src/config/api';
 import { parseDuration } from '../src/config/duration';
 import type { Config, RouteConfig } from '../src/config/schema';
 import { MIN_ANSWER_TOKENS, estimateRequestCost, priceFor, priceOverridesFromModels } from '../src/cost';
+import { GatewayError } from '../src/errors';
 import { tooManyRequests, type Reservation } from '../src/limits';
 import { capPlanToBudget, planRoute, routeByName, type Candidate, type PlanContext, type PlanRequest, type RoutePlan } from '../src/routing';
 import type { Admission } from '../src/temporal/contract';
@@ -140,6 +141,9 @@ export function planContext(routeName: string, snap: ConfigSnapshot, deps: Activ
   const { config } = snap;
   const route = routeByName(routeName, config);
   if (!route) throw new Error(`route "${routeName}" is no longer in the config`);
+  // A disabled route reaches planning only when it queues (activities/policy.ts): say so, call nothing.
+  const off = snap.disabledRoutes.get(routeName);
+  if (off !== undefined) throw new GatewayError('ProviderUnavailable', 'route_disabled', `route "${routeName}" is disabled: ${off}`, { status: 503 });
   const prices = priceOverridesFromModels(config.models);
   const now = Date.now();
   const ctx: PlanContext = {

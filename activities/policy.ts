@@ -25,6 +25,22 @@ export type AdmissionInput = AiRequestInput & {
   operation?: Operation;
 };
 
+/**
+ * The kill switch passes over a disabled route for the next fitting one; when none is left and the
+ * disabled route has a queue (and the caller did not opt out), the request is admitted to wait
+ * for it: its plan then says `route_disabled` and the workflow queues (src/queue/decide.ts).
+ */
+function selectOrQueue(q: Parameters<typeof selectRoute>[0], config: Config, disabled: (r: string) => string | undefined, input: AdmissionInput): RouteConfig {
+  try {
+    return selectRoute(q, config, disabled);
+  } catch (err) {
+    if (!(err instanceof GatewayError) || err.code !== 'route_disabled' || input.operation === 'embeddings' || input.queue === 'off') throw err;
+    const route = selectRoute(q, config);
+    if (!route.queue) throw err;
+    return route;
+  }
+}
+
 /** Output budget assumed for estimates when the request sets no max_tokens. */
 const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 
@@ -50,7 +66,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
         // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
         const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
-        const route = fitSize(selectRoute({ caller: caller.name, task, risk: declared }, config, (r) => snap.disabledRoutes.get(r)), bytes, promptTokens, config);
+        const route = fitSize(selectOrQueue({ caller: caller.name, task, risk: declared }, config, (r) => snap.disabledRoutes.get(r), input), bytes, promptTokens, config);
         who.route = route.name;
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
         if (screening.action === 'review' && input.operation === 'embeddings') throw cannotHold(route.name);

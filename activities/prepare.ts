@@ -1,7 +1,9 @@
+import { fromFailure } from '../src/errors';
+import { queueReason, queueSettings, type QueueReason, type QueueSettings } from '../src/queue/decide';
 import { routeByName } from '../src/routing';
 import type { Admission } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
-import { createPlanActivities, type PlannedRequest } from './plan';
+import { createPlanActivities, type PlanInput, type PlannedRequest } from './plan';
 import { createPolicyActivities, type AdmissionInput } from './policy';
 import { takeSnapshot } from './snapshot';
 import { checkWithoutContent, type AnswerCheck } from './validation';
@@ -11,15 +13,26 @@ export interface PrepareInput extends AdmissionInput {
   requestedModel: string;
 }
 
+/** No candidate can answer now, and the route queues: why (the workflow waits and plans again). */
+export interface Unavailable {
+  reason: QueueReason;
+  code: string;
+  message: string;
+}
+
+/** A plan, or (only on a route that queues) why there is none now. */
+export type PlanOrWait = { plan: PlannedRequest; unavailable?: undefined } | { plan?: undefined; unavailable: Unavailable };
+
 /** Everything the workflow needs before the first provider call, decided in one step. */
-export interface PreparedRequest {
+export type PreparedRequest = PlanOrWait & {
   admission: Admission;
-  plan: PlannedRequest;
   /** The caller has a webhook to notify when the request ends. */
   webhook: boolean;
   /** The answer check when it does not depend on the answer's content; null = check each answer. */
   answerCheck: AnswerCheck | null;
-}
+  /** The route's queue as this request uses it; absent: no waiting (never for embeddings). */
+  queue?: QueueSettings;
+};
 
 export function createPrepareActivities(deps: ActivityDeps) {
   const { admitRequest } = createPolicyActivities(deps);
@@ -34,13 +47,33 @@ export function createPrepareActivities(deps: ActivityDeps) {
       const snap = takeSnapshot(deps); // read once: a reload mid-prepare cannot split route and plan
       const { config } = snap;
       const admission = await admitRequest(input, snap);
-      const plan = await planRequest({ requestId: input.requestId, admission, requestedModel: input.requestedModel, operation: input.operation }, snap);
+      const route = routeByName(admission.route, config);
+      const queue = input.operation === 'embeddings' ? undefined : queueSettings(route?.queue, input.queue);
+      const planned = await planOrWait(() => planRequest({ requestId: input.requestId, admission, requestedModel: input.requestedModel, operation: input.operation }, snap), queue !== undefined);
       return {
         admission,
-        plan,
+        ...planned,
         webhook: config.callers[admission.caller]?.webhook !== undefined,
-        answerCheck: checkWithoutContent(routeByName(plan.route, config), input.body.response_format),
+        answerCheck: checkWithoutContent(routeByName(admission.route, config), input.body.response_format),
+        ...(queue ? { queue } : {}),
       };
     },
+
+    /** Local activity: a queued request's new plan (admission stands: no second rate-limit token), or why there is still none. */
+    async replanRequest(input: PlanInput): Promise<PlanOrWait> {
+      return planOrWait(() => planRequest(input), true);
+    },
   };
+}
+
+/** The plan; or, when the route queues and the failure is one that waiting may cure, why not now. */
+async function planOrWait(plan: () => Promise<PlannedRequest>, queues: boolean): Promise<PlanOrWait> {
+  try {
+    return { plan: await plan() };
+  } catch (err) {
+    const e = queues ? fromFailure(err) : undefined;
+    const reason = e && queueReason(e, []);
+    if (!e || !reason) throw err;
+    return { unavailable: { reason, code: e.code, message: e.message } };
+  }
 }

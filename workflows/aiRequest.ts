@@ -16,6 +16,7 @@ import type { Answer } from './callWithFallback';
 import { checkedAnswer } from './checkedAnswer';
 import { statusQuery } from './definitions';
 import { ReviewDesk } from './review';
+import { answerOrWait } from './queue';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
@@ -39,25 +40,43 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     // Admission and plan in one local activity (one marker): see activities/prepare.ts. The sealed
     // credential's issue time is checked against the workflow's start (same on replay and retry).
     const { workflowId, startTime } = workflowInfo();
-    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, degraded, requestedModel: body.model, workflowId, startedAtMs: startTime.getTime() });
-    ({ admission, plan } = prepared);
+    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, degraded, requestedModel: body.model, queue: input.queue, workflowId, startedAtMs: startTime.getTime() });
+    const a = (admission = prepared.admission);
     webhook = prepared.webhook;
-    admitted(view, admission, plan);
-    // Planning left the normal plan for the degraded one: the attempts say why.
-    if (plan.degraded?.left) view.attempts.push(plannedAwayAttempt(plan.degraded.left));
+    // With a plan, onPlan below says so (one search-attribute upsert, as before the queue existed).
+    if (!prepared.plan) admitted(view, a, { route: a.route });
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
-    const sent = admission.redactedMessages ? { ...body, messages: admission.redactedMessages } : body;
-    // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
-    shadow = startShadow(requestId, sent, plan, body.response_format);
-    // Validation after each answer, and a human review when the route holds it (workflows/checkedAnswer.ts).
-    const { answer, review } = await checkedAnswer({
-      requestId, body: sent, responseFormat: body.response_format, admission, plan, view, desk, knownCheck: prepared.answerCheck,
-      // Written by the answering call when nothing is checked after it (one workflow step fewer).
-      rowOnAnswer: (candidate, attempts) => ({
-        row: ledgerRow(input, { admission: prepared.admission, plan: prepared.plan, candidate, attempts, status: 'completed' }),
-        workflowStartMs: workflowInfo().startTime.getTime(),
-      }),
+    const sent = a.redactedMessages ? { ...body, messages: a.redactedMessages } : body;
+    // With no candidate available, a route with a queue waits and plans again (workflows/queue.ts).
+    const answered = await answerOrWait({
+      view,
+      settings: prepared.queue,
+      first: prepared,
+      replan: () => decisions.replanRequest({ requestId, admission: a, requestedModel: body.model }),
+      onPlan: (p) => {
+        // Search attributes once (each upsert is a history event); a queued request's later plans are on the same route.
+        if (!plan) {
+          admitted(view, a, p);
+          // Planning left the normal plan for the degraded one: the attempts say why.
+          if (p.degraded?.left) view.attempts.push(plannedAwayAttempt(p.degraded.left));
+        } else view.step = 'calling';
+        plan = p;
+        // A sampled shadow model runs beside the primary in its own workflow (workflows/shadow.ts).
+        shadow ??= startShadow(requestId, sent, p, body.response_format);
+      },
+      // Validation after each answer, and a human review when the route holds it (workflows/checkedAnswer.ts).
+      call: (p) =>
+        checkedAnswer({
+          requestId, body: sent, responseFormat: body.response_format, admission: a, plan: p, view, desk, knownCheck: prepared.answerCheck,
+          // Written by the answering call when nothing is checked after it (one workflow step fewer).
+          rowOnAnswer: (candidate, attempts) => ({
+            row: ledgerRow(input, { admission: a, plan: p, candidate, attempts, status: 'completed' }),
+            workflowStartMs: workflowInfo().startTime.getTime(),
+          }),
+        }),
     });
+    const { answer, review } = answered;
+    plan = answered.plan;
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
     const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review, warnings: answer.warnings, degraded: answer.degraded };
     const ended = { admission, plan };
@@ -89,7 +108,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
 }
 
 /** Admission and plan decided: the status view and the search attributes say who, which task and route. */
-export function admitted(view: RequestStatusView, admission: Admission, plan: PlannedRequest): void {
+export function admitted(view: RequestStatusView, admission: Admission, plan: Pick<PlannedRequest, 'route'>): void {
   Object.assign(view, { step: 'calling', caller: admission.caller, task: admission.task, route: plan.route });
   upsertSearchAttributes([
     { key: GatehouseSearch.caller, value: admission.caller },

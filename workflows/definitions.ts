@@ -16,11 +16,15 @@ export const reviewDecisionSignal = defineSignal<[ReviewDecisionInput]>('reviewD
 export const heldAnswerQuery = defineQuery<HeldAnswerView | null>('heldAnswer');
 
 /**
- * The front door's "held or done?": completes as soon as the request waits for review or has finished,
- * so a caller gets 202 for a held request without polling.
+ * The front door's "held or done?": completes as soon as the request waits for review, has waited
+ * in the route's queue past `holdSync` (step `queued`), or has finished, so a caller gets 202 for a
+ * held request without polling.
  */
 export const awaitOutcomeUpdate = defineUpdate<RequestOutcome>('awaitOutcome');
 
 export interface RequestOutcome {
   step: RequestStatusView['step'];
 }
+
+/** Wakes a request waiting in its route's queue (workflows/queue.ts): it plans and tries again at once. */
+export const wakeQueuedSignal = defineSignal('wakeQueued');

@@ -31,6 +31,8 @@ export async function embeddingsRequest(input: EmbeddingsRequestInput): Promise<
     const { workflowId, startTime } = workflowInfo();
     const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body: asChat, requestedModel: body.model, operation: OPERATION, workflowId, startedAtMs: startTime.getTime() });
     const a = (admission = prepared.admission);
+    // Embeddings never queue (prepare plans or throws for them): a missing plan would be a bug.
+    if (!prepared.plan) throw new Error('embeddings request without a plan');
     const p = (plan = prepared.plan);
     admitted(view, a, p);
     // A redacting route embeds the redacted inputs; the caller's originals never reach the provider.

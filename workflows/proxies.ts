@@ -5,7 +5,7 @@ import type { Activities } from '../activities';
  * Decisions that only read config run as local activities: no task-queue round trip, and their
  * results are still recorded in history as markers.
  */
-export const decisions = proxyLocalActivities<Pick<Activities, 'prepareRequest'>>({
+export const decisions = proxyLocalActivities<Pick<Activities, 'prepareRequest' | 'replanRequest'>>({
   startToCloseTimeout: '5s',
   retry: { maximumAttempts: 3, initialInterval: '50ms' },
 });

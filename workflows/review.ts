@@ -58,8 +58,10 @@ export class ReviewDesk {
 
   constructor(private readonly view: RequestStatusView) {
     setHandler(awaitOutcomeUpdate, async () => {
-      await condition(() => view.step === 'awaiting_review' || FINAL_STEPS.has(view.step));
-      return { step: view.step };
+      // Held for review, or queued past `holdSync` (workflows/queue.ts): the synchronous caller gets 202.
+      const queued = () => view.queue?.held === true && !FINAL_STEPS.has(view.step);
+      await condition(() => view.step === 'awaiting_review' || queued() || FINAL_STEPS.has(view.step));
+      return { step: queued() ? 'queued' : view.step };
     }, { unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON }); // the front door falls back to the result
     setHandler(heldAnswerQuery, () => this.held ?? null);
     setHandler(reviewUpdate, (input) => this.decide(input, 'update'), {

@@ -15,6 +15,7 @@ export const ROUTES_USAGE = `gatehouse routes <command>   (GATEHOUSE_URL, GATEHO
                                          kill switch: new requests stop going there within 2 s
   enable NAME --reason text [--route | --model]
   approve ID [--comment text]            approve another admin's change to a protected route
+  queue                                  requests waiting in each route's queue now (admins)
   add --json to print the API's JSON
 `;
 
@@ -53,6 +54,8 @@ export async function runRoutesCommand(argv: string[], env: NodeJS.ProcessEnv = 
       const kind = v.route ? 'route' : v.model ? 'model' : undefined;
       return show(await api.call('POST', `/admin/routes/${command}`, { target: arg, kind, reason: v.reason ?? '' }), describeSwitch);
     }
+    case 'queue':
+      return show(await api.call('GET', '/admin/queue'), describeQueue);
     case 'approve':
       if (!arg) return usage(err, 2);
       return show(await api.call('POST', `/admin/routes/changes/${encodeURIComponent(arg)}/approve`, v.comment ? { comment: v.comment } : {}), describeChange);
@@ -124,6 +127,12 @@ function describeSwitch(j: any): string[] {
   const what = `${j.kind} ${j.name}`;
   if (!j.changed) return [`${what} was already ${j.action}d; nothing changed.`];
   return [`${what} ${j.action}d (every gateway process within 2 s).`];
+}
+
+function describeQueue(j: any): string[] {
+  if (j.total === 0) return ['No request is waiting in a queue.'];
+  const rows = [['route', 'queued', 'oldest since'], ...j.routes.map((r: any) => [r.route, String(r.queued), r.oldest_since])];
+  return [`${j.total}${j.truncated ? '+' : ''} request(s) waiting in a queue:`, ...table(rows)];
 }
 
 function pct(x: number): string {

@@ -3,6 +3,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { join } from 'node:path';
 import { ClientRequestSchema, formatIssues, type ClientRequest } from '../config';
 import { fromFailure, invalidRequest, requestCancelled } from '../errors';
+import { parseQueuePreference } from '../queue/decide';
 import { loadCredentialKeys } from '../auth/credentialSeal';
 import { loadCodec } from '../temporal/codec';
 import { gatehouseDataConverter } from '../temporal/dataConverter';
@@ -100,7 +101,8 @@ export class GatehouseClient {
       throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     }
     const { body, task, risk, latency, degraded, requestId } = parsed.data;
-    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, body, degraded }, requestId);
+    const queue = parseQueuePreference(parsed.data.queue);
+    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, body, degraded, ...(queue ? { queue } : {}) }, requestId);
     return new GatehouseRequest(handle);
   }
 

@@ -62,6 +62,8 @@ export const ClientRequestSchema = z.object({
   latency: z.enum(['realtime', 'batch']).optional(),
   /** `allow` | `deny` the route's reduced-output plan (HTTP: `x-gatehouse-degraded`); a route without one ignores it. */
   degraded: z.enum(['allow', 'deny']).optional(),
+  /** `no`, or a duration shortening the route's queue `maxWait` (HTTP: `x-gatehouse-queue`; src/queue/decide.ts). */
+  queue: z.string().max(20).optional(),
   /** Idempotency, per API key: the workflow id becomes `req-<key tag>-<requestId>` (HTTP: `Idempotency-Key`). */
   requestId: z.string().regex(/^[\w.:-]{1,200}$/, 'requestId must be 1-200 characters of letters, digits, _ . : -').optional(),
 });

@@ -18,6 +18,16 @@ export const DeadlinesSchema = z.strictObject({
   total: Duration.optional(),
 });
 
+/**
+ * Fallback to waiting: when no candidate can answer (breakers open, kill switch, a provider outage
+ * or rate limits on every model), the request waits durably and is planned and tried again, up to
+ * `maxWait`. A synchronous caller gets 202 + Location after `holdSync` (src/queue/decide.ts).
+ */
+export const QueueSchema = z.strictObject({
+  maxWait: Duration,
+  holdSync: Duration.default('10s'),
+});
+
 export const RouteResilience = {
   /** Unset fields impose nothing shorter than `total`. */
   deadlines: DeadlinesSchema.optional(),
@@ -46,6 +56,9 @@ export const RouteResilience = {
    * that accept an assistant prefill (the model's `prefill`). `false`: such a stream ends with an error event.
    */
   continuation: z.boolean().default(true),
+  /** Absent: no waiting (a request nothing can answer fails at once, as always). */
+  queue: QueueSchema.optional(),
 };
 
 export type DeadlinesConfig = z.infer<typeof DeadlinesSchema>;
+export type QueueConfig = z.infer<typeof QueueSchema>;

@@ -6,6 +6,7 @@ import type { HttpDeps } from './server';
 import { prefersAsync, replyAccepted } from './requests';
 import { resultOrHold } from '../temporal/outcome';
 import { taskMayHold } from '../review/decide';
+import { parseQueuePreference, taskMayQueue } from '../queue/decide';
 import { resolveTask } from '../policy';
 import { streamModeFor } from '../streaming/mode';
 import { OpenAIChunkPresenter, type StreamPresenter } from '../streaming/presenter';
@@ -42,7 +43,8 @@ export function registerChatCompletions(app: FastifyInstance, deps: HttpDeps): v
 
 /**
  * One chat request, whatever its format: Idempotency-Key and the x-gatehouse-task/risk/latency
- * headers, `stream: true` as SSE (the route permitting), 202 when held for review or asked async.
+ * headers, `stream: true` as SSE (the route permitting), 202 when held for review, queued past
+ * `holdSync`, or asked async.
  */
 export async function answerChat(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, format: ChatFormat): Promise<unknown> {
   const { caller, credential } = authenticated(req);
@@ -57,19 +59,23 @@ export async function answerChat(req: FastifyRequest, reply: FastifyReply, deps:
   const latency = header(req, 'x-gatehouse-latency');
   // `allow` | `deny` the route's reduced-output plan (admission checks the value; a route without one ignores it).
   const degraded = header(req, 'x-gatehouse-degraded');
+  // `x-gatehouse-queue: no | <duration>`: opt out of, or shorten, the route's queue (src/queue/decide.ts).
+  const queue = parseQueuePreference(header(req, 'x-gatehouse-queue'));
+  const mayQueue = taskMayQueue(deps.config().routes, resolveTask(task, undefined, caller.config), queue);
+  const input = { credential, task, risk, latency, body, degraded, ...(queue ? { queue } : {}) };
   // stream: true answers as SSE, unless the route holds answers for review (then as below: 202 while held).
   const mode = body.stream && !prefersAsync(req) ? streamModeFor(deps.config().routes, resolveTask(task, undefined, caller.config), body.response_format) : 'none';
   if (mode !== 'none') {
-    return streamChatCompletion(reply, deps, { credential, task, risk, latency, body, degraded }, { idempotencyKey: key, live: mode === 'live', present: format.presenter(body) });
+    return streamChatCompletion(reply, deps, input, { idempotencyKey: key, live: mode === 'live', present: format.presenter(body), mayQueue });
   }
-  const { handle } = await deps.starter.start({ credential, task, risk, latency, body, degraded }, key);
+  const { handle } = await deps.starter.start(input, key);
   void reply.header('x-gatehouse-request-id', handle.workflowId);
   // 202 + Location when the caller asked for async, or as soon as the request is held for review.
   if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');
-  // Only a route that can hold needs the hold check (an extra Update and workflow task per slow request).
-  const mayHold = taskMayHold(deps.config().routes, resolveTask(task, undefined, caller.config));
+  // Only a route that can hold or queue needs the hold check (an extra Update and workflow task per slow request).
+  const mayHold = mayQueue || taskMayHold(deps.config().routes, resolveTask(task, undefined, caller.config));
   const outcome = mayHold ? await resultOrHold(deps.starter, handle) : { held: false as const, response: await deps.starter.result(handle) };
-  if (outcome.held) return replyAccepted(reply, handle.workflowId, 'awaiting_review');
+  if (outcome.held) return replyAccepted(reply, handle.workflowId, outcome.status);
   const result = outcome.response;
   void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);
   void reply.headers(result.gatehouse.rate_limit ?? {});

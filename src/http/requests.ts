@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, fromFailure, notFound } from '../errors';
-import { cancelledView, completedView, failedView, pendingView, type RequestView } from '../requests/view';
+import { cancelledView, completedView, failedView, pendingView, type PendingState, type RequestView } from '../requests/view';
 import type { GatewayResponse } from '../temporal/contract';
 import { GatehouseSearch } from '../temporal/searchAttributes';
 import { credentialTag } from '../temporal/requestStarter';
@@ -24,8 +24,8 @@ export function registerRequests(app: FastifyInstance, deps: HttpDeps): void {
   });
 }
 
-/** 202 for a request that is held for review, or when the caller asked for async (`Prefer: respond-async`). */
-export function replyAccepted(reply: FastifyReply, id: string, status: 'running' | 'awaiting_review'): RequestView {
+/** 202 for a request that is held for review or queued, or when the caller asked for async (`Prefer: respond-async`). */
+export function replyAccepted(reply: FastifyReply, id: string, status: PendingState): RequestView {
   void reply.status(202).header('location', `/v1/requests/${encodeURIComponent(id)}`);
   return pendingView(id, status);
 }
@@ -51,7 +51,7 @@ async function requestView(desc: WorkflowExecutionDescription, result: () => Pro
   const id = desc.workflowId;
   switch (desc.status.name) {
     case 'RUNNING':
-      return pendingView(id, desc.typedSearchAttributes.get(GatehouseSearch.status) === 'awaiting_review' ? 'awaiting_review' : 'running');
+      return runningView(desc);
     case 'COMPLETED':
       return completedView(id, await result());
     case 'CANCELLED':
@@ -59,6 +59,15 @@ async function requestView(desc: WorkflowExecutionDescription, result: () => Pro
     default:
       return failedView(id, await failureOf(result));
   }
+}
+
+/** Running: held for review, waiting in the route's queue (with why and until when), or under way. */
+function runningView(desc: WorkflowExecutionDescription): RequestView {
+  const status = desc.typedSearchAttributes.get(GatehouseSearch.status);
+  if (status === 'awaiting_review') return pendingView(desc.workflowId, 'awaiting_review');
+  if (status !== 'queued') return pendingView(desc.workflowId, 'running');
+  const queue = (desc.memo as { queue?: RequestView['queue'] } | undefined)?.queue;
+  return { ...pendingView(desc.workflowId, 'queued'), ...(queue ? { queue } : {}) };
 }
 
 async function failureOf(result: () => Promise<unknown>): Promise<GatewayError> {

@@ -11,6 +11,7 @@ import { registerModels } from './models';
 import { registerReviewAdmin } from './admin/reviews';
 import { registerReleaseViews } from './admin/canary';
 import { registerRouteAdmin } from './admin/routes';
+import { registerQueueAdmin } from './admin/queue';
 import type { Release } from '../routes/release';
 import { registerRequests } from './requests';
 import { registerCodecEndpoint, type CodecAccess } from './codec';
@@ -68,6 +69,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerRequests(app, deps);
   if (deps.codec) registerCodecEndpoint(app, deps.codec);
   registerReviewAdmin(app, deps);
+  registerQueueAdmin(app, deps);
   if (deps.release) {
     registerRouteAdmin(app, deps, deps.release);
     registerReleaseViews(app, deps, deps.release);

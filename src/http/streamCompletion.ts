@@ -4,7 +4,9 @@ import type { StreamPresenter } from '../streaming/presenter';
 import type { Subscription } from '../streaming/registry';
 import type { AiRequestInput, GatewayResponse } from '../temporal/contract';
 import { requestWorkflowId, type RequestHandle } from '../temporal/requestStarter';
+import { resultOrHold } from '../temporal/outcome';
 import { toGatewayError } from './errorHandler';
+import { replyAccepted } from './requests';
 import type { HttpDeps } from './server';
 import { SseResponse } from './sse';
 
@@ -25,8 +27,8 @@ export async function streamChatCompletion(
   reply: FastifyReply,
   deps: HttpDeps,
   input: StartInput,
-  opts: { idempotencyKey?: string; live: boolean; present: StreamPresenter },
-): Promise<void> {
+  opts: { idempotencyKey?: string; live: boolean; present: StreamPresenter; mayQueue?: boolean },
+): Promise<unknown> {
   const present = opts.present;
   // Known before the start: the side channel is claimed under it first (chunks held back until confirmed).
   const requestId = requestWorkflowId(input.credential, opts.idempotencyKey);
@@ -44,9 +46,10 @@ export async function streamChatCompletion(
     : undefined;
   // Set only once the starter says this call created the workflow: nothing else may cancel it.
   let owned: RequestHandle | undefined;
+  let accepted = false; // answered 202 (queued): the request lives on without this connection
   const onClose = () => {
     // Ours to end, or a repeat (same idempotency key) watching its earlier request: not a hang-up.
-    if (sse.completed || !owned) return;
+    if (sse.completed || !owned || accepted) return;
     subscription?.abortRunning();
     owned.cancel().catch((err: unknown) => reply.log.warn({ err, requestId }, 'cancelling a disconnected stream failed'));
   };
@@ -63,8 +66,15 @@ export async function streamChatCompletion(
     }
     if (reply.raw.destroyed) onClose(); // hung up while the workflow was being started
     void reply.header('x-gatehouse-request-id', handle.workflowId);
-    const result = await deps.starter.result(handle);
-    finishStream(sse, subscription, result, present, headers);
+    // A route with a queue: nothing streams while the request waits; past `holdSync` the caller
+    // gets 202 + Location like a plain request (no chunk can have been sent by then).
+    const outcome = opts.mayQueue ? await resultOrHold(deps.starter, handle) : { held: false as const, response: await deps.starter.result(handle) };
+    if (outcome.held && !sse.started) {
+      accepted = true;
+      return replyAccepted(reply, handle.workflowId, outcome.status);
+    }
+    if (outcome.held) throw new GatewayError('ProviderUnavailable', 'stream_interrupted', 'The stream was interrupted; the complete answer is stored under the request id');
+    finishStream(sse, subscription, outcome.response, present, headers);
   } catch (err) {
     if (reply.raw.destroyed) return void reply.hijack(); // the caller is gone; nobody to tell
     if (!sse.started) throw err; // nothing sent yet: a plain HTTP error with its status

@@ -5,7 +5,9 @@ import type { GatewayResponse } from '../temporal/contract';
  * A request as its caller sees it after the fact: `GET /v1/requests/{id}`, the `202 Accepted` body
  * and the webhook body share this shape. Pure and workflow-safe (the webhook body is built there).
  */
-export type RequestState = 'running' | 'awaiting_review' | 'completed' | 'failed' | 'cancelled';
+export type RequestState = 'running' | 'awaiting_review' | 'queued' | 'completed' | 'failed' | 'cancelled';
+/** Not finished yet: under way, held for review, or waiting in the route's queue. */
+export type PendingState = 'running' | 'awaiting_review' | 'queued';
 
 export interface RequestView {
   id: string;
@@ -17,9 +19,11 @@ export interface RequestView {
   error?: ReturnType<GatewayError['toBody']>['error'];
   http_status?: number;
   gatehouse?: unknown;
+  /** While queued: why, since when, and when `maxWait` ends (then `queue_timeout`). */
+  queue?: { reason: string; since: string; until: string };
 }
 
-export function pendingView(id: string, status: 'running' | 'awaiting_review'): RequestView {
+export function pendingView(id: string, status: PendingState): RequestView {
   return { id, object: 'gatehouse.request', status };
 }
 

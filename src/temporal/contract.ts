@@ -2,6 +2,7 @@ import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, Operatio
 import type { DegradedChoice, DegradedReason } from '../config/degraded';
 import type { DataClass, Latency, Risk } from '../config/routing';
 import type { SensitiveKind } from '../policy/sensitivity';
+import type { QueuePreference, QueueReason } from '../queue/decide';
 import type { ReviewRecord, ReviewState } from '../review/types';
 
 /**
@@ -31,6 +32,8 @@ export interface AiRequestInput {
   body: ChatCompletionRequest;
   /** `allow` | `deny` the route's reduced-output plan for this request (HTTP: `x-gatehouse-degraded`). */
   degraded?: string;
+  /** `x-gatehouse-queue`: opt out of (or shorten) the route's queue. Absent: the route's queue as configured. */
+  queue?: QueuePreference;
 }
 
 /** What admission decided: who, which route, what the data is, what limits said. */
@@ -59,7 +62,7 @@ export interface Admission {
 
 /** Where a request is, for the `status` query. */
 export interface RequestStatusView {
-  step: 'admitting' | 'calling' | 'awaiting_review' | 'recording' | 'completed' | 'failed' | 'cancelled';
+  step: 'admitting' | 'calling' | 'queued' | 'awaiting_review' | 'recording' | 'completed' | 'failed' | 'cancelled';
   caller?: string;
   task?: string;
   route?: string;
@@ -67,6 +70,22 @@ export interface RequestStatusView {
   attempts: AttemptRecord[];
   /** While and after a human review: why held, deadline, decision (never the answer). */
   review?: ReviewState;
+  /** Once the request has waited in the route's queue: why, since when, until when. */
+  queue?: QueueState;
+}
+
+/** A request in (or through) the route's queue (src/queue/decide.ts). */
+export interface QueueState {
+  reason: QueueReason;
+  /** The failure that queued it last (secret-free: the gateway's own error message). */
+  message: string;
+  since: string;
+  /** `maxWait` ends here: then the request fails with `queue_timeout`. */
+  until: string;
+  /** Waits so far (each followed by a new plan and tries). */
+  waits: number;
+  /** `holdSync` has passed: a synchronous caller (HTTP) has been answered 202 + Location. */
+  held: boolean;
 }
 
 export interface AttemptRecord {

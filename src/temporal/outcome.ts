@@ -2,7 +2,7 @@ import { awaitOutcomeUpdate } from '../../workflows/definitions';
 import type { GatewayResponse } from './contract';
 import type { RequestHandle, RequestStarter } from './requestStarter';
 
-export type RequestOutcome = { held: false; response: GatewayResponse } | { held: true };
+export type RequestOutcome = { held: false; response: GatewayResponse } | { held: true; status: 'awaiting_review' | 'queued' };
 
 /**
  * How long the front door waits for an answer before asking the workflow whether it is held. Most
@@ -10,13 +10,16 @@ export type RequestOutcome = { held: false; response: GatewayResponse } | { held
  */
 export const HOLD_CHECK_AFTER_MS = 200;
 
-const HELD = Symbol('held');
 const WAITING = Symbol('waiting');
+class Held {
+  constructor(readonly status: 'awaiting_review' | 'queued') {}
+}
 const never = new Promise<never>(() => {});
 
 /**
- * The answer, or `held` as soon as the request waits for a human review. The workflow's
- * `awaitOutcome` Update completes when it is held or finished, so there is no polling; the result's
+ * The answer, or `held` as soon as the request waits for a human review or has waited in the route's
+ * queue for `holdSync`. The workflow's `awaitOutcome` Update completes when it is held or finished,
+ * so there is no polling; the result's
  * long poll runs beside it and is aborted once the request is held (the Update is aborted once the
  * answer is in). An Update that fails for any reason just leaves the result to decide.
  */
@@ -31,9 +34,9 @@ export async function resultOrHold(starter: RequestStarter, handle: RequestHandl
     if (early !== WAITING) return { held: false, response: early };
     const held = client
       .withAbortSignal(stop.signal, () => handle.executeUpdate(awaitOutcomeUpdate))
-      .then((o) => (o.step === 'awaiting_review' ? HELD : never), () => never);
+      .then((o) => (o.step === 'awaiting_review' || o.step === 'queued' ? new Held(o.step) : never), () => never);
     const first = await Promise.race([result, held]);
-    return first === HELD ? { held: true } : { held: false, response: first };
+    return first instanceof Held ? { held: true, status: first.status } : { held: false, response: first };
   } finally {
     clearTimeout(timer);
     stop.abort();

@@ -7,6 +7,10 @@ export const GatehouseSearch = {
   task: defineSearchAttributeKey('GatehouseTask', SearchAttributeType.KEYWORD),
   route: defineSearchAttributeKey('GatehouseRoute', SearchAttributeType.KEYWORD),
   model: defineSearchAttributeKey('GatehouseModel', SearchAttributeType.KEYWORD),
+  /**
+   * `running`, then the outcome (RequestStatus); meanwhile `awaiting_review` (held for a human) or
+   * `queued` (waiting in the route's queue: set at its first wait, kept until the request ends; GET /admin/queue counts it).
+   */
   status: defineSearchAttributeKey('GatehouseStatus', SearchAttributeType.KEYWORD),
 } as const;
 

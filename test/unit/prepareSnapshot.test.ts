@@ -62,7 +62,7 @@ describe('prepare reads one config snapshot per request', () => {
     const config = flipping(before, reloaded);
     const prepared = await prepare(depsWith({ config: config.read }), 'req-snap-1');
     assert.equal(prepared.admission.route, 'chat');
-    assert.deepEqual(prepared.plan.candidates.map((c) => c.model), ['a']);
+    assert.deepEqual(prepared.plan?.candidates.map((c) => c.model), ['a']);
     assert.equal(config.reads(), 1);
   });
 
@@ -77,8 +77,8 @@ describe('prepare reads one config snapshot per request', () => {
     const snap = flipping(live(before, 1, []), live(reloaded, 2, ['a']));
     const release = { snapshot: snap.read, comparisons: { record: () => {} }, autoRollback: { afterOutcome: () => {} } };
     const prepared = await prepare(depsWith({ release: release as unknown as ActivityDeps['release'] }), 'req-snap-2');
-    assert.deepEqual(prepared.plan.candidates.map((c) => c.model), ['a']);
-    assert.equal(prepared.plan.routeTableVersion, 1);
+    assert.deepEqual(prepared.plan?.candidates.map((c) => c.model), ['a']);
+    assert.equal(prepared.plan?.routeTableVersion, 1);
     assert.equal(snap.reads(), 1);
   });
 });

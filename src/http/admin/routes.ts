@@ -4,6 +4,7 @@ import type { Release } from '../../routes/release';
 import type { ChangeResult } from '../../routes/control';
 import type { HttpDeps } from '../server';
 import { authenticated } from '../guard';
+import { wakeQueued } from './queue';
 import { ADMIN, STAFF, parseBody } from './access';
 
 /**
@@ -72,6 +73,8 @@ export function registerRouteAdmin(app: FastifyInstance, deps: HttpDeps, release
       const who = authenticated(req).caller;
       const body = parseBody(SwitchBody, req.body);
       const result = control.setEnabled(body.target, action === 'enable', body.reason, who.name, body.kind);
+      // Requests queued behind the switch try again now, not at their next timer (best effort).
+      if (action === 'enable') wakeQueued(deps).catch((err: unknown) => req.log.warn({ err }, 'waking queued requests failed'));
       return { object: 'gatehouse.kill_switch', action, ...result, disabled: store.disabled() };
     });
   }
