@@ -23,6 +23,12 @@ export interface FailureConduct {
   feedsBreaker: boolean;
   /** A stream that broke this way after the caller saw part of it may be continued by the next try. */
   continuation: boolean;
+  /**
+   * The model could not answer now (not the request's fault), so when every tried model ended this
+   * way a route's queue may wait for it (`wait`, src/queue/decide.ts) and its reduced-output plan may
+   * answer instead (`degraded`, src/routing/degraded.ts).
+   */
+  unavailable: { wait: boolean; degraded: boolean };
   /** What the caller gets when this failure ends the request. */
   caller: CallerError;
   /** For the documentation: what the row means when the columns do not say it all. */
@@ -33,9 +39,9 @@ const unavailable = (code: string, status = 502): CallerError => ({ kind: 'Provi
 const rejected = (code: string): CallerError => ({ kind: 'ProviderRejected', status: 400, code });
 
 /** Unwell or overloaded: retry, then the next model; the breaker counts it. */
-const UNWELL = { retrySameModel: true, nextCandidate: true, feedsBreaker: true, continuation: false, caller: unavailable('provider_error') } as const;
+const UNWELL = { retrySameModel: true, nextCandidate: true, feedsBreaker: true, continuation: false, unavailable: { wait: true, degraded: true }, caller: unavailable('provider_error') } as const;
 /** Nothing more can be done for this request here: back to the caller. */
-const FINAL = { retrySameModel: false, nextCandidate: false, feedsBreaker: false, continuation: false } as const;
+const FINAL = { retrySameModel: false, nextCandidate: false, feedsBreaker: false, continuation: false, unavailable: { wait: false, degraded: false } } as const;
 
 /**
  * The one failure-conduct table: every decision about a failure (retry, fall back, count against the
@@ -46,7 +52,7 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
   ProviderServerError: { ...UNWELL, note: '5xx, 408' },
   ProviderRateLimited: { ...UNWELL, note: '429: waits its Retry-After (if within maxRetryWait), else backoff from 1 s' },
   ProviderConnectionError: { ...UNWELL, note: 'reset, refused, cut' },
-  ProviderMalformedResponse: { ...UNWELL, note: 'a body or stream not in the documented shape' },
+  ProviderMalformedResponse: { ...UNWELL, unavailable: { wait: false, degraded: true }, note: 'a body or stream not in the documented shape' },
   ProviderTimeout: {
     ...UNWELL,
     retrySameModel: false, // a silent provider stays silent
@@ -58,6 +64,7 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     nextCandidate: true,
     feedsBreaker: false,
     continuation: false,
+    unavailable: { wait: false, degraded: true },
     caller: unavailable('provider_error'),
     note: '401/403 from the provider: the gateway\'s key, not the caller\'s',
   },
@@ -66,6 +73,7 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     nextCandidate: true,
     feedsBreaker: false,
     continuation: false,
+    unavailable: { wait: false, degraded: false },
     caller: rejected('context_length_exceeded'),
     note: 'then the route\'s largerRoute',
   },
@@ -74,6 +82,7 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     nextCandidate: true,
     feedsBreaker: false,
     continuation: false,
+    unavailable: { wait: false, degraded: false },
     caller: unavailable('provider_error'),
     note: 'e.g. an assistant prefill the model refuses: never the error shown when another failure exists',
   },
@@ -89,12 +98,14 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
   ModelDisabled: {
     ...FINAL,
     nextCandidate: true,
+    unavailable: { wait: true, degraded: true },
     caller: unavailable('route_disabled', 503),
     note: 'kill switch on the model, checked before every try; after a real failure, that failure is the answer',
   },
   RouteDisabled: {
     ...FINAL,
     nextCandidate: true,
+    unavailable: { wait: true, degraded: false },
     caller: unavailable('route_disabled', 503),
     note: 'kill switch on the route, checked before every try; 503 even after a real failure',
   },
@@ -103,6 +114,7 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     nextCandidate: false, // the other models run on the same workers
     feedsBreaker: false,
     continuation: false,
+    unavailable: { wait: false, degraded: true },
     caller: { kind: 'Unavailable', status: 503, code: 'gateway_worker_lost' },
     note: 'the worker died mid-call (no heartbeat): run again elsewhere after 500 ms, up to the route\'s workerRetries, outside its retries; the gateway failed, not the provider',
   },
@@ -112,6 +124,7 @@ export const FAILURE_CONDUCT: Readonly<Record<FailureKind, FailureConduct>> = {
     nextCandidate: true,
     feedsBreaker: false,
     continuation: false,
+    unavailable: { wait: false, degraded: false },
     caller: { kind: 'OutputRejected', status: 422, code: 'output_validation_failed' },
     note: 'as the route\'s validation onFailure says: retry once with a repair instruction, fall back, review or fail',
   },
@@ -127,6 +140,7 @@ export const UNKNOWN_FAILURE: FailureConduct = {
   nextCandidate: true,
   feedsBreaker: false,
   continuation: false,
+  unavailable: { wait: false, degraded: false },
   caller: unavailable('provider_error'),
 };
 

@@ -1,3 +1,4 @@
+import { FAILURE_CONDUCT, conductOf, isFailureKind } from '../failures/table';
 import { parseDuration } from '../config/duration';
 import type { QueueConfig } from '../config/resilience';
 import { GatewayError, invalidRequest } from '../errors';
@@ -24,19 +25,8 @@ export type QueuePreference = 'off' | { maxWaitMs: number };
 /** The failure kind of a request that waited `maxWait` in vain (for the failure table). */
 export const QUEUE_TIMEOUT = 'QueueTimeout';
 
-/**
- * The failure table's row for QueueTimeout: it ends the request. Nothing is retried, no candidate
- * is left to fall back to, no breaker is fed (the tries that failed fed it already), no continuation.
- */
-export const QUEUE_TIMEOUT_ROW = {
-  kind: QUEUE_TIMEOUT,
-  retrySame: false,
-  nextCandidate: false,
-  feedsBreaker: false,
-  continuation: false,
-  status: 503,
-  code: 'queue_timeout',
-} as const;
+/** The failure table's row for QueueTimeout (src/failures/table.ts): it ends the request with 503 `queue_timeout`. */
+export const QUEUE_TIMEOUT_ROW = FAILURE_CONDUCT.QueueTimeout;
 
 export const REASON_TEXT: Record<QueueReason, string> = {
   breakers_open: 'every model of the route has its circuit breaker open',
@@ -46,7 +36,6 @@ export const REASON_TEXT: Record<QueueReason, string> = {
 };
 
 /** Attempt errors that say "not available now" (a later try may succeed), not "this request is wrong". */
-const UNAVAILABLE = new Set(['ProviderServerError', 'ProviderConnectionError', 'ProviderTimeout', 'ProviderRateLimited', 'ModelDisabled', 'RouteDisabled']);
 const KILL_SWITCH = new Set(['ModelDisabled', 'RouteDisabled']);
 
 /**
@@ -61,7 +50,7 @@ export function queueReason(failure: { code: string; message: string }, attempts
   if (!['provider_error', 'provider_timeout', 'route_disabled'].includes(failure.code)) return undefined;
   // A prefill refusal is reshaped, not a reason; anything else must say "unavailable".
   const errors = attempts.filter((a) => a.outcome === 'failed' && a.error !== 'UnsupportedRequestShape').map((a) => a.error ?? '');
-  if (errors.length === 0 || !errors.every((e) => UNAVAILABLE.has(e))) return undefined;
+  if (errors.length === 0 || !errors.every((e) => isFailureKind(e) && conductOf(e).unavailable.wait)) return undefined;
   if (errors.every((e) => KILL_SWITCH.has(e))) return 'route_disabled';
   return errors.every((e) => e === 'ProviderRateLimited') ? 'rate_limited' : 'provider_outage';
 }
@@ -107,8 +96,8 @@ export function parseQueuePreference(value: string | undefined): QueuePreference
 /** `maxWait` passed and still nothing could answer: 503 naming how long it waited and why. */
 export function queueTimeout(waitedMs: number, reason: QueueReason, last: string, attempts: unknown[]): GatewayError {
   const message = `Waited ${seconds(waitedMs)} in the queue and no model became available: ${REASON_TEXT[reason]}. Last: ${last}`;
-  return new GatewayError('ProviderUnavailable', QUEUE_TIMEOUT_ROW.code, message, {
-    status: QUEUE_TIMEOUT_ROW.status,
+  return new GatewayError('ProviderUnavailable', QUEUE_TIMEOUT_ROW.caller.code, message, {
+    status: QUEUE_TIMEOUT_ROW.caller.status,
     meta: { queue: { reason, waited_ms: waitedMs }, attempts },
   });
 }

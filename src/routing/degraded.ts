@@ -1,3 +1,4 @@
+import { conductOf, isFailureKind } from '../failures/table';
 import type { ChatCompletion } from '../config/api';
 import type { DegradedChoice, DegradedReason } from '../config/degraded';
 import type { AttemptRecord } from '../temporal/contract';
@@ -45,13 +46,8 @@ export function takeDegraded(offer: Pick<DegradedPlan, 'when' | 'callerOptIn'> |
  * kill switch on the route (`RouteDisabled`): the operator stopped the route, its degraded plan too,
  * as admission does for a route disabled before the request.
  */
-const UNAVAILABLE: ReadonlySet<string> = new Set([
-  'ProviderRateLimited', 'ProviderServerError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderTimeout',
-  'ProviderAuthError', 'WorkerLost', 'ModelDisabled',
-]);
-
 export function isUnavailability(type: string | undefined): boolean {
-  return type !== undefined && UNAVAILABLE.has(type);
+  return type !== undefined && isFailureKind(type) && conductOf(type).unavailable.degraded;
 }
 
 /** Every model tried ended on an availability failure (a model that refused a prefill and then failed counts by its last try). */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -99,7 +101,24 @@ describe('the failure table: one row per failure kind', () => {
   it('renders as a markdown table with a row per kind and one for unknown names', () => {
     const lines = conductTableMarkdown().split('\n');
     assert.equal(lines.length, 2 + FAILURE_KINDS.length + 1);
-    assert.match(lines.find((l) => l.startsWith('| `RouteDisabled`'))!, /\| no \| yes \| no \| no \| 503 `route_disabled` \|/);
+    assert.match(lines.find((l) => l.startsWith('| `RouteDisabled`'))!, /\| no \| yes \| no \| no \| yes \| no \| 503 `route_disabled` \|/);
+  });
+
+  it('waiting (a queue) and the degraded plan follow only failures that say the model could not answer now', () => {
+    assert.deepEqual(kindsWhere((k) => FAILURE_CONDUCT[k].unavailable.wait), [
+      'ModelDisabled', 'ProviderConnectionError', 'ProviderRateLimited', 'ProviderServerError', 'ProviderTimeout', 'RouteDisabled',
+    ]);
+    assert.deepEqual(kindsWhere((k) => FAILURE_CONDUCT[k].unavailable.degraded), [
+      'ModelDisabled', 'ProviderAuthError', 'ProviderConnectionError', 'ProviderMalformedResponse', 'ProviderRateLimited', 'ProviderServerError',
+      'ProviderTimeout', 'WorkerLost',
+    ]);
+  });
+
+  it('README.md and docs/requests.md carry the table as the code has it', () => {
+    for (const file of ['README.md', 'docs/requests.md']) {
+      const doc = readFileSync(join(__dirname, '../..', file), 'utf8');
+      assert.ok(doc.includes(conductTableMarkdown()), `${file}: regenerate with npx tsx -e "import { conductTableMarkdown } from './src/failures'; console.log(conductTableMarkdown())"`);
+    }
   });
 });
 

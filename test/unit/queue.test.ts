@@ -125,7 +125,7 @@ describe('queue: QueueTimeout', () => {
     assert.match(err.message, /^Waited 5\.2s in the queue and no model became available: every model of the route has its circuit breaker open\. Last: route "chat"/);
     assert.deepEqual(err.toBody().gatehouse, { queue: { reason: 'breakers_open', waited_ms: 5_230 }, attempts: [failed('ProviderServerError')] });
     assert.deepEqual(
-      [QUEUE_TIMEOUT_ROW.retrySame, QUEUE_TIMEOUT_ROW.nextCandidate, QUEUE_TIMEOUT_ROW.feedsBreaker, QUEUE_TIMEOUT_ROW.continuation],
+      [QUEUE_TIMEOUT_ROW.retrySameModel, QUEUE_TIMEOUT_ROW.nextCandidate, QUEUE_TIMEOUT_ROW.feedsBreaker, QUEUE_TIMEOUT_ROW.continuation],
       [false, false, false, false],
     );
   });
