@@ -41,7 +41,7 @@ export class LiveConfig {
   /** Seeds version 1 when the store is empty, loads the newest version, starts watching. */
   static open(base: Config, store: ReleaseStore, logger: Logger, opts: { source: string; pollMs?: number }): LiveConfig {
     const seeded = store.seed(base.routes, opts.source);
-    if (seeded) logger.info({ version: seeded.version }, 'route table seeded from the config file');
+    if (seeded) logger.info({ version: seeded.version }, seeded.version === 1 ? 'route table seeded from the config file' : 'route table updated from the config file (no admin change since the file last gave it)');
     const live = new LiveConfig(base, store, logger);
     if (!seeded && JSON.stringify(base.routes) !== JSON.stringify(live.snap.config.routes)) {
       logger.warn({ version: live.snap.version }, 'the config file\'s routes differ from the live route table; the live table wins (change it with `gatehouse routes apply`)');

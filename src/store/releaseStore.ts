@@ -16,6 +16,9 @@ import { GatewayError } from '../errors';
 export type ChangeAction = 'seed' | 'apply' | 'rollback' | 'auto-rollback' | 'propose' | 'approve' | 'disable' | 'enable' | 'config';
 export type TargetKind = 'route' | 'model';
 
+/** The author of route-table versions taken from the config file. */
+export const FILE_AUTHOR = 'config-file';
+
 export interface RouteVersion {
   version: number;
   /** The table as stored: normalized by the route schema when it was accepted. */
@@ -129,10 +132,20 @@ export class ReleaseStore {
     return (this.db.prepare('SELECT * FROM route_versions ORDER BY version DESC LIMIT ?').all(limit) as Row[]).map((r) => toVersion(r)!);
   }
 
-  /** Version 1 from the config file, only when the store holds no table yet (first start). */
+  /**
+   * The config file's table: version 1 into an empty store (first start); later a new version when
+   * the file's routes changed and the newest version is still the file's own (no admin has changed
+   * the table since), so editing the file keeps working until release control takes over. Undefined:
+   * nothing stored.
+   */
   seed(routes: unknown, source: string): RouteVersion | undefined {
     return this.db
-      .transaction(() => (this.latest() ? undefined : this.insertVersion({ basedOn: 0, routes, author: 'config-file', reason: `initial route table from ${source}`, action: 'seed' })))
+      .transaction(() => {
+        const latest = this.latest();
+        if (!latest) return this.insertVersion({ basedOn: 0, routes, author: FILE_AUTHOR, reason: `initial route table from ${source}`, action: 'seed' });
+        if (latest.author !== FILE_AUTHOR || JSON.stringify(latest.routes) === JSON.stringify(routes)) return undefined;
+        return this.insertVersion({ basedOn: latest.version, routes, author: FILE_AUTHOR, reason: `route table from ${source}: the file changed, no admin change since`, action: 'seed' });
+      })
       .immediate();
   }
 

@@ -39,6 +39,25 @@ describe('change-controlled route table (store + live config + changes)', () => 
     assert.equal(rel.store.latest()!.author, 'config-file');
   });
 
+  it('a changed config file gives a new version while the table is still the file\'s own; after an admin change it is ignored', () => {
+    const other = mkdtempSync(join(tmpdir(), 'gatehouse-routes-file-'));
+    const db = join(other, 'ledger.db');
+    new Ledger(db).close();
+    try {
+      openRelease(base, db, logger, { source: 'test.yaml', pollMs: 60_000 }).close();
+      const edited: Config = { ...base, routes: [{ ...base.routes[0]!, retries: 3 }, base.routes[1]!] };
+      const second = openRelease(edited, db, logger, { source: 'test.yaml', pollMs: 60_000 });
+      assert.deepEqual([second.live.snapshot().version, second.store.latest()!.author, second.live.config().routes[0]!.retries], [2, 'config-file', 3]);
+      second.control.apply({ routes: [{ ...edited.routes[0]!, primary: 'c' }, edited.routes[1]!], basedOn: 2, reason: 'ops' }, 'root');
+      second.close();
+      const third = openRelease(base, db, logger, { source: 'test.yaml', pollMs: 60_000 });
+      assert.deepEqual([third.live.snapshot().version, third.live.config().routes[0]!.primary], [3, 'c'], 'the admin\'s table stays live');
+      third.close();
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('a change needs a reason, a valid table and the live version as its base', () => {
     assert.equal(refusal(() => rel.control.apply({ routes: chatWith({ primary: 'c' }), basedOn: 1, reason: ' ' }, 'root')), '400 reason_required');
     assert.equal(refusal(() => rel.control.apply({ routes: chatWith({ primary: 'ghost' }), basedOn: 1, reason: 'x' }, 'root')), '400 invalid_route_table');
