@@ -15,6 +15,7 @@ import { createProviders, type ChatProvider } from './providers';
 import { startMockProvider, type MockProvider } from './mock';
 import { mockKind } from './mock/kind';
 import { Ledger } from './store';
+import { UsageStore } from './store/usage';
 import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
 import { gatehouseDataConverter } from './temporal/dataConverter';
@@ -228,7 +229,10 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     // Only the embedded UI on loopback gets a keyless (token) path; anyone else needs a reviewer key.
     uiToken: loopback ? p.uiCodecToken : undefined,
   };
+  const usage = new UsageStore(p.ledger.file);
+  stack.push(async () => usage.close());
   const app = buildHttpServer({
+    usage,
     ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
     // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
     ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT) },

@@ -11,6 +11,7 @@ import { REVIEW_USAGE, runReviewCommand } from './review';
 import { CANARY_USAGE, runCanaryCommand } from './canary';
 import { MODELS_USAGE, runModelsCommand } from './models';
 import { ROUTES_USAGE, runRoutesCommand } from './routes';
+import { USAGE_USAGE, runUsageCommand } from './usage';
 import { installShutdown, shutdownOptionsFromEnv } from './shutdown';
 
 const USAGE = `gatehouse <command>
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => number 
   routes: { usage: ROUTES_USAGE, run: (args) => runRoutesCommand(args) },
   models: { usage: MODELS_USAGE, run: (args) => runModelsCommand(args) },
   canary: { usage: CANARY_USAGE, run: (args) => runCanaryCommand(args) },
+  usage: { usage: USAGE_USAGE, run: (args) => runUsageCommand(args) },
   temporal: { usage: 'gatehouse temporal install\n\n  find or build the Temporal CLI and print its path\n', run: (args) => installTemporal(args) },
 };
 

@@ -48,7 +48,8 @@ export const ModelSchema = z.object({
   ...ModelCatalogFields,
 });
 
-export const Role = z.enum(['caller', 'reviewer', 'admin']);
+/** `auditor`: reads usage and cost reports (GET /admin/usage), nothing else. */
+export const Role = z.enum(['caller', 'reviewer', 'admin', 'auditor']);
 
 /** `sha256:<hex>` of an API key (keys are 32 random bytes, so a fast hash is safe). */
 const KeyHash = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" + 64 hex chars (see `gatehouse keys new`)');

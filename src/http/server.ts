@@ -12,6 +12,8 @@ import { registerReviewAdmin } from './admin/reviews';
 import { registerReleaseViews } from './admin/canary';
 import { registerRouteAdmin } from './admin/routes';
 import { registerQueueAdmin } from './admin/queue';
+import { registerUsageReport } from './admin/usage';
+import type { UsageStore } from '../store/usage';
 import type { Release } from '../routes/release';
 import { registerRequests } from './requests';
 import { registerCodecEndpoint, type CodecAccess } from './codec';
@@ -35,6 +37,8 @@ export interface HttpDeps {
   limits?: GuardDeps['limits'];
   /** Where front-door refusals are counted (the ledger). */
   refusals?: GuardDeps['refusals'];
+  /** The usage report's ledger reads (GET /admin/usage). */
+  usage?: Pick<UsageStore, 'cells'>;
   /** Body size limit in bytes (at most MAX_BODY_BYTES, the default). */
   bodyLimit?: number;
 }
@@ -70,6 +74,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   if (deps.codec) registerCodecEndpoint(app, deps.codec);
   registerReviewAdmin(app, deps);
   registerQueueAdmin(app, deps);
+  registerUsageReport(app, deps);
   if (deps.release) {
     registerRouteAdmin(app, deps, deps.release);
     registerReleaseViews(app, deps, deps.release);

@@ -39,6 +39,8 @@ export interface LedgerEntry {
   operation: string | null;
   /** Why the route's reduced-output plan answered (`unavailable`, `over_budget`); null: the normal plan did. */
   degraded: string | null;
+  /** 1: answered (or last tried) on another model than the first attempt's; for the usage report. */
+  fallback: number | null;
 }
 
 /** Columns added after the first release: created on open when missing (additive migrations only). */
@@ -55,7 +57,20 @@ const ADDED_COLUMNS: Array<[string, string]> = [
   ['warnings', 'TEXT'],
   ['operation', 'TEXT'],
   ['degraded', 'TEXT'],
+  ['fallback', 'INTEGER'],
 ];
+
+/** Filled once for the rows written before the column existed (the same rule as `fallbackOf`). */
+const BACKFILL: Record<string, string> = {
+  fallback: `UPDATE requests SET fallback = (model IS NOT NULL AND json_extract(attempts, '$[0].model') IS NOT model)`,
+};
+
+/**
+ * The usage report's index (src/store/usage.ts): the window's range first, then every column the
+ * report reads, so a report scans the index alone, in order, and never the rows.
+ */
+const USAGE_INDEX = `CREATE INDEX IF NOT EXISTS requests_usage ON requests(created_at, team, caller, task, route, model, status,
+  error_code, latency_ms, prompt_tokens, completion_tokens, cost_usd, fallback)`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -119,14 +134,15 @@ export class Ledger {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.addMissingColumns();
+    this.db.exec(USAGE_INDEX);
     // ON CONFLICT DO NOTHING: the first record of a request id wins; retries and replays are no-ops.
     this.insert = this.db.prepare(`INSERT INTO requests
       (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
        total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage,
-       validation, review, reviewer, route_table_version, warnings, operation, degraded)
+       validation, review, reviewer, route_table_version, warnings, operation, degraded, fallback)
       VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
        @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
-       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings, @operation, @degraded)
+       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings, @operation, @degraded, @fallback)
       ON CONFLICT(request_id) DO NOTHING`);
     this.countRefusal = this.db.prepare(`INSERT INTO refusals (minute, caller, team, code, status, count)
       VALUES (strftime('%Y-%m-%dT%H:%M','now'), @caller, @team, @code, @status, 1)
@@ -157,6 +173,7 @@ export class Ledger {
       warnings: row.warnings?.length ? JSON.stringify(row.warnings) : null,
       operation: row.operation ?? null,
       degraded: row.degraded ?? null,
+      fallback: fallbackOf(row),
       requestId: row.requestId,
       caller: row.caller,
       team: row.team,
@@ -180,7 +197,11 @@ export class Ledger {
 
   private addMissingColumns(): void {
     const have = new Set((this.db.prepare('PRAGMA table_info(requests)').all() as Array<{ name: string }>).map((c) => c.name));
-    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${type}`);
+    for (const [name, type] of ADDED_COLUMNS) {
+      if (have.has(name)) continue;
+      this.db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${type}`);
+      if (BACKFILL[name]) this.db.exec(BACKFILL[name]);
+    }
   }
 
   close(): void {
@@ -203,6 +224,12 @@ function reviewFacts(r: ReviewState): ReviewState {
   const { decision, refused, ...held } = r;
   const kept = decision ? { action: decision.action, by: decision.by, at: decision.at, via: decision.via, phase: decision.phase } : undefined;
   return { ...held, ...(kept ? { decision: kept } : {}), refused: refused.map(({ at, via }) => ({ at, via, reason: 'refused' })) };
+}
+
+/** 1 when the request ended on another model than its first attempt's (a fallback), else 0. */
+export function fallbackOf(row: Pick<LedgerRow, 'model' | 'attempts'>): number {
+  const first = row.attempts[0]?.model;
+  return row.model !== null && row.model !== undefined && first !== undefined && first !== row.model ? 1 : 0;
 }
 
 /** The validation outcomes carried by the attempts, as JSON; null when no answer was checked. */

@@ -18,7 +18,7 @@ const run = async (args: string[]) => {
 const STACK = /\n\s+at .+:\d+:\d+/;
 
 describe('the gatehouse command: help everywhere, no stack trace for a usage error', () => {
-  for (const cmd of ['start', 'keys', 'review', 'routes', 'models', 'canary', 'temporal']) {
+  for (const cmd of ['start', 'keys', 'review', 'routes', 'models', 'canary', 'usage', 'temporal']) {
     it(`gatehouse ${cmd} answers --help, -h and help with its own usage`, async () => {
       for (const flag of ['--help', '-h', 'help']) {
         const r = await run([cmd, flag]);
@@ -37,7 +37,7 @@ describe('the gatehouse command: help everywhere, no stack trace for a usage err
   });
 
   it('an unknown option or command is exit 2 with one line saying what, never a stack trace', async () => {
-    for (const args of [['review', '--bogus'], ['routes', 'show', '--nope'], ['canary', 'report', 'r', '-x']]) {
+    for (const args of [['review', '--bogus'], ['routes', 'show', '--nope'], ['canary', 'report', 'r', '-x'], ['usage', '--bogus']]) {
       const r = await run(args);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, new RegExp(`^gatehouse ${args[0]}: Unknown option .*--help`), args.join(' '));

@@ -11,10 +11,19 @@ import { invalidRequest } from '../../errors';
  */
 export const ADMIN = { role: ['admin'] as readonly RoleName[] };
 export const STAFF = { role: ['admin', 'reviewer'] as readonly RoleName[] };
+/** Usage and cost reports: admins, and auditors (a read-only role for finance and ops, nothing else). */
+export const AUDIT = { role: ['admin', 'auditor'] as readonly RoleName[] };
 
 /** A request body through its zod schema; 400 listing every problem by path. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body ?? {});
   if (!parsed.success) throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
+  return parsed.data;
+}
+
+/** A query string through its zod schema; 400 `invalid_query` naming the parameter. */
+export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
+  const parsed = schema.safeParse(query ?? {});
+  if (!parsed.success) throw invalidRequest('invalid_query', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
   return parsed.data;
 }
