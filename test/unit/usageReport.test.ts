@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { formatUsage } from '../../src/cli/usage';
+import { formatUsage, runUsageCommand } from '../../src/cli/usage';
 import { histogramPercentile, usageCsv, usageReport, UsageQuery, type UsageCell } from '../../src/reports/usage';
 import { Ledger } from '../../src/store';
 import { UsageStore } from '../../src/store/usage';
@@ -72,6 +72,19 @@ describe('usage report: shaping (pure)', () => {
     assert.equal(UsageQuery.safeParse({ by: 'prompt' }).success, false);
     assert.equal(UsageQuery.safeParse({ by: ['team', 'route'] }).success, false);
     assert.equal(UsageQuery.safeParse({ by: 'team', extra: '1' }).success, false);
+  });
+});
+
+describe('gatehouse usage: usage errors before any request', () => {
+  it('a bad --by, --format or a stray argument is exit 2 naming the problem; no key is exit 1', async () => {
+    for (const [args, said] of [[['--by', 'prompt'], /--by must be one of team, caller, task, route, model/], [['--format', 'xml'], /--format must be one of table, csv, json/], [['team'], /unexpected argument "team"/]] as const) {
+      const lines: string[] = [];
+      assert.equal(await runUsageCommand([...args], { GATEHOUSE_KEY: 'k', GATEHOUSE_URL: 'http://127.0.0.1:9' }, (l) => lines.push(l), (l) => lines.push(l)), 2);
+      assert.match(lines.join('\n'), said);
+    }
+    const lines: string[] = [];
+    assert.equal(await runUsageCommand([], {}, (l) => lines.push(l), (l) => lines.push(l)), 1);
+    assert.match(lines.join('\n'), /set GATEHOUSE_KEY to an admin or auditor API key/);
   });
 });
 
