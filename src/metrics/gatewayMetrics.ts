@@ -37,6 +37,7 @@ export class GatewayMetrics {
 
   private readonly requests = this.counter('gatehouse_requests_total', 'Requests that ended, by how they ended (front-door refusals have status "refused")', ['caller', 'team', 'task', 'route', 'model', 'status', 'code']);
   private readonly latency = new Histogram({ name: 'gatehouse_provider_latency_seconds', help: 'Time of each provider call (one try)', labelNames: ['provider', 'model', 'outcome'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private readonly firstTokens = new Histogram({ name: 'gatehouse_time_to_first_token_seconds', help: 'Streamed tries: provider call start to its first chunk', labelNames: ['provider', 'model'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly requestLatency = new Histogram({ name: 'gatehouse_request_duration_seconds', help: 'Whole request, workflow start to its ledger row', labelNames: ['route', 'status'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly tokens = this.counter('gatehouse_tokens_total', 'Tokens the providers reported, by direction (in = prompt, out = completion)', ['team', 'route', 'model', 'direction']);
   private readonly cost = this.counter('gatehouse_cost_usd_total', 'Priced cost of answered requests, in US dollars', ['team', 'route', 'model']);
@@ -90,9 +91,12 @@ export class GatewayMetrics {
 
   /** One provider call (a try), chat or embeddings. */
   providerCall(provider: string, model: string, outcome: ProviderOutcome, seconds: number): void {
-    const config = this.sources.config();
-    const p = bounded(provider, new Set(Object.keys(config.providers)));
-    this.latency.observe({ provider: p, model: bounded(model, this.known().models), outcome }, seconds);
+    this.latency.observe({ ...this.providerLabels(provider, model), outcome }, seconds);
+  }
+
+  /** A streamed try's first chunk. */
+  firstToken(provider: string, model: string, seconds: number): void {
+    this.firstTokens.observe(this.providerLabels(provider, model), seconds);
   }
 
   /** The page: Prometheus text format. */
@@ -102,6 +106,11 @@ export class GatewayMetrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  private providerLabels(provider: string, model: string): { provider: string; model: string } {
+    const known = this.known();
+    return { provider: bounded(provider, known.providers), model: bounded(model, known.models) };
   }
 
   private refusalSeries(caller: string, team: string, route: string, status: string, code: string): void {

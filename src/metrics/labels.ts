@@ -19,6 +19,7 @@ export interface KnownNames {
   tasks: ReadonlySet<string>;
   routes: ReadonlySet<string>;
   models: ReadonlySet<string>;
+  providers: ReadonlySet<string>;
 }
 
 export function knownNames(config: Config): KnownNames {
@@ -29,6 +30,7 @@ export function knownNames(config: Config): KnownNames {
     tasks: new Set(callers.flatMap(([, c]) => c.tasks ?? [])),
     routes: new Set(config.routes.map((r) => r.name)),
     models: new Set(Object.keys(config.models)),
+    providers: new Set(Object.keys(config.providers)),
   };
 }
 

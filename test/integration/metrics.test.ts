@@ -43,8 +43,9 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
       await chat(gw.url, hello(PROMPT), auth(BAD_KEY)),
       await chat(gw.url, hello(PROMPT), { ...auth(KEYS.analyst), 'x-gatehouse-task': 'chat' }),
     ];
+    sent.push(await chat(gw.url, { ...hello(PROMPT), stream: true }, { ...auth(KEYS.analyst), 'x-gatehouse-task': 'summarize' }));
     for (let i = 0; i < 3; i++) sent.push(await chat(gw.url, hello(PROMPT), auth(LIMITED_KEY)));
-    assert.deepEqual(sent.map((s) => s.status), [200, 200, 401, 403, 200, 200, 429], JSON.stringify(sent.map((s) => s.json?.error?.code)));
+    assert.deepEqual(sent.map((s) => s.status), [200, 200, 401, 403, 200, 200, 200, 429], JSON.stringify(sent.map((s) => s.json?.error?.code)));
     assert.equal(sent[1]!.json.gatehouse.model, 'large', 'the chat route fell back');
     ids.push(...sent.map((s) => s.headers.get('x-gatehouse-request-id')).filter((id): id is string => !!id));
     const res = await fetch(`${gw.url}/metrics`, { headers: auth(ADMIN_KEY) });
@@ -56,7 +57,7 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
 
   it('counts each request where it ended, labelled by caller, team, task, route, model, status and code', () => {
     const base = { caller: 'analyst', team: 'data', task: 'summarize', route: 'summarize', model: 'large', status: 'completed', code: 'ok' };
-    assert.equal(series(page, 'gatehouse_requests_total', base), 1, page);
+    assert.equal(series(page, 'gatehouse_requests_total', base), 2, page);
     assert.equal(series(page, 'gatehouse_requests_total', { ...base, caller: 'support', team: 'support', task: 'chat', route: 'chat' }), 1);
     assert.equal(series(page, 'gatehouse_requests_total', { caller: 'limited', team: 'throttled', status: 'completed' }), 2);
     assert.equal(series(page, 'gatehouse_requests_total', { caller: 'none', team: 'none', status: 'refused', code: 'invalid_api_key' }), 1);
@@ -73,7 +74,8 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
     assert.equal(series(page, 'gatehouse_retries_total', { route: 'chat', model: 'broken', reason: 'ProviderServerError' }), 1);
     assert.equal(series(page, 'gatehouse_fallbacks_total', { route: 'chat', model: 'broken', reason: 'ProviderServerError' }), 1);
     assert.equal(series(page, 'gatehouse_provider_latency_seconds_count', { provider: 'mock', model: 'broken', outcome: 'error' }), 2);
-    assert.equal(series(page, 'gatehouse_provider_latency_seconds_count', { provider: 'mock', model: 'large', outcome: 'ok' }), 4);
+    assert.equal(series(page, 'gatehouse_provider_latency_seconds_count', { provider: 'mock', model: 'large', outcome: 'ok' }), 5);
+    assert.equal(series(page, 'gatehouse_time_to_first_token_seconds_count', { provider: 'mock', model: 'large' }), 1, 'the one streamed try');
   });
 
   it('counts tokens per team, route and model, and reads breakers and the route-table version at scrape time', () => {
