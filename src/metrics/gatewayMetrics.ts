@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/schema';
+import type { ReviewRecord } from '../review/types';
 import type { LedgerRow } from '../temporal/contract';
 import { NONE, attemptEvents, bounded, boundedCode, knownNames, requestLabels, type KnownNames } from './labels';
 
@@ -43,6 +44,10 @@ export class GatewayMetrics {
   private readonly cost = this.counter('gatehouse_cost_usd_total', 'Priced cost of answered requests, in US dollars', ['team', 'route', 'model']);
   private readonly retries = this.counter('gatehouse_retries_total', 'Tries run again on the same model, by why the try before failed', ['route', 'model', 'reason']);
   private readonly fallbacks = this.counter('gatehouse_fallbacks_total', 'Moves to the next model of a route, by why the model before failed', ['route', 'model', 'reason']);
+  private readonly reviewDecisions = this.counter('gatehouse_review_decisions_total', 'Human-review decisions, by action and how they came (update, signal, deadline)', ['route', 'action', 'via']);
+  private readonly reviewWait = new Histogram({ name: 'gatehouse_review_wait_seconds', help: 'Held to decided, per review', labelNames: ['route', 'action'], buckets: [10, 30, 60, 300, 900, 1800, 3600, 14400, 86400], registers: [this.registry] });
+  private readonly detections = this.counter('gatehouse_sensitive_detections_total', 'Requests in which sensitive data of a kind was found, by how the request ended (denied: blocked)', ['route', 'kind', 'status']);
+  private readonly validationFailures = this.counter('gatehouse_validation_failures_total', 'Answers that failed an output validation check, by check', ['route', 'model', 'check']);
   private readonly limitRejections = this.counter('gatehouse_limit_rejections_total', 'Requests refused by a rate limit, loop check or budget', ['caller', 'team', 'code']);
   private readonly policyBlocks = this.counter('gatehouse_policy_blocks_total', 'Requests denied (policy, role, authentication), by reason code', ['caller', 'team', 'route', 'code']);
 
@@ -77,6 +82,19 @@ export class GatewayMetrics {
     if (costUsd > 0) this.cost.inc(spend, costUsd);
     for (const e of attemptEvents(row.attempts, known)) (e.kind === 'retry' ? this.retries : this.fallbacks).inc({ route: l.route, model: e.model, reason: e.reason });
     this.refusalSeries(l.caller, l.team, l.route, row.status, l.code);
+    this.reviewSeries(l.route, row.review?.heldAt, row.review?.decision);
+    for (const kind of new Set(row.sensitiveKinds ?? [])) this.detections.inc({ route: l.route, kind: boundedCode(kind), status: l.status });
+    for (const a of row.attempts) {
+      for (const check of a.validation?.failed ?? []) this.validationFailures.inc({ route: l.route, model: bounded(a.model, known.models), check: boundedCode(check) });
+    }
+  }
+
+  private reviewSeries(route: string, heldAt: string | undefined, decision: ReviewRecord | undefined): void {
+    if (!decision) return;
+    const action = boundedCode(decision.action);
+    this.reviewDecisions.inc({ route, action, via: boundedCode(decision.via) });
+    const waited = heldAt ? (Date.parse(decision.at) - Date.parse(heldAt)) / 1000 : NaN;
+    if (Number.isFinite(waited) && waited >= 0) this.reviewWait.observe({ route, action }, waited);
   }
 
   /** A refusal at the front door (no workflow, no ledger row of its own). */

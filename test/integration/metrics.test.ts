@@ -5,6 +5,7 @@ import { KEYS, auth, chat, hello, send, startTestGateway, testConfig, type TestG
 
 const ADMIN_KEY = 'test-key-admin-0123456789abcdef0';
 const LIMITED_KEY = 'test-key-limited-0123456789abcdef';
+const CARD = '4111 1111 1111 1111';
 const BAD_KEY = 'sk-not-a-gatehouse-key-4f1e2d3c';
 const PROMPT = 'metrics-must-never-show-this-prompt-7c1a';
 
@@ -18,8 +19,11 @@ const config = (mockUrl: string) => {
     routes: [
       { name: 'chat', match: { task: 'chat' }, primary: 'broken', fallbacks: ['large'], timeout: '5s', retries: 1 },
       { name: 'summarize', match: { task: 'summarize' }, primary: 'large', fallbacks: [], timeout: '5s', retries: 0 },
+      { name: 'guarded', match: { task: 'guarded' }, primary: 'large', sensitivity: { action: 'block' } },
+      { name: 'scrubbed', match: { task: 'scrubbed' }, primary: 'large', sensitivity: { action: 'redact' } },
     ],
-  }) as { callers: Record<string, unknown> };
+  }) as { callers: Record<string, any> };
+  c.callers.support.tasks = ['chat', 'summarize', 'guarded', 'scrubbed'];
   c.callers.root = { team: 'ops', roles: ['admin'], keyHash: hashApiKey(ADMIN_KEY) };
   c.callers.limited = { team: 'throttled', roles: ['caller'], tasks: ['summarize'], keyHash: hashApiKey(LIMITED_KEY) };
   return { ...c, limits: { callers: { limited: { rpm: 2 } } } };
@@ -43,9 +47,11 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
       await chat(gw.url, hello(PROMPT), auth(BAD_KEY)),
       await chat(gw.url, hello(PROMPT), { ...auth(KEYS.analyst), 'x-gatehouse-task': 'chat' }),
     ];
+    sent.push(await chat(gw.url, hello(`${PROMPT} card ${CARD}`), { ...auth(KEYS.support), 'x-gatehouse-task': 'guarded' }));
+    sent.push(await chat(gw.url, hello(`${PROMPT} card ${CARD}`), { ...auth(KEYS.support), 'x-gatehouse-task': 'scrubbed' }));
     sent.push(await chat(gw.url, { ...hello(PROMPT), stream: true }, { ...auth(KEYS.analyst), 'x-gatehouse-task': 'summarize' }));
     for (let i = 0; i < 3; i++) sent.push(await chat(gw.url, hello(PROMPT), auth(LIMITED_KEY)));
-    assert.deepEqual(sent.map((s) => s.status), [200, 200, 401, 403, 200, 200, 200, 429], JSON.stringify(sent.map((s) => s.json?.error?.code)));
+    assert.deepEqual(sent.map((s) => s.status), [200, 200, 401, 403, 403, 200, 200, 200, 200, 429], JSON.stringify(sent.map((s) => s.json?.error?.code)));
     assert.equal(sent[1]!.json.gatehouse.model, 'large', 'the chat route fell back');
     ids.push(...sent.map((s) => s.headers.get('x-gatehouse-request-id')).filter((id): id is string => !!id));
     const res = await fetch(`${gw.url}/metrics`, { headers: auth(ADMIN_KEY) });
@@ -67,6 +73,9 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
   it('counts refusals by reason: the policy block, the bad key and the rate limit, with who was refused', () => {
     assert.equal(series(page, 'gatehouse_policy_blocks_total', { caller: 'analyst', team: 'data', code: 'task_not_allowed' }), 1);
     assert.equal(series(page, 'gatehouse_policy_blocks_total', { caller: 'none', code: 'invalid_api_key' }), 1);
+    assert.equal(series(page, 'gatehouse_policy_blocks_total', { caller: 'support', team: 'support', route: 'guarded', code: 'sensitive_data_blocked' }), 1);
+    // A blocked request's kinds are not on its ledger row yet; a redacted one's are.
+    assert.equal(series(page, 'gatehouse_sensitive_detections_total', { route: 'scrubbed', kind: 'payment_card', status: 'completed' }), 1);
     assert.equal(series(page, 'gatehouse_limit_rejections_total', { caller: 'limited', team: 'throttled', code: 'rate_limit_exceeded' }), 1);
   });
 
@@ -74,7 +83,7 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
     assert.equal(series(page, 'gatehouse_retries_total', { route: 'chat', model: 'broken', reason: 'ProviderServerError' }), 1);
     assert.equal(series(page, 'gatehouse_fallbacks_total', { route: 'chat', model: 'broken', reason: 'ProviderServerError' }), 1);
     assert.equal(series(page, 'gatehouse_provider_latency_seconds_count', { provider: 'mock', model: 'broken', outcome: 'error' }), 2);
-    assert.equal(series(page, 'gatehouse_provider_latency_seconds_count', { provider: 'mock', model: 'large', outcome: 'ok' }), 5);
+    assert.equal(series(page, 'gatehouse_provider_latency_seconds_count', { provider: 'mock', model: 'large', outcome: 'ok' }), 6);
     assert.equal(series(page, 'gatehouse_time_to_first_token_seconds_count', { provider: 'mock', model: 'large' }), 1, 'the one streamed try');
   });
 
@@ -87,7 +96,7 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
 
   it('shows no prompt text, key or request id', () => {
     assert.equal(ids.length >= 5, true);
-    for (const secret of [PROMPT, ADMIN_KEY, LIMITED_KEY, BAD_KEY, KEYS.support, KEYS.analyst, ...ids]) assert.ok(!page.includes(secret), `page shows ${secret}`);
+    for (const secret of [PROMPT, CARD, '4111', ADMIN_KEY, LIMITED_KEY, BAD_KEY, KEYS.support, KEYS.analyst, ...ids]) assert.ok(!page.includes(secret), `page shows ${secret}`);
   });
 
   it('is not for callers: a caller key is refused (403) and no key is 401', async () => {

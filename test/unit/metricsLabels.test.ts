@@ -86,6 +86,20 @@ describe('gateway metrics page', () => {
     assert.doesNotMatch(page, /req_0123456789/);
   });
 
+  it('counts review decisions and waits, sensitive kinds once per request, and failed validation checks', async () => {
+    const m = new GatewayMetrics({ config: () => config });
+    const review = { reasons: ['always'], phase: 'review' as const, heldAt: '2026-01-01T00:00:00Z', deadlineAt: '2026-01-01T01:00:00Z', refused: [], decision: { action: 'approve' as const, by: 'rita', at: '2026-01-01T00:02:00Z', via: 'update' as const, phase: 'review' as const } };
+    const validation = { ok: false, summary: 'failed json_parse', failed: ['json_parse'] };
+    m.requestEnded(row({ review, sensitiveKinds: ['email', 'email', 'api_key'], attempts: [{ model: 'small', outcome: 'failed', validation }, { model: 'small', outcome: 'ok' }] }), 0);
+    const page = await m.scrape();
+    assert.match(page, /gatehouse_review_decisions_total\{route="chat",action="approve",via="update"\} 1/);
+    assert.match(page, /gatehouse_review_wait_seconds_sum\{route="chat",action="approve"\} 120/);
+    assert.match(page, /gatehouse_sensitive_detections_total\{route="chat",kind="email",status="completed"\} 1/);
+    assert.match(page, /gatehouse_sensitive_detections_total\{route="chat",kind="api_key",status="completed"\} 1/);
+    assert.match(page, /gatehouse_validation_failures_total\{route="chat",model="small",check="json_parse"\} 1/);
+    assert.doesNotMatch(page, /rita/, 'the reviewer is not a label');
+  });
+
   it('keeps two gateways\' counters apart (no global registry)', async () => {
     const a = new GatewayMetrics({ config: () => config });
     const b = new GatewayMetrics({ config: () => config });
