@@ -4,6 +4,13 @@ import type { ReviewRecord } from '../review/types';
 import type { LedgerRow } from '../temporal/contract';
 import { NONE, attemptEvents, bounded, boundedCode, knownNames, requestLabels, type KnownNames } from './labels';
 
+/** What the gateway added to a request answered by one try (more tries would mix in their own waits). */
+export function firstTryOverheadMs(row: Pick<LedgerRow, 'status' | 'attempts' | 'latencyMs'>): number | undefined {
+  const only = row.attempts.length === 1 ? row.attempts[0] : undefined;
+  if (row.status !== 'completed' || only?.outcome !== 'ok' || only.latencyMs === undefined) return undefined;
+  return Math.max(0, row.latencyMs - only.latencyMs);
+}
+
 /** Codes of the limits (src/limits/errors.ts): counted as rate-limit / budget rejections too. */
 const LIMIT_CODES = new Set(['rate_limit_exceeded', 'loop_detected', 'budget_exceeded']);
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
@@ -40,6 +47,7 @@ export class GatewayMetrics {
   private readonly latency = new Histogram({ name: 'gatehouse_provider_latency_seconds', help: 'Time of each provider call (one try)', labelNames: ['provider', 'model', 'outcome'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly firstTokens = new Histogram({ name: 'gatehouse_time_to_first_token_seconds', help: 'Streamed tries: provider call start to its first chunk', labelNames: ['provider', 'model'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly requestLatency = new Histogram({ name: 'gatehouse_request_duration_seconds', help: 'Whole request, workflow start to its ledger row', labelNames: ['route', 'status'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private readonly overhead = new Histogram({ name: 'gatehouse_gateway_overhead_seconds', help: 'Requests answered at the first try: request duration minus the provider call', labelNames: ['route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
   private readonly tokens = this.counter('gatehouse_tokens_total', 'Tokens the providers reported, by direction (in = prompt, out = completion)', ['team', 'route', 'model', 'direction']);
   private readonly cost = this.counter('gatehouse_cost_usd_total', 'Priced cost of answered requests, in US dollars', ['team', 'route', 'model']);
   private readonly retries = this.counter('gatehouse_retries_total', 'Tries run again on the same model, by why the try before failed', ['route', 'model', 'reason']);
@@ -74,6 +82,8 @@ export class GatewayMetrics {
     const l = requestLabels(row, known);
     this.requests.inc({ ...l });
     this.requestLatency.observe({ route: l.route, status: l.status }, row.latencyMs / 1000);
+    const overheadMs = firstTryOverheadMs(row);
+    if (overheadMs !== undefined) this.overhead.observe({ route: l.route }, overheadMs / 1000);
     const spend = { team: l.team, route: l.route, model: l.model };
     if (row.usage) {
       this.tokens.inc({ ...spend, direction: 'in' }, row.usage.prompt_tokens ?? 0);

@@ -84,6 +84,8 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
     assert.equal(series(page, 'gatehouse_fallbacks_total', { route: 'chat', model: 'broken', reason: 'ProviderServerError' }), 1);
     assert.equal(series(page, 'gatehouse_provider_latency_seconds_count', { provider: 'mock', model: 'broken', outcome: 'error' }), 2);
     assert.equal(series(page, 'gatehouse_provider_latency_seconds_count', { provider: 'mock', model: 'large', outcome: 'ok' }), 6);
+    assert.equal(series(page, 'gatehouse_gateway_overhead_seconds_count', { route: 'summarize' }), 4, 'analyst twice, limited twice: each at the first try');
+    assert.equal(series(page, 'gatehouse_gateway_overhead_seconds_count', { route: 'chat' }), undefined, 'the fallback took three tries');
     assert.equal(series(page, 'gatehouse_time_to_first_token_seconds_count', { provider: 'mock', model: 'large' }), 1, 'the one streamed try');
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashApiKey } from '../../src/auth';
 import { parseConfigObject } from '../../src/config';
-import { GatewayMetrics } from '../../src/metrics/gatewayMetrics';
+import { GatewayMetrics, firstTryOverheadMs } from '../../src/metrics/gatewayMetrics';
 import { attemptEvents, bounded, boundedCode, boundedReason, knownNames, requestLabels } from '../../src/metrics/labels';
 import type { LedgerRow } from '../../src/temporal/contract';
 
@@ -58,6 +58,15 @@ describe('metric labels are bounded', () => {
       { kind: 'retry', reason: 'other', model: 'large' },
     ]);
     assert.deepEqual(attemptEvents([{ model: 'small', outcome: 'failed', error: 'ProviderServerError' }], known), [], 'the last attempt ends the request');
+  });
+});
+
+describe('gateway overhead', () => {
+  it('is the request time minus the one provider try; absent after retries, failures or a try without its time', () => {
+    assert.equal(firstTryOverheadMs(row({ latencyMs: 250, attempts: [{ model: 'small', outcome: 'ok', latencyMs: 230 }] })), 20);
+    assert.equal(firstTryOverheadMs(row({ attempts: [{ model: 'small', outcome: 'ok' }] })), undefined);
+    assert.equal(firstTryOverheadMs(row({ attempts: [{ model: 'small', outcome: 'failed' }, { model: 'large', outcome: 'ok', latencyMs: 10 }] })), undefined);
+    assert.equal(firstTryOverheadMs(row({ status: 'failed', attempts: [{ model: 'small', outcome: 'ok', latencyMs: 10 }] })), undefined);
   });
 });
 
