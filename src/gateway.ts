@@ -116,7 +116,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const logger = opts.logger ?? createLogger(env);
   const config = loadConfigFile(opts.configFile);
   secureDataDir(dataDir); // 0700, and anything an older version left readable narrowed to 0600
-  installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL);
+  installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL, env.GATEHOUSE_TEMPORAL_METRICS_ADDRESS);
   const demoKey = Object.values(config.callers).some((c) => c.demo) ? loadDemoKey(env, join(dataDir, 'demo-key')) : undefined;
   const demoKeyFile = demoKey && !env.GATEHOUSE_DEMO_KEY ? join(dataDir, 'demo-key') : undefined;
   const stack: StopStack = [];
