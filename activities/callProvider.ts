@@ -8,6 +8,7 @@ import { ESTIMATED_USAGE_WARNING, joinContinuation, withContinuation, type Deliv
 import { deadlinesFromTimeout, type Deadlines } from '../src/providers/deadlines';
 import { UpstreamError, classifyUpstreamError } from '../src/providers/upstreamError';
 import type { ChatProvider, OutputCapField } from '../src/providers/types';
+import type { ProviderOutcome } from '../src/metrics/gatewayMetrics';
 import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
@@ -86,7 +87,9 @@ export function createProviderActivities(deps: ActivityDeps) {
           ? await streamed.run(provider, deadlines)
           : await provider.complete(input.upstream, input.body, { signal: ctx.cancellationSignal, timeoutMs: deadlines.totalMs });
         deps.health.recordSuccess?.(input.model, Date.now());
+        timeCall(deps, input, started, 'ok', streamed?.firstChunkAt);
       } catch (err) {
+        timeCall(deps, input, started, ctx.cancellationSignal.aborted || streamed?.callerGone ? 'cancelled' : 'error', streamed?.firstChunkAt);
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         if (streamed?.callerGone) throw await streamed.awaitCancellation();
         const delivered = streamed?.delivered ? streamed.deliveredPart() : undefined;
@@ -112,6 +115,16 @@ export function createProviderActivities(deps: ActivityDeps) {
       return { ...answered, recorded: writeOutcome(deps, row) };
     },
   };
+}
+
+/** The provider latency and time-to-first-token histograms (metrics never fail a call). */
+export function timeCall(deps: ActivityDeps, input: { provider: string; model: string }, started: number, outcome: ProviderOutcome, firstChunkAt?: number): void {
+  try {
+    deps.metrics?.providerCall(input.provider, input.model, outcome, (performance.now() - started) / 1000);
+    if (firstChunkAt !== undefined) deps.metrics?.firstToken(input.provider, input.model, (firstChunkAt - started) / 1000);
+  } catch (err) {
+    deps.logger.warn({ err }, 'could not time a provider call in the metrics');
+  }
 }
 
 /** What the adapter says it could not honour in this request, each prefixed with the provider's name. */

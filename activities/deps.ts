@@ -3,6 +3,7 @@ import type { CpuPool } from '../src/admission/cpuPool';
 import type { CallerDirectory, CredentialOpener } from '../src/auth';
 import type { Config } from '../src/config/schema';
 import type { LimitsGate } from '../src/limits/gate';
+import type { GatewayMetrics } from '../src/metrics/gatewayMetrics';
 import type { ChatProvider } from '../src/providers/types';
 import type { ReleaseRuntime } from '../src/routes/release';
 import type { Ledger } from '../src/store/ledger';
@@ -40,4 +41,6 @@ export interface ActivityDeps {
   release?: ReleaseRuntime;
   /** CPU-heavy work on caller input, in worker threads under a deadline (absent: inline, for tests without a gateway). */
   cpu?: CpuPool;
+  /** Prometheus series of this process (absent: nothing is counted). */
+  metrics?: GatewayMetrics;
 }

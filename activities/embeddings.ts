@@ -5,7 +5,7 @@ import { MAX_ANSWER_CHARS, answerChars, checkEmbeddings, type EmbeddingsAnswer }
 import { embeddingInputs } from '../src/embeddings/asChat';
 import { feedsBreaker } from '../src/failures';
 import { deadlinesFromTimeout } from '../src/providers/deadlines';
-import { toAttemptFailure, type ProviderCallInput, type ProviderFailureDetails } from './callProvider';
+import { timeCall, toAttemptFailure, type ProviderCallInput, type ProviderFailureDetails } from './callProvider';
 import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
@@ -43,7 +43,9 @@ export function createEmbeddingsActivities(deps: ActivityDeps) {
         const raw = await provider.embed(input.upstream, input.body, { signal: ctx.cancellationSignal, timeoutMs: deadlines.totalMs });
         answer = checkEmbeddings(raw, embeddingInputs(input.body).length);
         deps.health.recordSuccess?.(input.model, Date.now());
+        timeCall(deps, input, started, 'ok');
       } catch (err) {
+        timeCall(deps, input, started, ctx.cancellationSignal.aborted ? 'cancelled' : 'error');
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         const failure = toAttemptFailure(err, input.maxRetryDelayMs);
         if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(input.model, Date.now());

@@ -26,9 +26,19 @@ export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
   if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
   else deps.limits.release(row.requestId);
   deps.ledger.record(row, costUsd);
+  countOutcome(deps, row, costUsd);
   // A canary outcome may trip the route's automatic rollback (checked off this request's path).
   if (row.stage === 'canary' && row.route) deps.release?.autoRollback.afterOutcome(row.route, 'canary');
   return { costUsd };
+}
+
+/** Every request's end passes here once its row is written: the metrics count it (never failing the write). */
+function countOutcome(deps: ActivityDeps, row: LedgerRow, costUsd: number): void {
+  try {
+    deps.metrics?.requestEnded(row, costUsd);
+  } catch (err) {
+    deps.logger.warn({ err }, 'could not count a request in the metrics');
+  }
 }
 
 /** What the answering try itself measured: its latency (a number, as before) and the chunks it skipped. */

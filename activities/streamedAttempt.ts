@@ -25,6 +25,8 @@ export class StreamedAttempt {
   skipped = 0;
   /** Every chunk pushed: once the try is delivered, exactly what the caller has of it. */
   private readonly seen = new ChunkAssembler();
+  /** When the first chunk arrived (performance.now()), for the time-to-first-token series. */
+  firstChunkAt?: number;
 
   constructor(
     private readonly ctx: Context,
@@ -50,6 +52,7 @@ export class StreamedAttempt {
       signal: AbortSignal.any([this.ctx.cancellationSignal, this.hangUp.signal]),
       deadlines,
       onChunk: (chunk) => {
+        this.firstChunkAt ??= performance.now();
         this.seen.add(chunk);
         this.stream?.push(chunk);
         if (!this.ctx.info.isLocal) this.ctx.heartbeat(); // throttled by the SDK; keeps a long stream visibly alive

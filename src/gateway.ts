@@ -31,6 +31,8 @@ import { LimitsGate } from './limits/gate';
 import { CircuitBreakers, DEFAULT_BREAKER } from './routing/circuitBreaker';
 import { openRelease, type Release } from './routes/release';
 import type { GatewayResponse } from './temporal/contract';
+import { GatewayMetrics } from './metrics/gatewayMetrics';
+import { listenForMetrics } from './metrics/listener';
 
 export interface GatewayOptions {
   configFile: string;
@@ -63,6 +65,10 @@ export interface RunningGateway {
   logger: Logger;
   /** Release control: live route table, change log, kill switch, comparisons. */
   release: Release;
+  /** This process's Prometheus series (GET /metrics with an admin key). */
+  metrics: GatewayMetrics;
+  /** The keyless metrics listener, when GATEHOUSE_METRICS_PORT is set. */
+  metricsUrl?: string;
   /** Re-reads the config file now (SIGHUP): all or nothing, recorded in the change log. */
   reloadConfig(): ReloadResult;
   stop(): Promise<void>;
@@ -89,6 +95,7 @@ interface Parts {
   credentials: CredentialKeys;
   /** The embedded UI's codec token (per start), when this process runs the dev server and its UI. */
   uiCodecToken?: string;
+  metrics: GatewayMetrics;
 }
 
 /** Breaker tuning from the environment (tests use short windows); defaults suit production. */
@@ -110,7 +117,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const logger = opts.logger ?? createLogger(env);
   const config = loadConfigFile(opts.configFile);
   secureDataDir(dataDir); // 0700, and anything an older version left readable narrowed to 0600
-  installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL);
+  installTemporalRuntime(logger, env.GATEHOUSE_TEMPORAL_LOG_LEVEL, env.GATEHOUSE_TEMPORAL_METRICS_ADDRESS);
   const demoKey = Object.values(config.callers).some((c) => c.demo) ? loadDemoKey(env, join(dataDir, 'demo-key')) : undefined;
   const demoKeyFile = demoKey && !env.GATEHOUSE_DEMO_KEY ? join(dataDir, 'demo-key') : undefined;
   const stack: StopStack = [];
@@ -153,6 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       release,
       credentials: loadCredentialKeys(env, dataDir, { open: opts.worker !== false }),
       uiCodecToken,
+      metrics: new GatewayMetrics({ config: () => release.live.config(), routeTableVersion: () => release.live.snapshot().version }),
     };
     const reloader = watchConfig(opts.configFile, parts, demoKey, reloadMs);
     stack.push(async () => reloader.stop());
@@ -165,8 +173,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // Stops after the HTTP server (pushed later, so closed first) and before the worker and connection.
     stack.push(async () => starter.close());
     const url = opts.http === false ? undefined : await listen(parts, starter, stack, temporal.uiUrl);
+    const metricsUrl = await listenMetrics(parts, stack);
     const reloadConfig = () => reloader.reload(true);
-    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, logger, release, reloadConfig, stop };
+    const { metrics } = parts;
+    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, logger, release, metrics, metricsUrl, reloadConfig, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -187,6 +197,8 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
   const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
   // CPU-heavy work on caller input (prompt analysis, caller schemas) runs here, under a deadline.
   const cpu = new CpuPool(cpuPoolOptionsFromEnv(p.env));
+  const health = new CircuitBreakers(breakerOptions(p.env));
+  p.metrics.watchBreakers(health);
   stack.push(() => cpu.close());
   const worker = await createWorker({
     connection: temporal.connection,
@@ -200,7 +212,8 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       providers: (p.providers = createProviders(p.config, p.env, p.mock?.url)),
       ledger: p.ledger,
       limits: p.limits,
-      health: new CircuitBreakers(breakerOptions(p.env)),
+      health,
+      metrics: p.metrics,
       streams: p.streams,
       logger: p.logger,
       env: p.env,
@@ -235,7 +248,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     usage,
     ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
     // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
-    ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT) },
+    ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT), metrics: p.metrics },
   });
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());
@@ -245,6 +258,14 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
   const own = loopback ? LOOPBACK.map((h) => `${h.includes(':') ? `[${h}]` : h}:${port}`) : ['0.0.0.0', '::'].includes(host) ? [] : [`${host}:${port}`];
   codec.hosts.push(...own, ...list(p.env.GATEHOUSE_CODEC_HOSTS).map((h) => h.toLowerCase()));
   return `http://${host}:${port}`;
+}
+
+/** The keyless metrics listener, only when GATEHOUSE_METRICS_PORT is set; loopback unless GATEHOUSE_METRICS_HOST. */
+async function listenMetrics(p: Parts, stack: StopStack): Promise<string | undefined> {
+  if (!p.env.GATEHOUSE_METRICS_PORT) return undefined;
+  const listener = await listenForMetrics(p.metrics, Number(p.env.GATEHOUSE_METRICS_PORT), p.env.GATEHOUSE_METRICS_HOST ?? '127.0.0.1');
+  stack.push(() => listener.close());
+  return listener.url;
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];

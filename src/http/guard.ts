@@ -34,6 +34,8 @@ export interface GuardDeps {
   limits?: { refuseIfExhausted(caller: string, team: string): Promise<void> };
   /** Where refusals are counted (the ledger's `refusals` table). */
   refusals?: { refused(r: Refusal): void };
+  /** Where they are counted for Prometheus (src/metrics). */
+  metrics?: { refused(r: Refusal): void };
 }
 
 /**
@@ -81,10 +83,12 @@ function requireRole(who: AuthenticatedCaller, roles: readonly RoleName[]): void
 function countRefusal(deps: GuardDeps, req: FastifyRequest, caller: AuthenticatedCaller | undefined, err: GatewayError): void {
   const refusal: Refusal = { caller: caller?.name ?? null, team: caller?.config.team ?? null, code: err.code, status: err.status };
   req.log.info({ ...refusal, method: req.method, route: req.routeOptions.url }, 'refused at the front door');
-  try {
-    deps.refusals?.refused(refusal);
-  } catch (e) {
-    // Counting must never turn a 401 into a 500.
-    req.log.warn({ err: e }, 'could not count a refusal');
+  for (const counter of [deps.refusals, deps.metrics]) {
+    try {
+      counter?.refused(refusal);
+    } catch (e) {
+      // Counting must never turn a 401 into a 500.
+      req.log.warn({ err: e }, 'could not count a refusal');
+    }
   }
 }

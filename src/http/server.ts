@@ -21,6 +21,8 @@ import type { RequestStarter } from '../temporal/requestStarter';
 import type { StreamRegistry } from '../streaming/registry';
 import { MAX_BODY_BYTES, registerBodyParser } from './body';
 import { registerGuard, type GuardDeps } from './guard';
+import { registerMetrics } from './metrics';
+import type { GatewayMetrics } from '../metrics/gatewayMetrics';
 
 export interface HttpDeps {
   starter: RequestStarter;
@@ -41,6 +43,8 @@ export interface HttpDeps {
   usage?: Pick<UsageStore, 'cells'>;
   /** Body size limit in bytes (at most MAX_BODY_BYTES, the default). */
   bodyLimit?: number;
+  /** Prometheus series: GET /metrics (admin role) and the front door's refusals. */
+  metrics?: GatewayMetrics;
 }
 
 /** The front door: OpenAI-compatible API for services, and Anthropic's Messages API. */
@@ -75,6 +79,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerReviewAdmin(app, deps);
   registerQueueAdmin(app, deps);
   registerUsageReport(app, deps);
+  if (deps.metrics) registerMetrics(app, deps.metrics);
   if (deps.release) {
     registerRouteAdmin(app, deps, deps.release);
     registerReleaseViews(app, deps, deps.release);
