@@ -25,8 +25,8 @@ export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
   const costUsd = row.usage && row.pricedAs ? priceOf(deps, row.usage, row.pricedAs) : 0;
   if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
   else deps.limits.release(row.requestId);
-  deps.ledger.record(row, costUsd);
-  countOutcome(deps, row, costUsd);
+  // Counted once: a retried activity finds its row already written and counts nothing.
+  if (deps.ledger.record(row, costUsd)) countOutcome(deps, row, costUsd);
   // A canary outcome may trip the route's automatic rollback (checked off this request's path).
   if (row.stage === 'canary' && row.route) deps.release?.autoRollback.afterOutcome(row.route, 'canary');
   return { costUsd };

@@ -159,8 +159,9 @@ export class Ledger {
     return rows.map((r) => ({ ...r, caller: r.caller || null, team: r.team || null }));
   }
 
-  record(row: LedgerRow, costUsd: number | null = null): void {
-    this.insert.run({
+  /** Writes the request's row; false when it was already there (a retried activity, a replayed workflow). */
+  record(row: LedgerRow, costUsd: number | null = null): boolean {
+    const { changes } = this.insert.run({
       costUsd,
       risk: row.risk ?? null,
       dataClass: row.dataClass ?? null,
@@ -189,6 +190,7 @@ export class Ledger {
       attempts: JSON.stringify(row.attempts.map(attemptFacts)),
       explanation: row.explanation,
     });
+    return changes > 0;
   }
 
   get(requestId: string): LedgerEntry | undefined {
