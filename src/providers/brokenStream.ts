@@ -15,3 +15,13 @@ export function endBrokenStream(err: unknown, signal: AbortSignal, watchdog: Att
   if (watchdog.expired) throw watchdog.error();
   throw err instanceof UpstreamError ? err : mapError(err);
 }
+
+/**
+ * How a whole-answer call (complete, embed) ends when it threw: the caller's cancellation passes
+ * through, a deadline is the watchdog's error, anything else is the provider's, mapped by the adapter.
+ */
+export function endFailedCall(err: unknown, signal: AbortSignal, watchdog: AttemptWatchdog, mapError: (err: unknown) => unknown): never {
+  if (signal.aborted) throw signal.reason ?? err;
+  if (watchdog.expired) throw watchdog.error();
+  throw mapError(err);
+}

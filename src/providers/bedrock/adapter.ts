@@ -1,4 +1,5 @@
 import { ChatCompletionSchema, type ChatCompletion, type ChatCompletionRequest } from '../../config/api';
+import { endFailedCall } from '../brokenStream';
 import { AttemptWatchdog, deadlinesFromTimeout } from '../deadlines';
 import type { CallOptions, ChatProvider } from '../types';
 import { UpstreamError } from '../upstreamError';
@@ -28,9 +29,7 @@ export function createBedrockProvider(settings: BedrockSettings, env: NodeJS.Pro
         const out = await (await client.client()).send(command, { abortSignal: watchdog.signal });
         answer = fromConverse(out, { id: `chatcmpl-bedrock-${out.$metadata.requestId ?? Date.now()}`, model: upstreamModel, created: Math.floor(Date.now() / 1000) });
       } catch (err) {
-        if (opts.signal.aborted) throw opts.signal.reason ?? err;
-        if (watchdog.expired) throw watchdog.error();
-        throw mapBedrockError(err);
+        endFailedCall(err, opts.signal, watchdog, mapBedrockError);
       } finally {
         watchdog.stop();
       }

@@ -1,4 +1,5 @@
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../config/api';
+import { endFailedCall } from '../brokenStream';
 import { AttemptWatchdog, deadlinesFromTimeout } from '../deadlines';
 import type { CallOptions } from '../types';
 import { UpstreamError } from '../upstreamError';
@@ -98,9 +99,7 @@ export async function embedInvoke(client: BedrockClient, modelId: string, req: E
     });
     return { object: 'list', model: modelId, data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })), usage: { prompt_tokens: tokens, total_tokens: tokens } };
   } catch (err) {
-    if (opts.signal.aborted) throw opts.signal.reason ?? err;
-    if (watchdog.expired) throw watchdog.error();
-    throw mapBedrockError(err);
+    endFailedCall(err, opts.signal, watchdog, mapBedrockError);
   } finally {
     watchdog.stop();
   }

@@ -1,5 +1,6 @@
 import type { GoogleGenAI, GoogleGenAIOptions } from '@google/genai';
 import type { ChatCompletion, ChatCompletionRequest } from '../../config/api';
+import { endFailedCall } from '../brokenStream';
 import { AttemptWatchdog, deadlinesFromTimeout } from '../deadlines';
 import type { CallOptions, ChatProvider } from '../types';
 import { embedGemini } from './embed';
@@ -36,9 +37,7 @@ export function createGeminiProvider(settings: GeminiSettings): ChatProvider {
         const response = await ai.models.generateContent({ ...params, config: { ...params.config, abortSignal: watchdog.signal } });
         return fromGeminiResponse(response, upstreamModel);
       } catch (err) {
-        if (opts.signal.aborted) throw opts.signal.reason ?? err;
-        if (watchdog.expired) throw watchdog.error();
-        throw mapGeminiError(err);
+        endFailedCall(err, opts.signal, watchdog, mapGeminiError);
       } finally {
         watchdog.stop();
       }

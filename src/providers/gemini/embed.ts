@@ -1,6 +1,7 @@
 import type { EmbedContentResponse, GoogleGenAI } from '@google/genai';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../config/api';
 import { tokenizerFor } from '../../cost/tokens';
+import { endFailedCall } from '../brokenStream';
 import { AttemptWatchdog, deadlinesFromTimeout } from '../deadlines';
 import type { CallOptions } from '../types';
 import { UpstreamError } from '../upstreamError';
@@ -20,9 +21,7 @@ export async function embedGemini(client: GoogleGenAI, vertex: boolean, upstream
     const responses = vertex && oneAtATime(upstreamModel) ? await sequential(inputs.map((i) => () => call([i]))) : [await call(inputs)];
     return toEmbeddings(responses, inputs, upstreamModel);
   } catch (err) {
-    if (opts.signal.aborted) throw opts.signal.reason ?? err;
-    if (watchdog.expired) throw watchdog.error();
-    throw mapGeminiError(err);
+    endFailedCall(err, opts.signal, watchdog, mapGeminiError);
   } finally {
     watchdog.stop();
   }
