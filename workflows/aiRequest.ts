@@ -93,18 +93,27 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
       return response;
     });
   } catch (err) {
-    const status = outcomeOf(err);
-    view.step = status === 'cancelled' ? 'cancelled' : 'failed';
-    // A cancelled request still gets its ledger row: record it outside the cancelled scope.
+    await recordFailure(input, view, err, { admission, plan, review: view.review });
     await CancellationScope.nonCancellable(async () => {
-      const who = admission ? undefined : refusedAs(err);
-      if (who) attribute(who);
-      await finish(input, { admission, plan, who, attempts: view.attempts, status, errorCode: errorCode(err), review: view.review });
       if (webhook) await notifyWebhook(input.requestId, admission?.caller, failureView(input.requestId, err));
       await shadow;
     });
     throw applicationFailureOf(err) ?? err;
   }
+}
+
+/**
+ * A request that ended without an answer (refused, failed, cancelled): its status, search attributes
+ * and ledger row, recorded outside any cancelled scope (a cancelled request still gets its row).
+ */
+export async function recordFailure(input: Pick<AiRequestInput, 'requestId'>, view: RequestStatusView, err: unknown, known: Pick<Outcome, 'admission' | 'plan' | 'review' | 'operation'>): Promise<void> {
+  const status = outcomeOf(err);
+  view.step = status === 'cancelled' ? 'cancelled' : 'failed';
+  await CancellationScope.nonCancellable(async () => {
+    const who = known.admission ? undefined : refusedAs(err);
+    if (who) attribute(who);
+    await finish(input, { ...known, who, attempts: view.attempts, status, errorCode: errorCode(err) });
+  });
 }
 
 /** Admission and plan decided: the status view and the search attributes say who, which task and route. */

@@ -5,7 +5,7 @@ import { embeddingsAsChat, withRedactedInputs } from '../src/embeddings/asChat';
 import { applicationFailureOf } from '../src/errors';
 import type { Candidate } from '../src/routing';
 import type { Admission, AttemptRecord, EmbeddingsRequestInput, EmbeddingsResult, RequestStatusView } from '../src/temporal/contract';
-import { admitted, attribute, errorCode, finish, gatehouseMeta, ledgerRow, outcomeOf, refusedAs } from './aiRequest';
+import { admitted, finish, gatehouseMeta, ledgerRow, recordFailure } from './aiRequest';
 import { callWithFallback, type Answer } from './callWithFallback';
 import { statusQuery } from './definitions';
 import { decisions } from './proxies';
@@ -53,13 +53,7 @@ export async function embeddingsRequest(input: EmbeddingsRequestInput): Promise<
       return toResult(input.requestId, a, p, answer, view.attempts, costUsd);
     });
   } catch (err) {
-    const status = outcomeOf(err);
-    view.step = status === 'cancelled' ? 'cancelled' : 'failed';
-    await CancellationScope.nonCancellable(async () => {
-      const who = admission ? undefined : refusedAs(err);
-      if (who) attribute(who);
-      await finish(input, { admission, plan, who, attempts: view.attempts, status, errorCode: errorCode(err), operation: OPERATION });
-    });
+    await recordFailure(input, view, err, { admission, plan, operation: OPERATION });
     throw applicationFailureOf(err) ?? err;
   }
 }
