@@ -41,6 +41,7 @@ export function createPlanActivities(deps: ActivityDeps) {
           risk: a.risk,
           dataClass: a.dataClass,
           latency: a.latency,
+          priority: a.priority,
           forcePrivate: a.forcePrivate,
           promptTokens: a.promptTokens,
           maxOutputTokens: a.maxOutputTokens,

@@ -1,7 +1,8 @@
 import type { Operation } from '../src/config/api';
 import { DegradedChoiceSchema } from '../src/config/degraded';
-import { LatencySchema, RiskSchema } from '../src/config/routing';
-import type { Config, RouteConfig } from '../src/config/schema';
+import { LatencySchema, PrioritySchema, RiskSchema } from '../src/config/routing';
+import type { Priority } from '../src/config/routing';
+import type { CallerConfig, Config, RouteConfig } from '../src/config/schema';
 import { GatewayError, invalidRequest, policyDenied, toFailure, type RefusedAs } from '../src/errors';
 import { analyzeRequest } from '../src/admission/admit';
 import { INLINE_ONLY } from '../src/admission/cpuPool';
@@ -64,6 +65,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
         who.task = task;
         const declared = parseHint(RiskSchema, input.risk ?? input.body.metadata?.risk, 'risk') ?? caller.config.defaultRisk;
         const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
+        const priority = allowedPriority(parseHint(PrioritySchema, input.priority ?? input.body.metadata?.priority, 'priority'), caller.name, caller.config);
         // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
         const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
         const route = fitSize(selectOrQueue({ caller: caller.name, task, risk: declared }, config, (r) => snap.disabledRoutes.get(r), input), bytes, promptTokens, config);
@@ -77,6 +79,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
           route: route.name,
           risk: effectiveRisk(declared, route.minRisk, screening.dataClass),
           latency,
+          priority,
           dataClass: screening.dataClass,
           sensitiveKinds: screening.kinds,
           forcePrivate: screening.action === 'private',
@@ -99,6 +102,15 @@ export function createPolicyActivities(deps: ActivityDeps) {
       }, () => who);
     },
   };
+}
+
+/** The declared priority (else the caller's default), if this caller may declare it: `high` may buy costlier models. */
+function allowedPriority(declared: Priority | undefined, name: string, caller: CallerConfig): Priority {
+  const priority = declared ?? caller.defaultPriority;
+  if (!caller.priorities.includes(priority)) {
+    throw policyDenied('priority_not_allowed', `Caller "${name}" may not declare priority "${priority}" (allowed: ${caller.priorities.join(', ')})`);
+  }
+  return priority;
 }
 
 /** Embeddings have no answer for a human to review, and their inputs would wait for nobody. */

@@ -36,11 +36,11 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
   let shadow: Promise<void> | undefined;
   let webhook = false;
   try {
-    const { credential, task, risk, latency, body, requestId, degraded } = input;
+    const { credential, task, risk, latency, priority, body, requestId, degraded } = input;
     // Admission and plan in one local activity (one marker): see activities/prepare.ts. The sealed
     // credential's issue time is checked against the workflow's start (same on replay and retry).
     const { workflowId, startTime } = workflowInfo();
-    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body, degraded, requestedModel: body.model, queue: input.queue, workflowId, startedAtMs: startTime.getTime() });
+    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, priority, body, degraded, requestedModel: body.model, queue: input.queue, workflowId, startedAtMs: startTime.getTime() });
     const a = (admission = prepared.admission);
     webhook = prepared.webhook;
     // With a plan, onPlan below says so (one search-attribute upsert, as before the queue existed).

@@ -25,11 +25,11 @@ export async function embeddingsRequest(input: EmbeddingsRequestInput): Promise<
   let admission: Admission | undefined;
   let plan: PlannedRequest | undefined;
   try {
-    const { credential, task, risk, latency, body, requestId } = input;
+    const { credential, task, risk, latency, priority, body, requestId } = input;
     // Admission sees the inputs as user messages: one screening, token estimate and limit check for both operations.
     const asChat = embeddingsAsChat(body);
     const { workflowId, startTime } = workflowInfo();
-    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, body: asChat, requestedModel: body.model, operation: OPERATION, workflowId, startedAtMs: startTime.getTime() });
+    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, priority, body: asChat, requestedModel: body.model, operation: OPERATION, workflowId, startedAtMs: startTime.getTime() });
     const a = (admission = prepared.admission);
     // Embeddings never queue (prepare plans or throws for them): a missing plan would be a bug.
     if (!prepared.plan) throw new Error('embeddings request without a plan');

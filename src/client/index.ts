@@ -100,9 +100,9 @@ export class GatehouseClient {
     if (!parsed.success) {
       throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     }
-    const { body, task, risk, latency, degraded, requestId } = parsed.data;
+    const { body, task, risk, latency, priority, degraded, requestId } = parsed.data;
     const queue = parseQueuePreference(parsed.data.queue);
-    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, body, degraded, ...(queue ? { queue } : {}) }, requestId);
+    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, priority, body, degraded, ...(queue ? { queue } : {}) }, requestId);
     return new GatehouseRequest(handle);
   }
 
@@ -112,12 +112,12 @@ export class GatehouseClient {
    */
   async embeddings(input: Omit<ClientRequest, 'body'> & { body: unknown }) {
     const body = parseEmbeddingsBody(input.body);
-    const parsed = ClientRequestSchema.omit({ body: true }).safeParse({ task: input.task, risk: input.risk, latency: input.latency, requestId: input.requestId });
+    const parsed = ClientRequestSchema.omit({ body: true }).safeParse({ task: input.task, risk: input.risk, latency: input.latency, priority: input.priority, requestId: input.requestId });
     if (!parsed.success) {
       throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     }
-    const { task, risk, latency, requestId } = parsed.data;
-    const { handle } = await this.starter.startEmbeddings({ credential: this.apiKey, task, risk, latency, body }, requestId);
+    const { task, risk, latency, priority, requestId } = parsed.data;
+    const { handle } = await this.starter.startEmbeddings({ credential: this.apiKey, task, risk, latency, priority, body }, requestId);
     return embeddingsResponse(await new GatehouseRequest(handle).result<EmbeddingsResult>(), body.encoding_format);
   }
 

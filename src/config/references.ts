@@ -38,6 +38,7 @@ function routeIssues(c: Config): Issue[] {
     model(['routes', i, 'shadow', 'model'], r.shadow?.model);
     model(['routes', i, 'cheaperOption'], r.cheaperOption);
     model(['routes', i, 'degraded', 'model'], r.degraded?.model);
+    for (const [p, rule] of Object.entries(r.priorities)) rule?.models.forEach((m, j) => model(['routes', i, 'priorities', p, 'models', j], m));
     r.testCallers.forEach((name, j) => {
       if (!c.callers[name]) issues.push({ path: ['routes', i, 'testCallers', j], message: `unknown caller "${name}"` });
     });

@@ -8,6 +8,8 @@ import { RollbackSchema } from './release';
 export const DataClassSchema = z.enum(['public', 'internal', 'confidential', 'restricted']);
 export const RiskSchema = z.enum(['low', 'medium', 'high']);
 export const LatencySchema = z.enum(['realtime', 'batch']);
+/** What the answer is worth to the caller (`x-gatehouse-priority` / `metadata.priority`). */
+export const PrioritySchema = z.enum(['low', 'normal', 'high']);
 
 const Name = z.string().regex(/^[a-zA-Z0-9][\w.-]*$/, 'must be a simple name (letters, digits, . _ -)');
 
@@ -48,6 +50,19 @@ export const CanarySchema = z.object({
   rollback: RollbackSchema.optional(),
 });
 
+/**
+ * How one priority weighs cost on a route: its own ceiling, models tried first (e.g. the careful
+ * model for high-value work), or the cheapest approved model first (bulk work).
+ */
+export const PriorityRuleSchema = z.strictObject({
+  /** Replaces the route's `maxCostUsd` for requests of this priority. */
+  maxCostUsd: z.number().positive().optional(),
+  /** Tried before the route's own order (each still passes every routing check). */
+  models: z.array(Name).default([]),
+  /** `cheapest`: candidates by estimated cost, lowest first; `listed` (default): the route's order. */
+  prefer: z.enum(['listed', 'cheapest']).default('listed'),
+});
+
 /** Per-route routing factors; merged into RouteSchema. */
 export const RouteFactors = {
   /** Models tried first for `latency: batch` requests (cheaper, slower). */
@@ -67,9 +82,13 @@ export const RouteFactors = {
   canary: CanarySchema.optional(),
   /** Taken first when the caller's or team's soft budget is reached. */
   cheaperOption: Name.optional(),
+  /** Value-aware cost routing: what each declared priority changes on this route (src/routing/priority.ts). */
+  priorities: z.partialRecord(PrioritySchema, PriorityRuleSchema).default({}),
 };
 
 export type DataClass = z.infer<typeof DataClassSchema>;
 export type Risk = z.infer<typeof RiskSchema>;
 export type Latency = z.infer<typeof LatencySchema>;
+export type Priority = z.infer<typeof PrioritySchema>;
+export type PriorityRule = z.infer<typeof PriorityRuleSchema>;
 export type Price = z.infer<typeof PriceSchema>;

@@ -7,7 +7,7 @@ import { RouteRelease } from './release';
 import { DurationSchema } from './durationSchema';
 import { checkReferences } from './references';
 import { RouteResilience } from './resilience';
-import { ModelTraits, RiskSchema, RouteFactors } from './routing';
+import { ModelTraits, PrioritySchema, RiskSchema, RouteFactors } from './routing';
 import { ReviewConfigSchema } from '../review/schema';
 import { ValidationRulesSchema } from '../validation/schema';
 import { WebhookSchema } from '../webhook/schema';
@@ -74,6 +74,10 @@ export const CallerSchema = z
     models: z.array(Name).optional(),
     /** Risk assumed when a request declares none. */
     defaultRisk: RiskSchema.default('low'),
+    /** Priorities this caller may declare; `high` must be granted (it may choose costlier models). */
+    priorities: z.array(PrioritySchema).min(1).default(['low', 'normal']),
+    /** Priority assumed when a request declares none. */
+    defaultPriority: PrioritySchema.default('normal'),
     /** Role reviewer: the routes whose held requests this caller may decide. */
     reviews: z.array(Name).optional(),
     /** POSTed (HMAC-signed) when each of this caller's requests finishes. */
@@ -81,6 +85,7 @@ export const CallerSchema = z
   })
   .refine((c) => c.keyHash !== undefined || c.demo, { message: 'needs keyHash (or demo: true)' })
   .refine((c) => c.previousKey === undefined || c.keyHash !== undefined, { message: 'previousKey needs the new keyHash beside it', path: ['previousKey'] })
+  .refine((c) => c.priorities.includes(c.defaultPriority), { message: 'defaultPriority must be one of priorities', path: ['defaultPriority'] })
   .refine((c) => c.defaultTask === undefined || c.tasks.includes(c.defaultTask), {
     message: 'defaultTask must be one of tasks',
     path: ['defaultTask'],

@@ -15,7 +15,7 @@ export function registerEmbeddings(app: FastifyInstance, deps: HttpDeps): void {
     const body = parseEmbeddingsBody(req.body);
     const key = idempotencyKey(req);
     const task = header(req, 'x-gatehouse-task') ?? body.metadata?.task;
-    const { handle } = await deps.starter.startEmbeddings({ credential, task, risk: header(req, 'x-gatehouse-risk'), latency: header(req, 'x-gatehouse-latency'), body }, key);
+    const { handle } = await deps.starter.startEmbeddings({ credential, task, risk: header(req, 'x-gatehouse-risk'), latency: header(req, 'x-gatehouse-latency'), priority: header(req, 'x-gatehouse-priority'), body }, key);
     void reply.header('x-gatehouse-request-id', handle.workflowId);
     const result = await deps.starter.result<EmbeddingsResult>(handle);
     void reply.header('x-gatehouse-route', result.gatehouse.route).header('x-gatehouse-model', result.gatehouse.model);

@@ -1,7 +1,7 @@
 import { deprecationWarning, modelStatus } from '../catalog/status';
 import type { Operation } from '../config/api';
 import type { CompareMethod } from '../config/release';
-import type { DataClass, Latency, Risk } from '../config/routing';
+import type { DataClass, Latency, Priority, Risk } from '../config/routing';
 import type { Config, ModelConfig, RouteConfig } from '../config/schema';
 import { GatewayError, notFound, policyDenied } from '../errors';
 import { acceptsPrefill } from '../catalog/prefill';
@@ -10,6 +10,7 @@ import type { DegradedPlan } from './degraded';
 import { explainPlan } from './explain';
 import { reasonText, skipText, type Skip, type SkipReason } from './skips';
 import { inShare } from './stableShare';
+import { cheapestFirst, costCeiling, priorityRule, withPriorityModels } from './priority';
 
 /** One model the workflow may call, in order. */
 export interface Candidate {
@@ -69,6 +70,8 @@ export interface PlanRequest {
   downgrade: boolean;
   /** Chat (default) or embeddings: only models of the matching `mode` are candidates. */
   operation?: Operation;
+  /** What the answer is worth (src/routing/priority.ts); absent: `normal`. */
+  priority?: Priority;
 }
 
 export interface PlanContext {
@@ -91,12 +94,13 @@ const AUTO_MODELS = new Set(['auto', 'gatehouse', 'default']);
 export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext): RoutePlan {
   const { names, stage: split } = orderedModels(req, route);
   const skipped: Skip[] = [];
-  const candidates: Candidate[] = [];
+  let candidates: Candidate[] = [];
   for (const name of names) {
     const c = candidateOrSkip(req, route, name, ctx);
     if (c && 'reason' in c) skipped.push(c);
     else if (c) candidates.push(c);
   }
+  candidates = cheapestFirst(candidates, priorityRule(route, req.priority), split === 'canary' || req.downgrade);
   preferRequested(req, route, candidates, ctx.table);
   if (candidates.length === 0) throw nothingLeft(req, route, skipped);
   // Only a request the canary model actually serves first counts as canary (the report compares these).
@@ -109,13 +113,14 @@ export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext
     retries: route.retries,
     continuation: route.continuation,
     stage,
-    explanation: explainPlan(req, route.name, stage, candidates, skipped.map(skipText)),
+    explanation: explainPlan(req, route, stage, candidates, skipped.map(skipText)),
     ...(shadow ? { shadow } : {}),
   };
 }
 
 function orderedModels(req: PlanRequest, route: RouteConfig): { names: string[]; stage: RoutePlan['stage'] } {
-  let names = req.latency === 'batch' ? [...route.batch, route.primary, ...route.fallbacks] : [route.primary, ...route.fallbacks];
+  const own = req.latency === 'batch' ? [...route.batch, route.primary, ...route.fallbacks] : [route.primary, ...route.fallbacks];
+  let names = withPriorityModels(own, priorityRule(route, req.priority));
   let stage: RoutePlan['stage'] = 'stable';
   const canary = route.canary;
   if (canary && inShare(canary.by === 'caller' ? req.caller : req.requestId, canary.share)) {
@@ -178,8 +183,9 @@ function skipReason(req: PlanRequest, route: RouteConfig, name: string, m: Model
   if (m.latency === 'batch' && req.latency === 'realtime') return { reason: 'batch_only' };
   const needed = req.promptTokens + req.maxOutputTokens;
   if (m.contextWindow && needed > m.contextWindow) return { reason: 'context_too_small', detail: `${needed} > ${m.contextWindow} tokens` };
-  if (route.maxCostUsd !== undefined && cost !== undefined && cost > route.maxCostUsd) {
-    return { reason: 'over_cost_limit', detail: `$${cost.toFixed(4)} > $${route.maxCostUsd}` };
+  const ceiling = costCeiling(route, req.priority);
+  if (ceiling !== undefined && cost !== undefined && cost > ceiling) {
+    return { reason: 'over_cost_limit', detail: `$${cost.toFixed(4)} > $${ceiling}` };
   }
   if (!ctx.isAvailable(name)) return { reason: 'circuit_open' };
   return undefined;

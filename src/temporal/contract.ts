@@ -1,6 +1,6 @@
 import type { ChatCompletion, ChatCompletionRequest, EmbeddingsRequest, Operation, Usage } from '../config/api';
 import type { DegradedChoice, DegradedReason } from '../config/degraded';
-import type { DataClass, Latency, Risk } from '../config/routing';
+import type { DataClass, Latency, Priority, Risk } from '../config/routing';
 import type { SensitiveKind } from '../policy/sensitivity';
 import type { QueuePreference, QueueReason } from '../queue/decide';
 import type { ReviewRecord, ReviewState } from '../review/types';
@@ -29,6 +29,8 @@ export interface AiRequestInput {
   risk?: string;
   /** `batch` may go to cheaper, slower models. Default `realtime`. */
   latency?: string;
+  /** `low` | `normal` | `high`: what the answer is worth (HTTP: `x-gatehouse-priority`); else the caller's default. */
+  priority?: string;
   body: ChatCompletionRequest;
   /** `allow` | `deny` the route's reduced-output plan for this request (HTTP: `x-gatehouse-degraded`). */
   degraded?: string;
@@ -44,6 +46,7 @@ export interface Admission {
   route: string;
   risk: Risk;
   latency: Latency;
+  priority: Priority;
   dataClass: DataClass;
   sensitiveKinds: SensitiveKind[];
   /** Only private models may serve this request. */

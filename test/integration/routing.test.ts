@@ -4,7 +4,7 @@ import { hashApiKey } from '../../src/auth';
 import { auth, chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 
 const key = (name: string) => `test-key-${name}-0123456789abcdef`;
-const TASKS = ['chat', 'sum', 'code', 'secret', 'flaky', 'tiny'];
+const TASKS = ['chat', 'sum', 'code', 'secret', 'flaky', 'tiny', 'bulk'];
 
 const config = (mockUrl: string) => ({
   providers: { mock: { kind: 'openai-compatible', baseUrl: mockUrl } },
@@ -16,11 +16,15 @@ const config = (mockUrl: string) => ({
     beta: { provider: 'mock', upstream: 'mock-beta' },
     vault: { provider: 'mock', upstream: 'mock-vault+status=500', private: true, dataClasses: ['public', 'internal', 'confidential', 'restricted'] },
     shaky: { provider: 'mock', upstream: 'mock-shaky' },
+    lavish: { provider: 'mock', upstream: 'mock-lavish', price: { inputPerMTok: 10, outputPerMTok: 10 } },
+    cheapo: { provider: 'mock', upstream: 'mock-cheapo', price: { inputPerMTok: 0.1, outputPerMTok: 0.1 } },
+    careful: { provider: 'mock', upstream: 'mock-careful', price: { inputPerMTok: 50, outputPerMTok: 50 } },
   },
   callers: {
     alice: { team: 'web', tasks: TASKS, keyHash: hashApiKey(key('alice')) },
     tester: { team: 'qa', tasks: TASKS, keyHash: hashApiKey(key('tester')) },
     fenced: { team: 'web', tasks: ['chat', 'sum'], routes: ['chat'], keyHash: hashApiKey(key('fenced')) },
+    boss: { team: 'exec', tasks: ['bulk'], priorities: ['low', 'normal', 'high'], keyHash: hashApiKey(key('boss')) },
   },
   routes: [
     { name: 'chat', match: { task: 'chat' }, primary: 'small', batch: ['nightly'] },
@@ -30,6 +34,7 @@ const config = (mockUrl: string) => ({
     { name: 'secret', match: { task: 'secret' }, primary: 'vault', fallbacks: ['small'], retries: 0 },
     { name: 'flaky', match: { task: 'flaky' }, primary: 'shaky', fallbacks: ['small'], retries: 0 },
     { name: 'tiny', match: { task: 'tiny' }, primary: 'small', maxInputTokens: 20 },
+    { name: 'bulk', match: { task: 'bulk' }, primary: 'lavish', fallbacks: ['cheapo'], priorities: { low: { prefer: 'cheapest' }, high: { models: ['careful'] } } },
   ],
 });
 
@@ -50,6 +55,27 @@ describe('routing factors through the HTTP front door', () => {
     const now = await ask('alice', 'chat', 'now');
     assert.equal(now.json.gatehouse.model, 'small');
     assert.doesNotMatch(now.json.gatehouse.explanation, /nightly/);
+  });
+
+  it('priority: low work takes the cheapest approved model, high work the careful one; the explanation says why', async () => {
+    const low = await ask('alice', 'bulk', 'bulk job', { 'x-gatehouse-priority': 'low' });
+    assert.equal(low.json.gatehouse.model, 'cheapo');
+    assert.match(low.json.gatehouse.explanation, /priority=low .*\[priority low: cheapest first\]/);
+    const normal = await ask('alice', 'bulk', 'bulk job');
+    assert.equal(normal.json.gatehouse.model, 'lavish');
+    const high = await chat(gw.url, { ...hello('board memo'), metadata: { task: 'bulk', priority: 'high' } }, auth(key('boss')));
+    assert.equal(high.json.gatehouse.model, 'careful');
+    assert.match(high.json.gatehouse.explanation, /\[priority high: careful first\]/);
+  });
+
+  it('priority: a caller not granted high is refused with a stable code, before any provider call', async () => {
+    const before = gw.mock.calls('mock-careful');
+    const res = await ask('alice', 'bulk', 'make it good', { 'x-gatehouse-priority': 'high' });
+    assert.equal(res.status, 403);
+    assert.equal(res.json.error.code, 'priority_not_allowed');
+    assert.equal(gw.mock.calls('mock-careful'), before);
+    const bad = await ask('alice', 'bulk', 'x', { 'x-gatehouse-priority': 'urgent' });
+    assert.equal(bad.status, 400);
   });
 
   it('cost limit: the model over the per-request ceiling is skipped before any call', async () => {
