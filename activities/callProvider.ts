@@ -13,11 +13,14 @@ import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
 import { StreamedAttempt } from './streamedAttempt';
+import { deploymentCall } from './deploymentCall';
 
 export interface ProviderCallInput {
   requestId: string;
   provider: string;
   model: string;
+  /** The model's deployment this try calls (its breaker and load key is `model@deployment`). */
+  deployment?: string;
   upstream: string;
   body: ChatCompletionRequest;
   /** The budget's cap on the answer (planned per model): the provider request asks for no more. */
@@ -75,6 +78,7 @@ export function createProviderActivities(deps: ActivityDeps) {
       const asked = given.continues ? withContinuation(given.body, given.continues.text) : given.body;
       const input = { ...given, body: withOutputCap(asked, given.maxOutputTokens, provider.outputCapField) };
       const started = performance.now();
+      const call = deploymentCall(deps, input);
       // Heartbeats only for slow calls: a fast call costs no extra RPC, a dead worker is noticed.
       // A local activity has no heartbeat: its workflow task's timeout notices a dead worker.
       const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
@@ -86,7 +90,9 @@ export function createProviderActivities(deps: ActivityDeps) {
         completion = streamed
           ? await streamed.run(provider, deadlines)
           : await provider.complete(input.upstream, input.body, { signal: ctx.cancellationSignal, timeoutMs: deadlines.totalMs });
-        deps.health.recordSuccess?.(input.model, Date.now());
+        deps.health.recordSuccess?.(call.key, Date.now());
+        // Lowest-latency compares what the caller waits for: the first chunk when streamed.
+        call.done({ latencyMs: Math.round((streamed?.firstChunkAt ?? performance.now()) - started), tokens: completion.usage?.total_tokens ?? 0 });
         timeCall(deps, input, started, 'ok', streamed?.firstChunkAt);
       } catch (err) {
         timeCall(deps, input, started, ctx.cancellationSignal.aborted || streamed?.callerGone ? 'cancelled' : 'error', streamed?.firstChunkAt);
@@ -94,11 +100,12 @@ export function createProviderActivities(deps: ActivityDeps) {
         if (streamed?.callerGone) throw await streamed.awaitCancellation();
         const delivered = streamed?.delivered ? streamed.deliveredPart() : undefined;
         const failure = toAttemptFailure(err, input.maxRetryDelayMs, delivered);
-        if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(input.model, Date.now());
+        if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(call.key, Date.now());
         if (failure instanceof ApplicationFailure && failure.type === 'UnsupportedRequestShape') deps.health.recordPrefillRefused?.(input.model);
         throw failure;
       } finally {
         clearInterval(beat);
+        call.done();
       }
       const latencyMs = Math.round(performance.now() - started);
       if (given.continues) completion = joinContinuation(completion, given.continues);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CpuPool } from '../src/admission/cpuPool';
+import type { DeploymentLoadTracker } from '../src/balance/deploymentLoad';
 import type { CallerDirectory, CredentialOpener } from '../src/auth';
 import type { Config } from '../src/config/schema';
 import type { LimitsGate } from '../src/limits/gate';
@@ -32,6 +33,8 @@ export interface ActivityDeps {
   /** Rate limits, loop detection, budgets. */
   limits: LimitsGate;
   health: ModelHealth;
+  /** Deployments' recent load (in flight, latency, last minute's use), for models with `deployments`. */
+  load?: DeploymentLoadTracker;
   /** The streaming side channel to HTTP handlers in this process (absent: streams are only assembled). */
   streams?: StreamRegistry;
   logger: Logger;

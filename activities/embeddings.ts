@@ -8,6 +8,7 @@ import { deadlinesFromTimeout } from '../src/providers/deadlines';
 import { timeCall, toAttemptFailure, type ProviderCallInput, type ProviderFailureDetails } from './callProvider';
 import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
+import { deploymentCall } from './deploymentCall';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
 
 /** One try of an embeddings request: the chat try's fields, with the embeddings body. */
@@ -36,22 +37,25 @@ export function createEmbeddingsActivities(deps: ActivityDeps) {
       // An unknown failure type to the conduct table: the next candidate is asked.
       if (!provider.embed) throw ApplicationFailure.nonRetryable(`provider "${input.provider}" has no embeddings API`, 'EmbeddingsUnsupported');
       const started = performance.now();
+      const call = deploymentCall(deps, input);
       const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       let answer: EmbeddingsAnswer;
       try {
         const deadlines = input.deadlines ?? deadlinesFromTimeout(input.timeoutMs);
         const raw = await provider.embed(input.upstream, input.body, { signal: ctx.cancellationSignal, timeoutMs: deadlines.totalMs });
         answer = checkEmbeddings(raw, embeddingInputs(input.body).length);
-        deps.health.recordSuccess?.(input.model, Date.now());
+        deps.health.recordSuccess?.(call.key, Date.now());
+        call.done({ latencyMs: Math.round(performance.now() - started), tokens: answer.usage.total_tokens });
         timeCall(deps, input, started, 'ok');
       } catch (err) {
         timeCall(deps, input, started, ctx.cancellationSignal.aborted ? 'cancelled' : 'error');
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         const failure = toAttemptFailure(err, input.maxRetryDelayMs);
-        if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(input.model, Date.now());
+        if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(call.key, Date.now());
         throw failure;
       } finally {
         clearInterval(beat);
+        call.done();
       }
       if (answerChars(answer) > MAX_ANSWER_CHARS) throw tooLarge(answerChars(answer));
       const latencyMs = Math.round(performance.now() - started);

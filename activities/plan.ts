@@ -150,12 +150,15 @@ export function planContext(routeName: string, snap: ConfigSnapshot, deps: Activ
   const ctx: PlanContext = {
     table: config,
     isAvailable: (model) => deps.health.isAvailable(model, now),
-    estimateCostUsd: (model, promptTokens, maxOutputTokens) => {
+    estimateCostUsd: (model, promptTokens, maxOutputTokens, deployment) => {
       const m = config.models[model];
       if (!m) return undefined;
-      const kind = config.providers[m.provider]?.kind ?? m.provider;
-      return estimateRequestCost({ upstreamModel: m.upstream, provider: kind, promptTokens, maxOutputTokens }, prices).usd;
+      // A deployment is priced as its own provider and upstream (the same model costs differently on Azure and OpenAI).
+      const at = (deployment && m.deployments?.find((d) => d.name === deployment)) || m;
+      const kind = config.providers[at.provider]?.kind ?? at.provider;
+      return estimateRequestCost({ upstreamModel: at.upstream, provider: kind, promptTokens, maxOutputTokens }, prices).usd;
     },
+    load: deps.load ? (key) => deps.load!.load(key, now) : undefined,
     parseDuration,
     now,
     isDisabled: (model) => snap.disabledModels.get(model),

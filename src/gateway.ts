@@ -28,6 +28,8 @@ import { createWorker } from './worker';
 import { buildWorkflowBundle } from './temporal/workflowBundle';
 import { StreamRegistry } from './streaming/registry';
 import { LimitsGate } from './limits/gate';
+import { DeploymentLoadTracker } from './balance/deploymentLoad';
+import { RedisInFlight } from './balance/redisInFlight';
 import { CircuitBreakers, DEFAULT_BREAKER } from './routing/circuitBreaker';
 import { openRelease, type Release } from './routes/release';
 import type { GatewayResponse } from './temporal/contract';
@@ -191,6 +193,19 @@ async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: L
   return mock;
 }
 
+/**
+ * Deployments' load, for models with `deployments`; in-flight counts shared through Redis when it is
+ * configured and a model balances `least-busy` at start (other strategies need only this process's view).
+ */
+function deploymentLoad(p: Parts, stack: StopStack): DeploymentLoadTracker {
+  const url = p.env.GATEHOUSE_REDIS_URL ?? p.env.REDIS_URL;
+  const leastBusy = Object.values(p.config.models).some((m) => m.deployments && m.strategy === 'least-busy');
+  if (!url || !leastBusy) return new DeploymentLoadTracker();
+  const shared = new RedisInFlight(url, (err) => p.logger.warn({ err: err.message }, 'Redis unreachable: least-busy counts this process only meanwhile'));
+  stack.push(() => shared.close());
+  return new DeploymentLoadTracker(shared);
+}
+
 async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Parts, stack: StopStack, client: Client, bundled?: Promise<string>) {
   // A shadow comparison waits for its request's own result (decoded by this client's codec).
   const primaryResult = (id: string, signal: AbortSignal) => client.withAbortSignal(signal, () => client.workflow.getHandle(id).result() as Promise<GatewayResponse>);
@@ -213,6 +228,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       ledger: p.ledger,
       limits: p.limits,
       health,
+      load: deploymentLoad(p, stack),
       metrics: p.metrics,
       streams: p.streams,
       logger: p.logger,

@@ -211,6 +211,7 @@ export function gatehouseMeta(m: {
     model: m.candidate.model,
     upstream_model: m.upstreamModel,
     provider: m.candidate.provider,
+    ...(m.candidate.deployment ? { deployment: m.candidate.deployment } : {}),
     fallbacks: fallbacksOf(m.attempts, m.candidate.model),
     attempts: m.attempts,
     explanation: m.plan.explanation,

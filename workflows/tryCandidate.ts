@@ -55,6 +55,7 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
     const adapted = c.continuation ? 'continuation' : body === c.body ? undefined : 'without_prefill';
     const answered = (latencyMs: number, skippedChunks?: number): AttemptRecord => ({
       model: candidate.model,
+      ...(candidate.deployment ? { deployment: candidate.deployment } : {}),
       outcome: 'ok',
       try: tryNo,
       latencyMs,
@@ -66,6 +67,7 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
         requestId: c.requestId,
         provider: candidate.provider,
         model: candidate.model,
+        ...(candidate.deployment ? { deployment: candidate.deployment } : {}),
         upstream: candidate.upstream,
         timeoutMs: c.plan.timeoutMs,
         deadlines: c.plan.deadlines,
@@ -84,7 +86,7 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
     } catch (err) {
       if (isCancellation(err)) throw err; // the caller cancelled: no retry, no fallback
       const { record, facts, delivered } = describeFailure(candidate.model, err);
-      Object.assign(record, { try: tryNo }, adapted ? { adapted } : {});
+      Object.assign(record, candidate.deployment ? { deployment: candidate.deployment } : {}, { try: tryNo }, adapted ? { adapted } : {});
       c.attempts.push(record);
       if (mayContinue(facts.type, delivered, c.plan.continuation === true)) {
         // The caller has part of the answer: the next try continues it (this model first, if it may).

@@ -17,9 +17,18 @@ export function referenceIssues(c: Config): Issue[] {
 }
 
 function modelIssues(c: Config): Issue[] {
-  return Object.entries(c.models)
+  const issues: Issue[] = Object.entries(c.models)
     .filter(([, m]) => !c.providers[m.provider])
     .map(([name, m]) => ({ path: ['models', name, 'provider'], message: `unknown provider "${m.provider}"` }));
+  for (const [name, m] of Object.entries(c.models)) {
+    const seen = new Set<string>();
+    m.deployments?.forEach((d, i) => {
+      if (!c.providers[d.provider]) issues.push({ path: ['models', name, 'deployments', i, 'provider'], message: `unknown provider "${d.provider}"` });
+      if (seen.has(d.name)) issues.push({ path: ['models', name, 'deployments', i, 'name'], message: `deployment name "${d.name}" is used twice` });
+      seen.add(d.name);
+    });
+  }
+  return issues;
 }
 
 function routeIssues(c: Config): Issue[] {

@@ -3,6 +3,7 @@ import { ModelCatalogFields } from '../catalog/schema';
 import { ProviderSchema as ProviderKindsSchema } from '../providers/registry';
 import { LimitsSchema, NO_LIMITS } from '../limits/schema';
 import { RouteDegraded } from './degraded';
+import { ModelDeploymentFields, withDeploymentDefaults } from './deployments';
 import { RouteRelease } from './release';
 import { DurationSchema } from './durationSchema';
 import { checkReferences } from './references';
@@ -28,7 +29,7 @@ export const ProviderSchema = ProviderKindsSchema;
 export const ModelModeSchema = z.enum(['chat', 'embedding']);
 export type ModelMode = z.infer<typeof ModelModeSchema>;
 
-export const ModelSchema = z.object({
+export const ModelSchema = z.preprocess(withDeploymentDefaults, z.object({
   provider: Name,
   /** The model name the provider knows. */
   upstream: z.string().min(1),
@@ -46,7 +47,9 @@ export const ModelSchema = z.object({
   ...ModelTraits,
   /** Owner, purpose, limitations, status and retirement date (src/catalog/schema.ts). */
   ...ModelCatalogFields,
-});
+  /** Several places the model runs, and how a request picks among them (src/config/deployments.ts). */
+  ...ModelDeploymentFields,
+}));
 
 /** `auditor`: reads usage and cost reports (GET /admin/usage), nothing else. */
 export const Role = z.enum(['caller', 'reviewer', 'admin', 'auditor']);

@@ -4,7 +4,7 @@ import { priorityNote, priorityRule } from './priority';
 
 /** "task=summarize risk=low sensitivity=internal latency=realtime → route s: a; fallback b; skipped c: …" */
 export function explainPlan(req: PlanRequest, route: Pick<RouteConfig, 'name' | 'priorities'>, stage: RoutePlan['stage'], candidates: Candidate[], skipped: string[]): string {
-  const [first, ...rest] = candidates.map((c) => c.model);
+  const [first, ...rest] = candidates.map((c) => (c.deployment ? `${c.model}@${c.deployment}` : c.model));
   // `normal` is every request's default: named only when declared otherwise.
   const priority = req.priority && req.priority !== 'normal' ? ` priority=${req.priority}` : '';
   const factors = `task=${req.task} risk=${req.risk} sensitivity=${req.dataClass} latency=${req.latency}${priority}`;

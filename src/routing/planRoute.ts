@@ -11,6 +11,7 @@ import { explainPlan } from './explain';
 import { reasonText, skipText, type Skip, type SkipReason } from './skips';
 import { inShare } from './stableShare';
 import { cheapestFirst, costCeiling, priorityRule, withPriorityModels } from './priority';
+import { deploymentKey, orderDeployments, type DeploymentLoad } from './deployments';
 
 /** One model the workflow may call, in order. */
 export interface Candidate {
@@ -27,6 +28,8 @@ export interface Candidate {
   deprecated?: string;
   /** Continues an assistant prefill (src/catalog/prefill.ts): may finish a broken stream's answer. */
   prefill?: boolean;
+  /** The model's deployment this candidate calls (a model with `deployments`); its breaker key is `model@deployment`. */
+  deployment?: string;
 }
 
 /** The route's shadow model for this request (sampled): runs beside the primary, never answers the caller. */
@@ -76,9 +79,12 @@ export interface PlanRequest {
 
 export interface PlanContext {
   table: Pick<Config, 'models' | 'callers' | 'providers'>;
-  /** Circuit breakers: false while a model's breaker is open. */
+  /** Circuit breakers: false while a model's (or a deployment's, `model@deployment`) breaker is open. */
   isAvailable: (model: string) => boolean;
-  estimateCostUsd: (model: string, promptTokens: number, maxOutputTokens: number) => number | undefined;
+  /** A deployment's estimate when `deployment` is given (its provider's prices), else the model's. */
+  estimateCostUsd: (model: string, promptTokens: number, maxOutputTokens: number, deployment?: string) => number | undefined;
+  /** Recent load of a deployment (`model@deployment`): in flight, latency, last minute's requests and tokens. */
+  load?: (key: string) => DeploymentLoad | undefined;
   parseDuration: (s: string) => number;
   /** Now (ms since the epoch): a model past its catalogue retirement date is retired. */
   now?: number;
@@ -98,7 +104,11 @@ export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext
   for (const name of names) {
     const c = candidateOrSkip(req, route, name, ctx);
     if (c && 'reason' in c) skipped.push(c);
-    else if (c) candidates.push(c);
+    else if (c) {
+      const spread = onDeployments(req, route, c, ctx);
+      candidates.push(...spread.candidates);
+      skipped.push(...spread.skipped);
+    }
   }
   candidates = cheapestFirst(candidates, priorityRule(route, req.priority), split === 'canary' || req.downgrade);
   preferRequested(req, route, candidates, ctx.table);
@@ -129,6 +139,31 @@ function orderedModels(req: PlanRequest, route: RouteConfig): { names: string[];
   }
   if (req.downgrade && route.cheaperOption) names = [route.cheaperOption, ...names];
   return { names: [...new Set(names)], stage };
+}
+
+/**
+ * A model with deployments becomes one candidate per usable deployment, in the model's strategy
+ * order, so failover tries its other deployments before the route's next model.
+ */
+function onDeployments(req: PlanRequest, route: RouteConfig, c: Candidate, ctx: PlanContext): { candidates: Candidate[]; skipped: Skip[] } {
+  const m = ctx.table.models[c.model]!;
+  if (!m.deployments) return { candidates: [c], skipped: [] };
+  const tokens = req.promptTokens + req.maxOutputTokens;
+  const { order, skipped } = orderDeployments(m.deployments, { model: c.model, requestId: req.requestId, dataClass: req.dataClass, tokens, strategy: m.strategy, isAvailable: ctx.isAvailable, load: ctx.load });
+  const ceiling = costCeiling(route, req.priority);
+  const candidates: Candidate[] = [];
+  for (const d of order) {
+    const estimatedCostUsd = ctx.estimateCostUsd(c.model, req.promptTokens, req.maxOutputTokens, d.name);
+    const key = deploymentKey(c.model, d.name);
+    if (ceiling !== undefined && estimatedCostUsd !== undefined && estimatedCostUsd > ceiling) {
+      skipped.push({ model: key, reason: 'over_cost_limit', detail: `$${estimatedCostUsd.toFixed(4)} > $${ceiling}` });
+      continue;
+    }
+    const providerKind = ctx.table.providers[d.provider]?.kind;
+    const prefill = acceptsPrefill(m.prefill, providerKind, d.upstream) && !ctx.refusesPrefill?.(c.model);
+    candidates.push({ ...c, provider: d.provider, providerKind, upstream: d.upstream, deployment: d.name, estimatedCostUsd, prefill });
+  }
+  return { candidates, skipped };
 }
 
 /** Pure: one model of the route as a candidate for this request (every factor applies), or why it is skipped (in words). */
@@ -209,9 +244,12 @@ function wrongModeError(req: PlanRequest, what: string): GatewayError {
 function preferRequested(req: PlanRequest, route: RouteConfig, candidates: Candidate[], table: PlanContext['table']): void {
   const wanted = req.requestedModel;
   if (AUTO_MODELS.has(wanted) || wanted === route.name) return;
-  const i = candidates.findIndex((c) => c.model === wanted || c.upstream === wanted);
-  if (i > 0) candidates.unshift(...candidates.splice(i, 1));
-  if (i >= 0) return;
+  // All of the named model's candidates (each of its deployments) go first, in plan order.
+  const mine = candidates.filter((c) => c.model === wanted || c.upstream === wanted);
+  if (mine.length) {
+    candidates.splice(0, candidates.length, ...mine, ...candidates.filter((c) => !mine.includes(c)));
+    return;
+  }
   const named = table.models[wanted];
   const mismatch = named && modeMismatch(req, named);
   if (mismatch) throw wrongModeError(req, `model "${wanted}" is ${reasonText(mismatch)}`);

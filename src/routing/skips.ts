@@ -23,7 +23,9 @@ export type SkipReason =
   /** Its estimate is over the route's `maxCostUsd` (detail: `$estimate > $limit`). */
   | 'over_cost_limit'
   /** Its circuit breaker is open. */
-  | 'circuit_open';
+  | 'circuit_open'
+  /** A deployment at its `rpm`/`tpm` for the last minute (detail: `used/limit rpm`). */
+  | 'at_capacity';
 
 export interface Skip {
   model: string;
@@ -44,6 +46,7 @@ const TEXT: Record<SkipReason, (detail?: string) => string> = {
   context_too_small: (detail) => `context too small (${detail})`,
   over_cost_limit: (detail) => `over cost limit (${detail})`,
   circuit_open: () => 'circuit open',
+  at_capacity: (detail) => `at capacity (${detail})`,
 };
 
 /** The reason in words, without the model (e.g. `circuit open`). */

@@ -93,6 +93,8 @@ export interface QueueState {
 
 export interface AttemptRecord {
   model: string;
+  /** The model's deployment this try called (models with `deployments`). */
+  deployment?: string;
   outcome: 'ok' | 'failed';
   /** Failure type (e.g. ProviderServerError) when failed. */
   error?: string;
@@ -119,6 +121,8 @@ export interface GatehouseMeta {
   model: string;
   upstream_model: string;
   provider: string;
+  /** The model's deployment that answered (models with `deployments`). */
+  deployment?: string;
   fallbacks: string[];
   attempts: AttemptRecord[];
   explanation: string;

@@ -17,6 +17,17 @@ import { startMockProvider } from '../../src/mock';
 import { KEYS, auth, chat, hello, testConfig } from '../helpers/gateway';
 import { spawnGateway, type GatewayProcess } from '../helpers/process';
 import { freePort } from '../../src/temporal/devServer';
+import { DeploymentLoadTracker } from '../../src/balance/deploymentLoad';
+import { RedisInFlight } from '../../src/balance/redisInFlight';
+
+/** Polls `done` until it holds (10 s at most). */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error('condition not reached within 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const hasRedis = !spawnSync('redis-server', ['--version']).error;
 const skip = hasRedis ? false : 'redis-server is not on PATH (apt-get install redis-server); skipping the Redis rate-limit test';
@@ -36,6 +47,29 @@ describe('rate limits shared through Redis', { skip }, () => {
 
   after(() => {
     server?.kill('SIGTERM');
+  });
+
+  it('least-busy deployments: calls in flight on one connection are counted by another (and end there too)', async () => {
+    const errors: Error[] = [];
+    const a = new RedisInFlight(url, (e) => errors.push(e));
+    const b = new RedisInFlight(url, (e) => errors.push(e));
+    try {
+      const key = `m@d-${Date.now()}`;
+      const seenBy = (r: RedisInFlight) => new DeploymentLoadTracker(r).load(key).inFlight;
+      await until(async () => a.connected && b.connected);
+      a.started(key, 'c1');
+      a.started(key, 'c2');
+      b.started(key, 'c1'); // same call id, another process: a different member
+      await until(async () => (await b.refresh(), b.count(key) === 3));
+      assert.equal(seenBy(b), 3);
+      a.finished(key, 'c1');
+      a.finished(key, 'c2');
+      await until(async () => (await b.refresh(), b.count(key) === 1));
+      assert.deepEqual(errors, []);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('two node processes share one limit: rpm 5, 3 + 3 requests → exactly 5 admitted', async () => {
