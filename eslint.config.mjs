@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 const NODE_BUILTINS = ['fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path', 'dns', 'tls', 'worker_threads', 'stream', 'zlib'];
-const PURE_FOLDERS = ['routing', 'failures', 'policy', 'validation', 'canary', 'catalog', 'review', 'errors', 'requests', 'formats', 'queue', 'embeddings'];
+const PURE_FOLDERS = ['routing', 'failures', 'policy', 'validation', 'canary', 'catalog', 'review', 'errors', 'requests', 'formats', 'queue', 'embeddings', 'cache'];
 // Provider adapters (every src/providers/<vendor>/ folder, the registry listing them, createProviders
 // in src/providers/index) and the mock server are I/O; only the shared pure files of src/providers are not.
 const PROVIDER_IO = String.raw`(^|/)(providers(/(?!(conduct|upstreamError|deadlines|types|kind|sse)$)[^/]+(/.*)?)?|mock(/.*)?)$`;

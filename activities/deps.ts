@@ -8,6 +8,7 @@ import type { GatewayMetrics } from '../src/metrics/gatewayMetrics';
 import type { ChatProvider } from '../src/providers/types';
 import type { ReleaseRuntime } from '../src/routes/release';
 import type { Ledger } from '../src/store/ledger';
+import type { ResponseCacheStore } from '../src/store/responseCache';
 import type { StreamRegistry } from '../src/streaming/registry';
 
 /** Model availability as the circuit breakers see it (shared by all workflows in a worker). */
@@ -33,6 +34,8 @@ export interface ActivityDeps {
   /** Rate limits, loop detection, budgets. */
   limits: LimitsGate;
   health: ModelHealth;
+  /** Routes' response caches (absent: no route caches). */
+  cache?: ResponseCacheStore;
   /** Deployments' recent load (in flight, latency, last minute's use), for models with `deployments`. */
   load?: DeploymentLoadTracker;
   /** The streaming side channel to HTTP handlers in this process (absent: streams are only assembled). */

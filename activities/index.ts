@@ -3,6 +3,7 @@ import { createCompareActivities } from './compare';
 import type { ActivityDeps } from './deps';
 import { createEmbeddingsActivities } from './embeddings';
 import { createLedgerActivities } from './ledger';
+import { createCacheActivities } from './cache';
 import { createPrepareActivities } from './prepare';
 import { createReviewActivities } from './review';
 import { createValidationActivities } from './validation';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProviderActivities(deps),
     ...createEmbeddingsActivities(deps),
     ...createLedgerActivities(deps),
+    ...createCacheActivities(deps),
     ...createValidationActivities(deps),
     ...createReviewActivities(deps),
     ...createWebhookActivities(deps),

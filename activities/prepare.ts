@@ -6,6 +6,7 @@ import type { ActivityDeps } from './deps';
 import { createPlanActivities, type PlanInput, type PlannedRequest } from './plan';
 import { createPolicyActivities, type AdmissionInput } from './policy';
 import { takeSnapshot } from './snapshot';
+import { lookUpCache, type CachePlan } from './cache';
 import { checkWithoutContent, type AnswerCheck } from './validation';
 
 export interface PrepareInput extends AdmissionInput {
@@ -32,6 +33,8 @@ export type PreparedRequest = PlanOrWait & {
   answerCheck: AnswerCheck | null;
   /** The route's queue as this request uses it; absent: no waiting (never for embeddings). */
   queue?: QueueSettings;
+  /** The route's response cache for this request: where to keep the answer, and a hit (src/cache/). */
+  cache?: CachePlan;
 };
 
 export function createPrepareActivities(deps: ActivityDeps) {
@@ -50,12 +53,15 @@ export function createPrepareActivities(deps: ActivityDeps) {
       const route = routeByName(admission.route, config);
       const queue = input.operation === 'embeddings' ? undefined : queueSettings(route?.queue, input.queue);
       const planned = await planOrWait(() => planRequest({ requestId: input.requestId, admission, requestedModel: input.requestedModel, operation: input.operation }, snap), queue !== undefined);
+      const sent = admission.redactedMessages ? { ...input.body, messages: admission.redactedMessages } : input.body;
+      const cache = input.operation === 'embeddings' || planned.plan?.degraded?.left ? undefined : await lookUpCache(deps, { route, admission, body: sent, first: planned.plan?.candidates[0], directive: input.cacheControl });
       return {
         admission,
         ...planned,
         webhook: config.callers[admission.caller]?.webhook !== undefined,
         answerCheck: checkWithoutContent(routeByName(admission.route, config), input.body.response_format),
         ...(queue ? { queue } : {}),
+        ...(cache ? { cache } : {}),
       };
     },
 

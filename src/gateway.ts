@@ -28,7 +28,9 @@ import { createWorker } from './worker';
 import { buildWorkflowBundle } from './temporal/workflowBundle';
 import { StreamRegistry } from './streaming/registry';
 import { LimitsGate } from './limits/gate';
+import Redis from 'ioredis';
 import { DeploymentLoadTracker } from './balance/deploymentLoad';
+import { RedisResponseCache, SqliteResponseCache, type ResponseCacheStore } from './store/responseCache';
 import { RedisInFlight } from './balance/redisInFlight';
 import { CircuitBreakers, DEFAULT_BREAKER } from './routing/circuitBreaker';
 import { openRelease, type Release } from './routes/release';
@@ -206,6 +208,19 @@ function deploymentLoad(p: Parts, stack: StopStack): DeploymentLoadTracker {
   return new DeploymentLoadTracker(shared);
 }
 
+/**
+ * The routes' response cache: Redis when configured (shared by every worker), else a table beside
+ * the ledger. Opened only when some route caches at start (a reload adding one needs a restart).
+ */
+function responseCache(p: Parts, stack: StopStack): ResponseCacheStore | undefined {
+  if (!p.config.routes.some((r) => r.cache)) return undefined;
+  const url = p.env.GATEHOUSE_REDIS_URL ?? p.env.REDIS_URL;
+  const redis = url ? new Redis(url, { maxRetriesPerRequest: 1 }).on('error', (err) => p.logger.warn({ err: err.message }, 'Redis unreachable: cache misses meanwhile')) : undefined;
+  const store = redis ? new RedisResponseCache(redis) : new SqliteResponseCache(p.ledger.file);
+  stack.push(() => store.close());
+  return store;
+}
+
 async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Parts, stack: StopStack, client: Client, bundled?: Promise<string>) {
   // A shadow comparison waits for its request's own result (decoded by this client's codec).
   const primaryResult = (id: string, signal: AbortSignal) => client.withAbortSignal(signal, () => client.workflow.getHandle(id).result() as Promise<GatewayResponse>);
@@ -229,6 +244,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       limits: p.limits,
       health,
       load: deploymentLoad(p, stack),
+      cache: responseCache(p, stack),
       metrics: p.metrics,
       streams: p.streams,
       logger: p.logger,

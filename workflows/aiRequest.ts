@@ -17,6 +17,7 @@ import { checkedAnswer } from './checkedAnswer';
 import { statusQuery } from './definitions';
 import { ReviewDesk } from './review';
 import { answerOrWait } from './queue';
+import { answerFromCache, keepAnswer } from './cached';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
@@ -40,15 +41,21 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     // Admission and plan in one local activity (one marker): see activities/prepare.ts. The sealed
     // credential's issue time is checked against the workflow's start (same on replay and retry).
     const { workflowId, startTime } = workflowInfo();
-    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, priority, body, degraded, requestedModel: body.model, queue: input.queue, workflowId, startedAtMs: startTime.getTime() });
+    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, priority, body, degraded, requestedModel: body.model, queue: input.queue, cacheControl: input.cacheControl, workflowId, startedAtMs: startTime.getTime() });
     const a = (admission = prepared.admission);
     webhook = prepared.webhook;
     // With a plan, onPlan below says so (one search-attribute upsert, as before the queue existed).
     if (!prepared.plan) admitted(view, a, { route: a.route });
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
     const sent = a.redactedMessages ? { ...body, messages: a.redactedMessages } : body;
+    // A cache hit answers without a provider call, still admitted, planned and recorded (workflows/cached.ts).
+    const cached = prepared.plan && answerFromCache(prepared, prepared.plan);
+    if (cached) {
+      admitted(view, a, (plan = prepared.plan!));
+      view.attempts.push(cached.attempt);
+    }
     // With no candidate available, a route with a queue waits and plans again (workflows/queue.ts).
-    const answered = await answerOrWait({
+    const answered = cached ? { answer: cached.answer, plan: plan!, review: undefined } : await answerOrWait({
       view,
       settings: prepared.queue,
       first: prepared,
@@ -78,16 +85,19 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     const { answer, review } = answered;
     plan = answered.plan;
     Object.assign(view, { step: 'recording', model: answer.candidate.model });
-    const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review, warnings: answer.warnings, degraded: answer.degraded };
+    const hit = cached ? prepared.cache!.hit! : undefined;
+    const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review, warnings: answer.warnings, degraded: answer.degraded, ...(hit ? { cacheHit: { savedCostUsd: hit.savedCostUsd } } : {}) };
     const ended = { admission, plan };
     // The provider answered and is paid for: the request ends completed, whatever arrives now (a
     // cancellation, a webhook child that cannot start): ledger, status and answer agree. Nothing
     // below rejects (notifyWebhook and the shadow's start never do).
     return await CancellationScope.nonCancellable(async () => {
+      if (!cached) await keepAnswer(prepared, answer, review !== undefined);
       const { costUsd } = await finish(input, outcome, answer.recorded);
       view.step = 'completed';
       const response = toResponse(input, ended.admission, ended.plan, answer, view.attempts, costUsd);
       if (review) response.gatehouse.review = review;
+      if (hit) response.gatehouse.cache = { hit: true, saved_cost_usd: hit.savedCostUsd, age_ms: hit.ageMs };
       if (webhook) await notifyWebhook(requestId, ended.admission.caller, completedView(requestId, response));
       await shadow; // started with the primary's call, so long done: the caller does not wait for it
       return response;
@@ -145,6 +155,8 @@ export interface Outcome {
   operation?: LedgerRow['operation'];
   /** The route's reduced-output plan answered, for this reason. */
   degraded?: LedgerRow['degraded'];
+  /** Answered from the response cache. */
+  cacheHit?: LedgerRow['cacheHit'];
 }
 
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
@@ -178,10 +190,11 @@ export function ledgerRow(input: Pick<AiRequestInput, 'requestId'>, o: Outcome):
     routeTableVersion: o.plan?.routeTableVersion,
     review: o.review,
     warnings: o.warnings,
-    // The route's fixed answer came from no provider: nothing to price.
-    pricedAs: o.candidate && !isFixedAnswer(o.candidate) ? { providerKind: o.candidate.providerKind ?? o.candidate.provider, upstream: o.candidate.upstream } : undefined,
+    // The route's fixed answer and a cached answer came from no provider: nothing to price.
+    pricedAs: o.candidate && !isFixedAnswer(o.candidate) && !o.cacheHit ? { providerKind: o.candidate.providerKind ?? o.candidate.provider, upstream: o.candidate.upstream } : undefined,
     ...(o.operation ? { operation: o.operation } : {}),
     ...(o.degraded ? { degraded: o.degraded } : {}),
+    ...(o.cacheHit ? { cacheHit: o.cacheHit } : {}),
   };
 }
 

@@ -15,3 +15,9 @@ export const ledger = proxyLocalActivities<Pick<Activities, 'recordOutcome'>>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '10s' },
 });
+
+/** Keeping an answer in the route's response cache: local, short, best effort (the activity never throws). */
+export const cacheStore = proxyLocalActivities<Pick<Activities, 'storeAnswer'>>({
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 2 },
+});

@@ -100,9 +100,9 @@ export class GatehouseClient {
     if (!parsed.success) {
       throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     }
-    const { body, task, risk, latency, priority, degraded, requestId } = parsed.data;
+    const { body, task, risk, latency, priority, degraded, requestId, cacheControl } = parsed.data;
     const queue = parseQueuePreference(parsed.data.queue);
-    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, priority, body, degraded, ...(queue ? { queue } : {}) }, requestId);
+    const { handle } = await this.starter.start({ credential: this.apiKey, task, risk, latency, priority, body, degraded, ...(cacheControl ? { cacheControl } : {}), ...(queue ? { queue } : {}) }, requestId);
     return new GatehouseRequest(handle);
   }
 

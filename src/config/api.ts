@@ -60,6 +60,8 @@ export const ClientRequestSchema = z.object({
   /** HTTP: `x-gatehouse-risk`, `x-gatehouse-latency`. */
   risk: z.enum(['low', 'medium', 'high']).optional(),
   latency: z.enum(['realtime', 'batch']).optional(),
+  /** `no-cache` answers fresh, `no-store` also keeps nothing, where the route's cache allows (HTTP: `Cache-Control`). */
+  cacheControl: z.enum(['no-cache', 'no-store']).optional(),
   /** `low` | `normal` | `high` (HTTP: `x-gatehouse-priority`): the route's rule for it (cost ceiling, models first). */
   priority: z.enum(['low', 'normal', 'high']).optional(),
   /** `allow` | `deny` the route's reduced-output plan (HTTP: `x-gatehouse-degraded`); a route without one ignores it. */

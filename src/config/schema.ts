@@ -3,6 +3,7 @@ import { ModelCatalogFields } from '../catalog/schema';
 import { ProviderSchema as ProviderKindsSchema } from '../providers/registry';
 import { LimitsSchema, NO_LIMITS } from '../limits/schema';
 import { RouteDegraded } from './degraded';
+import { RouteCacheSchema } from './cache';
 import { ModelDeploymentFields, withDeploymentDefaults } from './deployments';
 import { RouteRelease } from './release';
 import { DurationSchema } from './durationSchema';
@@ -115,6 +116,8 @@ export const RouteSchema = z.object({
   ...RouteRelease,
   /** Reduced-output mode: a cheaper model with a lower cap, or a fixed answer (src/config/degraded.ts). */
   ...RouteDegraded,
+  /** Exact response cache, opt-in (src/config/cache.ts, src/cache/). */
+  cache: RouteCacheSchema.optional(),
 });
 
 export const ConfigSchema = z

@@ -1,3 +1,4 @@
+import { parseCacheControl } from '../cache/policy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ChatCompletionRequestSchema, formatIssues, type ChatCompletionRequest } from '../config';
 import { invalidRequest } from '../errors';
@@ -58,12 +59,14 @@ export async function answerChat(req: FastifyRequest, reply: FastifyReply, deps:
   const risk = header(req, 'x-gatehouse-risk');
   const latency = header(req, 'x-gatehouse-latency');
   const priority = header(req, 'x-gatehouse-priority');
+  // `Cache-Control: no-cache | no-store` skips the route's response cache where the route allows it.
+  const cacheControl = parseCacheControl(header(req, 'cache-control'));
   // `allow` | `deny` the route's reduced-output plan (admission checks the value; a route without one ignores it).
   const degraded = header(req, 'x-gatehouse-degraded');
   // `x-gatehouse-queue: no | <duration>`: opt out of, or shorten, the route's queue (src/queue/decide.ts).
   const queue = parseQueuePreference(header(req, 'x-gatehouse-queue'));
   const mayQueue = taskMayQueue(deps.config().routes, resolveTask(task, undefined, caller.config), queue);
-  const input = { credential, task, risk, latency, priority, body, degraded, ...(queue ? { queue } : {}) };
+  const input = { credential, task, risk, latency, priority, body, degraded, ...(cacheControl ? { cacheControl } : {}), ...(queue ? { queue } : {}) };
   // stream: true answers as SSE, unless the route holds answers for review (then as below: 202 while held).
   const mode = body.stream && !prefersAsync(req) ? streamModeFor(deps.config().routes, resolveTask(task, undefined, caller.config), body.response_format) : 'none';
   if (mode !== 'none') {

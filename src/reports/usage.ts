@@ -32,6 +32,8 @@ export interface UsageCell {
   completionTokens: number;
   costUsd: number;
   fallbacks: number;
+  cacheHits: number;
+  savedCostUsd: number;
 }
 
 export interface UsageFigures {
@@ -47,6 +49,9 @@ export interface UsageFigures {
   p50LatencyMs: number | null;
   p95LatencyMs: number | null;
   fallbacks: number;
+  /** Answered from a route's response cache, and what those answers would have cost fresh. */
+  cacheHits: number;
+  savedCostUsd: number;
 }
 
 export interface UsageGroup extends UsageFigures {
@@ -78,7 +83,7 @@ export function usageReport(by: UsageBy, since: string, until: string, cells: re
 }
 
 export function figures(cells: readonly UsageCell[]): UsageFigures {
-  const f: UsageFigures = { requests: 0, errors: 0, blocks: {}, promptTokens: 0, completionTokens: 0, costUsd: 0, p50LatencyMs: null, p95LatencyMs: null, fallbacks: 0 };
+  const f: UsageFigures = { requests: 0, errors: 0, blocks: {}, promptTokens: 0, completionTokens: 0, costUsd: 0, p50LatencyMs: null, p95LatencyMs: null, fallbacks: 0, cacheHits: 0, savedCostUsd: 0 };
   const latencies: Array<[number, number]> = [];
   for (const c of cells) {
     f.requests += c.requests;
@@ -87,10 +92,13 @@ export function figures(cells: readonly UsageCell[]): UsageFigures {
     f.completionTokens += c.completionTokens;
     f.costUsd += c.costUsd;
     f.fallbacks += c.fallbacks;
+    f.cacheHits += c.cacheHits;
+    f.savedCostUsd += c.savedCostUsd;
     if (c.block !== null) f.blocks[c.block] = (f.blocks[c.block] ?? 0) + c.denied;
     if (c.requests > c.denied) latencies.push([c.latencyMs, c.requests - c.denied]);
   }
   f.costUsd = Math.round(f.costUsd * 1e6) / 1e6;
+  f.savedCostUsd = Math.round(f.savedCostUsd * 1e6) / 1e6;
   f.p50LatencyMs = histogramPercentile(latencies, 50);
   f.p95LatencyMs = histogramPercentile(latencies, 95);
   return f;
@@ -110,12 +118,12 @@ export function histogramPercentile(pairs: ReadonlyArray<readonly [number, numbe
   return sorted[sorted.length - 1]![0];
 }
 
-const COLUMNS = ['requests', 'errors', 'blocks', 'tokens_in', 'tokens_out', 'cost_usd', 'p50_ms', 'p95_ms', 'fallbacks'] as const;
+const COLUMNS = ['requests', 'errors', 'blocks', 'tokens_in', 'tokens_out', 'cost_usd', 'p50_ms', 'p95_ms', 'fallbacks', 'cache_hits', 'saved_usd'] as const;
 
 function cells(f: UsageFigures): string[] {
   const blocks = Object.entries(f.blocks).sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code}=${n}`).join(' ');
   const ms = (x: number | null) => (x === null ? '' : String(x));
-  return [String(f.requests), String(f.errors), blocks, String(f.promptTokens), String(f.completionTokens), f.costUsd.toFixed(6), ms(f.p50LatencyMs), ms(f.p95LatencyMs), String(f.fallbacks)];
+  return [String(f.requests), String(f.errors), blocks, String(f.promptTokens), String(f.completionTokens), f.costUsd.toFixed(6), ms(f.p50LatencyMs), ms(f.p95LatencyMs), String(f.fallbacks), String(f.cacheHits), f.savedCostUsd.toFixed(6)];
 }
 
 const keyName = (key: string | null) => key ?? '(none)';

@@ -41,6 +41,10 @@ export interface LedgerEntry {
   degraded: string | null;
   /** 1: answered (or last tried) on another model than the first attempt's; for the usage report. */
   fallback: number | null;
+  /** 1: answered from the route's response cache (cost 0). */
+  cache_hit: number | null;
+  /** What the cached answer would have cost fresh (priced as the model that made it). */
+  saved_cost_usd: number | null;
 }
 
 /** Columns added after the first release: created on open when missing (additive migrations only). */
@@ -58,6 +62,8 @@ const ADDED_COLUMNS: Array<[string, string]> = [
   ['operation', 'TEXT'],
   ['degraded', 'TEXT'],
   ['fallback', 'INTEGER'],
+  ['cache_hit', 'INTEGER'],
+  ['saved_cost_usd', 'REAL'],
 ];
 
 /** Filled once for the rows written before the column existed (the same rule as `fallbackOf`). */
@@ -69,8 +75,9 @@ const BACKFILL: Record<string, string> = {
  * The usage report's index (src/store/usage.ts): the window's range first, then every column the
  * report reads, so a report scans the index alone, in order, and never the rows.
  */
-const USAGE_INDEX = `CREATE INDEX IF NOT EXISTS requests_usage ON requests(created_at, team, caller, task, route, model, status,
-  error_code, latency_ms, prompt_tokens, completion_tokens, cost_usd, fallback)`;
+const USAGE_INDEX = `DROP INDEX IF EXISTS requests_usage;
+CREATE INDEX IF NOT EXISTS requests_usage_v2 ON requests(created_at, team, caller, task, route, model, status,
+  error_code, latency_ms, prompt_tokens, completion_tokens, cost_usd, fallback, cache_hit, saved_cost_usd)`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -139,10 +146,10 @@ export class Ledger {
     this.insert = this.db.prepare(`INSERT INTO requests
       (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
        total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage,
-       validation, review, reviewer, route_table_version, warnings, operation, degraded, fallback)
+       validation, review, reviewer, route_table_version, warnings, operation, degraded, fallback, cache_hit, saved_cost_usd)
       VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
        @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
-       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings, @operation, @degraded, @fallback)
+       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings, @operation, @degraded, @fallback, @cacheHit, @savedCostUsd)
       ON CONFLICT(request_id) DO NOTHING`);
     this.countRefusal = this.db.prepare(`INSERT INTO refusals (minute, caller, team, code, status, count)
       VALUES (strftime('%Y-%m-%dT%H:%M','now'), @caller, @team, @code, @status, 1)
@@ -175,6 +182,8 @@ export class Ledger {
       operation: row.operation ?? null,
       degraded: row.degraded ?? null,
       fallback: fallbackOf(row),
+      cacheHit: row.cacheHit ? 1 : null,
+      savedCostUsd: row.cacheHit?.savedCostUsd ?? null,
       requestId: row.requestId,
       caller: row.caller,
       team: row.team,

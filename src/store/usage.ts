@@ -5,7 +5,7 @@ import type { UsageBy, UsageCell } from '../reports/usage';
  * The usage report's one read of the ledger (`requests`): a single scan of the window, grouped in
  * SQL by (group, UTC day, latency bucket, block reason), so what leaves SQLite is a small histogram,
  * never the rows. Shaping and percentiles are pure (src/reports/usage.ts). Its own connection, like
- * the comparison store; the covering index `requests_usage` is the Ledger's (src/store/ledger.ts).
+ * the comparison store; the covering index `requests_usage_v2` is the Ledger's (src/store/ledger.ts).
  */
 
 /** The only columns a report may group by: `by` picks one of these, never text from the caller. */
@@ -46,8 +46,10 @@ export class UsageStore {
           coalesce(sum(prompt_tokens), 0) AS promptTokens,
           coalesce(sum(completion_tokens), 0) AS completionTokens,
           coalesce(sum(cost_usd), 0) AS costUsd,
-          coalesce(sum(fallback), 0) AS fallbacks
-        FROM requests INDEXED BY requests_usage WHERE created_at >= @since AND created_at < @until
+          coalesce(sum(fallback), 0) AS fallbacks,
+          coalesce(sum(cache_hit), 0) AS cacheHits,
+          coalesce(sum(saved_cost_usd), 0) AS savedCostUsd
+        FROM requests INDEXED BY requests_usage_v2 WHERE created_at >= @since AND created_at < @until
         GROUP BY key, day, latencyMs, block`);
       this.queries.set(by, s);
     }

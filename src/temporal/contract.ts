@@ -3,6 +3,7 @@ import type { DegradedChoice, DegradedReason } from '../config/degraded';
 import type { DataClass, Latency, Priority, Risk } from '../config/routing';
 import type { SensitiveKind } from '../policy/sensitivity';
 import type { QueuePreference, QueueReason } from '../queue/decide';
+import type { CacheDirective } from '../cache/policy';
 import type { ReviewRecord, ReviewState } from '../review/types';
 
 /**
@@ -36,6 +37,8 @@ export interface AiRequestInput {
   degraded?: string;
   /** `x-gatehouse-queue`: opt out of (or shorten) the route's queue. Absent: the route's queue as configured. */
   queue?: QueuePreference;
+  /** The caller's `Cache-Control`: `no-cache` (answer fresh) or `no-store` (and keep nothing), where the route allows. */
+  cacheControl?: CacheDirective;
 }
 
 /** What admission decided: who, which route, what the data is, what limits said. */
@@ -113,6 +116,8 @@ export interface AttemptRecord {
   latencyMs?: number;
   /** Malformed stream chunks this try skipped (absent: none; a `strictStreams` route skips none). */
   skippedChunks?: number;
+  /** Answered from the route's response cache: no provider was called. */
+  cached?: true;
 }
 
 export interface GatehouseMeta {
@@ -141,6 +146,8 @@ export interface GatehouseMeta {
   warnings?: string[];
   /** Set when the route's reduced-output plan answered, with why the normal plan was left. */
   degraded?: DegradedReason;
+  /** Answered from the route's response cache: what the provider call would have cost, and the entry's age. */
+  cache?: { hit: true; saved_cost_usd: number; age_ms: number };
 }
 
 export type GatewayResponse = ChatCompletion & { gatehouse: GatehouseMeta };
@@ -190,6 +197,8 @@ export interface LedgerRow {
   operation?: Operation;
   /** Why the route's reduced-output plan answered (src/routing/degraded.ts); absent: the normal plan did. */
   degraded?: DegradedReason;
+  /** Answered from the response cache: no provider cost, and what it saved. */
+  cacheHit?: { savedCostUsd: number };
 }
 
 /**

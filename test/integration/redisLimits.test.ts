@@ -19,6 +19,8 @@ import { spawnGateway, type GatewayProcess } from '../helpers/process';
 import { freePort } from '../../src/temporal/devServer';
 import { DeploymentLoadTracker } from '../../src/balance/deploymentLoad';
 import { RedisInFlight } from '../../src/balance/redisInFlight';
+import { RedisResponseCache } from '../../src/store/responseCache';
+import Redis from 'ioredis';
 
 /** Polls `done` until it holds (10 s at most). */
 async function until(done: () => Promise<boolean>): Promise<void> {
@@ -69,6 +71,20 @@ describe('rate limits shared through Redis', { skip }, () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('the response cache in Redis: one connection keeps an answer, another reads it, and it expires', async () => {
+    const one = new Redis(url);
+    const two = new Redis(url);
+    try {
+      const completion = { id: 'c', object: 'chat.completion' as const, created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'kept' }, finish_reason: 'stop' }] };
+      await new RedisResponseCache(one).put('k1', { completion, model: 'small', storedAt: Date.now() }, 300);
+      assert.equal((await new RedisResponseCache(two).get('k1'))?.completion.choices[0]?.message.content, 'kept');
+      assert.ok((await two.pttl('gatehouse:cache:k1')) <= 300, 'Redis expires the entry itself');
+    } finally {
+      one.disconnect();
+      two.disconnect();
     }
   });
 

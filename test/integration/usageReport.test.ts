@@ -105,7 +105,7 @@ describe('usage and cost report: GET /admin/usage and gatehouse usage, from the 
     const env = { GATEHOUSE_URL: gw.url, GATEHOUSE_KEY: key('books') };
     assert.equal(await runUsageCommand(['--by', 'route', '--since', '1h', '--format', 'csv'], env, (l) => lines.push(l), (l) => lines.push(l)), 0);
     const csv = lines.join('\n').split('\n');
-    assert.equal(csv[0], 'route,day,requests,errors,blocks,tokens_in,tokens_out,cost_usd,p50_ms,p95_ms,fallbacks');
+    assert.equal(csv[0], 'route,day,requests,errors,blocks,tokens_in,tokens_out,cost_usd,p50_ms,p95_ms,fallbacks,cache_hits,saved_usd');
     const guarded = csv.find((l) => l.startsWith('guarded,all,'))!.split(',');
     assert.deepEqual([guarded[2], guarded[4]], ['1', 'sensitive_data_blocked=1']);
     lines.length = 0;

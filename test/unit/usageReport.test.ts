@@ -11,7 +11,7 @@ import type { LedgerRow } from '../../src/temporal/contract';
 
 const cell = (over: Partial<UsageCell>): UsageCell => ({
   key: 'support', day: '2026-11-29', latencyMs: 100, block: null, requests: 1, errors: 0, denied: 0,
-  promptTokens: 10, completionTokens: 5, costUsd: 0.001, fallbacks: 0, ...over,
+  promptTokens: 10, completionTokens: 5, costUsd: 0.001, fallbacks: 0, cacheHits: 0, savedCostUsd: 0, ...over,
 });
 
 describe('usage report: shaping (pure)', () => {
@@ -51,9 +51,9 @@ describe('usage report: shaping (pure)', () => {
   it('CSV: a header, one line per group and day then the group total, fields quoted when they must be', () => {
     const r = usageReport('caller', 's', 'u', [cell({ key: 'a,"b"', block: 'x', denied: 1 }), cell({ key: 'a,"b"', block: 'y', denied: 1 })]);
     const lines = usageCsv(r).trimEnd().split('\n');
-    assert.equal(lines[0], 'caller,day,requests,errors,blocks,tokens_in,tokens_out,cost_usd,p50_ms,p95_ms,fallbacks');
-    assert.equal(lines[1], '"a,""b""",2026-11-29,2,0,x=1 y=1,20,10,0.002000,,,0');
-    assert.equal(lines[2], '"a,""b""",all,2,0,x=1 y=1,20,10,0.002000,,,0');
+    assert.equal(lines[0], 'caller,day,requests,errors,blocks,tokens_in,tokens_out,cost_usd,p50_ms,p95_ms,fallbacks,cache_hits,saved_usd');
+    assert.equal(lines[1], '"a,""b""",2026-11-29,2,0,x=1 y=1,20,10,0.002000,,,0,0,0.000000');
+    assert.equal(lines[2], '"a,""b""",all,2,0,x=1 y=1,20,10,0.002000,,,0,0,0.000000');
     assert.equal(lines.length, 3);
   });
 
