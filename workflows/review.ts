@@ -35,6 +35,9 @@ export interface HoldRequest {
   settings: ReviewSettings;
   reasons: string[];
   validation?: ValidationResult | null;
+  /** For the reviewer only (the held-answer query), like `content`. */
+  prompt?: HeldAnswerView['prompt'];
+  risk?: string;
 }
 
 export interface HoldResult {
@@ -78,7 +81,7 @@ export class ReviewDesk {
   async hold(h: HoldRequest): Promise<HoldResult> {
     const state: ReviewState = { reasons: h.reasons, phase: 'review', heldAt: now(), deadlineAt: after(h.settings.deadlineMs), refused: [] };
     const validation = h.validation ? { ok: h.validation.ok, summary: h.validation.summary } : undefined;
-    this.held = { route: h.route, caller: this.view.caller, task: this.view.task, model: h.model, content: h.content, validation, review: state };
+    this.held = { route: h.route, caller: this.view.caller, task: this.view.task, model: h.model, content: h.content, prompt: h.prompt, risk: h.risk, validation, review: state };
     Object.assign(this.view, { step: 'awaiting_review', review: state });
     publishHold(h.route, h.settings, state);
     while (!this.decision) {
