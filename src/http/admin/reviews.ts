@@ -120,6 +120,7 @@ function listItem(wf: WorkflowExecutionInfo) {
   const review = (wf.memo?.review ?? {}) as Partial<ReviewState>;
   return {
     id: wf.workflowId,
+    run_id: wf.runId,
     route: sa.get(GatehouseSearch.route),
     caller: sa.get(GatehouseSearch.caller),
     team: sa.get(GatehouseSearch.team),
