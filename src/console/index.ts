@@ -79,7 +79,7 @@ function registerApi(api: FastifyInstance, deps: HttpDeps, opts: ConsoleOptions)
     return sessionView(req, reply, id, namespace, opts);
   });
 
-  api.get('/session', STAFF, async (req, reply) => sessionView(req, reply, req.cookies[SESSION_COOKIE] ?? '', namespace, opts));
+  api.get('/session', STAFF, async (req, reply) => sessionView(req, reply, csrfUser(req), namespace, opts));
 
   api.delete('/session', STAFF, async (req, reply) => {
     sessions.delete(req.cookies[SESSION_COOKIE]);
@@ -103,8 +103,8 @@ function csrfUser(req: FastifyRequest): string {
   return req.cookies[SESSION_COOKIE] || 'signed-out';
 }
 
-/** Who is signed in, a CSRF token for this session, and where request links point. */
-function sessionView(req: FastifyRequest, reply: FastifyReply, id: string, namespace: string, opts: ConsoleOptions) {
+/** Who is signed in, a CSRF token bound to `csrfFor` (the session id), and where request links point. */
+function sessionView(req: FastifyRequest, reply: FastifyReply, csrfFor: string, namespace: string, opts: ConsoleOptions) {
   const { caller } = authenticated(req);
   return {
     object: 'gatehouse.console.session',
@@ -112,7 +112,7 @@ function sessionView(req: FastifyRequest, reply: FastifyReply, id: string, names
     who: caller.name,
     team: caller.config.team,
     roles: caller.config.roles.filter((r) => STAFF_ROLES.includes(r)),
-    csrf_token: reply.generateCsrf({ userInfo: id }),
+    csrf_token: reply.generateCsrf({ userInfo: csrfFor }),
     idle_timeout_s: Math.floor(opts.sessions.idleMs / 1000),
     temporal: { ui_url: opts.temporalUiUrl.replace(/\/+$/, ''), namespace },
   };

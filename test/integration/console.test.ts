@@ -7,6 +7,16 @@ import { REVIEWER_KEYS, asSupport, finalView, reviewConfig } from '../helpers/re
 import { launchBrowser, screenshot } from '../helpers/browser';
 
 const ADMIN_KEY = 'test-key-console-admin-0123456789ab';
+const AUDITOR_KEY = 'test-key-console-auditor-012345678';
+
+/** Signs in over plain HTTP: the cookie jar and the session's CSRF token. */
+async function httpSession(url: string, key: string): Promise<{ cookies: Map<string, string>; token: string; status: number }> {
+  const cookies = jar(await fetch(`${url}/console/api/csrf`));
+  const pre = ((await (await fetch(`${url}/console/api/csrf`, { headers: { cookie: cookieHeader(cookies) } })).json()) as any).csrf_token;
+  const res = await fetch(`${url}/console/api/session`, { method: 'POST', headers: { cookie: cookieHeader(cookies), 'x-csrf-token': pre, authorization: `Bearer ${key}` } });
+  const body = (await res.json()) as any;
+  return { cookies: jar(res, cookies), token: body.csrf_token, status: res.status };
+}
 
 /** A signed-in page of a fresh browser context (its own cookie jar). */
 async function signedIn(browser: Browser, url: string, key: string): Promise<Page> {
@@ -40,6 +50,7 @@ describe('the console (real gateway, real Temporal, headless Chromium)', () => {
         config: (u) =>
           reviewConfig(u, (c) => {
             c.callers.ops = { team: 'ops', roles: ['admin'], keyHash: hashApiKey(ADMIN_KEY) };
+            c.callers.finance = { team: 'finance', roles: ['auditor'], keyHash: hashApiKey(AUDITOR_KEY) };
           }),
       }),
       launchBrowser(),
@@ -104,6 +115,26 @@ describe('the console (real gateway, real Temporal, headless Chromium)', () => {
     const after = await asSession('GET', '/admin/reviews');
     assert.equal(after.status, 401);
     assert.equal(((await after.json()) as any).error.code, 'not_signed_in');
+  });
+
+  it("a session carries its key's roles, checked by the guard: a reviewer cannot flip the kill switch, an auditor only reads usage", async () => {
+    const call = (who: { cookies: Map<string, string>; token: string }, method: string, path: string, body?: unknown) =>
+      fetch(`${gw.url}/console/api${path}`, {
+        method,
+        headers: { cookie: cookieHeader(who.cookies), 'x-csrf-token': who.token, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    const reviewer = await httpSession(gw.url, REVIEWER_KEYS.alice);
+    const killed = await call(reviewer, 'POST', '/admin/routes/disable', { target: 'chat', reason: 'not mine to do' });
+    assert.equal(killed.status, 403);
+    assert.equal(((await killed.json()) as any).error.code, 'admin_role_required');
+    assert.equal((await call(reviewer, 'GET', '/admin/routes')).status, 200);
+
+    const auditor = await httpSession(gw.url, AUDITOR_KEY);
+    assert.equal(auditor.status, 200);
+    assert.equal((await call(auditor, 'GET', '/admin/usage?by=team&since=1d')).status, 200);
+    for (const path of ['/admin/reviews', '/admin/routes', '/requests']) assert.equal((await call(auditor, 'GET', path)).status, 403, path);
+    assert.equal((await call(auditor, 'POST', '/admin/routes/disable', { target: 'chat', reason: 'x' })).status, 403);
   });
 
   it('a caller key cannot sign in: 403 with a clear message, in the page too', async () => {

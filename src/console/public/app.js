@@ -10,6 +10,10 @@ const who = document.getElementById('who');
 const flashBox = document.getElementById('flash');
 let session = null;
 let cleanup = null;
+/** A message set just before a navigation survives it; any other navigation clears the message. */
+let keepFlash = false;
+/** Bumped at each navigation: a view that finishes loading after the next navigation is stopped. */
+let navigation = 0;
 
 /** path pattern → [view, roles that see it in the navigation (null: reached by links only)] */
 const VIEWS = [
@@ -21,7 +25,14 @@ const VIEWS = [
 ];
 
 function flash(message, kind = 'ok') {
+  keepFlash = !!message;
   show(flashBox, message ? h('p', { class: `flash ${kind}` }, message) : null);
+}
+
+/** A failed background call: an ended session goes back to sign-in, anything else is shown. */
+function fail(err) {
+  if (err instanceof ApiError && err.status === 401) expired();
+  else flash(err.message, 'error');
 }
 
 /** The Temporal UI page of a request (its run when known, else the list filtered to its id). */
@@ -41,8 +52,11 @@ function home() {
 }
 
 async function route() {
+  const current = ++navigation;
   if (cleanup) cleanup();
   cleanup = null;
+  if (!keepFlash) flash('');
+  keepFlash = false;
   if (!session) return signInView();
   const path = decodeURIComponent(location.hash.replace(/^#/, '').split('?')[0]) || '/';
   const found = VIEWS.find(([re]) => re.test(path));
@@ -51,7 +65,9 @@ async function route() {
   for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', location.hash.startsWith(a.getAttribute('href')));
   show(main, h('p', { class: 'muted' }, 'Loading…'));
   try {
-    cleanup = (await view({ main, session, flash, temporalLink, go: (hash) => (location.hash = hash) }, ...re.exec(path).slice(1))) ?? null;
+    const stop = await view({ main, session, flash, fail, temporalLink, go: (hash) => (location.hash = hash) }, ...re.exec(path).slice(1));
+    if (current === navigation) cleanup = stop ?? null;
+    else stop?.();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return expired();
     show(main, h('p', { class: 'flash error' }, err.message));
@@ -59,6 +75,9 @@ async function route() {
 }
 
 function expired() {
+  navigation++;
+  if (cleanup) cleanup();
+  cleanup = null;
   session = null;
   flash('Your session has ended: sign in again.', 'error');
   renderChrome();
@@ -112,8 +131,8 @@ async function onSignIn(event, input, error) {
     session = await signIn(key);
     flash('');
     renderChrome();
-    location.hash = home();
-    await route();
+    if (location.hash === home()) await route();
+    else location.hash = home(); // the hashchange routes
   } catch (err) {
     error.hidden = false;
     error.textContent = err.status === 403 && /role_required/.test(err.code ?? '')

@@ -41,7 +41,7 @@ export async function overview(ctx) {
     stamp.textContent = `· updated ${new Date().toLocaleTimeString()}`;
   };
   await load();
-  const timer = setInterval(() => load().catch((err) => ctx.flash(err.message, 'error')), POLL_MS);
+  const timer = setInterval(() => load().catch(ctx.fail), POLL_MS);
   return () => clearInterval(timer);
 }
 

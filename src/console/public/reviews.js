@@ -27,7 +27,7 @@ export async function reviewQueue(ctx) {
     stamp.textContent = `· ${rows.length} waiting · updated ${new Date().toLocaleTimeString()}`;
   };
   await load();
-  const timer = setInterval(() => load().catch((err) => ctx.flash(err.message, 'error')), POLL_MS);
+  const timer = setInterval(() => load().catch(ctx.fail), POLL_MS);
   return () => clearInterval(timer);
 }
 
@@ -47,7 +47,8 @@ export async function reviewDetail(ctx, id) {
       ctx.flash(`${id}: ${decision.action} by ${decision.by} at ${when(decision.at)}.`);
       ctx.go('#/reviews');
     } catch (err) {
-      fail(err.message);
+      if (err.status === 401) ctx.fail(err);
+      else fail(err.message);
     }
   };
   const fail = (message) => {
