@@ -165,7 +165,7 @@ describe('the console (real gateway, real Temporal, headless Chromium)', () => {
 
     const row = page.locator('tr', { has: page.locator(`a.request:text-is("${id}")`) });
     await row.waitFor({ timeout: 30_000 }); // the queue refreshes itself
-    assert.match((await row.textContent()) ?? '', /draft.*support \(support\).*always/s);
+    assert.match((await row.textContent()) ?? '', /draft.*support \(support\).*low.*always/s, 'route, caller, risk, why held');
     const temporal = await row.locator('a.temporal').getAttribute('href');
     assert.ok(temporal?.startsWith(`http://localhost:8233/namespaces/${gw.namespace}/workflows/${encodeURIComponent(id)}/`), temporal ?? '');
     await screenshot(page, '1-review-queue');

@@ -17,13 +17,14 @@ export async function reviewQueue(ctx) {
       h('a', { href: `#/reviews/${encodeURIComponent(r.id)}`, class: 'request' }, r.id),
       r.route,
       `${r.caller ?? '?'} (${r.team ?? '?'})`,
+      h('span', { class: `risk ${r.risk ?? ''}` }, r.risk ?? '—'),
       h('span', { class: 'reasons' }, r.reasons.map((x) => h('span', { class: `tag ${/risk/.test(x) ? 'risk' : ''}` }, x))),
       r.phase,
       h('span', { title: when(r.held_at) }, relative(r.held_at)),
       h('span', { title: when(r.deadline_at), class: Date.parse(r.deadline_at) - Date.now() < 600_000 ? 'soon' : '' }, relative(r.deadline_at)),
       ctx.temporalLink(r.id, r.run_id),
     ]);
-    show(list, table(['Request', 'Route', 'Caller (team)', 'Why held', 'Phase', 'Held', 'Deadline', 'History'], rows, 'Nothing is waiting for you.'));
+    show(list, table(['Request', 'Route', 'Caller (team)', 'Risk', 'Why held', 'Phase', 'Held', 'Deadline', 'History'], rows, 'Nothing is waiting for you.'));
     stamp.textContent = `· ${rows.length} waiting · updated ${new Date().toLocaleTimeString()}`;
   };
   await load();
