@@ -33,6 +33,7 @@ import { openRelease, type Release } from './routes/release';
 import type { GatewayResponse } from './temporal/contract';
 import { GatewayMetrics } from './metrics/gatewayMetrics';
 import { listenForMetrics } from './metrics/listener';
+import { sessionOptionsFrom } from './console/sessions';
 
 export interface GatewayOptions {
   configFile: string;
@@ -251,6 +252,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT), metrics: p.metrics },
     // The console's request links: the configured Temporal UI, else the one this gateway started.
     temporalUiUrl: p.env.GATEHOUSE_TEMPORAL_UI_URL || uiUrl,
+    consoleSessions: sessionOptionsFrom(p.env),
   });
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());

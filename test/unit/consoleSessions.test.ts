@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SessionStore } from '../../src/console/sessions';
+import { SessionStore, sessionOptionsFrom } from '../../src/console/sessions';
 import { PROMPT_MAX_CHARS, PROMPT_MAX_MESSAGES, promptForReview } from '../../src/review/prompt';
 
 describe('console sessions', () => {
@@ -59,6 +59,15 @@ describe('console sessions', () => {
     c.t += 5000;
     s.create('f');
     assert.equal(s.size, 1);
+  });
+});
+
+describe('console session lifetimes from the environment', () => {
+  it('defaults when unset, durations when set, a clear error otherwise', () => {
+    assert.deepEqual(sessionOptionsFrom({}), { idleMs: undefined, maxMs: undefined });
+    assert.deepEqual(sessionOptionsFrom({ GATEHOUSE_CONSOLE_IDLE_TIMEOUT: '15m', GATEHOUSE_CONSOLE_SESSION_MAX: '12h' }), { idleMs: 900_000, maxMs: 43_200_000 });
+    assert.throws(() => sessionOptionsFrom({ GATEHOUSE_CONSOLE_IDLE_TIMEOUT: 'soon' }), /GATEHOUSE_CONSOLE_IDLE_TIMEOUT must be a duration/);
+    assert.throws(() => sessionOptionsFrom({ GATEHOUSE_CONSOLE_SESSION_MAX: '5s' }), /at least a minute/);
   });
 });
 
