@@ -37,6 +37,7 @@ import { openRelease, type Release } from './routes/release';
 import type { GatewayResponse } from './temporal/contract';
 import { GatewayMetrics } from './metrics/gatewayMetrics';
 import { listenForMetrics } from './metrics/listener';
+import { sessionOptionsFrom } from './console/sessions';
 
 export interface GatewayOptions {
   configFile: string;
@@ -281,6 +282,9 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
     // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
     ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT), metrics: p.metrics },
+    // The console's request links: the configured Temporal UI, else the one this gateway started.
+    temporalUiUrl: p.env.GATEHOUSE_TEMPORAL_UI_URL || uiUrl,
+    consoleSessions: sessionOptionsFrom(p.env),
   });
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());

@@ -5,6 +5,7 @@ import type { ChatCompletionRequest } from '../src/config/api';
 import { GatewayError, toFailure } from '../src/errors';
 import { FAILURE_CONDUCT, OUTPUT_VALIDATION_FAILED } from '../src/failures';
 import { holdReasons, nextStepForInvalid } from '../src/review/decide';
+import { promptForReview } from '../src/review/prompt';
 import type { ReviewRecord, ReviewSettings } from '../src/review/types';
 import type { Candidate, RoutePlan } from '../src/routing';
 import { isFixedAnswer } from '../src/routing/degraded';
@@ -103,6 +104,8 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
       settings: check.review ?? FALLBACK_REVIEW,
       reasons,
       validation: check.validation,
+      prompt: promptForReview(ctx.body.messages),
+      risk: ctx.admission.risk,
     });
     return applyDecision(answer, held.record, held.editedContent, ctx.view.attempts);
   }

@@ -35,6 +35,9 @@ export interface HoldRequest {
   settings: ReviewSettings;
   reasons: string[];
   validation?: ValidationResult | null;
+  /** For the reviewer only (the held-answer query), like `content`. */
+  prompt?: HeldAnswerView['prompt'];
+  risk?: string;
 }
 
 export interface HoldResult {
@@ -78,16 +81,16 @@ export class ReviewDesk {
   async hold(h: HoldRequest): Promise<HoldResult> {
     const state: ReviewState = { reasons: h.reasons, phase: 'review', heldAt: now(), deadlineAt: after(h.settings.deadlineMs), refused: [] };
     const validation = h.validation ? { ok: h.validation.ok, summary: h.validation.summary } : undefined;
-    this.held = { route: h.route, caller: this.view.caller, task: this.view.task, model: h.model, content: h.content, validation, review: state };
+    this.held = { route: h.route, caller: this.view.caller, task: this.view.task, model: h.model, content: h.content, prompt: h.prompt, risk: h.risk, validation, review: state };
     Object.assign(this.view, { step: 'awaiting_review', review: state });
-    publishHold(h.route, h.settings, state);
+    publishHold(h.route, h.settings, state, h.risk);
     while (!this.decision) {
       if (await condition(() => this.decision !== undefined, h.settings.deadlineMs)) break;
       const outcome = deadlineOutcome(h.settings, state.phase);
       if (outcome.action === 'escalate') {
         Object.assign(state, { phase: 'escalated', deadlineAt: after(h.settings.deadlineMs) });
         log.info('review deadline passed: escalated', { route: h.route });
-        publishHold(h.route, h.settings, state);
+        publishHold(h.route, h.settings, state, h.risk);
         continue;
       }
       const why = outcome.action === 'reject' ? { reason: outcome.reason } : { comment: outcome.reason };
@@ -169,9 +172,10 @@ function asApplicationFailure(err: unknown): ApplicationFailure {
 }
 
 /** Status for the UI and the reviewers' list: search attribute, memo and the workflow's current details. */
-function publishHold(route: string, settings: ReviewSettings, state: ReviewState): void {
+/** The memo feeds the reviewers' list (GET /admin/reviews, the console's queue); a memo's content is not replay-checked. */
+function publishHold(route: string, settings: ReviewSettings, state: ReviewState, risk?: string): void {
   upsertSearchAttributes([{ key: GatehouseSearch.status, value: 'awaiting_review' }]);
-  upsertMemo({ review: { reasons: state.reasons, phase: state.phase, heldAt: state.heldAt, deadlineAt: state.deadlineAt } });
+  upsertMemo({ review: { reasons: state.reasons, phase: state.phase, heldAt: state.heldAt, deadlineAt: state.deadlineAt, ...(risk ? { risk } : {}) } });
   const then = state.phase === 'escalated' ? 'reject' : settings.onTimeout;
   setCurrentDetails(
     [

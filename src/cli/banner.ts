@@ -14,7 +14,7 @@ export interface BannerInfo {
 export function bannerText(b: BannerInfo, tty: boolean): string {
   const lines = ['', 'Gatehouse is running.', `  Temporal:    ${b.temporal}`];
   if (b.uiUrl) lines.push(`  Temporal UI: ${b.uiUrl}`);
-  if (b.url) lines.push(`  Gateway:     ${b.url}`);
+  if (b.url) lines.push(`  Gateway:     ${b.url}`, `  Console:     ${b.url}/console (sign in with a reviewer or admin key)`);
   const shown = b.demoKey && tty ? b.demoKey : undefined;
   const where = b.demoKeyFile ? `in ${b.demoKeyFile}` : 'from GATEHOUSE_DEMO_KEY';
   if (b.demoKey) lines.push(`  Demo key:    ${shown ?? where}`);

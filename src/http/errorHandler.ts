@@ -29,6 +29,10 @@ export function toGatewayError(err: unknown): GatewayError {
   const unavailable = temporalUnavailable(err);
   if (unavailable) return unavailable;
   if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH') return new GatewayError('InvalidRequest', 'uri_too_long', 'A path parameter is too long', { status: 414 });
+  // The console's CSRF check (@fastify/csrf-protection): a state-changing call without a valid token.
+  if (fe.code === 'FST_CSRF_INVALID_TOKEN' || fe.code === 'FST_CSRF_MISSING_SECRET') {
+    return new GatewayError('PolicyDenied', 'csrf_token_invalid', 'Missing or invalid CSRF token: reload the console and try again');
+  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Framework messages may quote the caller's input: kept short.
     return new GatewayError('InvalidRequest', 'invalid_request', (fe.message ?? 'Bad request').slice(0, 200), { status: fe.statusCode });

@@ -1,7 +1,8 @@
+import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { presentedKey, type AuthenticatedCaller, type CallerDirectory } from '../auth';
 import type { RoleName } from '../config/schema';
-import { GatewayError } from '../errors';
+import { GatewayError, unauthenticated } from '../errors';
 import type { Refusal } from '../store/ledger';
 
 /** Who may call a route: anyone, or a key holding (one of) these roles. */
@@ -15,6 +16,8 @@ declare module 'fastify' {
     rateLimited?: boolean;
     /** A request without any key is let through when this says so (the embedded UI's codec). */
     keyless?: (req: FastifyRequest) => boolean;
+    /** The console's routes (src/console): a session cookie stands for the key it was exchanged for. */
+    session?: boolean;
   }
   interface FastifyRequest {
     /** Set by the guard on every route whose role is not `public`. */
@@ -36,6 +39,8 @@ export interface GuardDeps {
   refusals?: { refused(r: Refusal): void };
   /** Where they are counted for Prometheus (src/metrics). */
   metrics?: { refused(r: Refusal): void };
+  /** The console's sessions (src/console/sessions.ts): session id → the key it was exchanged for. */
+  sessions?: { cookie: string; credential(id: string | undefined): string | undefined };
 }
 
 /**
@@ -50,13 +55,14 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps): void {
     if (route.config?.role === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no config.role (src/http/guard.ts)`);
   });
   app.addHook('onRequest', async (req) => {
-    const { role, rateLimited, keyless } = req.routeOptions.config;
+    const { role, rateLimited, keyless, session } = req.routeOptions.config;
     // Unknown paths have no declaration: they end in the 404 handler without a body being parsed.
     if (role === undefined || role === 'public') return;
     let caller: AuthenticatedCaller | undefined;
     try {
-      const key = presentedKey(req.headers);
+      const key = presentedKey(req.headers) ?? (session ? sessionKey(deps, req) : undefined);
       if (!key && keyless?.(req)) return;
+      if (!key && session) throw unauthenticated('not_signed_in', 'Not signed in to the console, or the session has expired: sign in again');
       caller = deps.callers().authenticateKey(key);
       requireRole(caller, typeof role === 'string' ? [role] : role);
       if (rateLimited) await deps.limits?.refuseIfExhausted(caller.name, caller.config.team);
@@ -72,6 +78,16 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps): void {
 export function authenticated(req: FastifyRequest): Authenticated {
   if (!req.authenticated) throw new GatewayError('Internal', 'internal_error', 'route has no authenticated caller');
   return req.authenticated;
+}
+
+/**
+ * The key behind the request's console session cookie, if any. Read here from the header (the cookie
+ * plugin's own hook runs after this one); the key is authenticated again like any presented key.
+ */
+function sessionKey(deps: GuardDeps, req: FastifyRequest): string | undefined {
+  const header = req.headers.cookie;
+  if (!deps.sessions || !header) return undefined;
+  return deps.sessions.credential(fastifyCookie.parse(header)[deps.sessions.cookie]);
 }
 
 function requireRole(who: AuthenticatedCaller, roles: readonly RoleName[]): void {

@@ -23,6 +23,8 @@ import { MAX_BODY_BYTES, registerBodyParser } from './body';
 import { registerGuard, type GuardDeps } from './guard';
 import { registerMetrics } from './metrics';
 import type { GatewayMetrics } from '../metrics/gatewayMetrics';
+import { DEFAULT_TEMPORAL_UI, SessionStore, registerConsole } from '../console';
+import type { SessionOptions } from '../console/sessions';
 
 export interface HttpDeps {
   starter: RequestStarter;
@@ -45,6 +47,10 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** Prometheus series: GET /metrics (admin role) and the front door's refusals. */
   metrics?: GatewayMetrics;
+  /** The console's request links (default the dev server's UI, http://localhost:8233). */
+  temporalUiUrl?: string;
+  /** The console's session lifetimes (src/console/sessions.ts defaults). */
+  consoleSessions?: SessionOptions;
 }
 
 /** The front door: OpenAI-compatible API for services, and Anthropic's Messages API. */
@@ -62,7 +68,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
   app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
   registerBodyParser(app, deps.bodyLimit ?? MAX_BODY_BYTES);
-  registerGuard(app, deps);
+  const sessions = new SessionStore(deps.consoleSessions);
+  registerGuard(app, { ...deps, sessions });
   app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${pathOnly(req.url)}`), req, reply));
   app.addHook('onResponse', async (req, reply) => {
     // The route pattern (e.g. /v1/requests/:id), else the path without its query string: a query
@@ -84,6 +91,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     registerRouteAdmin(app, deps, deps.release);
     registerReleaseViews(app, deps, deps.release);
   }
+  registerConsole(app, deps, { sessions, temporalUiUrl: deps.temporalUiUrl ?? DEFAULT_TEMPORAL_UI });
   return app;
 }
 

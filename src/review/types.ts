@@ -67,6 +67,10 @@ export interface HeldAnswerView {
   task?: string;
   model: string;
   content: string;
+  /** The prompt as the provider got it (redacted when the route redacts); absent on requests held before it was recorded. */
+  prompt?: Array<{ role: string; content: string }>;
+  /** The request's risk (low | medium | high) as admission settled it. */
+  risk?: string;
   validation?: { ok: boolean; summary: string };
   review: ReviewState;
 }

@@ -20,6 +20,7 @@ describe('production build: dist/ holds compiled JavaScript that bin/gatehouse r
     await gatehouse(['build', '--if-stale']);
     const main = join(ROOT, 'dist', 'src', 'cli', 'main.js');
     assert.ok(existsSync(main));
+    assert.ok(existsSync(join(ROOT, 'dist', 'src', 'console', 'public', 'index.html')), "the console's page is copied beside its compiled code");
     // A source newer than the last build: the next start compiles first.
     const source = join(ROOT, 'src', 'index.ts');
     const now = new Date();

@@ -18,6 +18,10 @@ describe('start banner', () => {
     assert.match(text, /Bearer \$GATEHOUSE_DEMO_KEY/);
   });
 
+  it('names the console', () => {
+    assert.match(bannerText(info, false), /Console: {5}http:\/\/127\.0\.0\.1:8080\/console /);
+  });
+
   it('on a terminal shows the key so the curl line can be pasted', () => {
     assert.match(bannerText(info, true), /Bearer gh_demo-secret-key/);
   });

@@ -117,13 +117,15 @@ async function listHeld(deps: HttpDeps, routes: string[], limit: number) {
 
 function listItem(wf: WorkflowExecutionInfo) {
   const sa = wf.typedSearchAttributes;
-  const review = (wf.memo?.review ?? {}) as Partial<ReviewState>;
+  const review = (wf.memo?.review ?? {}) as Partial<ReviewState> & { risk?: string };
   return {
     id: wf.workflowId,
+    run_id: wf.runId,
     route: sa.get(GatehouseSearch.route),
     caller: sa.get(GatehouseSearch.caller),
     team: sa.get(GatehouseSearch.team),
     task: sa.get(GatehouseSearch.task),
+    risk: review.risk,
     reasons: review.reasons ?? [],
     phase: review.phase ?? 'review',
     held_at: review.heldAt,
