@@ -23,6 +23,8 @@ import { MAX_BODY_BYTES, registerBodyParser } from './body';
 import { registerGuard, type GuardDeps } from './guard';
 import { registerMetrics } from './metrics';
 import type { GatewayMetrics } from '../metrics/gatewayMetrics';
+import type { Tracer } from '@opentelemetry/api';
+import { traceRequests } from '../tracing/http';
 
 export interface HttpDeps {
   starter: RequestStarter;
@@ -45,6 +47,8 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** Prometheus series: GET /metrics (admin role) and the front door's refusals. */
   metrics?: GatewayMetrics;
+  /** A server span per request (src/tracing/http.ts); absent when tracing is off. */
+  tracer?: Tracer;
 }
 
 /** The front door: OpenAI-compatible API for services, and Anthropic's Messages API. */
@@ -62,6 +66,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
   app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
   registerBodyParser(app, deps.bodyLimit ?? MAX_BODY_BYTES);
+  if (deps.tracer) traceRequests(app, deps.tracer); // before the guard: refusals are traced too
   registerGuard(app, deps);
   app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${pathOnly(req.url)}`), req, reply));
   app.addHook('onResponse', async (req, reply) => {
