@@ -34,7 +34,7 @@ import type { GatewayResponse } from './temporal/contract';
 import { GatewayMetrics } from './metrics/gatewayMetrics';
 import { listenForMetrics } from './metrics/listener';
 import { createTracing, type Tracing } from './tracing';
-import { clientInterceptors } from './tracing/temporal';
+import { clientInterceptors, warnIfUntraced } from './tracing/temporal';
 
 export interface GatewayOptions {
   configFile: string;
@@ -136,7 +136,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   };
   try {
     // Stopped last: spans of every other part's stop are sent too.
-    const tracing = openTracing(opts, env, stack, logger);
+    const tracing = opts.tracing ?? createTracing(env, { logger });
+    // A given tracing is flushed (its owner shuts it down); the gateway's own is shut down.
+    if (tracing) stack.push(() => (opts.tracing ? tracing.forceFlush() : tracing.shutdown()));
     const mock = await startMockIfUsed(config, env, logger, stack);
     // The workflow bundle builds in a child process while the dev server starts (see workflowBundle.ts).
     const needsBundle = opts.worker !== false && !opts.workflowBundle && !env.GATEHOUSE_WORKFLOW_BUNDLE;
@@ -197,15 +199,6 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
 }
 
-/** The given tracing (flushed at stop) or one from the OTEL_* variables (shut down at stop), or none. */
-function openTracing(opts: GatewayOptions, env: NodeJS.ProcessEnv, stack: StopStack, logger: Logger): Tracing | undefined {
-  const tracing = opts.tracing ?? createTracing(env);
-  if (!tracing) return undefined;
-  stack.push(() => (opts.tracing ? tracing.forceFlush() : tracing.shutdown()));
-  if (!opts.tracing) logger.info({ endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'traces are sent by OTLP');
-  return tracing;
-}
-
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
   // Started only when a provider of `kind: mock` points at it (src/mock/kind.ts).
   if (!Object.values(config.providers).some((p) => p.kind === mockKind.kind)) return undefined;
@@ -218,6 +211,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
   // A shadow comparison waits for its request's own result (decoded by this client's codec).
   const primaryResult = (id: string, signal: AbortSignal) => client.withAbortSignal(signal, () => client.workflow.getHandle(id).result() as Promise<GatewayResponse>);
   const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
+  if (p.tracing && bundlePath) warnIfUntraced(bundlePath, p.logger);
   // CPU-heavy work on caller input (prompt analysis, caller schemas) runs here, under a deadline.
   const cpu = new CpuPool(cpuPoolOptionsFromEnv(p.env));
   const health = new CircuitBreakers(breakerOptions(p.env));

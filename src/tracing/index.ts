@@ -1,4 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
+import type { Logger } from 'pino';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource, type IResource } from '@opentelemetry/resources';
 import {
@@ -39,9 +40,10 @@ export const TRACER_NAME = 'gatehouse';
  * installed and nothing costs. `exporter` replaces the OTLP exporter (tests: an in-memory one);
  * spans pass the scrubber (src/tracing/scrub.ts) either way.
  */
-export function createTracing(env: NodeJS.ProcessEnv, opts: { exporter?: SpanExporter; settings?: TracingSettings } = {}): Tracing | undefined {
+export function createTracing(env: NodeJS.ProcessEnv, opts: { exporter?: SpanExporter; settings?: TracingSettings; logger?: Logger } = {}): Tracing | undefined {
   const settings = opts.settings ?? tracingSettings(env);
   if (!settings && !opts.exporter) return undefined;
+  if (settings && !opts.exporter) opts.logger?.info({ endpoint: withoutUserInfo(settings.url), service: settings.resource['service.name'] }, 'traces are sent by OTLP');
   const exporter = new ScrubbingExporter(opts.exporter ?? new OTLPTraceExporter({ url: settings!.url }));
   // Batches in production (OTEL_BSP_* tune it); an injected exporter sees each span as it ends.
   const processor = opts.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
@@ -56,6 +58,12 @@ export function createTracing(env: NodeJS.ProcessEnv, opts: { exporter?: SpanExp
     shutdown: () => provider.shutdown(),
     forceFlush: () => provider.forceFlush(),
   };
+}
+
+/** An endpoint as logged: a `user:password@` in it is not. */
+function withoutUserInfo(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
 let registered = false;
