@@ -24,6 +24,8 @@ export function traceRequests(app: FastifyInstance, tracer: Tracer): void {
       attributes: { 'http.request.method': req.method, 'url.scheme': 'http', ...(route ? { 'http.route': route } : {}) },
     }, parent);
     req.traced = { span, ctx: trace.setSpan(parent, span) };
+    // The request's log lines (the request line, refusals) name its trace: logs and traces meet.
+    req.log = req.log.child({ trace_id: span.spanContext().traceId });
     done();
   });
   // After the body is read (its stream events run outside any context): the handler runs in the span.
