@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { credentialPublicKey } from '../auth';
 import { ConfigError } from '../config';
+import { EnvError } from '../config/envError';
 import { startGateway, type RunningGateway } from '../gateway';
 import { logFormat } from '../log';
 import { PRIVATE_UMASK } from '../store/privateFiles';
@@ -125,7 +126,7 @@ function printCredentialKey(): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err instanceof ConfigError ? err.message : `gatehouse: ${(err as Error).stack ?? err}`);
+    console.error(err instanceof ConfigError ? err.message : err instanceof EnvError ? `gatehouse: ${err.message}` : `gatehouse: ${(err as Error).stack ?? err}`);
     process.exit(1);
   },
 );

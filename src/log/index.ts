@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { EnvError } from '../config/envError';
 
 /** Paths that may carry credentials: pino replaces their values before anything is written. */
 export const REDACT_PATHS = [
@@ -22,7 +23,7 @@ export type LogFormat = 'json' | 'pretty';
 export function logFormat(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): LogFormat {
   const chosen = env.GATEHOUSE_LOG_FORMAT?.trim().toLowerCase();
   if (chosen === 'json' || chosen === 'pretty') return chosen;
-  if (chosen) throw new Error(`GATEHOUSE_LOG_FORMAT must be json or pretty, not "${env.GATEHOUSE_LOG_FORMAT}"`);
+  if (chosen) throw new EnvError(`GATEHOUSE_LOG_FORMAT must be json or pretty, not "${env.GATEHOUSE_LOG_FORMAT}"`);
   return stdoutIsTty ? 'pretty' : 'json';
 }
 

@@ -3,6 +3,7 @@
  * data out: unit-tested). Off unless an OTLP endpoint is set; OTEL_SDK_DISABLED and
  * OTEL_TRACES_EXPORTER=none turn it off even then.
  */
+import { EnvError } from '../config/envError';
 
 export type SamplerName = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
 
@@ -29,11 +30,11 @@ export function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | undef
   if (isTrue(env.OTEL_SDK_DISABLED)) return undefined;
   const exporter = (env.OTEL_TRACES_EXPORTER ?? 'otlp').trim().toLowerCase();
   if (exporter === 'none') return undefined;
-  if (exporter !== 'otlp') throw new Error(`OTEL_TRACES_EXPORTER must be otlp or none, not "${exporter}"`);
+  if (exporter !== 'otlp') throw new EnvError(`OTEL_TRACES_EXPORTER must be otlp or none, not "${exporter}"`);
   const url = tracesUrl(env);
   if (!url) return undefined;
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/json').trim();
-  if (protocol === 'grpc') throw new Error('OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: Gatehouse sends OTLP over HTTP (port 4318 on a collector)');
+  if (protocol === 'grpc') throw new EnvError('OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: Gatehouse sends OTLP over HTTP (port 4318 on a collector)');
   return { url, sampler: samplerSettings(env), resource: resourceAttributes(env) };
 }
 
@@ -43,17 +44,17 @@ export function tracesUrl(env: NodeJS.ProcessEnv): string | undefined {
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   const url = own || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
   if (url === undefined) return undefined;
-  if (!/^https?:\/\/[^\s/]+/.test(url)) throw new Error(`the OTLP traces endpoint must be an http(s) URL, not "${url}"`);
+  if (!/^https?:\/\/[^\s/]+/.test(url)) throw new EnvError(`the OTLP traces endpoint must be an http(s) URL, not "${url}"`);
   return url;
 }
 
 /** OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG; the default samples whatever the parent did, and every root. */
 export function samplerSettings(env: NodeJS.ProcessEnv): SamplerSettings {
   const name = (env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on').trim().toLowerCase() as SamplerName;
-  if (!SAMPLERS.includes(name)) throw new Error(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, not "${name}"`);
+  if (!SAMPLERS.includes(name)) throw new EnvError(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, not "${name}"`);
   const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
   const ratio = arg ? Number(arg) : 1;
-  if (name.endsWith('traceidratio') && !(ratio >= 0 && ratio <= 1)) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, not "${arg}"`);
+  if (name.endsWith('traceidratio') && !(ratio >= 0 && ratio <= 1)) throw new EnvError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, not "${arg}"`);
   return { name, ratio };
 }
 
