@@ -27,6 +27,8 @@ describe('traces: one request is one trace, from the HTTP request to the provide
   const answers: string[] = [];
   const callers = [randomBytes(16).toString('hex'), randomBytes(16).toString('hex')];
   const parents = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
+  const streamed = { trace: randomBytes(16).toString('hex'), prompt: `Stream about the blue heron ${randomBytes(6).toString('hex')}` };
+  const refused = { trace: randomBytes(16).toString('hex'), key: `gh_not-a-key-${randomBytes(12).toString('hex')}` };
 
   before(async () => {
     receiver = await startOtlpReceiver();
@@ -41,6 +43,10 @@ describe('traces: one request is one trace, from the HTTP request to the provide
         assert.equal(res.status, 200, JSON.stringify(res.json));
         answers.push(res.json.choices[0].message.content);
       }
+      const stream = await chat(gw.url, { ...hello(streamed.prompt), stream: true }, { ...auth(KEYS.support), traceparent: `00-${streamed.trace}-${parents[0]}-01` });
+      assert.equal(stream.status, 200);
+      const bad = await chat(gw.url, hello(prompts[0]), { ...auth(refused.key), traceparent: `00-${refused.trace}-${parents[0]}-01` });
+      assert.equal(bad.status, 401);
     } finally {
       await gw.close(); // the worker stops first, then the tracer provider sends what it holds
     }
@@ -95,10 +101,27 @@ describe('traces: one request is one trace, from the HTTP request to the provide
     });
   }
 
+  it('a streamed answer: the same chain, the provider call marked as a stream', () => {
+    const spans = receiver.spans().filter((s) => s.traceId === streamed.trace);
+    const provider = one(spans, (s) => s.kind === CLIENT, 'provider call');
+    assert.equal(provider.attributes['gatehouse.stream'], true);
+    assert.equal(provider.attributes['gatehouse.outcome'], 'ok');
+    const chain = [];
+    for (let s: ReceivedSpan | undefined = provider; s; s = spans.find((p) => p.spanId === s!.parentSpanId)) chain.push(s.name);
+    assert.deepEqual(chain, ['chat mock-small', 'RunActivity:callProvider', 'StartActivity:callProvider', `RunWorkflow:${WORKFLOW_TYPE}`, `StartWorkflow:${WORKFLOW_TYPE}`, 'POST /v1/chat/completions']);
+  });
+
+  it('a request refused at the front door (bad key) is one HTTP span with its status, and no workflow', () => {
+    const spans = receiver.spans().filter((s) => s.traceId === refused.trace);
+    assert.deepEqual(spans.map((s) => s.name), ['POST /v1/chat/completions']);
+    assert.equal(spans[0]!.attributes['http.response.status_code'], 401);
+    assert.equal(spans[0]!.attributes['gatehouse.caller'], undefined);
+  });
+
   it('no span carries the prompt, the answer or the caller key (attributes, events, names)', () => {
     const sent = receiver.raw();
     assert.ok(receiver.spans().length >= 10, 'spans were exported');
-    for (const text of [...prompts, ...answers, KEYS.support]) assert.ok(!sent.includes(text), `exported spans contain "${text.slice(0, 30)}…"`);
+    for (const text of [...prompts, ...answers, KEYS.support, streamed.prompt, refused.key]) assert.ok(!sent.includes(text), `exported spans contain "${text.slice(0, 30)}…"`);
     // The mock's answer quotes the prompt: it passed through the spans' workflow, not into them.
     assert.ok(answers.every((a, i) => a.includes(prompts[i]!)));
   });
