@@ -8,6 +8,7 @@ import { WORKFLOW_TYPE } from '../../src/temporal/contract';
 import { buildWorkflowBundle } from '../../src/temporal/workflowBundle';
 import { KEYS, auth, chat, hello, startTestGateway, testConfig } from '../helpers/gateway';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp';
+import { spawnGateway, type GatewayProcess } from '../helpers/process';
 
 // OTLP span kinds (the API's plus one).
 const SERVER = 2;
@@ -124,6 +125,51 @@ describe('traces: one request is one trace, from the HTTP request to the provide
     for (const text of [...prompts, ...answers, KEYS.support, streamed.prompt, refused.key]) assert.ok(!sent.includes(text), `exported spans contain "${text.slice(0, 30)}…"`);
     // The mock's answer quotes the prompt: it passed through the spans' workflow, not into them.
     assert.ok(answers.every((a, i) => a.includes(prompts[i]!)));
+  });
+});
+
+describe('traces across processes: a front door and a worker in another OS process make one trace', () => {
+  let receiver: OtlpReceiver;
+  let dir: string;
+  const trace = randomBytes(16).toString('hex');
+
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-traces-'));
+    const bundle = await buildWorkflowBundle(join(dir, 'traced.js'), { tracing: true });
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200' };
+    // The front door here (no worker); the worker is `gatehouse start` with GATEHOUSE_ROLE=worker on its data dir and queue.
+    const front = await startTestGateway({ worker: false, env: { ...otel, OTEL_SERVICE_NAME: 'gatehouse-front' } });
+    let worker: GatewayProcess | undefined;
+    try {
+      const env = { ...front.env, ...otel, OTEL_SERVICE_NAME: 'gatehouse-worker', GATEHOUSE_ROLE: 'worker', GATEHOUSE_CONFIG: front.configFile, GATEHOUSE_DATA_DIR: front.dir, GATEHOUSE_WORKFLOW_BUNDLE: bundle };
+      worker = await spawnGateway(env);
+      const res = await chat(front.url, hello(), { ...auth(KEYS.support), traceparent: `00-${trace}-${randomBytes(8).toString('hex')}-01` });
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+    } finally {
+      worker?.child.kill('SIGTERM'); // a graceful stop sends the worker's spans
+      await worker?.exited;
+      await front.close();
+    }
+  });
+
+  after(async () => {
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the workflow and provider spans (worker process) hang off the StartWorkflow span (front door)', () => {
+    const spans = receiver.spans().filter((s) => s.traceId === trace);
+    const start = one(spans, (s) => s.name === `StartWorkflow:${WORKFLOW_TYPE}`, 'StartWorkflow');
+    const run = one(spans, (s) => s.name === `RunWorkflow:${WORKFLOW_TYPE}`, 'RunWorkflow');
+    const provider = one(spans, (s) => s.kind === CLIENT, 'provider call');
+    assert.equal(start.service, 'gatehouse-front');
+    assert.equal(one(spans, (s) => s.kind === SERVER, 'HTTP').service, 'gatehouse-front');
+    assert.equal(run.service, 'gatehouse-worker');
+    assert.equal(provider.service, 'gatehouse-worker');
+    assert.equal(run.parentSpanId, start.spanId);
+    const ids = new Set(spans.map((s) => s.spanId));
+    assert.ok(spans.every((s) => s.kind === SERVER || ids.has(s.parentSpanId!)), 'one connected tree');
   });
 });
 
