@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
 import { WORKFLOW_TYPE } from '../../src/temporal/contract';
 import { buildWorkflowBundle } from '../../src/temporal/workflowBundle';
 import { KEYS, auth, chat, hello, startTestGateway, testConfig } from '../helpers/gateway';
@@ -29,6 +30,7 @@ describe('traces: one request is one trace, from the HTTP request to the provide
   const callers = [randomBytes(16).toString('hex'), randomBytes(16).toString('hex')];
   const parents = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
   const streamed = { trace: randomBytes(16).toString('hex'), prompt: `Stream about the blue heron ${randomBytes(6).toString('hex')}` };
+  const logLines: Array<Record<string, unknown>> = [];
   const refused = { trace: randomBytes(16).toString('hex'), key: `gh_not-a-key-${randomBytes(12).toString('hex')}` };
 
   before(async () => {
@@ -36,7 +38,8 @@ describe('traces: one request is one trace, from the HTTP request to the provide
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-traces-'));
     // The bundle with the OpenTelemetry workflow interceptors, as the gateway builds it when tracing is on.
     const codePath = await buildWorkflowBundle(join(dir, 'traced.js'), { tracing: true });
-    const gw = await startTestGateway({ config, workflowBundle: { codePath }, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'gatehouse-under-test' } });
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+    const gw = await startTestGateway({ config, logger, workflowBundle: { codePath }, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'gatehouse-under-test' } });
     try {
       for (const [i, task] of ['chat', 'summarize'].entries()) {
         const traceparent = `00-${callers[i]}-${parents[i]}-01`;
@@ -117,6 +120,12 @@ describe('traces: one request is one trace, from the HTTP request to the provide
     assert.deepEqual(spans.map((s) => s.name), ['POST /v1/chat/completions']);
     assert.equal(spans[0]!.attributes['http.response.status_code'], 401);
     assert.equal(spans[0]!.attributes['gatehouse.caller'], undefined);
+  });
+
+  it('the request log line names its trace (trace_id), the refusal too', () => {
+    const requestLine = (trace: string) => logLines.filter((l) => l.msg === 'request' && l.trace_id === trace);
+    assert.equal(requestLine(callers[0]!).length, 1, JSON.stringify(logLines.filter((l) => l.msg === 'request')));
+    assert.equal(requestLine(refused.trace)[0]?.status, 401);
   });
 
   it('no span carries the prompt, the answer or the caller key (attributes, events, names)', () => {
