@@ -14,6 +14,7 @@ import { refuseIfDisabled } from './killSwitch';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
 import { StreamedAttempt } from './streamedAttempt';
 import { deploymentCall } from './deploymentCall';
+import { withProviderSpan } from '../src/tracing/providerSpan';
 
 export interface ProviderCallInput {
   requestId: string;
@@ -69,7 +70,7 @@ export interface ProviderFailureDetails {
 const HEARTBEAT_EVERY_MS = 1000;
 
 export function createProviderActivities(deps: ActivityDeps) {
-  return {
+  return tracedChatCalls(deps, {
     async callProvider(given: ProviderCallInput): Promise<ProviderCallResult> {
       const ctx = Context.current();
       refuseIfDisabled(deps, given); // the kill switch reaches requests already in flight
@@ -121,7 +122,26 @@ export function createProviderActivities(deps: ActivityDeps) {
       const row = { ...rowForAnswer(input.recordOnAnswer, completion, { latencyMs, skippedChunks }, Date.now()), ...(warnings.length ? { warnings } : {}) };
       return { ...answered, recorded: writeOutcome(deps, row) };
     },
+  });
+}
+
+/** Each try inside a provider-call span (src/tracing/providerSpan.ts); as is when tracing is off. */
+function tracedChatCalls(deps: ActivityDeps, acts: { callProvider(given: ProviderCallInput): Promise<ProviderCallResult> }) {
+  if (!deps.tracer) return acts;
+  const answer = ({ completion: c }: ProviderCallResult) => ({ model: c.model, usage: c.usage, finishReasons: c.choices.flatMap((ch) => (ch.finish_reason ? [ch.finish_reason] : [])) });
+  return {
+    callProvider(given: ProviderCallInput): Promise<ProviderCallResult> {
+      const ctx = Context.current();
+      const fields = { operation: 'chat' as const, ...callFields(deps, given), stream: given.body.stream === true };
+      return withProviderSpan(deps.tracer, fields, () => acts.callProvider(given), answer, () => ctx.cancellationSignal.aborted);
+    },
   };
+}
+
+/** A provider-call span's names and ids, for chat and embeddings tries. */
+export function callFields(deps: ActivityDeps, input: Omit<ProviderCallInput, 'body'>) {
+  const { provider, model, upstream, route, requestId, attempt } = input;
+  return { provider, kind: deps.config().providers[provider]?.kind, model, upstream, route, requestId, attempt };
 }
 
 /** The provider latency and time-to-first-token histograms (metrics never fail a call). */

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { CpuPool } from '../src/admission/cpuPool';
 import type { DeploymentLoadTracker } from '../src/balance/deploymentLoad';
@@ -49,4 +50,6 @@ export interface ActivityDeps {
   cpu?: CpuPool;
   /** Prometheus series of this process (absent: nothing is counted). */
   metrics?: GatewayMetrics;
+  /** Provider-call spans (src/tracing); absent when tracing is off. */
+  tracer?: Tracer;
 }

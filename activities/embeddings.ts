@@ -5,11 +5,12 @@ import { MAX_ANSWER_CHARS, answerChars, checkEmbeddings, type EmbeddingsAnswer }
 import { embeddingInputs } from '../src/embeddings/asChat';
 import { feedsBreaker } from '../src/failures';
 import { deadlinesFromTimeout } from '../src/providers/deadlines';
-import { timeCall, toAttemptFailure, type ProviderCallInput, type ProviderFailureDetails } from './callProvider';
+import { callFields, timeCall, toAttemptFailure, type ProviderCallInput, type ProviderFailureDetails } from './callProvider';
 import type { ActivityDeps } from './deps';
 import { refuseIfDisabled } from './killSwitch';
 import { deploymentCall } from './deploymentCall';
 import { rowForAnswer, writeOutcome, type Recorded } from './ledger';
+import { withProviderSpan } from '../src/tracing/providerSpan';
 
 /** One try of an embeddings request: the chat try's fields, with the embeddings body. */
 export type EmbeddingsCallInput = Omit<ProviderCallInput, 'body' | 'maxOutputTokens'> & { body: EmbeddingsRequest };
@@ -24,7 +25,7 @@ export interface EmbeddingsCallResult {
 const HEARTBEAT_EVERY_MS = 1000;
 
 export function createEmbeddingsActivities(deps: ActivityDeps) {
-  return {
+  return tracedEmbeddingsCalls(deps, {
     /**
      * The embeddings twin of callProvider: kill switch, deadlines, breaker, the same error
      * classification; the answer is checked and packed (src/embeddings/answer.ts) before it enters history.
@@ -62,6 +63,18 @@ export function createEmbeddingsActivities(deps: ActivityDeps) {
       if (!input.recordOnAnswer) return { embeddings: answer, latencyMs };
       const recorded = writeOutcome(deps, rowForAnswer(input.recordOnAnswer, answer, latencyMs, Date.now()));
       return { embeddings: answer, latencyMs, recorded };
+    },
+  });
+}
+
+/** Each try inside a provider-call span (src/tracing/providerSpan.ts); as is when tracing is off. */
+function tracedEmbeddingsCalls(deps: ActivityDeps, acts: { callEmbeddings(input: EmbeddingsCallInput): Promise<EmbeddingsCallResult> }) {
+  if (!deps.tracer) return acts;
+  return {
+    callEmbeddings(input: EmbeddingsCallInput): Promise<EmbeddingsCallResult> {
+      const ctx = Context.current();
+      const answer = ({ embeddings: e }: EmbeddingsCallResult) => ({ model: e.model, usage: e.usage });
+      return withProviderSpan(deps.tracer, { operation: 'embeddings', ...callFields(deps, input) }, () => acts.callEmbeddings(input), answer, () => ctx.cancellationSignal.aborted);
     },
   };
 }

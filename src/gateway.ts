@@ -38,6 +38,8 @@ import type { GatewayResponse } from './temporal/contract';
 import { GatewayMetrics } from './metrics/gatewayMetrics';
 import { listenForMetrics } from './metrics/listener';
 import { sessionOptionsFrom } from './console/sessions';
+import { createTracing, type Tracing } from './tracing';
+import { clientInterceptors, warnIfUntraced } from './tracing/temporal';
 
 export interface GatewayOptions {
   configFile: string;
@@ -52,6 +54,11 @@ export interface GatewayOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Default `gatehouse` (GATEHOUSE_TASK_QUEUE); tests use one per gateway on a shared server. */
   taskQueue?: string;
+  /**
+   * Traces to this tracing instead of the one the OTEL_* variables describe (tests: an in-memory
+   * exporter). Flushed, not shut down, by stop(): its owner shuts it down.
+   */
+  tracing?: Tracing;
 }
 
 export interface RunningGateway {
@@ -74,6 +81,8 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   /** The keyless metrics listener, when GATEHOUSE_METRICS_PORT is set. */
   metricsUrl?: string;
+  /** Traces (src/tracing), when OTEL_EXPORTER_OTLP_ENDPOINT is set or a tracing was given; else off. */
+  tracing?: Tracing;
   /** Re-reads the config file now (SIGHUP): all or nothing, recorded in the change log. */
   reloadConfig(): ReloadResult;
   stop(): Promise<void>;
@@ -101,6 +110,7 @@ interface Parts {
   /** The embedded UI's codec token (per start), when this process runs the dev server and its UI. */
   uiCodecToken?: string;
   metrics: GatewayMetrics;
+  tracing?: Tracing;
 }
 
 /** Breaker tuning from the environment (tests use short windows); defaults suit production. */
@@ -130,10 +140,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     for (const fn of stack.reverse()) await fn().catch((err) => logger.error({ err }, 'stop step failed'));
   };
   try {
+    // Stopped last: spans of every other part's stop are sent too.
+    const tracing = opts.tracing ?? createTracing(env, { logger });
+    // A given tracing is flushed (its owner shuts it down); the gateway's own is shut down.
+    if (tracing) stack.push(() => (opts.tracing ? tracing.forceFlush() : tracing.shutdown()));
     const mock = await startMockIfUsed(config, env, logger, stack);
     // The workflow bundle builds in a child process while the dev server starts (see workflowBundle.ts).
     const needsBundle = opts.worker !== false && !opts.workflowBundle && !env.GATEHOUSE_WORKFLOW_BUNDLE;
-    const bundled = needsBundle ? buildWorkflowBundle(join(dataDir, 'workflow-bundle.js')) : undefined;
+    const bundleFile = join(dataDir, tracing ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
+    const bundled = needsBundle ? buildWorkflowBundle(bundleFile, { tracing: tracing !== undefined }) : undefined;
     bundled?.catch(() => {}); // awaited (and reported) by runWorker
     const uiCodecToken = env.TEMPORAL_ADDRESS || opts.http === false ? undefined : randomBytes(24).toString('base64url');
     const temporal = await connectTemporal({ env, dataDir, log: (m) => logger.info(m), uiCodecToken });
@@ -166,13 +181,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       credentials: loadCredentialKeys(env, dataDir, { open: opts.worker !== false }),
       uiCodecToken,
       metrics: new GatewayMetrics({ config: () => release.live.config(), routeTableVersion: () => release.live.snapshot().version }),
+      tracing,
     };
     const reloader = watchConfig(opts.configFile, parts, demoKey, reloadMs);
     stack.push(async () => reloader.stop());
     if (opts.worker === false && parts.credentials.created) {
       logger.warn(`made a new credential key pair in ${dataDir}: workers elsewhere cannot open what this front door seals; give it their GATEHOUSE_CREDENTIAL_PUBLIC_KEY (gatehouse keys credential)`);
     }
-    const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
+    const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter, interceptors: clientInterceptors(tracing) });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false, parts.credentials.sealer);
     // Stops after the HTTP server (pushed later, so closed first) and before the worker and connection.
@@ -181,7 +197,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const metricsUrl = await listenMetrics(parts, stack);
     const reloadConfig = () => reloader.reload(true);
     const { metrics } = parts;
-    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, logger, release, metrics, metricsUrl, reloadConfig, stop };
+    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, logger, release, metrics, metricsUrl, tracing, reloadConfig, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -226,6 +242,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
   // A shadow comparison waits for its request's own result (decoded by this client's codec).
   const primaryResult = (id: string, signal: AbortSignal) => client.withAbortSignal(signal, () => client.workflow.getHandle(id).result() as Promise<GatewayResponse>);
   const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
+  if (p.tracing && bundlePath) warnIfUntraced(bundlePath, p.logger);
   // CPU-heavy work on caller input (prompt analysis, caller schemas) runs here, under a deadline.
   const cpu = new CpuPool(cpuPoolOptionsFromEnv(p.env));
   const health = new CircuitBreakers(breakerOptions(p.env));
@@ -252,10 +269,12 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       env: p.env,
       release: p.release.runtime(primaryResult),
       cpu,
+      tracer: p.tracing?.tracer,
     },
     maxCachedWorkflows: p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS ? Number(p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS) : undefined,
     maxWorkflowTasks: p.env.GATEHOUSE_MAX_WORKFLOW_TASKS ? Number(p.env.GATEHOUSE_MAX_WORKFLOW_TASKS) : undefined,
     workflowBundle: opts.workflowBundle ?? { codePath: bundlePath ?? (await bundled!) },
+    tracing: p.tracing,
   });
   const running = worker.run();
   running.catch((err) => p.logger.fatal({ err }, 'worker stopped with an error'));
@@ -281,7 +300,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     usage,
     ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
     // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
-    ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT), metrics: p.metrics },
+    ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT), metrics: p.metrics, tracer: p.tracing?.tracer },
     // The console's request links: the configured Temporal UI, else the one this gateway started.
     temporalUiUrl: p.env.GATEHOUSE_TEMPORAL_UI_URL || uiUrl,
     consoleSessions: sessionOptionsFrom(p.env),

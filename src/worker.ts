@@ -1,6 +1,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUE } from './temporal/contract';
+import type { Tracing } from './tracing';
+import { WORKFLOW_INTERCEPTOR_MODULE, workerTracing } from './tracing/temporal';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -15,6 +17,8 @@ export interface WorkerSetup {
   maxCachedWorkflows?: number;
   /** Workflow tasks in progress at once (at most maxCachedWorkflows). */
   maxWorkflowTasks?: number;
+  /** Traces (src/tracing): activity spans and the workflow spans' sink; the bundle must be built with tracing. */
+  tracing?: Tracing;
 }
 
 /**
@@ -31,7 +35,11 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const maxCachedWorkflows = setup.maxCachedWorkflows ?? 1000;
   const maxWorkflowTasks = Math.min(setup.maxWorkflowTasks ?? MAX_WORKFLOW_TASKS, maxCachedWorkflows);
   const source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
+  const traced = workerTracing(setup.tracing);
+  // Bundled here (no prebuilt bundle): the workflow interceptors go in with the workflows.
+  if (setup.tracing && !setup.workflowBundle) traced.interceptors = { ...traced.interceptors, workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] };
   return Worker.create({
+    ...traced,
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue ?? TASK_QUEUE,

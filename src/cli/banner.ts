@@ -26,3 +26,14 @@ export function bannerText(b: BannerInfo, tty: boolean): string {
   lines.push('', 'Ctrl-C stops everything.', '');
   return lines.join('\n');
 }
+
+/** The banner as one log line (JSON logs): a readable message, the same facts as fields, never the key. */
+export function bannerLog(b: BannerInfo): { msg: string; fields: Record<string, string> } {
+  const where = b.url ? `Gateway: ${b.url} ` : '';
+  const msg = `Gatehouse is running. ${where}Temporal: ${b.temporal}`;
+  const fields: Record<string, string> = { temporal: b.temporal };
+  if (b.url) fields.gateway = b.url;
+  if (b.uiUrl) fields.temporalUi = b.uiUrl;
+  if (b.demoKey) fields.demoKey = b.demoKeyFile ? `in ${b.demoKeyFile}` : 'from GATEHOUSE_DEMO_KEY';
+  return { msg, fields };
+}

@@ -2,11 +2,14 @@
 import { resolve } from 'node:path';
 import { credentialPublicKey } from '../auth';
 import { ConfigError } from '../config';
-import { startGateway } from '../gateway';
+import { EnvError } from '../config/envError';
+import { startGateway, type RunningGateway } from '../gateway';
+import { logFormat } from '../log';
 import { PRIVATE_UMASK } from '../store/privateFiles';
 import { ensureTemporalCli } from '../temporal/cli';
 import { KEYS_USAGE, runKeysCommand } from './keys';
-import { bannerText } from './banner';
+import { bannerLog, bannerText } from './banner';
+import { progressPrinter } from './progress';
 import { REVIEW_USAGE, runReviewCommand } from './review';
 import { CANARY_USAGE, runCanaryCommand } from './canary';
 import { MODELS_USAGE, runModelsCommand } from './models';
@@ -75,7 +78,10 @@ async function installTemporal(args: string[]): Promise<number> {
     console.error(COMMANDS.temporal!.usage);
     return 2;
   }
-  console.log(await ensureTemporalCli({ log: (m) => console.error(m) }));
+  const out = progressPrinter(process.stderr);
+  const path = await ensureTemporalCli({ log: out.line, progress: out.status });
+  out.end(); // the path alone on stdout
+  console.log(path);
   return 0;
 }
 
@@ -88,11 +94,23 @@ async function start(): Promise<number> {
   const shutdown = installShutdown(shutdownOptionsFromEnv(process.env, (m) => log(m)));
   const gw = await startGateway({ configFile, worker: role !== 'http', http: role !== 'worker' });
   log = (m) => gw.logger.warn(m);
-  console.log(bannerText({ url: gw.url, uiUrl: gw.uiUrl, temporal: gw.temporalAddress, demoKey: gw.demoKey, demoKeyFile: gw.demoKeyFile }, process.stdout.isTTY === true));
+  printBanner(gw);
   process.on('SIGHUP', () => gw.reloadConfig()); // re-read the config file now
   await shutdown.signalled;
   await gw.stop();
   return 0;
+}
+
+/** Text for a person (pretty logs), one JSON line among the others (JSON logs): see docs/running.md. */
+function printBanner(gw: RunningGateway): void {
+  const info = { url: gw.url, uiUrl: gw.uiUrl, temporal: gw.temporalAddress, demoKey: gw.demoKey, demoKeyFile: gw.demoKeyFile };
+  const tty = process.stdout.isTTY === true;
+  if (logFormat(process.env, tty) === 'pretty') {
+    console.log(bannerText(info, tty));
+    return;
+  }
+  const { msg, fields } = bannerLog(info);
+  gw.logger.child({}, { level: 'info' }).info(fields, msg); // shown whatever GATEHOUSE_LOG_LEVEL says
 }
 
 function printCredentialKey(): number {
@@ -108,7 +126,7 @@ function printCredentialKey(): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err instanceof ConfigError ? err.message : `gatehouse: ${(err as Error).stack ?? err}`);
+    console.error(err instanceof ConfigError ? err.message : err instanceof EnvError ? `gatehouse: ${err.message}` : `gatehouse: ${(err as Error).stack ?? err}`);
     process.exit(1);
   },
 );

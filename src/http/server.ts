@@ -25,6 +25,8 @@ import { registerMetrics } from './metrics';
 import type { GatewayMetrics } from '../metrics/gatewayMetrics';
 import { DEFAULT_TEMPORAL_UI, SessionStore, registerConsole } from '../console';
 import type { SessionOptions } from '../console/sessions';
+import type { Tracer } from '@opentelemetry/api';
+import { traceRequests } from '../tracing/http';
 
 export interface HttpDeps {
   starter: RequestStarter;
@@ -51,6 +53,8 @@ export interface HttpDeps {
   temporalUiUrl?: string;
   /** The console's session lifetimes (src/console/sessions.ts defaults). */
   consoleSessions?: SessionOptions;
+  /** A server span per request (src/tracing/http.ts); absent when tracing is off. */
+  tracer?: Tracer;
 }
 
 /** The front door: OpenAI-compatible API for services, and Anthropic's Messages API. */
@@ -69,6 +73,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.setErrorHandler((err, req, reply) => handleError(err, req, reply));
   registerBodyParser(app, deps.bodyLimit ?? MAX_BODY_BYTES);
   const sessions = new SessionStore(deps.consoleSessions);
+  if (deps.tracer) traceRequests(app, deps.tracer); // before the guard: refusals are traced too
   registerGuard(app, { ...deps, sessions });
   app.setNotFoundHandler((req, reply) => handleError(notFound('not_found', `No route ${req.method} ${pathOnly(req.url)}`), req, reply));
   app.addHook('onResponse', async (req, reply) => {

@@ -37,6 +37,8 @@ export const INSTALL_HINT =
 
 export interface EnsureTemporalCliOptions {
   log?: (msg: string) => void;
+  /** The build's periodic "still building" line (default: `log`); a terminal may redraw it in place. */
+  progress?: (msg: string) => void;
   env?: NodeJS.ProcessEnv;
   allowDownload?: boolean;
   allowGoBuild?: boolean;
@@ -201,7 +203,7 @@ export function isGoPackageLine(line: string): boolean {
 }
 
 /** Run `go install` into a temp GOBIN under `dir`, with progress, then promote the binary. */
-async function goBuild(goBin: string, dir: string, env: NodeJS.ProcessEnv, log: (msg: string) => void): Promise<string> {
+async function goBuild(goBin: string, dir: string, env: NodeJS.ProcessEnv, log: (msg: string) => void, progress = log): Promise<string> {
   log(`Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go (first run only, takes a few minutes)…`);
   return withTempDir(dir, async (tmp) => {
     const started = Date.now();
@@ -222,7 +224,7 @@ async function goBuild(goBin: string, dir: string, env: NodeJS.ProcessEnv, log: 
     forEachLine(child.stdout, onLine);
     forEachLine(child.stderr, onLine);
     const elapsed = (): number => Math.round((Date.now() - started) / 1000);
-    const heartbeat = setInterval(() => log(`…still building (${elapsed()}s, compiled ${packages} packages)`), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => progress(`…still building (${elapsed()}s, compiled ${packages} packages)`), HEARTBEAT_MS);
     try {
       const code = await new Promise<number | null>((resolve, reject) => {
         child.on('error', reject);
@@ -279,6 +281,6 @@ export async function ensureTemporalCli(opts: EnsureTemporalCliOptions = {}): Pr
   }
 
   const go = opts.allowGoBuild !== false ? findOnPath('go', env) : undefined;
-  if (go) return goBuild(go, dir, env, log);
+  if (go) return goBuild(go, dir, env, log, opts.progress);
   throw new Error(INSTALL_HINT);
 }

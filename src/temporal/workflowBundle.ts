@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PRIVATE_FILE_MODE, privateDir } from '../store/privateFiles';
 import { FAILURE_CONVERTER_PATH } from './dataConverter';
+import { WORKFLOW_INTERCEPTOR_MODULE } from '../tracing/temporal';
 
 const WORKFLOWS = join(__dirname, '..', '..', 'workflows');
 
@@ -13,24 +14,30 @@ const WORKFLOWS = join(__dirname, '..', '..', 'workflows');
  * (webpack) in the worker's own process leaves ~130 MB of heap behind for its whole life; in a
  * child that memory is returned when the child exits.
  */
-export async function buildWorkflowBundle(outFile: string): Promise<string> {
+export async function buildWorkflowBundle(outFile: string, opts: { tracing?: boolean } = {}): Promise<string> {
   privateDir(dirname(outFile));
   // From the build (dist/, plain JS) node runs this file as is; from the sources it needs tsx.
-  const args = __filename.endsWith('.js') ? [__filename, outFile] : ['--import', 'tsx', __filename, outFile];
+  const script = [__filename, outFile, ...(opts.tracing ? [TRACING_FLAG] : [])];
+  const args = __filename.endsWith('.js') ? script : ['--import', 'tsx', ...script];
   await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   return outFile;
 }
 
-async function writeBundle(outFile: string): Promise<void> {
+/** `node workflowBundle.js out.js --tracing`: the bundle for a worker with tracing on (docs/operations.md). */
+const TRACING_FLAG = '--tracing';
+
+async function writeBundle(outFile: string, tracing: boolean): Promise<void> {
   const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+  // With tracing on, the OpenTelemetry workflow interceptors are part of the workflow code; off, absent.
+  const workflowInterceptorModules = tracing ? [WORKFLOW_INTERCEPTOR_MODULE] : [];
   // Failures are encoded by the gateway's converter inside workflows too (see failureConverter.ts).
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), failureConverterPath: FAILURE_CONVERTER_PATH, workflowInterceptorModules, logger: quiet });
   writeFileSync(outFile, code, { mode: PRIVATE_FILE_MODE });
   chmodSync(outFile, PRIVATE_FILE_MODE); // an older bundle there may have been readable
 }
 
 if (require.main === module) {
-  writeBundle(process.argv[2] ?? 'workflow-bundle.js').catch((err) => {
+  writeBundle(process.argv[2] ?? 'workflow-bundle.js', process.argv.includes(TRACING_FLAG)).catch((err) => {
     console.error(err);
     process.exit(1);
   });
