@@ -1,6 +1,7 @@
 import type { Usage } from '../src/config/api';
 import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
 import type { LedgerRow, RowOnAnswer } from '../src/temporal/contract';
+import { refusalKind } from '../src/metrics/labels';
 import type { ActivityDeps } from './deps';
 
 export interface Recorded {
@@ -26,7 +27,10 @@ export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
   if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
   else deps.limits.release(row.requestId);
   // Counted once: a retried activity finds its row already written and counts nothing.
-  if (deps.ledger.record(row, costUsd)) countOutcome(deps, row, costUsd);
+  if (deps.ledger.record(row, costUsd)) {
+    countOutcome(deps, row, costUsd);
+    logRefusal(deps, row);
+  }
   // A canary outcome may trip the route's automatic rollback (checked off this request's path).
   if (row.stage === 'canary' && row.route) deps.release?.autoRollback.afterOutcome(row.route, 'canary');
   return { costUsd };
@@ -39,6 +43,14 @@ function countOutcome(deps: ActivityDeps, row: LedgerRow, costUsd: number): void
   } catch (err) {
     deps.logger.warn({ err }, 'could not count a request in the metrics');
   }
+}
+
+/** A refused request is logged once, with whom and why (names and codes only, never content). */
+function logRefusal(deps: ActivityDeps, row: LedgerRow): void {
+  const kind = refusalKind(row.status, row.errorCode);
+  if (!kind) return;
+  const { requestId, caller, team, task, route, status, errorCode: code } = row;
+  deps.logger.info({ requestId, caller, team, task, route, status, code, refusal: kind, sensitiveKinds: row.sensitiveKinds }, 'request refused');
 }
 
 /** What the answering try itself measured: its latency (a number, as before) and the chunks it skipped. */

@@ -160,7 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       release,
       credentials: loadCredentialKeys(env, dataDir, { open: opts.worker !== false }),
       uiCodecToken,
-      metrics: new GatewayMetrics({ config: () => release.live.config(), routeTableVersion: () => release.live.snapshot().version }),
+      metrics: new GatewayMetrics({ config: () => release.live.config(), routeTableVersion: () => release.live.snapshot().version, budgets: () => limits.budgetsRemaining() }),
     };
     const reloader = watchConfig(opts.configFile, parts, demoKey, reloadMs);
     stack.push(async () => reloader.stop());
@@ -170,6 +170,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false, parts.credentials.sealer);
+    parts.metrics.watchReviews((route) => client.workflow.count(heldQuery(parts.taskQueue, route)).then((c) => c.count));
     // Stops after the HTTP server (pushed later, so closed first) and before the worker and connection.
     stack.push(async () => starter.close());
     const url = opts.http === false ? undefined : await listen(parts, starter, stack, temporal.uiUrl);
@@ -181,6 +182,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     await stop();
     throw err;
   }
+}
+
+/** Requests of a route held for review on this task queue (the `gatehouse_reviews_pending` gauge). */
+function heldQuery(taskQueue: string, route: string): string {
+  const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return [`TaskQueue = ${quote(taskQueue)}`, 'ExecutionStatus = "Running"', 'GatehouseStatus = "awaiting_review"', `GatehouseRoute = ${quote(route)}`].join(' AND ');
 }
 
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {

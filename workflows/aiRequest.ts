@@ -20,6 +20,7 @@ import { answerOrWait } from './queue';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
+import { screeningActionOf } from '../src/policy/screen';
 import { isFixedAnswer, plannedAwayAttempt } from '../src/routing/degraded';
 import { decisions, ledger } from './proxies';
 
@@ -173,7 +174,8 @@ export function ledgerRow(input: Pick<AiRequestInput, 'requestId'>, o: Outcome):
     explanation: o.plan?.explanation ?? null,
     risk: o.admission?.risk,
     dataClass: o.admission?.dataClass,
-    sensitiveKinds: o.admission?.sensitiveKinds,
+    sensitiveKinds: o.admission?.sensitiveKinds ?? o.who?.sensitiveKinds,
+    sensitiveAction: o.admission ? screeningActionOf(o.admission) : o.who?.sensitiveAction,
     stage: o.plan?.stage,
     routeTableVersion: o.plan?.routeTableVersion,
     review: o.review,

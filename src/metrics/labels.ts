@@ -96,3 +96,18 @@ export function attemptEvents(attempts: readonly AttemptRecord[], known: KnownNa
   }
   return events;
 }
+
+/** Codes of the limits (src/limits/errors.ts): rate-limit, loop and budget rejections. */
+const LIMIT_CODES = new Set(['rate_limit_exceeded', 'loop_detected', 'budget_exceeded']);
+/** Refusals that end a request as `failed` rather than `denied`: too large for its route, the kill switch. */
+const FAILED_REFUSALS = new Set(['request_too_large', 'route_disabled']);
+
+/**
+ * Was a request refused (not answered by decision of the gateway), and by what: a limit, or a block
+ * (policy, role, authentication, size, kill switch). Provider failures and cancellations are neither.
+ */
+export function refusalKind(status: string, code: string | null | undefined): 'limit' | 'block' | undefined {
+  if (code && LIMIT_CODES.has(code)) return 'limit';
+  if (status === 'denied' || status === 'refused' || (code && FAILED_REFUSALS.has(code))) return 'block';
+  return undefined;
+}
