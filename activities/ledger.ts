@@ -1,5 +1,6 @@
 import type { Usage } from '../src/config/api';
 import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
+import type { FeedbackFacts } from '../src/feedback/schema';
 import type { LedgerRow, RowOnAnswer } from '../src/temporal/contract';
 import { refusalKind } from '../src/metrics/labels';
 import type { ActivityDeps } from './deps';
@@ -13,6 +14,11 @@ export function createLedgerActivities(deps: ActivityDeps) {
     /** The ledger step of a request whose end the provider call did not record itself (see RowOnAnswer). */
     async recordOutcome(row: LedgerRow): Promise<Recorded> {
       return writeOutcome(deps, row);
+    },
+    /** An end user's feedback (workflows/feedback.ts): the ledger row, counted once per feedback run. */
+    async recordFeedback(facts: FeedbackFacts): Promise<void> {
+      if (!deps.feedback) throw new Error('this worker has no feedback store');
+      if (deps.feedback.record(facts)) deps.metrics?.feedbackGiven(facts);
     },
   };
 }

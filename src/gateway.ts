@@ -15,6 +15,7 @@ import { createProviders, type ChatProvider } from './providers';
 import { startMockProvider, type MockProvider } from './mock';
 import { mockKind } from './mock/kind';
 import { Ledger } from './store';
+import { FeedbackStore } from './store/feedback';
 import { UsageStore } from './store/usage';
 import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
@@ -81,6 +82,7 @@ interface Parts {
   callers: CallerDirectory;
   dataConverter: DataConverter;
   ledger: Ledger;
+  feedback: FeedbackStore;
   limits: LimitsGate;
   logger: Logger;
   taskQueue: string;
@@ -135,6 +137,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     stack.push(() => temporal.close());
     const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
     stack.push(async () => ledger.close());
+    const feedback = new FeedbackStore(ledger.file);
+    stack.push(async () => feedback.close());
     const limits = new LimitsGate(config.limits, {
       budgetDb: ledger.file,
       redisUrl: env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL,
@@ -153,6 +157,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       callers: new CallerDirectory(config, demoKey),
       dataConverter: gatehouseDataConverter(loadCodec(env, join(dataDir, 'codec-key'))),
       ledger,
+      feedback,
       logger,
       taskQueue: opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE,
       mock,
@@ -218,6 +223,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       credentials: p.credentials.opener!,
       providers: (p.providers = createProviders(p.config, p.env, p.mock?.url)),
       ledger: p.ledger,
+      feedback: p.feedback,
       limits: p.limits,
       health,
       metrics: p.metrics,
@@ -253,6 +259,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
   stack.push(async () => usage.close());
   const app = buildHttpServer({
     usage,
+    feedback: p.feedback,
     ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
     // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
     ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT), metrics: p.metrics },

@@ -41,7 +41,7 @@ export function prefersAsync(req: FastifyRequest): boolean {
  * The caller admission recorded, or, before admission has run (a GET right after the 202), the
  * same key that started it (the memo's credential tag).
  */
-function isOwner(desc: WorkflowExecutionDescription, caller: string, credential: string): boolean {
+export function isOwner(desc: WorkflowExecutionDescription, caller: string, credential: string): boolean {
   const recorded = desc.typedSearchAttributes.get(GatehouseSearch.caller);
   if (recorded !== undefined) return recorded === caller;
   return (desc.memo as { keyTag?: string } | undefined)?.keyTag === credentialTag(credential);
@@ -94,6 +94,6 @@ export function isRequestId(id: string): boolean {
   return id.length > 0 && id.length <= 400 && /^[\w.:/-]+$/.test(id);
 }
 
-function requestNotFound(id: string): GatewayError {
+export function requestNotFound(id: string): GatewayError {
   return notFound('request_not_found', `No request ${id.slice(0, 400)} for this caller`);
 }

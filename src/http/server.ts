@@ -16,6 +16,7 @@ import { registerUsageReport } from './admin/usage';
 import type { UsageStore } from '../store/usage';
 import type { Release } from '../routes/release';
 import { registerRequests } from './requests';
+import { registerFeedback } from './feedback';
 import { registerCodecEndpoint, type CodecAccess } from './codec';
 import type { RequestStarter } from '../temporal/requestStarter';
 import type { StreamRegistry } from '../streaming/registry';
@@ -23,6 +24,7 @@ import { MAX_BODY_BYTES, registerBodyParser } from './body';
 import { registerGuard, type GuardDeps } from './guard';
 import { registerMetrics } from './metrics';
 import type { GatewayMetrics } from '../metrics/gatewayMetrics';
+import type { FeedbackStore } from '../store/feedback';
 
 export interface HttpDeps {
   starter: RequestStarter;
@@ -45,6 +47,8 @@ export interface HttpDeps {
   bodyLimit?: number;
   /** Prometheus series: GET /metrics (admin role) and the front door's refusals. */
   metrics?: GatewayMetrics;
+  /** End-user feedback counts for the canary report (GET /admin/canary/:route). */
+  feedback?: Pick<FeedbackStore, 'counts'>;
 }
 
 /** The front door: OpenAI-compatible API for services, and Anthropic's Messages API. */
@@ -75,6 +79,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerMessages(app, deps);
   registerEmbeddings(app, deps);
   registerRequests(app, deps);
+  registerFeedback(app, deps);
   if (deps.codec) registerCodecEndpoint(app, deps.codec);
   registerReviewAdmin(app, deps);
   registerQueueAdmin(app, deps);
