@@ -99,8 +99,8 @@ export function attemptEvents(attempts: readonly AttemptRecord[], known: KnownNa
 
 /** Codes of the limits (src/limits/errors.ts): rate-limit, loop and budget rejections. */
 const LIMIT_CODES = new Set(['rate_limit_exceeded', 'loop_detected', 'budget_exceeded']);
-/** Refusals that end a request as `failed` rather than `denied`: too large for its route, the kill switch. */
-const FAILED_REFUSALS = new Set(['request_too_large', 'route_disabled']);
+/** Refusals that end a request as `failed` rather than `denied`: too large or too complex, the kill switch. */
+const FAILED_REFUSALS = new Set(['request_too_large', 'request_too_complex', 'route_disabled']);
 
 /**
  * Was a request refused (not answered by decision of the gateway), and by what: a limit, or a block

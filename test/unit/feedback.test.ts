@@ -3,6 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { canaryReport } from '../../src/canary/report';
+import { formatReport } from '../../src/cli/canary';
+import { parseConfigObject } from '../../src/config';
+import { hashApiKey } from '../../src/auth';
 import { feedbackByModel } from '../../src/feedback/report';
 import { FeedbackBodySchema, feedbackFacts } from '../../src/feedback/schema';
 import { FeedbackStore } from '../../src/store/feedback';
@@ -32,5 +36,19 @@ describe('end-user feedback', () => {
     ]);
     assert.deepEqual(store.counts('chat', '2026-01-01T00:01:30.000Z').map((c) => c.model), ['large'], 'the window is the feedback time');
     store.close();
+  });
+
+  it('gatehouse canary report prints the feedback per model', () => {
+    const config = parseConfigObject({
+      providers: { mock: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1' } },
+      models: { small: { provider: 'mock', upstream: 'mock-small' } },
+      callers: { app: { team: 't', roles: ['caller'], tasks: ['chat'], keyHash: hashApiKey('k-app-0123456789abcdef') } },
+      routes: [{ name: 'chat', match: { task: 'chat' }, primary: 'small' }],
+    });
+    const report = canaryReport({ route: config.routes[0]!, since: '2026-01-01T00:00:00Z', routeTableVersion: 1, requests: [], comparisons: [] });
+    const feedback = feedbackByModel([{ model: 'small', outcome: 'edited', count: 1, scoreSum: 0.5, scored: 1 }, { model: 'small', outcome: 'accepted', count: 3, scoreSum: 0, scored: 0 }]);
+    const lines = formatReport({ ...report, feedback });
+    assert.ok(lines.includes('  small: 4 (accepted 75%, edited 25%, rejected 0%, mean score 0.50)'), lines.join('\n'));
+    assert.ok(formatReport(report).includes('end-user feedback: none'));
   });
 });

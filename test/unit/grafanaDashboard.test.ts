@@ -51,7 +51,7 @@ async function exportedNames(): Promise<Set<string>> {
     routes: [{ name: 'chat', match: { task: 'chat' }, primary: 'small' }],
   });
   const metrics = await new GatewayMetrics({ config: () => config }).registry.getMetricsAsJSON();
-  return new Set(metrics.flatMap((m) => (m.type === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => m.name + s) : [m.name])));
+  return new Set(metrics.flatMap((m) => (String(m.type) === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => m.name + s) : [m.name])));
 }
 
 describe('the Grafana dashboard (ops/grafana/gatehouse-dashboard.json)', () => {
