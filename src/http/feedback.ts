@@ -5,7 +5,7 @@ import { FEEDBACK_BODY_LIMIT, FeedbackBodySchema, type FeedbackInput } from '../
 import { GatehouseSearch } from '../temporal/searchAttributes';
 import { parseBody } from './admin/access';
 import { authenticated } from './guard';
-import { describeOrNull, isOwner, isRequestId, requestNotFound } from './requests';
+import { describeOrNull, isOwner, isRequestId, isRequestWorkflow, requestNotFound } from './requests';
 import type { HttpDeps } from './server';
 
 /** The feedback workflow's type (workflows/feedback.ts) and its id beside the request's. */
@@ -24,7 +24,7 @@ export function registerFeedback(app: FastifyInstance, deps: HttpDeps): void {
     const id = req.params.id;
     if (!isRequestId(id)) throw requestNotFound(id);
     const desc = await describeOrNull(deps.starter.client.workflow.getHandle(id));
-    if (!desc || !isOwner(desc, caller.name, credential)) throw requestNotFound(id);
+    if (!desc || !isRequestWorkflow(desc) || !isOwner(desc, caller.name, credential)) throw requestNotFound(id);
     if (desc.status.name !== 'COMPLETED') {
       throw new GatewayError('Conflict', 'request_not_completed', `Request ${id} has no answer to give feedback on (it is ${desc.status.name.toLowerCase()})`);
     }

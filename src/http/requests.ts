@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@tempo
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, fromFailure, notFound } from '../errors';
 import { cancelledView, completedView, failedView, pendingView, type PendingState, type RequestView } from '../requests/view';
-import type { GatewayResponse } from '../temporal/contract';
+import { EMBEDDINGS_WORKFLOW_TYPE, WORKFLOW_TYPE, type GatewayResponse } from '../temporal/contract';
 import { GatehouseSearch } from '../temporal/searchAttributes';
 import { credentialTag } from '../temporal/requestStarter';
 import { authenticated } from './guard';
@@ -19,7 +19,7 @@ export function registerRequests(app: FastifyInstance, deps: HttpDeps): void {
     if (!isRequestId(req.params.id)) throw requestNotFound(req.params.id);
     const handle = deps.starter.client.workflow.getHandle(req.params.id);
     const desc = await describeOrNull(handle);
-    if (!desc || !isOwner(desc, caller.name, credential)) throw requestNotFound(req.params.id);
+    if (!desc || !isRequestWorkflow(desc) || !isOwner(desc, caller.name, credential)) throw requestNotFound(req.params.id);
     return requestView(desc, () => handle.result() as Promise<GatewayResponse>);
   });
 }
@@ -35,6 +35,11 @@ export function prefersAsync(req: FastifyRequest): boolean {
   const prefer = req.headers.prefer;
   const values = (Array.isArray(prefer) ? prefer.join(',') : (prefer ?? '')).split(',');
   return values.some((v) => v.trim().toLowerCase().split(';')[0] === 'respond-async');
+}
+
+/** A request's own workflow (chat or embeddings), not one beside it (`…/feedback`, `…/webhook`, `…/shadow`). */
+export function isRequestWorkflow(desc: Pick<WorkflowExecutionDescription, 'type'>): boolean {
+  return desc.type === WORKFLOW_TYPE || desc.type === EMBEDDINGS_WORKFLOW_TYPE;
 }
 
 /**

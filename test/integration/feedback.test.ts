@@ -115,6 +115,10 @@ describe('POST /v1/requests/{id}/feedback: the end user\'s verdict in the ledger
     };
     for (let i = 0; i < 50 && (await runs()) < 2; i++) await new Promise((ok) => setTimeout(ok, 200)); // visibility catches up
     assert.equal(await runs(), 2, 'the trail: accepted, then edited');
+    for (const path of [`/v1/requests/${encodeURIComponent(`${first}/feedback`)}`, `/v1/requests/${encodeURIComponent(`${first}/feedback`)}/feedback`]) {
+      const res = await send(gw.url, path, path.endsWith('/feedback/feedback') ? '{"outcome":"accepted"}' : undefined, { ...auth(KEYS.support), 'content-type': 'application/json' }, path.endsWith('/feedback/feedback') ? 'POST' : 'GET');
+      assert.equal(res.status, 404, `${path}: the feedback workflow is no request of its own`);
+    }
     for (const f of [gw.ledger.file, `${gw.ledger.file}-wal`].filter(existsSync)) {
       const bytes = readFileSync(f);
       assert.ok(!bytes.includes('feedback-edit-4d2a') && !bytes.includes('feedback-comment-8c1b'), `${f} holds feedback text`);
