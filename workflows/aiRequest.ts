@@ -150,9 +150,11 @@ export interface Outcome {
 
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
 export async function finish(input: Pick<AiRequestInput, 'requestId'>, o: Outcome, recorded?: Recorded): Promise<Recorded> {
+  // One upsert as before (replay-safe for requests in flight): the code joins it when there is one.
   upsertSearchAttributes([
     { key: GatehouseSearch.status, value: o.status },
     ...(o.candidate ? [{ key: GatehouseSearch.model, value: o.candidate.model }] : []),
+    ...(o.errorCode ? [{ key: GatehouseSearch.code, value: o.errorCode }] : []),
   ]);
   return recorded ?? ledger.recordOutcome(ledgerRow(input, o));
 }

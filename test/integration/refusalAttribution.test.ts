@@ -103,13 +103,14 @@ describe('every refusal is attributed: ledger row, search attributes, metrics an
     assert.equal(blocked?.sensitive_kinds, 'payment_card', 'the kinds found, never the values');
   });
 
-  it('the search attributes name them too', async () => {
+  it('the search attributes name them too, and the code (GatehouseCode)', async () => {
     for (const r of refused) {
       const d = await gw.client.workflow.getHandle(r.res.headers.get('x-gatehouse-request-id')!).describe();
       const sa = d.typedSearchAttributes;
       const got = { caller: sa.get(GatehouseSearch.caller), team: sa.get(GatehouseSearch.team), task: sa.get(GatehouseSearch.task) ?? null, route: sa.get(GatehouseSearch.route) ?? null };
       assert.deepEqual(got, r.who, r.kind);
       assert.equal(sa.get(GatehouseSearch.status), r.ledgerStatus, r.kind);
+      assert.equal(sa.get(GatehouseSearch.code), r.code, r.kind);
     }
   });
 
