@@ -20,6 +20,13 @@ export interface KnownNames {
   routes: ReadonlySet<string>;
   models: ReadonlySet<string>;
   providers: ReadonlySet<string>;
+  /** Routes that can hold a request for review (the pending-reviews gauge counts these). */
+  holding: readonly string[];
+}
+
+/** Routes whose requests can be held for a human (a review block, or review on sensitive input or failed validation). */
+export function holdingRoutes(config: Pick<Config, 'routes'>): string[] {
+  return config.routes.filter((r) => r.review || r.sensitivity.action === 'review' || r.validation?.onFailure === 'review').map((r) => r.name);
 }
 
 export function knownNames(config: Config): KnownNames {
@@ -31,6 +38,7 @@ export function knownNames(config: Config): KnownNames {
     routes: new Set(config.routes.map((r) => r.name)),
     models: new Set(Object.keys(config.models)),
     providers: new Set(Object.keys(config.providers)),
+    holding: holdingRoutes(config),
   };
 }
 

@@ -43,14 +43,14 @@ export function registerScrapeGauges(registry: Registry, s: GaugeSources): void 
   new Gauge({ name: 'gatehouse_route_table_version', help: 'Version of the live route table', registers, collect() { if (s.routeTableVersion) this.set(s.routeTableVersion()); } });
   new Gauge({
     name: 'gatehouse_reviews_pending',
-    help: 'Requests held for a human review now, per route (Temporal visibility, this task queue)',
+    help: 'Requests held for a human review now, per route that can hold (Temporal visibility, this task queue)',
     labelNames: ['route'],
     registers,
     async collect() {
       this.reset();
       const count = s.reviewsPending?.();
       if (!count) return;
-      const routes = [...s.known().routes];
+      const routes = s.known().holding; // one visibility count each; routes that never hold are never asked
       const counts = await withTimeout(Promise.all(routes.map((r) => count(r))), COUNT_TIMEOUT_MS).catch(() => undefined);
       counts?.forEach((n, i) => this.set({ route: routes[i]! }, n));
     },

@@ -142,15 +142,29 @@ describe('gateway metrics page', () => {
 
   it('reads reviews pending per route and budgets left at scrape time; a count that fails leaves the gauge empty', async () => {
     const budgets = [{ scope: 'caller' as const, name: 'support', period: 'day' as const, remainingUsd: 1.25 }, { scope: 'team' as const, name: 'not-in-config', period: 'month' as const, remainingUsd: 3 }];
-    const m = new GatewayMetrics({ config: () => config, budgets: () => budgets });
-    let held = 4;
-    m.watchReviews(async (route) => (route === 'chat' ? held : 0));
+    const held = parseConfigObject({
+      providers: { mock: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1' } },
+      models: { small: { provider: 'mock', upstream: 'mock-small' } },
+      callers: {
+        support: { team: 'support', roles: ['caller'], tasks: ['chat', 'draft'], keyHash: hashApiKey('k-support-0123456789abcdef') },
+        rita: { team: 'qa', roles: ['reviewer'], reviews: ['draft'], keyHash: hashApiKey('k-rita-0123456789abcdef0') },
+      },
+      routes: [
+        { name: 'chat', match: { task: 'chat' }, primary: 'small' },
+        { name: 'draft', match: { task: 'draft' }, primary: 'small', review: { when: 'always', deadline: '1h' } },
+      ],
+    });
+    const asked: string[] = [];
+    const m = new GatewayMetrics({ config: () => held, budgets: () => budgets });
+    let waiting = 4;
+    m.watchReviews(async (route) => (asked.push(route), waiting));
     let page = await m.scrape();
-    assert.match(page, /gatehouse_reviews_pending\{route="chat"\} 4/);
+    assert.match(page, /gatehouse_reviews_pending\{route="draft"\} 4/);
+    assert.deepEqual(asked, ['draft'], 'only routes that can hold are counted');
     assert.match(page, /gatehouse_budget_remaining_usd\{scope="caller",name="support",period="day"\} 1.25/);
     assert.match(page, /gatehouse_budget_remaining_usd\{scope="team",name="other",period="month"\} 3/);
-    held = 1;
-    assert.match(await m.scrape(), /gatehouse_reviews_pending\{route="chat"\} 1/, 'read again at each scrape');
+    waiting = 1;
+    assert.match(await m.scrape(), /gatehouse_reviews_pending\{route="draft"\} 1/, 'read again at each scrape');
     m.watchReviews(() => Promise.reject(new Error('visibility unavailable')));
     page = await m.scrape();
     assert.doesNotMatch(page, /gatehouse_reviews_pending\{/);
