@@ -2,6 +2,7 @@ import type { Usage } from '../src/config/api';
 import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
 import type { FeedbackFacts } from '../src/feedback/schema';
 import type { LedgerRow, RowOnAnswer } from '../src/temporal/contract';
+import { GatewayError, toFailure } from '../src/errors';
 import { refusalKind } from '../src/metrics/labels';
 import type { ActivityDeps } from './deps';
 
@@ -17,7 +18,8 @@ export function createLedgerActivities(deps: ActivityDeps) {
     },
     /** An end user's feedback (workflows/feedback.ts): the ledger row, counted once per feedback run. */
     async recordFeedback(facts: FeedbackFacts): Promise<void> {
-      if (!deps.feedback) throw new Error('this worker has no feedback store');
+      // Not retried: a worker without the store would fail the same way forever.
+      if (!deps.feedback) throw toFailure(new GatewayError('Internal', 'internal_error', 'this worker has no feedback store'));
       if (deps.feedback.record(facts)) deps.metrics?.feedbackGiven(facts);
     },
   };

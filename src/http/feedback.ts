@@ -49,6 +49,8 @@ async function record(deps: HttpDeps, input: FeedbackInput) {
       args: [input],
       // Each feedback is a new run of the same id: its runs are the request's feedback trail.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // A run that cannot finish (no worker for that long) must not hold the id against later feedback.
+      workflowExecutionTimeout: '10 minutes',
       typedSearchAttributes: attributes,
     });
     return (await handle.result()) as { request_id: string; outcome: string; recorded_at: string };
