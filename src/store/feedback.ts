@@ -40,17 +40,19 @@ export class FeedbackStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    // A newer feedback replaces the row; the same run written again (a retried activity) changes nothing.
+    // A newer feedback replaces the row; the same run written again (a retried activity) changes
+    // nothing. Written in the SQL SQLite and PostgreSQL both speak (`?` placeholders, qualified columns).
     this.upsert = this.db.prepare(`INSERT INTO feedback (request_id, caller, team, route, model, outcome, score, edited_chars, commented, run_id, created_at)
-      VALUES (@requestId, @caller, @team, @route, @model, @outcome, @score, @editedChars, @commented, @runId, @at)
-      ON CONFLICT(request_id) DO UPDATE SET outcome = excluded.outcome, score = excluded.score, edited_chars = excluded.edited_chars,
-        commented = excluded.commented, run_id = excluded.run_id, created_at = excluded.created_at, updates = updates + 1
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (request_id) DO UPDATE SET outcome = excluded.outcome, score = excluded.score, edited_chars = excluded.edited_chars,
+        commented = excluded.commented, run_id = excluded.run_id, created_at = excluded.created_at, updates = feedback.updates + 1
       WHERE feedback.run_id <> excluded.run_id`);
   }
 
   /** Records a feedback; false when this run was recorded already. */
   record(f: FeedbackFacts): boolean {
-    return this.upsert.run({ ...f, commented: f.commented ? 1 : 0 }).changes > 0;
+    const params = [f.requestId, f.caller, f.team, f.route, f.model, f.outcome, f.score, f.editedChars, f.commented ? 1 : 0, f.runId, f.at];
+    return this.upsert.run(...params).changes > 0;
   }
 
   get(requestId: string): FeedbackRow | undefined {
@@ -60,7 +62,7 @@ export class FeedbackStore {
   /** A route's latest feedbacks since an ISO time, counted per model and outcome (the canary report). */
   counts(route: string, since: string): FeedbackCount[] {
     return this.db
-      .prepare(`SELECT model, outcome, COUNT(*) AS count, COALESCE(SUM(score), 0) AS scoreSum, COUNT(score) AS scored
+      .prepare(`SELECT model, outcome, COUNT(*) AS "count", COALESCE(SUM(score), 0) AS "scoreSum", COUNT(score) AS "scored"
         FROM feedback WHERE route = ? AND created_at >= ? GROUP BY model, outcome`)
       .all(route, since) as FeedbackCount[];
   }
