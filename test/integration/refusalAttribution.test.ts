@@ -15,7 +15,7 @@ const PRICE = { inputPerMTok: 1, outputPerMTok: 10 };
 /** One route per refusal kind; `limits` caps the `metered` route, the `limited` caller and the `spender`'s budget. */
 const config = (mockUrl: string) => {
   const c = testConfig(mockUrl, {
-    models: { large: { provider: 'mock', upstream: 'mock-large', price: PRICE } },
+    models: { large: { provider: 'mock', upstream: 'mock-large', price: PRICE }, spare: { provider: 'mock', upstream: 'mock-small', price: PRICE } },
     routes: [
       { name: 'chat', match: { task: 'chat' }, primary: 'large' },
       { name: 'summarize', match: { task: 'summarize' }, primary: 'large' },
@@ -23,9 +23,10 @@ const config = (mockUrl: string) => {
       { name: 'metered', match: { task: 'metered' }, primary: 'large' },
       { name: 'sized', match: { task: 'sized' }, primary: 'large', maxRequestBytes: 400 },
       { name: 'switched', match: { task: 'switched' }, primary: 'large' },
+      { name: 'unplugged', match: { task: 'unplugged' }, primary: 'spare' },
     ],
   }) as { callers: Record<string, any> };
-  c.callers.support.tasks = ['chat', 'guarded', 'metered', 'sized', 'switched'];
+  c.callers.support.tasks = ['chat', 'guarded', 'metered', 'sized', 'switched', 'unplugged'];
   for (const [name, who] of Object.entries({ root: { team: 'ops', roles: ['admin'] }, limited: caller('throttled', ['chat']), spender: caller('spend', ['chat']), looper: caller('loops', ['chat']) })) {
     c.callers[name] = { ...who, keyHash: hashApiKey(key(name)) };
   }
@@ -72,7 +73,10 @@ describe('every refusal is attributed: ledger row, search attributes, metrics an
     expect('too large for the route', await ask('support', 'sized', `${SECRET} ${'x'.repeat(1000)}`), 413, 'request_too_large', { ...support, task: 'sized', route: 'sized' });
     const off = await send(gw.url, '/admin/routes/disable', JSON.stringify({ target: 'switched', kind: 'route', reason: 'incident 15' }), { 'content-type': 'application/json', ...auth(key('root')) });
     assert.equal(off.status, 200, JSON.stringify(off.json));
-    expect('kill switch', await ask('support', 'switched', `${SECRET} c`), 503, 'route_disabled', { ...support, task: 'switched', route: 'switched' });
+    expect('kill switch (route)', await ask('support', 'switched', `${SECRET} c`), 503, 'route_disabled', { ...support, task: 'switched', route: 'switched' });
+    const modelOff = await send(gw.url, '/admin/routes/disable', JSON.stringify({ target: 'spare', kind: 'model', reason: 'incident 15b' }), { 'content-type': 'application/json', ...auth(key('root')) });
+    assert.equal(modelOff.status, 200, JSON.stringify(modelOff.json));
+    expect('kill switch (every model of the route)', await ask('support', 'unplugged', `${SECRET} d`), 503, 'route_disabled', { ...support, task: 'unplugged', route: 'unplugged' });
     assert.equal((await ask('limited', 'chat', `${SECRET} one`)).status, 200);
     frontDoor = {
       limited: await ask('limited', 'chat', `${SECRET} two`),
