@@ -85,11 +85,20 @@ export function createCompareActivities(deps: ActivityDeps) {
         agreement: score?.score ?? null,
         agreementMethod: score?.method ?? null,
       };
-      release.comparisons.record(row);
+      if (release.comparisons.record(row)) countShadow(deps, row);
       release.autoRollback.afterOutcome(input.route, 'shadow');
       return { primaryOk: primary.ok, candidateOk: c.ok, agreement: row.agreement };
     },
   };
+}
+
+/** Counted once per pair (a retried activity finds its row written); never failing the comparison. */
+function countShadow(deps: ActivityDeps, row: ComparisonRecord): void {
+  try {
+    deps.metrics?.shadowCompared(row);
+  } catch (err) {
+    deps.logger.warn({ err }, 'could not count a shadow comparison');
+  }
 }
 
 async function awaitPrimary(get: ((id: string, signal: AbortSignal) => Promise<GatewayResponse>) | undefined, requestId: string): Promise<PrimarySide> {

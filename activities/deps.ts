@@ -8,6 +8,7 @@ import type { LimitsGate } from '../src/limits/gate';
 import type { GatewayMetrics } from '../src/metrics/gatewayMetrics';
 import type { ChatProvider } from '../src/providers/types';
 import type { ReleaseRuntime } from '../src/routes/release';
+import type { FeedbackStore } from '../src/store/feedback';
 import type { Ledger } from '../src/store/ledger';
 import type { ResponseCacheStore } from '../src/store/responseCache';
 import type { StreamRegistry } from '../src/streaming/registry';
@@ -48,6 +49,8 @@ export interface ActivityDeps {
   release?: ReleaseRuntime;
   /** CPU-heavy work on caller input, in worker threads under a deadline (absent: inline, for tests without a gateway). */
   cpu?: CpuPool;
+  /** End-user feedback rows (absent: feedback cannot be recorded by this worker). */
+  feedback?: FeedbackStore;
   /** Prometheus series of this process (absent: nothing is counted). */
   metrics?: GatewayMetrics;
   /** Provider-call spans (src/tracing); absent when tracing is off. */

@@ -1,6 +1,9 @@
 import type { Usage } from '../src/config/api';
 import { costOf, priceFor, priceOverridesFromModels } from '../src/cost';
+import type { FeedbackFacts } from '../src/feedback/schema';
 import type { LedgerRow, RowOnAnswer } from '../src/temporal/contract';
+import { GatewayError, toFailure } from '../src/errors';
+import { refusalKind } from '../src/metrics/labels';
 import type { ActivityDeps } from './deps';
 
 export interface Recorded {
@@ -12,6 +15,12 @@ export function createLedgerActivities(deps: ActivityDeps) {
     /** The ledger step of a request whose end the provider call did not record itself (see RowOnAnswer). */
     async recordOutcome(row: LedgerRow): Promise<Recorded> {
       return writeOutcome(deps, row);
+    },
+    /** An end user's feedback (workflows/feedback.ts): the ledger row, counted once per feedback run. */
+    async recordFeedback(facts: FeedbackFacts): Promise<void> {
+      // Not retried: a worker without the store would fail the same way forever.
+      if (!deps.feedback) throw toFailure(new GatewayError('Internal', 'internal_error', 'this worker has no feedback store'));
+      if (deps.feedback.record(facts)) deps.metrics?.feedbackGiven(facts);
     },
   };
 }
@@ -26,7 +35,10 @@ export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
   if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
   else deps.limits.release(row.requestId);
   // Counted once: a retried activity finds its row already written and counts nothing.
-  if (deps.ledger.record(row, costUsd)) countOutcome(deps, row, costUsd);
+  if (deps.ledger.record(row, costUsd)) {
+    countOutcome(deps, row, costUsd);
+    logRefusal(deps, row);
+  }
   // A canary outcome may trip the route's automatic rollback (checked off this request's path).
   if (row.stage === 'canary' && row.route) deps.release?.autoRollback.afterOutcome(row.route, 'canary');
   return { costUsd };
@@ -39,6 +51,14 @@ function countOutcome(deps: ActivityDeps, row: LedgerRow, costUsd: number): void
   } catch (err) {
     deps.logger.warn({ err }, 'could not count a request in the metrics');
   }
+}
+
+/** A refused request is logged once, with whom and why (names and codes only, never content). */
+function logRefusal(deps: ActivityDeps, row: LedgerRow): void {
+  const kind = refusalKind(row.status, row.errorCode);
+  if (!kind) return;
+  const { requestId, caller, team, task, route, status, errorCode: code } = row;
+  deps.logger.info({ requestId, caller, team, task, route, status, code, refusal: kind, sensitiveKinds: row.sensitiveKinds }, 'request refused');
 }
 
 /** What the answering try itself measured: its latency (a number, as before) and the chunks it skipped. */

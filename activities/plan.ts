@@ -2,7 +2,8 @@ import type { Operation } from '../src/config/api';
 import { parseDuration } from '../src/config/duration';
 import type { Config, RouteConfig } from '../src/config/schema';
 import { MIN_ANSWER_TOKENS, estimateRequestCost, priceFor, priceOverridesFromModels } from '../src/cost';
-import { GatewayError } from '../src/errors';
+import { GatewayError, type RefusedAs } from '../src/errors';
+import { screeningActionOf } from '../src/policy/screen';
 import { tooManyRequests, type Reservation } from '../src/limits';
 import { capPlanToBudget, planRoute, routeByName, type Candidate, type PlanContext, type PlanRequest, type RoutePlan } from '../src/routing';
 import type { Admission } from '../src/temporal/contract';
@@ -58,9 +59,14 @@ export function createPlanActivities(deps: ActivityDeps) {
           // No normal plan (none available, or over budget): the route's reduced-output plan, if it takes this.
           return { ...degradedInstead(err, req, offer, input, snap, deps), routeTableVersion };
         }
-      }, () => ({ caller: input.admission.caller, team: input.admission.team, task: input.admission.task, route: input.admission.route }));
+      }, () => refusedAs(input.admission));
     },
   };
+}
+
+/** A plan-time refusal (budget, kill switch) names the admitted caller, task and route, and what screening found. */
+function refusedAs(a: Admission): RefusedAs {
+  return { caller: a.caller, team: a.team, task: a.task, route: a.route, sensitiveKinds: a.sensitiveKinds, sensitiveAction: screeningActionOf(a) };
 }
 
 /** The route's candidates, the budget reserved for the first, capped to it under a budget; throws when none fits. */

@@ -7,6 +7,7 @@ import { GatewayError, invalidRequest, policyDenied, toFailure, type RefusedAs }
 import { analyzeRequest } from '../src/admission/admit';
 import { INLINE_ONLY } from '../src/admission/cpuPool';
 import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../src/policy';
+import { summarizeKinds } from '../src/policy/sensitivity';
 import { routeByName, selectRoute } from '../src/routing';
 import type { Admission, AiRequestInput } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
@@ -31,14 +32,26 @@ export type AdmissionInput = AiRequestInput & {
  * disabled route has a queue (and the caller did not opt out), the request is admitted to wait
  * for it: its plan then says `route_disabled` and the workflow queues (src/queue/decide.ts).
  */
-function selectOrQueue(q: Parameters<typeof selectRoute>[0], config: Config, disabled: (r: string) => string | undefined, input: AdmissionInput): RouteConfig {
+function selectOrQueue(q: Parameters<typeof selectRoute>[0], config: Config, disabled: (r: string) => string | undefined, input: AdmissionInput, who: RefusedAs): RouteConfig {
   try {
     return selectRoute(q, config, disabled);
   } catch (err) {
-    if (!(err instanceof GatewayError) || err.code !== 'route_disabled' || input.operation === 'embeddings' || input.queue === 'off') throw err;
-    const route = selectRoute(q, config);
-    if (!route.queue) throw err;
+    if (!(err instanceof GatewayError) || err.code !== 'route_disabled') throw err;
+    // The kill switch refused the route this request matched: the refusal names it.
+    const route = matchedRoute(q, config);
+    if (!route) throw err;
+    who.route = route.name;
+    if (input.operation === 'embeddings' || input.queue === 'off' || !route.queue) throw err;
     return route;
+  }
+}
+
+/** The route the request matches with the kill switch off; undefined when even then none is open to it. */
+function matchedRoute(q: Parameters<typeof selectRoute>[0], config: Config): RouteConfig | undefined {
+  try {
+    return selectRoute(q, config);
+  } catch {
+    return undefined;
   }
 }
 
@@ -68,9 +81,15 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const priority = allowedPriority(parseHint(PrioritySchema, input.priority ?? input.body.metadata?.priority, 'priority'), caller.name, caller.config);
         // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
         const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
-        const route = fitSize(selectOrQueue({ caller: caller.name, task, risk: declared }, config, (r) => snap.disabledRoutes.get(r), input), bytes, promptTokens, config);
+        const matched = selectOrQueue({ caller: caller.name, task, risk: declared }, config, (r) => snap.disabledRoutes.get(r), input, who);
+        who.route = matched.name; // a request too large for it is refused in its name
+        const route = fitSize(matched, bytes, promptTokens, config);
         who.route = route.name;
+        // A blocked prompt's ledger row still says what kinds were found (never the values).
+        const kinds = summarizeKinds(findings.flat());
+        if (kinds.length > 0) Object.assign(who, { sensitiveKinds: kinds, sensitiveAction: 'blocked' });
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
+        if (who.sensitiveKinds) who.sensitiveAction = screening.action; // passed: a later refusal is not the screening's
         if (screening.action === 'review' && input.operation === 'embeddings') throw cannotHold(route.name);
         const admission: Admission = {
           caller: identity.name,

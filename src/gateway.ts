@@ -15,6 +15,7 @@ import { createProviders, type ChatProvider } from './providers';
 import { startMockProvider, type MockProvider } from './mock';
 import { mockKind } from './mock/kind';
 import { Ledger } from './store';
+import { FeedbackStore } from './store/feedback';
 import { UsageStore } from './store/usage';
 import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
@@ -95,6 +96,7 @@ interface Parts {
   callers: CallerDirectory;
   dataConverter: DataConverter;
   ledger: Ledger;
+  feedback: FeedbackStore;
   limits: LimitsGate;
   logger: Logger;
   taskQueue: string;
@@ -155,6 +157,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     stack.push(() => temporal.close());
     const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
     stack.push(async () => ledger.close());
+    const feedback = new FeedbackStore(ledger.file);
+    stack.push(async () => feedback.close());
     const limits = new LimitsGate(config.limits, {
       budgetDb: ledger.file,
       redisUrl: env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL,
@@ -173,6 +177,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       callers: new CallerDirectory(config, demoKey),
       dataConverter: gatehouseDataConverter(loadCodec(env, join(dataDir, 'codec-key'))),
       ledger,
+      feedback,
       logger,
       taskQueue: opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE,
       mock,
@@ -180,7 +185,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       release,
       credentials: loadCredentialKeys(env, dataDir, { open: opts.worker !== false }),
       uiCodecToken,
-      metrics: new GatewayMetrics({ config: () => release.live.config(), routeTableVersion: () => release.live.snapshot().version }),
+      metrics: new GatewayMetrics({ config: () => release.live.config(), routeTableVersion: () => release.live.snapshot().version, budgets: () => limits.budgetsRemaining() }),
       tracing,
     };
     const reloader = watchConfig(opts.configFile, parts, demoKey, reloadMs);
@@ -191,6 +196,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: parts.dataConverter, interceptors: clientInterceptors(tracing) });
     if (opts.worker !== false) await runWorker(opts, temporal, parts, stack, client, bundled);
     const starter = new RequestStarter(client, parts.taskQueue, opts.worker !== false, parts.credentials.sealer);
+    parts.metrics.watchReviews((route) => client.workflow.count(heldQuery(parts.taskQueue, route)).then((c) => c.count));
     // Stops after the HTTP server (pushed later, so closed first) and before the worker and connection.
     stack.push(async () => starter.close());
     const url = opts.http === false ? undefined : await listen(parts, starter, stack, temporal.uiUrl);
@@ -202,6 +208,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     await stop();
     throw err;
   }
+}
+
+/** Requests of a route held for review on this task queue (the `gatehouse_reviews_pending` gauge). */
+function heldQuery(taskQueue: string, route: string): string {
+  const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return [`TaskQueue = ${quote(taskQueue)}`, 'ExecutionStatus = "Running"', 'GatehouseStatus = "awaiting_review"', `GatehouseRoute = ${quote(route)}`].join(' AND ');
 }
 
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
@@ -259,6 +271,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       credentials: p.credentials.opener!,
       providers: (p.providers = createProviders(p.config, p.env, p.mock?.url)),
       ledger: p.ledger,
+      feedback: p.feedback,
       limits: p.limits,
       health,
       load: deploymentLoad(p, stack),
@@ -298,6 +311,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
   stack.push(async () => usage.close());
   const app = buildHttpServer({
     usage,
+    feedback: p.feedback,
     ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
     // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
     ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT), metrics: p.metrics, tracer: p.tracing?.tracer },

@@ -21,6 +21,7 @@ import { answerFromCache, keepAnswer } from './cached';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
+import { screeningActionOf } from '../src/policy/screen';
 import { isFixedAnswer, plannedAwayAttempt } from '../src/routing/degraded';
 import { decisions, ledger } from './proxies';
 
@@ -161,9 +162,11 @@ export interface Outcome {
 
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
 export async function finish(input: Pick<AiRequestInput, 'requestId'>, o: Outcome, recorded?: Recorded): Promise<Recorded> {
+  // One upsert as before (replay-safe for requests in flight): the code joins it when there is one.
   upsertSearchAttributes([
     { key: GatehouseSearch.status, value: o.status },
     ...(o.candidate ? [{ key: GatehouseSearch.model, value: o.candidate.model }] : []),
+    ...(o.errorCode ? [{ key: GatehouseSearch.code, value: o.errorCode }] : []),
   ]);
   return recorded ?? ledger.recordOutcome(ledgerRow(input, o));
 }
@@ -185,7 +188,8 @@ export function ledgerRow(input: Pick<AiRequestInput, 'requestId'>, o: Outcome):
     explanation: o.plan?.explanation ?? null,
     risk: o.admission?.risk,
     dataClass: o.admission?.dataClass,
-    sensitiveKinds: o.admission?.sensitiveKinds,
+    sensitiveKinds: o.admission?.sensitiveKinds ?? o.who?.sensitiveKinds,
+    sensitiveAction: o.admission ? screeningActionOf(o.admission) : o.who?.sensitiveAction,
     stage: o.plan?.stage,
     routeTableVersion: o.plan?.routeTableVersion,
     review: o.review,

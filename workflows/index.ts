@@ -4,3 +4,4 @@ export { webhookDelivery } from './webhook';
 export { shadowRequest } from './shadow';
 export { statusQuery } from './definitions';
 export { embeddingsRequest } from './embeddingsRequest';
+export { requestFeedback } from './feedback';

@@ -11,7 +11,7 @@ export const decisions = proxyLocalActivities<Pick<Activities, 'prepareRequest' 
 });
 
 /** The ledger write: local (no extra round trip), retried until it lands; idempotent on request id. */
-export const ledger = proxyLocalActivities<Pick<Activities, 'recordOutcome'>>({
+export const ledger = proxyLocalActivities<Pick<Activities, 'recordOutcome' | 'recordFeedback'>>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '10s' },
 });

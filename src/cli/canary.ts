@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { CanaryReport } from '../canary/report';
 import type { SideStats } from '../canary/stats';
+import type { ModelFeedback } from '../feedback/report';
 import { AdminApi, fail, render, table, type Out } from './adminApi';
 
 export const CANARY_USAGE = `gatehouse canary report ROUTE [--since 1h] [--json]   (GATEHOUSE_KEY = an admin or reviewer key)
@@ -24,7 +25,7 @@ export async function runCanaryCommand(argv: string[], env: NodeJS.ProcessEnv = 
 }
 
 /** The report as a table: one column per side (split primary, canary, shadow primary, shadow candidate). */
-export function formatReport(r: CanaryReport): string[] {
+export function formatReport(r: CanaryReport & { feedback?: ModelFeedback[] }): string[] {
   const lines = [`Route ${r.route} since ${r.since} (route table v${r.routeTableVersion})`];
   lines.push(`  canary: ${r.canary ? `${r.canary.model}, share ${pct(r.canary.share)} by ${r.canary.by}` : 'none'}`);
   lines.push(`  shadow: ${r.shadow ? `${r.shadow.model}, share ${pct(r.shadow.share)}, compared ${r.shadow.compare}` : 'none'}`);
@@ -51,6 +52,8 @@ export function formatReport(r: CanaryReport): string[] {
     ]),
     '',
     `agreement (shadow pairs): ${a.mean === null ? 'n/a' : `mean ${a.mean.toFixed(3)}, min ${a.min!.toFixed(3)} over ${a.scored} of ${r.shadowPairs.pairs} pairs`}`,
+    `end-user feedback: ${r.feedback?.length ? '' : 'none'}`,
+    ...(r.feedback ?? []).map((f) => `  ${f.model}: ${f.total} (accepted ${pct(f.rates.accepted)}, edited ${pct(f.rates.edited)}, rejected ${pct(f.rates.rejected)}, mean score ${f.meanScore === null ? 'n/a' : f.meanScore.toFixed(2)})`),
   );
   return lines;
 }

@@ -60,7 +60,12 @@ export interface RefusedAs {
   caller: string;
   team: string;
   task?: string;
+  /** The route chosen (or matched, when it was the route that refused: kill switch, size). */
   route?: string;
+  /** Kinds of sensitive data found before the refusal (names, never the values): a blocked prompt's. */
+  sensitiveKinds?: string[];
+  /** What screening did (`blocked` when the screening itself refused). */
+  sensitiveAction?: string;
 }
 
 export class GatewayError extends Error {

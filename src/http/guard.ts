@@ -4,6 +4,7 @@ import { presentedKey, type AuthenticatedCaller, type CallerDirectory } from '..
 import type { RoleName } from '../config/schema';
 import { GatewayError, unauthenticated } from '../errors';
 import type { Refusal } from '../store/ledger';
+import { toGatewayError } from './errorHandler';
 
 /** Who may call a route: anyone, or a key holding (one of) these roles. */
 export type RouteRole = 'public' | RoleName | readonly RoleName[];
@@ -71,6 +72,14 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps): void {
       if (err instanceof GatewayError) countRefusal(deps, req, caller, err);
       throw err;
     }
+  });
+  // A body refused as too large once its caller authenticated (the parser runs after this guard):
+  // counted and logged in that caller's name like the guard's own refusals. A refusal a workflow
+  // made (its body was parsed) is in the ledger already.
+  app.addHook('onError', async (req, _reply, err) => {
+    if (!req.authenticated || req.body !== undefined) return;
+    const refused = toGatewayError(err);
+    if (refused.code === 'request_too_large') countRefusal(deps, req, req.authenticated.caller, refused);
   });
 }
 

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@tempo
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, fromFailure, notFound } from '../errors';
 import { cancelledView, completedView, failedView, pendingView, type PendingState, type RequestView } from '../requests/view';
-import type { GatewayResponse } from '../temporal/contract';
+import { EMBEDDINGS_WORKFLOW_TYPE, WORKFLOW_TYPE, type GatewayResponse } from '../temporal/contract';
 import { GatehouseSearch } from '../temporal/searchAttributes';
 import { credentialTag } from '../temporal/requestStarter';
 import { authenticated } from './guard';
@@ -19,7 +19,7 @@ export function registerRequests(app: FastifyInstance, deps: HttpDeps): void {
     if (!isRequestId(req.params.id)) throw requestNotFound(req.params.id);
     const handle = deps.starter.client.workflow.getHandle(req.params.id);
     const desc = await describeOrNull(handle);
-    if (!desc || !isOwner(desc, caller.name, credential)) throw requestNotFound(req.params.id);
+    if (!desc || !isRequestWorkflow(desc) || !isOwner(desc, caller.name, credential)) throw requestNotFound(req.params.id);
     return requestView(desc, () => handle.result() as Promise<GatewayResponse>);
   });
 }
@@ -37,11 +37,16 @@ export function prefersAsync(req: FastifyRequest): boolean {
   return values.some((v) => v.trim().toLowerCase().split(';')[0] === 'respond-async');
 }
 
+/** A request's own workflow (chat or embeddings), not one beside it (`…/feedback`, `…/webhook`, `…/shadow`). */
+export function isRequestWorkflow(desc: Pick<WorkflowExecutionDescription, 'type'>): boolean {
+  return desc.type === WORKFLOW_TYPE || desc.type === EMBEDDINGS_WORKFLOW_TYPE;
+}
+
 /**
  * The caller admission recorded, or, before admission has run (a GET right after the 202), the
  * same key that started it (the memo's credential tag).
  */
-function isOwner(desc: WorkflowExecutionDescription, caller: string, credential: string): boolean {
+export function isOwner(desc: WorkflowExecutionDescription, caller: string, credential: string): boolean {
   const recorded = desc.typedSearchAttributes.get(GatehouseSearch.caller);
   if (recorded !== undefined) return recorded === caller;
   return (desc.memo as { keyTag?: string } | undefined)?.keyTag === credentialTag(credential);
@@ -94,6 +99,6 @@ export function isRequestId(id: string): boolean {
   return id.length > 0 && id.length <= 400 && /^[\w.:/-]+$/.test(id);
 }
 
-function requestNotFound(id: string): GatewayError {
+export function requestNotFound(id: string): GatewayError {
   return notFound('request_not_found', `No request ${id.slice(0, 400)} for this caller`);
 }

@@ -16,6 +16,7 @@ import { registerUsageReport } from './admin/usage';
 import type { UsageStore } from '../store/usage';
 import type { Release } from '../routes/release';
 import { registerRequests } from './requests';
+import { registerFeedback } from './feedback';
 import { registerCodecEndpoint, type CodecAccess } from './codec';
 import type { RequestStarter } from '../temporal/requestStarter';
 import type { StreamRegistry } from '../streaming/registry';
@@ -27,6 +28,7 @@ import { DEFAULT_TEMPORAL_UI, SessionStore, registerConsole } from '../console';
 import type { SessionOptions } from '../console/sessions';
 import type { Tracer } from '@opentelemetry/api';
 import { traceRequests } from '../tracing/http';
+import type { FeedbackStore } from '../store/feedback';
 
 export interface HttpDeps {
   starter: RequestStarter;
@@ -55,6 +57,8 @@ export interface HttpDeps {
   consoleSessions?: SessionOptions;
   /** A server span per request (src/tracing/http.ts); absent when tracing is off. */
   tracer?: Tracer;
+  /** End-user feedback counts for the canary report (GET /admin/canary/:route). */
+  feedback?: Pick<FeedbackStore, 'counts'>;
 }
 
 /** The front door: OpenAI-compatible API for services, and Anthropic's Messages API. */
@@ -87,6 +91,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerMessages(app, deps);
   registerEmbeddings(app, deps);
   registerRequests(app, deps);
+  registerFeedback(app, deps);
   if (deps.codec) registerCodecEndpoint(app, deps.codec);
   registerReviewAdmin(app, deps);
   registerQueueAdmin(app, deps);

@@ -41,6 +41,14 @@ export interface ReserveRequest {
   now?: Date;
 }
 
+/** One budget's remainder now (the metrics' `gatehouse_budget_remaining_usd`). */
+export interface BudgetLeft {
+  scope: 'caller' | 'team';
+  name: string;
+  period: 'day' | 'month';
+  remainingUsd: number;
+}
+
 export type BudgetDecision =
   | { decision: 'ok' }
   /** At or past the `soft` fraction of `budget` (e.g. "team support daily $50.00") after this request. */
@@ -143,6 +151,20 @@ export class BudgetGuard {
       dailyUsd: toUsd(this.total(subject, periodKey('day', utcDay(now)))),
       monthlyUsd: toUsd(this.total(subject, periodKey('month', utcMonth(now)))),
     };
+  }
+
+  /** Every configured budget's remainder for `now`'s UTC day and month (limit − spent − reserved; may be negative). */
+  remaining(now: Date = new Date()): BudgetLeft[] {
+    const lines = [
+      ...Object.entries(this.limits.callerBudgets).flatMap(([name, b]) => linesFor('caller', name, b, now).map((l) => ({ l, scope: 'caller' as const, name }))),
+      ...Object.entries(this.limits.teams).flatMap(([name, t]) => linesFor('team', name, t.budget, now).map((l) => ({ l, scope: 'team' as const, name }))),
+    ];
+    return lines.map(({ l, scope, name }) => ({
+      scope,
+      name,
+      period: l.period.startsWith('day:') ? ('day' as const) : ('month' as const),
+      remainingUsd: l.limitUsd - toUsd(this.total(l.subject, l.period)),
+    }));
   }
 
   /** Deletes rows and totals older than `keepMonths` full months before `now`'s month; call now and then. */

@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../config/api';
 import type { LimitsConfig } from './schema';
-import { BudgetGuard, type Reservation } from './budget';
+import { BudgetGuard, type BudgetLeft, type Reservation } from './budget';
 import { LoopDetector } from './loopDetector';
 import { RateLimiter, type RateLimitHeaders } from './rateLimiter';
 
@@ -84,6 +84,11 @@ export class LimitsGate {
    */
   reserve(requestId: string, caller: string, team: string, estimateUsd: number, minUsd?: number): Reservation {
     return this.budgets.reserve({ requestId, caller, team, estimateUsd, minUsd });
+  }
+
+  /** What every configured budget has left now (read at metrics scrape time). */
+  budgetsRemaining(): BudgetLeft[] {
+    return this.budgets.remaining();
   }
 
   settle(requestId: string, actualUsd: number): void {

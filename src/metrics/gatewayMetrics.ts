@@ -1,8 +1,10 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { ComparisonRecord } from '../canary/samples';
 import type { Config } from '../config/schema';
 import type { ReviewRecord } from '../review/types';
 import type { LedgerRow } from '../temporal/contract';
-import { NONE, attemptEvents, bounded, boundedCode, knownNames, requestLabels, type KnownNames } from './labels';
+import { NONE, attemptEvents, bounded, boundedCode, knownNames, refusalKind, requestLabels, type KnownNames, type RequestLabels } from './labels';
+import { registerScrapeGauges, type BudgetLeft } from './scrapeGauges';
 
 /** What the gateway added to a request answered by one try (more tries would mix in their own waits). */
 export function firstTryOverheadMs(row: Pick<LedgerRow, 'status' | 'attempts' | 'latencyMs'>): number | undefined {
@@ -11,9 +13,6 @@ export function firstTryOverheadMs(row: Pick<LedgerRow, 'status' | 'attempts' | 
   return Math.max(0, row.latencyMs - only.latencyMs);
 }
 
-/** Codes of the limits (src/limits/errors.ts): counted as rate-limit / budget rejections too. */
-const LIMIT_CODES = new Set(['rate_limit_exceeded', 'loop_detected', 'budget_exceeded']);
-const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 
 export interface MetricsSources {
@@ -21,6 +20,15 @@ export interface MetricsSources {
   config: () => Config;
   /** The live route-table version. */
   routeTableVersion?: () => number;
+  /** Every configured budget's remainder now (the budget store). */
+  budgets?: () => BudgetLeft[];
+}
+
+/** What an end user did with an answer (POST /v1/requests/{id}/feedback). */
+export interface FeedbackEvent {
+  route: string | null;
+  model: string | null;
+  outcome: string;
 }
 
 /** A refusal at the front door (src/http/guard.ts): before any workflow, so no task or route. */
@@ -41,6 +49,7 @@ export type ProviderOutcome = 'ok' | 'error' | 'cancelled';
 export class GatewayMetrics {
   readonly registry = new Registry();
   private breakers?: { stateOf(model: string): string };
+  private countHeld?: (route: string) => Promise<number>;
   private cache?: { config: Config; known: KnownNames };
 
   private readonly requests = this.counter('gatehouse_requests_total', 'Requests that ended, by how they ended (front-door refusals have status "refused")', ['caller', 'team', 'task', 'route', 'model', 'status', 'code']);
@@ -54,26 +63,33 @@ export class GatewayMetrics {
   private readonly fallbacks = this.counter('gatehouse_fallbacks_total', 'Moves to the next model of a route, by why the model before failed', ['route', 'model', 'reason']);
   private readonly reviewDecisions = this.counter('gatehouse_review_decisions_total', 'Human-review decisions, by action and how they came (update, signal, deadline)', ['route', 'action', 'via']);
   private readonly reviewWait = new Histogram({ name: 'gatehouse_review_wait_seconds', help: 'Held to decided, per review', labelNames: ['route', 'action'], buckets: [10, 30, 60, 300, 900, 1800, 3600, 14400, 86400], registers: [this.registry] });
-  private readonly detections = this.counter('gatehouse_sensitive_detections_total', 'Requests in which sensitive data of a kind was found, by how the request ended (denied: blocked)', ['route', 'kind', 'status']);
+  private readonly detections = this.counter('gatehouse_sensitive_detections_total', 'Requests in which sensitive data of a kind was found, by what screening did (blocked, redacted, private, review, none) and how the request ended', ['route', 'kind', 'action', 'status']);
   private readonly validationFailures = this.counter('gatehouse_validation_failures_total', 'Answers that failed an output validation check, by check', ['route', 'model', 'check']);
-  private readonly limitRejections = this.counter('gatehouse_limit_rejections_total', 'Requests refused by a rate limit, loop check or budget', ['caller', 'team', 'code']);
-  private readonly policyBlocks = this.counter('gatehouse_policy_blocks_total', 'Requests denied (policy, role, authentication), by reason code', ['caller', 'team', 'route', 'code']);
+  private readonly limitRejections = this.counter('gatehouse_limit_rejections_total', 'Requests refused by a rate limit, loop check or budget', ['caller', 'team', 'task', 'route', 'code']);
+  private readonly policyBlocks = this.counter('gatehouse_policy_blocks_total', 'Requests denied (policy, role, authentication, size, kill switch), by reason code', ['caller', 'team', 'task', 'route', 'code']);
+  private readonly canary = this.counter('gatehouse_canary_requests_total', 'Requests a route sent to its canary model, by how they ended', ['route', 'model', 'status']);
+  private readonly shadows = this.counter('gatehouse_shadow_comparisons_total', 'Shadow answers compared with the primary, by the shadow side\'s outcome (ok, invalid, error)', ['route', 'model', 'outcome']);
+  private readonly agreement = new Histogram({ name: 'gatehouse_shadow_agreement', help: 'Agreement score (0..1) of shadow pairs where both sides answered', labelNames: ['route', 'model'], buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1], registers: [this.registry] });
+  private readonly feedback = this.counter('gatehouse_feedback_total', 'End-user feedback on answers (accepted, edited, rejected)', ['route', 'model', 'outcome']);
 
   constructor(private readonly sources: MetricsSources) {
-    new Gauge({
-      name: 'gatehouse_breaker_state',
-      help: 'Circuit breaker of each configured model: 1 for its current state (closed, open, half-open), else 0',
-      labelNames: ['model', 'state'],
-      registers: [this.registry],
-      collect: () => this.collectBreakers(),
+    registerScrapeGauges(this.registry, {
+      known: () => this.known(),
+      routeTableVersion: sources.routeTableVersion,
+      breakers: () => this.breakers,
+      reviewsPending: () => this.countHeld,
+      budgets: sources.budgets,
     });
-    const version = sources.routeTableVersion;
-    new Gauge({ name: 'gatehouse_route_table_version', help: 'Version of the live route table', registers: [this.registry], collect() { if (version) this.set(version()); } });
   }
 
   /** The worker's breakers (absent in a front-door-only process: no gauge values). */
   watchBreakers(breakers: { stateOf(model: string): string }): void {
     this.breakers = breakers;
+  }
+
+  /** How to count held requests of a route (needs a Temporal client; absent: no gauge values). */
+  watchReviews(countHeld: (route: string) => Promise<number>): void {
+    this.countHeld = countHeld;
   }
 
   /** A request's ledger row was written (activities/ledger.ts writeOutcome). */
@@ -91,9 +107,11 @@ export class GatewayMetrics {
     }
     if (costUsd > 0) this.cost.inc(spend, costUsd);
     for (const e of attemptEvents(row.attempts, known)) (e.kind === 'retry' ? this.retries : this.fallbacks).inc({ route: l.route, model: e.model, reason: e.reason });
-    this.refusalSeries(l.caller, l.team, l.route, row.status, l.code);
+    this.refusalSeries(l);
     this.reviewSeries(l.route, row.review?.heldAt, row.review?.decision);
-    for (const kind of new Set(row.sensitiveKinds ?? [])) this.detections.inc({ route: l.route, kind: boundedCode(kind), status: l.status });
+    if (row.stage === 'canary') this.canary.inc({ route: l.route, model: l.model, status: l.status });
+    const action = boundedCode(row.sensitiveAction);
+    for (const kind of new Set(row.sensitiveKinds ?? [])) this.detections.inc({ route: l.route, kind: boundedCode(kind), action, status: l.status });
     for (const a of row.attempts) {
       for (const check of a.validation?.failed ?? []) this.validationFailures.inc({ route: l.route, model: bounded(a.model, known.models), check: boundedCode(check) });
     }
@@ -113,8 +131,24 @@ export class GatewayMetrics {
     const caller = bounded(r.caller, known.callers);
     const team = bounded(r.team, known.teams);
     const code = boundedCode(r.code);
-    this.requests.inc({ caller, team, task: NONE, route: NONE, model: NONE, status: 'refused', code });
-    this.refusalSeries(caller, team, NONE, r.status === 429 ? 'refused' : 'denied', code);
+    const labels = { caller, team, task: NONE, route: NONE, model: NONE, status: 'refused', code };
+    this.requests.inc(labels);
+    this.refusalSeries({ ...labels, status: r.status === 429 ? 'refused' : 'denied' });
+  }
+
+  /** A shadow pair was recorded (activities/compare.ts), once per request. */
+  shadowCompared(c: Pick<ComparisonRecord, 'route' | 'candidateModel' | 'candidateOk' | 'candidateValid' | 'agreement'>): void {
+    const known = this.known();
+    const labels = { route: bounded(c.route, known.routes), model: bounded(c.candidateModel, known.models) };
+    const outcome = !c.candidateOk ? 'error' : c.candidateValid === false ? 'invalid' : 'ok';
+    this.shadows.inc({ ...labels, outcome });
+    if (c.agreement !== null && Number.isFinite(c.agreement)) this.agreement.observe(labels, c.agreement);
+  }
+
+  /** An end user's feedback on an answer was recorded. */
+  feedbackGiven(f: FeedbackEvent): void {
+    const known = this.known();
+    this.feedback.inc({ route: bounded(f.route, known.routes), model: bounded(f.model, known.models), outcome: boundedCode(f.outcome) });
   }
 
   /** One provider call (a try), chat or embeddings. */
@@ -141,19 +175,12 @@ export class GatewayMetrics {
     return { provider: bounded(provider, known.providers), model: bounded(model, known.models) };
   }
 
-  private refusalSeries(caller: string, team: string, route: string, status: string, code: string): void {
-    if (LIMIT_CODES.has(code)) this.limitRejections.inc({ caller, team, code });
-    else if (status === 'denied') this.policyBlocks.inc({ caller, team, route, code });
-  }
-
-  private collectBreakers(this: GatewayMetrics): void {
-    const gauge = this.registry.getSingleMetric('gatehouse_breaker_state') as Gauge;
-    gauge.reset();
-    if (!this.breakers) return;
-    for (const model of this.known().models) {
-      const now = this.breakers.stateOf(model);
-      for (const state of BREAKER_STATES) gauge.set({ model, state }, state === now ? 1 : 0);
-    }
+  /** Refusals by who (caller, team, task, route as far as known) and why: limits apart from the rest. */
+  private refusalSeries(l: RequestLabels): void {
+    const { caller, team, task, route, code } = l;
+    const kind = refusalKind(l.status, code);
+    if (kind === 'limit') this.limitRejections.inc({ caller, team, task, route, code });
+    else if (kind === 'block') this.policyBlocks.inc({ caller, team, task, route, code });
   }
 
   /** Label names from the current config, recomputed only when the config object changes (a reload). */

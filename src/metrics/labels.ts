@@ -20,6 +20,13 @@ export interface KnownNames {
   routes: ReadonlySet<string>;
   models: ReadonlySet<string>;
   providers: ReadonlySet<string>;
+  /** Routes that can hold a request for review (the pending-reviews gauge counts these). */
+  holding: readonly string[];
+}
+
+/** Routes whose requests can be held for a human (a review block, or review on sensitive input or failed validation). */
+export function holdingRoutes(config: Pick<Config, 'routes'>): string[] {
+  return config.routes.filter((r) => r.review || r.sensitivity.action === 'review' || r.validation?.onFailure === 'review').map((r) => r.name);
 }
 
 export function knownNames(config: Config): KnownNames {
@@ -31,6 +38,7 @@ export function knownNames(config: Config): KnownNames {
     routes: new Set(config.routes.map((r) => r.name)),
     models: new Set(Object.keys(config.models)),
     providers: new Set(Object.keys(config.providers)),
+    holding: holdingRoutes(config),
   };
 }
 
@@ -95,4 +103,19 @@ export function attemptEvents(attempts: readonly AttemptRecord[], known: KnownNa
     events.push({ kind, reason: boundedReason(a.error), model: bounded(a.model, known.models) });
   }
   return events;
+}
+
+/** Codes of the limits (src/limits/errors.ts): rate-limit, loop and budget rejections. */
+const LIMIT_CODES = new Set(['rate_limit_exceeded', 'loop_detected', 'budget_exceeded']);
+/** Refusals that end a request as `failed` rather than `denied`: too large or too complex, the kill switch. */
+const FAILED_REFUSALS = new Set(['request_too_large', 'request_too_complex', 'route_disabled']);
+
+/**
+ * Was a request refused (not answered by decision of the gateway), and by what: a limit, or a block
+ * (policy, role, authentication, size, kill switch). Provider failures and cancellations are neither.
+ */
+export function refusalKind(status: string, code: string | null | undefined): 'limit' | 'block' | undefined {
+  if (code && LIMIT_CODES.has(code)) return 'limit';
+  if (status === 'denied' || status === 'refused' || (code && FAILED_REFUSALS.has(code))) return 'block';
+  return undefined;
 }

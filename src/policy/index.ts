@@ -1,3 +1,3 @@
 export { authorizeTask, resolveTask, type CallerIdentity } from './authorize';
-export { screenPrompt, screenFindings, atLeast, type Screening } from './screen';
+export { screenPrompt, screenFindings, screeningActionOf, atLeast, type Screening, type ScreeningAction } from './screen';
 export { effectiveRisk } from './risk';

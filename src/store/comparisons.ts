@@ -41,8 +41,9 @@ export class ComparisonStore {
     if (this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'requests'`).get()) this.db.exec(LEDGER_INDEX);
   }
 
-  record(c: ComparisonRecord): void {
-    this.db
+  /** Writes the pair; false when it was there already (a retried activity). */
+  record(c: ComparisonRecord): boolean {
+    const { changes } = this.db
       .prepare(
         `INSERT INTO comparisons (request_id, route, route_table_version, primary_model, candidate_model, primary_ok, primary_error,
           primary_latency_ms, primary_cost_usd, primary_valid, candidate_ok, candidate_error, candidate_latency_ms, candidate_cost_usd,
@@ -53,6 +54,7 @@ export class ComparisonStore {
          ON CONFLICT(request_id) DO NOTHING`,
       )
       .run({ ...c, primaryOk: bit(c.primaryOk), primaryValid: bit(c.primaryValid), candidateOk: bit(c.candidateOk), candidateValid: bit(c.candidateValid) });
+    return changes > 0;
   }
 
   get(requestId: string): ComparisonRecord | undefined {

@@ -184,6 +184,8 @@ export interface LedgerRow {
   risk?: string;
   dataClass?: string;
   sensitiveKinds?: string[];
+  /** What screening did with the sensitive data found (src/policy/screen.ts ScreeningAction). */
+  sensitiveAction?: string;
   stage?: string;
   /** Provider + upstream model that answered, for pricing. */
   pricedAs?: { providerKind: string; upstream: string };

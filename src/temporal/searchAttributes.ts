@@ -12,6 +12,8 @@ export const GatehouseSearch = {
    * `queued` (waiting in the route's queue: set at its first wait, kept until the request ends; GET /admin/queue counts it).
    */
   status: defineSearchAttributeKey('GatehouseStatus', SearchAttributeType.KEYWORD),
+  /** Why a request ended without an answer: the error code the caller got (e.g. `budget_exceeded`); absent when answered. */
+  code: defineSearchAttributeKey('GatehouseCode', SearchAttributeType.KEYWORD),
 } as const;
 
 /** Name → CLI type, for `temporal server start-dev --search-attribute` and operator registration. */

@@ -74,8 +74,9 @@ describe('GET /metrics: Prometheus series of requests, refusals and fallbacks, b
     assert.equal(series(page, 'gatehouse_policy_blocks_total', { caller: 'analyst', team: 'data', code: 'task_not_allowed' }), 1);
     assert.equal(series(page, 'gatehouse_policy_blocks_total', { caller: 'none', code: 'invalid_api_key' }), 1);
     assert.equal(series(page, 'gatehouse_policy_blocks_total', { caller: 'support', team: 'support', route: 'guarded', code: 'sensitive_data_blocked' }), 1);
-    // A blocked request's kinds are not on its ledger row yet; a redacted one's are.
-    assert.equal(series(page, 'gatehouse_sensitive_detections_total', { route: 'scrubbed', kind: 'payment_card', status: 'completed' }), 1);
+    // Detections by what screening did: the blocked request's kinds as much as the redacted one's.
+    assert.equal(series(page, 'gatehouse_sensitive_detections_total', { route: 'scrubbed', kind: 'payment_card', action: 'redacted', status: 'completed' }), 1);
+    assert.equal(series(page, 'gatehouse_sensitive_detections_total', { route: 'guarded', kind: 'payment_card', action: 'blocked', status: 'denied' }), 1);
     assert.equal(series(page, 'gatehouse_limit_rejections_total', { caller: 'limited', team: 'throttled', code: 'rate_limit_exceeded' }), 1);
   });
 

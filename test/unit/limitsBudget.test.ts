@@ -93,6 +93,21 @@ describe('BudgetGuard', () => {
     g.close();
   });
 
+  it('remaining: every configured budget line, limit minus spent and reserved, for the day and month of `now`', () => {
+    const g = new BudgetGuard(limits, dbFile());
+    const now = at('2025-03-01T08:00:00Z');
+    spend(g, req({ caller: 'bot', team: 'support', estimateUsd: 0.25, now }));
+    g.reserve(req({ caller: 'bot', team: 'support', estimateUsd: 0.5, now })); // reserved, not settled: counts
+    const left = (scope: string, name: string, period: string) => g.remaining(now).find((b) => b.scope === scope && b.name === name && b.period === period)?.remainingUsd;
+    assert.equal(left('caller', 'bot', 'day'), 0.25);
+    assert.equal(left('caller', 'bot', 'month'), 1.75);
+    assert.equal(left('caller', 'monthly', 'month'), 1);
+    assert.equal(left('caller', 'monthly', 'day'), undefined, 'no daily budget configured: no line');
+    assert.equal(left('team', 'support', 'day'), 9.25);
+    assert.equal(g.remaining(at('2025-03-02T00:00:00Z')).find((b) => b.name === 'bot' && b.period === 'day')?.remainingUsd, 1, 'a new UTC day');
+    g.close();
+  });
+
   it('reserve is idempotent on requestId and returns the first decision', () => {
     const g = new BudgetGuard(limits, dbFile());
     const now = at('2025-03-02T08:00:00Z');

@@ -85,9 +85,9 @@ describe('gateway metrics page', () => {
     assert.match(page, /gatehouse_tokens_total\{team="support",route="chat",model="large",direction="out"\} 30/);
     assert.match(page, /gatehouse_cost_usd_total\{team="support",route="chat",model="large"\} 0.0042/);
     assert.match(page, /gatehouse_fallbacks_total\{route="chat",model="small",reason="ProviderServerError"\} 1/);
-    assert.match(page, /gatehouse_policy_blocks_total\{caller="support",team="support",route="chat",code="policy_blocked"\} 1/);
-    assert.match(page, /gatehouse_policy_blocks_total\{caller="none",team="none",route="none",code="invalid_api_key"\} 1/);
-    assert.match(page, /gatehouse_limit_rejections_total\{caller="support",team="support",code="budget_exceeded"\} 1/);
+    assert.match(page, /gatehouse_policy_blocks_total\{caller="support",team="support",task="chat",route="chat",code="policy_blocked"\} 1/);
+    assert.match(page, /gatehouse_policy_blocks_total\{caller="none",team="none",task="none",route="none",code="invalid_api_key"\} 1/);
+    assert.match(page, /gatehouse_limit_rejections_total\{caller="support",team="support",task="chat",route="chat",code="budget_exceeded"\} 1/);
     assert.match(page, /gatehouse_provider_latency_seconds_count\{provider="mock",model="small",outcome="error"\} 1/);
     assert.match(page, /gatehouse_breaker_state\{model="small",state="open"\} 1/);
     assert.match(page, /gatehouse_breaker_state\{model="large",state="open"\} 0/);
@@ -99,14 +99,76 @@ describe('gateway metrics page', () => {
     const m = new GatewayMetrics({ config: () => config });
     const review = { reasons: ['always'], phase: 'review' as const, heldAt: '2026-01-01T00:00:00Z', deadlineAt: '2026-01-01T01:00:00Z', refused: [], decision: { action: 'approve' as const, by: 'rita', at: '2026-01-01T00:02:00Z', via: 'update' as const, phase: 'review' as const } };
     const validation = { ok: false, summary: 'failed json_parse', failed: ['json_parse'] };
-    m.requestEnded(row({ review, sensitiveKinds: ['email', 'email', 'api_key'], attempts: [{ model: 'small', outcome: 'failed', validation }, { model: 'small', outcome: 'ok' }] }), 0);
+    m.requestEnded(row({ review, sensitiveKinds: ['email', 'email', 'api_key'], sensitiveAction: 'redacted', attempts: [{ model: 'small', outcome: 'failed', validation }, { model: 'small', outcome: 'ok' }] }), 0);
     const page = await m.scrape();
     assert.match(page, /gatehouse_review_decisions_total\{route="chat",action="approve",via="update"\} 1/);
     assert.match(page, /gatehouse_review_wait_seconds_sum\{route="chat",action="approve"\} 120/);
-    assert.match(page, /gatehouse_sensitive_detections_total\{route="chat",kind="email",status="completed"\} 1/);
-    assert.match(page, /gatehouse_sensitive_detections_total\{route="chat",kind="api_key",status="completed"\} 1/);
+    assert.match(page, /gatehouse_sensitive_detections_total\{route="chat",kind="email",action="redacted",status="completed"\} 1/);
+    assert.match(page, /gatehouse_sensitive_detections_total\{route="chat",kind="api_key",action="redacted",status="completed"\} 1/);
     assert.match(page, /gatehouse_validation_failures_total\{route="chat",model="small",check="json_parse"\} 1/);
     assert.doesNotMatch(page, /rita/, 'the reviewer is not a label');
+  });
+
+  it('counts a request refused after screening as a block, with the kinds found and action `blocked`', async () => {
+    const m = new GatewayMetrics({ config: () => config });
+    m.requestEnded(row({ status: 'denied', errorCode: 'sensitive_data_blocked', model: null, usage: null, sensitiveKinds: ['payment_card'], sensitiveAction: 'blocked' }), 0);
+    m.requestEnded(row({ status: 'failed', errorCode: 'route_disabled', model: null, usage: null }), 0);
+    m.requestEnded(row({ status: 'failed', errorCode: 'provider_error', model: null, usage: null }), 0);
+    const page = await m.scrape();
+    assert.match(page, /gatehouse_sensitive_detections_total\{route="chat",kind="payment_card",action="blocked",status="denied"\} 1/);
+    assert.match(page, /gatehouse_policy_blocks_total\{caller="support",team="support",task="chat",route="chat",code="route_disabled"\} 1/, 'the kill switch refused it');
+    assert.doesNotMatch(page, /gatehouse_policy_blocks_total\{[^}]*code="provider_error"/, 'a provider failure is not a refusal');
+  });
+
+  it('counts canary requests, shadow comparisons (outcome and agreement) and end-user feedback', async () => {
+    const m = new GatewayMetrics({ config: () => config });
+    m.requestEnded(row({ stage: 'canary', model: 'large' }), 0);
+    m.requestEnded(row({ stage: 'stable' }), 0);
+    m.shadowCompared({ route: 'chat', candidateModel: 'large', candidateOk: true, candidateValid: null, agreement: 0.8 });
+    m.shadowCompared({ route: 'chat', candidateModel: 'large', candidateOk: true, candidateValid: false, agreement: null });
+    m.shadowCompared({ route: 'chat', candidateModel: 'made-up', candidateOk: false, candidateValid: null, agreement: null });
+    m.feedbackGiven({ route: 'chat', model: 'large', outcome: 'edited' });
+    m.feedbackGiven({ route: 'chat', model: 'large', outcome: 'edited' });
+    const page = await m.scrape();
+    assert.match(page, /gatehouse_canary_requests_total\{route="chat",model="large",status="completed"\} 1/);
+    assert.doesNotMatch(page, /gatehouse_canary_requests_total\{[^}]*model="small"/, 'stable requests are not canary ones');
+    assert.match(page, /gatehouse_shadow_comparisons_total\{route="chat",model="large",outcome="ok"\} 1/);
+    assert.match(page, /gatehouse_shadow_comparisons_total\{route="chat",model="large",outcome="invalid"\} 1/);
+    assert.match(page, /gatehouse_shadow_comparisons_total\{route="chat",model="other",outcome="error"\} 1/);
+    assert.match(page, /gatehouse_shadow_agreement_sum\{route="chat",model="large"\} 0.8/);
+    assert.match(page, /gatehouse_shadow_agreement_count\{route="chat",model="large"\} 1/);
+    assert.match(page, /gatehouse_feedback_total\{route="chat",model="large",outcome="edited"\} 2/);
+  });
+
+  it('reads reviews pending per route and budgets left at scrape time; a count that fails leaves the gauge empty', async () => {
+    const budgets = [{ scope: 'caller' as const, name: 'support', period: 'day' as const, remainingUsd: 1.25 }, { scope: 'team' as const, name: 'not-in-config', period: 'month' as const, remainingUsd: 3 }];
+    const held = parseConfigObject({
+      providers: { mock: { kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:1' } },
+      models: { small: { provider: 'mock', upstream: 'mock-small' } },
+      callers: {
+        support: { team: 'support', roles: ['caller'], tasks: ['chat', 'draft'], keyHash: hashApiKey('k-support-0123456789abcdef') },
+        rita: { team: 'qa', roles: ['reviewer'], reviews: ['draft'], keyHash: hashApiKey('k-rita-0123456789abcdef0') },
+      },
+      routes: [
+        { name: 'chat', match: { task: 'chat' }, primary: 'small' },
+        { name: 'draft', match: { task: 'draft' }, primary: 'small', review: { when: 'always', deadline: '1h' } },
+      ],
+    });
+    const asked: string[] = [];
+    const m = new GatewayMetrics({ config: () => held, budgets: () => budgets });
+    let waiting = 4;
+    m.watchReviews(async (route) => (asked.push(route), waiting));
+    let page = await m.scrape();
+    assert.match(page, /gatehouse_reviews_pending\{route="draft"\} 4/);
+    assert.deepEqual(asked, ['draft'], 'only routes that can hold are counted');
+    assert.match(page, /gatehouse_budget_remaining_usd\{scope="caller",name="support",period="day"\} 1.25/);
+    assert.match(page, /gatehouse_budget_remaining_usd\{scope="team",name="other",period="month"\} 3/);
+    waiting = 1;
+    assert.match(await m.scrape(), /gatehouse_reviews_pending\{route="draft"\} 1/, 'read again at each scrape');
+    m.watchReviews(() => Promise.reject(new Error('visibility unavailable')));
+    page = await m.scrape();
+    assert.doesNotMatch(page, /gatehouse_reviews_pending\{/);
+    assert.match(page, /gatehouse_requests_total|gatehouse_budget_remaining_usd\{/, 'the rest of the page is still served');
   });
 
   it('keeps two gateways\' counters apart (no global registry)', async () => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { canaryReport } from '../../canary/report';
 import { sinceTime } from '../../canary/since';
 import { catalog } from '../../catalog/view';
+import { feedbackByModel } from '../../feedback/report';
 import { invalidRequest, notFound } from '../../errors';
 import type { Release } from '../../routes/release';
 import type { HttpDeps } from '../server';
@@ -42,6 +43,8 @@ export function registerReleaseViews(app: FastifyInstance, deps: HttpDeps, relea
       requests: release.comparisons.requests(window),
       comparisons: release.comparisons.comparisons(window),
     });
-    return { object: 'gatehouse.canary_report', ...report };
+    // What end users did with the route's answers, per model (POST /v1/requests/{id}/feedback).
+    const feedback = feedbackByModel(deps.feedback?.counts(route.name, since) ?? []);
+    return { object: 'gatehouse.canary_report', ...report, feedback };
   });
 }
