@@ -128,6 +128,30 @@ export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
   return { ...child, stop, url: `http://127.0.0.1:${port}`, temporalAddress: `127.0.0.1:${temporalPort}`, temporalPid };
 }
 
+export interface FloorProcess extends Child {
+  /** Its chat endpoint. */
+  url: string;
+  /** Its own dev server (started as Gatehouse starts one), if found. */
+  temporalPid?: number;
+}
+
+/** The Temporal floor (bench/floor/server.ts): the least a durable request costs, with its own dev server. */
+export async function startFloor(dir: string, mockUrl: string): Promise<FloorProcess> {
+  const port = await freePort();
+  const temporalPort = await benchPortPair();
+  const env: NodeJS.ProcessEnv = { ...process.env, FLOOR_PORT: String(port), FLOOR_MOCK_URL: mockUrl,
+    GATEHOUSE_TEMPORAL_PORT: String(temporalPort), GATEHOUSE_DATA_DIR: join(dir, 'floor-data') };
+  delete env.TEMPORAL_ADDRESS;
+  const child = await spawnReady('floor', process.execPath, ['--import', 'tsx', 'bench/floor/server.ts'], env, 'floor is running', 180_000, 20_000);
+  const temporalPid = childPids(child.pid).find((p) => processName(p).startsWith('temporal'));
+  if (temporalPid !== undefined) orphanable.add(temporalPid);
+  const stop = async () => {
+    await child.stop();
+    if (temporalPid !== undefined) killIfAlive(temporalPid);
+  };
+  return { ...child, stop, url: `http://127.0.0.1:${port}/v1/chat/completions`, temporalPid };
+}
+
 /** One provider (the same mock the direct runs hit), one model, a demo caller and the chat route (optionally shadowed). */
 function benchConfig(mockUrl: string, shadow?: number, providerCall = 'local'): string {
   const shadowed = (shadow === undefined ? '' : `, shadow: { model: bench-shadow, share: ${shadow} }`) + `, providerCall: ${providerCall}`;

@@ -11,8 +11,9 @@ import { checkLedger, GatewayTally, settle } from './ledger';
 import { countRequestWorkflows } from './workflows';
 import { runLoad, runTtfb, warmUp, type ResponseHook, type Target } from './load';
 import { freePort } from '../src/temporal/devServer';
-import { installCleanup, startGateway, startMock, stopAll, type GatewayProcess, type MockProcess } from './processes';
+import { installCleanup, startFloor, startGateway, startMock, stopAll, type FloorProcess, type GatewayProcess, type MockProcess } from './processes';
 import * as report from './report';
+import { floorTable, floorTargets } from './floorReport';
 import { ResourceSampler, releaseSampler } from './resources';
 
 const USAGE = `npm run bench -- [options]
@@ -28,6 +29,7 @@ const USAGE = `npm run bench -- [options]
   --mock-port P    fixed mock port, so a --target peer can be pointed at it beforehand
   --provider-call activity|local
                    how the chat route runs provider calls (default local: the fast path)
+  --no-floor       skip the Temporal floor (bench/floor/: one workflow, one local activity, no governance)
   --shadow SHARE   shadow the chat route on this share (0..1) of requests: run once with, once
                    without, and compare the gateway's latency (the caller must not wait for it)
 `;
@@ -47,6 +49,7 @@ interface Options {
   mockPort?: number;
   shadow?: number;
   providerCall: 'activity' | 'local';
+  floor: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -56,7 +59,7 @@ function parseOptions(argv: string[]): Options {
       duration: { type: 'string' }, quick: { type: 'boolean' }, soak: { type: 'string' }, warmup: { type: 'string' },
       latencies: { type: 'string' }, ttfb: { type: 'string' }, target: { type: 'string' }, key: { type: 'string' },
       model: { type: 'string' }, 'mock-port': { type: 'string' }, shadow: { type: 'string' }, help: { type: 'boolean' },
-      'provider-call': { type: 'string' },
+      'provider-call': { type: 'string' }, 'no-floor': { type: 'boolean' },
     },
   });
   if (v.help) {
@@ -77,6 +80,7 @@ function parseOptions(argv: string[]): Options {
     mockPort: v['mock-port'] === undefined ? undefined : positive(v['mock-port']),
     shadow: v.shadow === undefined ? undefined : Math.min(1, positive(v.shadow, true)),
     providerCall: v['provider-call'] === 'activity' ? 'activity' : 'local',
+    floor: !v['no-floor'] && !v.target,
   };
 }
 
@@ -104,6 +108,7 @@ interface Run {
   mock: MockProcess;
   mockPort: number;
   gateway?: GatewayProcess;
+  floor?: FloorProcess;
   measured: Target;
   tally: GatewayTally;
   dataDir: string;
@@ -119,15 +124,24 @@ async function runCell(run: Run, latencyMs: number, connections: number, target:
   const seconds = connections === 50 && target.name !== 'direct' && run.opts.soak ? run.opts.soak : run.opts.duration;
   log(`${latencyMs} ms upstream, c=${connections}, ${target.name}: warm-up ${run.opts.warmup} s, then ${seconds} s`);
   await warmUp(target, connections, run.opts.warmup, hook);
-  const sampler = ours && run.gateway
-    ? new ResourceSampler({ gateway: run.gateway.pid, temporal: run.gateway.temporalPid, mock: run.mock.pid })
-    : undefined;
+  const sampler = samplerFor(run, target);
   await sampler?.start();
   const stats = await runLoad(target, connections, seconds, hook);
   const resources = await sampler?.stop();
   run.result.cells.push({ latencyMs, connections, target: target.name, stats, resources });
   if (run.gateway && !run.gateway.alive()) throw new Error(`the gateway died during the cell:\n${run.gateway.output().slice(-4000)}`);
   await drain(run, target, stats.p99);
+}
+
+/** CPU and memory of the process under load and of its own dev server (the gateway's, or the floor's). */
+function samplerFor(run: Run, target: Target): ResourceSampler | undefined {
+  if (target.name === 'gateway' && run.gateway) return new ResourceSampler({ gateway: run.gateway.pid, temporal: run.gateway.temporalPid, mock: run.mock.pid });
+  if (target.name === 'floor' && run.floor) return new ResourceSampler({ floor: run.floor.pid, 'floor temporal': run.floor.temporalPid, mock: run.mock.pid });
+  return undefined;
+}
+
+function floorTarget(floor: FloorProcess): Target {
+  return { name: 'floor', url: floor.url, headers: {}, body: { model: 'mock-small', messages: MESSAGES } };
 }
 
 /**
@@ -143,7 +157,7 @@ async function drain(run: Run, target: Target, p99: number): Promise<void> {
 
 async function runTtfbPair(run: Run, latencyMs: number): Promise<void> {
   log(`${latencyMs} ms upstream: streaming TTFB, ${run.opts.ttfb} samples per target`);
-  for (const target of [directTarget(run.mock.url), run.measured]) {
+  for (const target of [directTarget(run.mock.url), ...(run.floor ? [floorTarget(run.floor)] : []), run.measured]) {
     const onOk = target.name === 'gateway' ? (id: string | undefined) => run.tally.record(200, id) : undefined;
     run.result.ttfb.push({ latencyMs, target: target.name, result: await runTtfb(target, run.opts.ttfb, onOk) });
   }
@@ -152,6 +166,7 @@ async function runTtfbPair(run: Run, latencyMs: number): Promise<void> {
 async function runLatency(run: Run, latencyMs: number): Promise<void> {
   for (const connections of CONCURRENCY) {
     await runCell(run, latencyMs, connections, directTarget(run.mock.url));
+    if (run.floor) await runCell(run, latencyMs, connections, floorTarget(run.floor));
     await runCell(run, latencyMs, connections, run.measured);
     if (connections === 1) await runTtfbPair(run, latencyMs);
   }
@@ -175,6 +190,11 @@ async function setUp(opts: Options, dir: string, result: report.BenchResult): Pr
   if (opts.target) {
     run.measured = { name: 'peer', url: chatUrl(opts.target), headers: { authorization: `Bearer ${opts.key}` }, body: { model: opts.model, messages: MESSAGES } };
     return run;
+  }
+  if (opts.floor) {
+    log('starting the Temporal floor (its own dev server, one workflow + one local activity per request)…');
+    run.floor = await startFloor(dir, mock.url);
+    log(`floor: ${run.floor.url} (pid ${run.floor.pid}, dev server pid ${run.floor.temporalPid ?? 'not found'})`);
   }
   log('starting the gateway (dev server, workflow bundle, worker, HTTP)…');
   const started = Date.now();
@@ -211,8 +231,8 @@ function statusNotes(r: report.BenchResult): string[] {
 }
 
 function printReport(r: report.BenchResult, measured: string, latencies: number[]): void {
-  r.targets = report.evaluateTargets(r, measured, latencies);
-  const parts = [report.machineText(r), report.loadTable(r, measured), report.resourceTable(r), report.ttfbTable(r), report.ledgerTable(r), report.targetTable(r.targets)];
+  r.targets = [...report.evaluateTargets(r, measured, latencies), ...floorTargets(r, measured, latencies)];
+  const parts = [report.machineText(r), report.loadTable(r, measured), report.resourceTable(r), report.ttfbTable(r), floorTable(r, measured, latencies), report.ledgerTable(r), report.targetTable(r.targets)];
   if (r.notes.length) parts.push(`Notes\n${r.notes.map((n) => `  - ${n}`).join('\n')}`);
   console.log(`\n${parts.join('\n\n')}\n`);
 }
