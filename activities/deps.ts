@@ -8,6 +8,7 @@ import type { ChatProvider } from '../src/providers/types';
 import type { ReleaseRuntime } from '../src/routes/release';
 import type { Ledger } from '../src/store/ledger';
 import type { StreamRegistry } from '../src/streaming/registry';
+import type { StreamRelay } from '../src/streaming/relay';
 
 /** Model availability as the circuit breakers see it (shared by all workflows in a worker). */
 export interface ModelHealth {
@@ -34,6 +35,8 @@ export interface ActivityDeps {
   health: ModelHealth;
   /** The streaming side channel to HTTP handlers in this process (absent: streams are only assembled). */
   streams?: StreamRegistry;
+  /** The side channel across processes (Redis): when set, every streamed try publishes through it instead. */
+  relay?: StreamRelay;
   logger: Logger;
   /** Where secrets named in the config are read (webhook secrets); default process.env. */
   env?: NodeJS.ProcessEnv;

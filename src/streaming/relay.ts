@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { isMeaningful, type ChatChunk } from './chunks';
+import type { AttemptInfo, StreamRegistry } from './registry';
+import { RelayFeed, type FeedHooks } from './relayFeed';
+import { RelaySeal, type RelayNames } from './relayMessage';
+import { RELAY_STEP_LUA } from './relayScript';
+
+/** A request's relay state lives this long after its last step (a try never waits longer between chunks). */
+const STATE_TTL_SECONDS = 3600;
+/** Steps one try may have in flight to Redis; beyond it messages are dropped (the listener sees the gap). */
+const MAX_IN_FLIGHT = 256;
+/** How long a front door waits for its subscription before it streams without the relay (replayed answer). */
+const SUBSCRIBE_TIMEOUT_MS = 2000;
+/** How long a failed try waits for its commit's verdict before it counts as not delivered. */
+const VERDICT_TIMEOUT_MS = 2000;
+
+type StepMode = 'open' | 'commit' | 'chunk' | 'finish';
+
+interface RelayRedis extends Redis {
+  relayStep(state: string, channel: string, mode: StepMode, tryKey: string, attempt: string, continues: string, message: Buffer, ttl: number): Promise<number>;
+}
+
+/**
+ * The streaming side channel across processes, over Redis pub/sub: whichever worker runs a try
+ * publishes its chunks; the front door holding the caller's connection feeds them into its own
+ * in-process registry (src/streaming/registry.ts), so ownership, the held-back backlog, the hang-up
+ * and the presenter are exactly the in-process path's. Which try the caller sees is decided once,
+ * in Redis (src/streaming/relayScript.ts), by the same rule the registry applies.
+ */
+export class StreamRelay {
+  private readonly pub: RelayRedis;
+  private sub?: Redis;
+  private readonly feeds = new Map<string, Set<RelayFeed>>();
+
+  constructor(
+    private readonly url: string,
+    private readonly seal: RelaySeal,
+    private readonly logger: Logger,
+  ) {
+    // No offline queue: while Redis is down a step fails at once and the stream is replayed instead.
+    this.pub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) as RelayRedis;
+    this.pub.defineCommand('relayStep', { numberOfKeys: 2, lua: RELAY_STEP_LUA });
+    this.pub.on('error', (err: Error) => logger.debug({ err: err.message }, 'stream relay: Redis error'));
+  }
+
+  /** Resolves once connected (or after `timeoutMs`: streams are replayed until Redis answers). */
+  async ready(timeoutMs = 5000): Promise<boolean> {
+    if (this.pub.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.pub.once('ready', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** The worker, at the start of a streamed try: where its chunks go. */
+  attempt(requestId: string, info: AttemptInfo, abort: () => void): RelayAttempt {
+    return new RelayAttempt(this, this.seal, this.seal.names(requestId), info, abort);
+  }
+
+  /**
+   * The front door, before it starts the workflow: chunks published for this request feed the
+   * registry's subscription. Undefined when Redis cannot be subscribed to in time (no live stream).
+   */
+  async listen(requestId: string, streams: StreamRegistry, hooks: FeedHooks): Promise<RelayFeed | undefined> {
+    const names = this.seal.names(requestId);
+    const feed = new RelayFeed(this.seal, names, requestId, streams, hooks, this.logger, (f) => this.unlisten(f), this);
+    let set = this.feeds.get(names.channel);
+    if (!set) this.feeds.set(names.channel, (set = new Set()));
+    set.add(feed);
+    try {
+      await withTimeout(this.subscriber().subscribe(names.channel), SUBSCRIBE_TIMEOUT_MS);
+      return feed;
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'stream relay: cannot subscribe; this stream is replayed when complete');
+      feed.close();
+      return undefined;
+    }
+  }
+
+  /** @internal One step of a try (see relayScript.ts). */
+  step(names: RelayNames, mode: StepMode, tryKey: string, info: AttemptInfo, message: Buffer): Promise<number> {
+    return this.pub.relayStep(names.state, names.channel, mode, tryKey, String(info.attempt), info.continues ? '1' : '0', message, STATE_TTL_SECONDS);
+  }
+
+  /** @internal The caller hung up: every try of the request stops publishing (and aborts upstream). */
+  stop(names: RelayNames): void {
+    this.pub.multi().hset(names.state, 'stopped', '1').expire(names.state, STATE_TTL_SECONDS).exec().catch(() => {});
+  }
+
+  /** @internal The request is over: its state goes now rather than at its TTL. */
+  forget(names: RelayNames): void {
+    this.pub.del(names.state).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.sub?.disconnect();
+    await this.pub.quit().catch(() => this.pub.disconnect());
+  }
+
+  private subscriber(): Redis {
+    if (this.sub) return this.sub;
+    const sub = new Redis(this.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    sub.on('error', (err: Error) => this.logger.debug({ err: err.message }, 'stream relay: Redis subscriber error'));
+    sub.on('messageBuffer', (channel: Buffer, frame: Buffer) => {
+      for (const feed of this.feeds.get(channel.toString()) ?? []) feed.onFrame(frame);
+    });
+    // A reconnect resubscribes, but what was published meanwhile is lost: the feeds see a gap.
+    return (this.sub = sub);
+  }
+
+  private unlisten(feed: RelayFeed): void {
+    const set = this.feeds.get(feed.names.channel);
+    if (!set?.delete(feed) || set.size > 0) return;
+    this.feeds.delete(feed.names.channel);
+    this.sub?.unsubscribe(feed.names.channel).catch(() => {});
+  }
+}
+
+/**
+ * One streamed try as the worker publishes it: leading chunks are held back until one is
+ * meaningful (as in-process), then sent as the commit message; every later chunk is its own step.
+ * Nothing is awaited on the chunk path: steps go out in order on one connection.
+ */
+export class RelayAttempt {
+  private readonly tryKey = randomUUID();
+  private readonly held: ChatChunk[] = [];
+  private released = false;
+  /** Nothing more to publish: another try speaks, nobody listens, the caller left, or Redis failed. */
+  private silent = false;
+  private n = 0;
+  private inFlight = 0;
+  private verdict?: Promise<boolean>;
+
+  constructor(
+    private readonly relay: StreamRelay,
+    private readonly seal: RelaySeal,
+    private readonly names: RelayNames,
+    private readonly info: AttemptInfo,
+    private readonly abort: () => void,
+  ) {
+    void this.run('open', Buffer.alloc(0));
+  }
+
+  push(chunk: ChatChunk): void {
+    if (this.silent) return;
+    if (this.released) return void this.send('chunk', [chunk]);
+    this.held.push(chunk);
+    if (!isMeaningful(chunk)) return;
+    this.released = true;
+    this.verdict = this.send('commit', this.held.splice(0)).then((seq) => seq > 0);
+  }
+
+  finish(): void {
+    if (this.released && !this.silent) void this.send('finish', [], true);
+  }
+
+  /** Did this try's chunks reach a front door as the committed try? (Then a failure cannot fail over unseen.) */
+  async delivered(): Promise<boolean> {
+    return this.verdict ? withTimeout(this.verdict, VERDICT_TIMEOUT_MS).catch(() => false) : false;
+  }
+
+  private send(mode: 'commit' | 'chunk' | 'finish', chunks: ChatChunk[], finish = false): Promise<number> {
+    const n = this.n++;
+    if (this.inFlight >= MAX_IN_FLIGHT) return Promise.resolve(0); // dropped: the listener sees the gap
+    const { model, attempt, continues } = this.info;
+    const message = this.seal.seal(this.names.channel, { try: this.tryKey, attempt, model, ...(continues ? { continues } : {}), n, chunks, ...(finish ? { finish } : {}) });
+    return this.run(mode, message);
+  }
+
+  private async run(mode: StepMode, message: Buffer): Promise<number> {
+    this.inFlight++;
+    try {
+      const seq = await this.relay.step(this.names, mode, this.tryKey, this.info, message);
+      if (seq === -1) {
+        this.silent = true;
+        this.abort(); // the caller hung up (its front door said so)
+      } else if (seq === 0 && mode !== 'open') {
+        this.silent = true;
+      }
+      return seq;
+    } catch {
+      this.silent = true; // Redis failed: the caller's answer is replayed from the workflow's result
+      return 0;
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
