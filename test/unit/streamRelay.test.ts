@@ -73,7 +73,7 @@ describe('relay order: loss and reordering are detected, never shown', () => {
 
 describe('resync: the rest of a stream from the workflow result', () => {
   const shown = (text: string, finish?: string) => ({
-    id: 'c1', object: 'chat.completion', created: 1, model: 'm',
+    id: 'c1', object: 'chat.completion' as const, created: 1, model: 'm',
     choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: finish ?? null }],
   });
   const result = (text: string, attempts: Array<{ outcome: 'ok' | 'failed'; adapted?: string }>) =>
