@@ -31,30 +31,36 @@ interface RelayRedis extends Redis {
  */
 export class StreamRelay {
   private readonly pub: RelayRedis;
-  private sub?: Redis;
+  private readonly sub?: Redis;
   private readonly feeds = new Map<string, Set<RelayFeed>>();
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly seal: RelaySeal,
     private readonly logger: Logger,
+    /** This process holds callers' connections (a front door): it subscribes too. */
+    opts: { listen: boolean },
   ) {
     // No offline queue: while Redis is down a step fails at once and the stream is replayed instead.
     this.pub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) as RelayRedis;
     this.pub.defineCommand('relayStep', { numberOfKeys: 2, lua: RELAY_STEP_LUA });
     this.pub.on('error', (err: Error) => logger.debug({ err: err.message }, 'stream relay: Redis error'));
+    if (opts.listen) this.sub = this.subscriber(url);
   }
 
   /** Resolves once connected (or after `timeoutMs`: streams are replayed until Redis answers). */
   async ready(timeoutMs = 5000): Promise<boolean> {
-    if (this.pub.status === 'ready') return true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.pub.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
+    const all = [this.pub, this.sub].filter((r): r is Redis => r !== undefined);
+    const one = (r: Redis) =>
+      r.status === 'ready' ||
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        r.once('ready', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
       });
-    });
+    return (await Promise.all(all.map(one))).every(Boolean);
   }
 
   /** The worker, at the start of a streamed try: where its chunks go. */
@@ -73,7 +79,8 @@ export class StreamRelay {
     if (!set) this.feeds.set(names.channel, (set = new Set()));
     set.add(feed);
     try {
-      await withTimeout(this.subscriber().subscribe(names.channel), SUBSCRIBE_TIMEOUT_MS);
+      if (!this.sub) throw new Error('this process does not listen (no HTTP)');
+      await withTimeout(this.sub.subscribe(names.channel), SUBSCRIBE_TIMEOUT_MS);
       return feed;
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'stream relay: cannot subscribe; this stream is replayed when complete');
@@ -102,15 +109,14 @@ export class StreamRelay {
     await this.pub.quit().catch(() => this.pub.disconnect());
   }
 
-  private subscriber(): Redis {
-    if (this.sub) return this.sub;
-    const sub = new Redis(this.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  private subscriber(url: string): Redis {
+    const sub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     sub.on('error', (err: Error) => this.logger.debug({ err: err.message }, 'stream relay: Redis subscriber error'));
     sub.on('messageBuffer', (channel: Buffer, frame: Buffer) => {
       for (const feed of this.feeds.get(channel.toString()) ?? []) feed.onFrame(frame);
     });
     // A reconnect resubscribes, but what was published meanwhile is lost: the feeds see a gap.
-    return (this.sub = sub);
+    return sub;
   }
 
   private unlisten(feed: RelayFeed): void {
