@@ -14,6 +14,8 @@ export interface GatedProvider {
   finished(): number;
   /** Requests whose connection the gateway closed before the answer was whole (an aborted try). */
   abandoned(): number;
+  /** performance.now() when each request's first word was written (for latency measurements). */
+  firstWordAt: number[];
   /** Let `n` more words out (over all requests, in order). Words after a request's first wait for one. */
   release(n?: number): void;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startGatedProvider(script: (request: number) => string[]):
   let finished = 0;
   let abandoned = 0;
   let permits = 0;
+  const firstWordAt: number[] = [];
   /** Words waiting for a permit; a request whose connection closed gives up its place. */
   const waiting: Array<{ go: () => void; alive: () => boolean }> = [];
   const sockets = new Set<Socket>();
@@ -64,6 +67,7 @@ export async function startGatedProvider(script: (request: number) => string[]):
         return void res.socket?.destroy();
       }
       write({ choices: [{ index: 0, delta: { content: word }, finish_reason: null }] });
+      if (i === 0) firstWordAt.push(performance.now());
       sent++;
     }
     write({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
@@ -81,6 +85,7 @@ export async function startGatedProvider(script: (request: number) => string[]):
     sent: () => sent,
     finished: () => finished,
     abandoned: () => abandoned,
+    firstWordAt,
     release(n = 1) {
       for (let i = 0; i < n; i++) {
         while (waiting[0] && !waiting[0].alive()) waiting.shift();
