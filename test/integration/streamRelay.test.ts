@@ -11,6 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { RelaySeal } from '../../src/streaming/relayMessage';
+import { EncryptionCodec } from '../../src/temporal/codec';
 import { freePort } from '../../src/temporal/devServer';
 import { recorded } from '../helpers/failures';
 import { KEYS, auth, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
@@ -29,6 +32,7 @@ const SCRIPT: string[][] = [
   ['Bye', ' never', ' sent'], // 2: the caller hangs up
   ['Doomed', ' half'], // 3: its worker is killed after the first word
   ['Second', ' answer'], // 4: the retry on another worker
+  ['Gap', ' one', ' two'], // 5: a message is lost on the way
 ];
 
 function config(gatedUrl: string) {
@@ -160,6 +164,23 @@ describe('live streaming across processes (Redis relay)', { skip }, () => {
     assert.equal(end.error?.code, 'stream_interrupted');
     const result = (await front2.client.workflow.getHandle(id).result()) as { choices: Array<{ message: { content: string } }> };
     assert.equal(result.choices[0]?.message.content, 'Second answer', 'the stored answer is the retry’s, whole');
+  });
+
+  it('a lost relay message is never papered over: the rest of the answer comes from the workflow result', { timeout: 60_000 }, async () => {
+    const stream = await openStream(front.url, hello('gap'), as('live'));
+    assert.equal(await stream.nextContent(), 'Gap');
+    const id = stream.headers.get('x-gatehouse-request-id')!;
+    // Take a sequence number as if a message had been published and lost on the way to the front door.
+    const names = new RelaySeal(new EncryptionCodec(Buffer.from(shared.GATEHOUSE_CODEC_KEY!, 'base64'), 'env').deriveKey('stream relay')).names(id);
+    const raw = new Redis(shared.REDIS_URL!);
+    assert.equal(await raw.exists(names.state), 1, 'the request has relay state');
+    await raw.hincrby(names.state, 'seq', 1);
+    raw.disconnect();
+    gated.release(2);
+    const end = await drain(stream);
+    assert.equal(end.text, 'Gap one two');
+    assert.equal(end.done, true);
+    assert.deepEqual(stream.events.filter((e) => e?.choices?.[0]?.delta?.content).map((e) => e.choices[0].delta.content), ['Gap', ' one two'], 'the live part, then the rest from the result in one piece');
   });
 });
 
