@@ -33,6 +33,7 @@ const SCRIPT: string[][] = [
   ['Doomed', ' half'], // 3: its worker is killed after the first word
   ['Second', ' answer'], // 4: the retry on another worker
   ['Gap', ' one', ' two'], // 5: a message is lost on the way
+  ['Down', ' but', ' whole'], // 6: Redis is gone
 ];
 
 function config(gatedUrl: string) {
@@ -181,6 +182,17 @@ describe('live streaming across processes (Redis relay)', { skip }, () => {
     assert.equal(end.text, 'Gap one two');
     assert.equal(end.done, true);
     assert.deepEqual(stream.events.filter((e) => e?.choices?.[0]?.delta?.content).map((e) => e.choices[0].delta.content), ['Gap', ' one two'], 'the live part, then the rest from the result in one piece');
+  });
+
+  it('with Redis gone, a stream is not live but still whole: replayed from the workflow result (run last: it stops Redis)', { timeout: 60_000 }, async () => {
+    redis?.kill('SIGKILL');
+    await new Promise((resolve) => redis!.once('exit', resolve));
+    gated.release(2); // nobody will see the first word early: let the whole answer out
+    const seen = await streamChat(front.url, hello('redis down'), as('live'));
+    assert.equal(seen.status, 200, JSON.stringify(seen.json));
+    assert.equal(seen.text, 'Down but whole');
+    assert.equal(seen.done, true);
+    assert.equal(seen.events.filter((e) => e.choices?.[0]?.delta?.content).length, 1, 'replayed whole, not live');
   });
 });
 
