@@ -55,7 +55,15 @@ export class StreamedAttempt {
 
   async run(provider: ChatProvider, deadlines: Deadlines): Promise<ChatCompletion> {
     if (!provider.stream) throw new Error('this provider cannot stream');
-    const completion = await provider.stream(this.input.upstream, this.input.body, {
+    try {
+      return await this.read(provider.stream.bind(provider), deadlines);
+    } finally {
+      this.relayed?.end();
+    }
+  }
+
+  private async read(stream: NonNullable<ChatProvider['stream']>, deadlines: Deadlines): Promise<ChatCompletion> {
+    const completion = await stream(this.input.upstream, this.input.body, {
       signal: AbortSignal.any([this.ctx.cancellationSignal, this.hangUp.signal]),
       deadlines,
       onChunk: (chunk) => {

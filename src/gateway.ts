@@ -164,7 +164,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       taskQueue: opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE,
       mock,
       streams: new StreamRegistry(),
-      relay: await openRelay(env, redisUrl, codec, logger, stack, opts.http !== false),
+      relay: await openRelay(env, redisUrl, codec, logger, stack, { listen: opts.http !== false, work: opts.worker !== false }),
       release,
       credentials: loadCredentialKeys(env, dataDir, { open: opts.worker !== false }),
       uiCodecToken,
@@ -196,9 +196,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
  * keeps them in-process: a try in another process is then replayed when complete). Sealed with a key
  * derived from the payload codec key, which every gateway process shares already.
  */
-async function openRelay(env: NodeJS.ProcessEnv, redisUrl: string | undefined, codec: EncryptionCodec, logger: Logger, stack: StopStack, listen: boolean) {
+async function openRelay(env: NodeJS.ProcessEnv, redisUrl: string | undefined, codec: EncryptionCodec, logger: Logger, stack: StopStack, roles: { listen: boolean; work: boolean }) {
   if (!redisUrl || env.GATEHOUSE_STREAM_RELAY === 'off') return undefined;
-  const relay = new StreamRelay(redisUrl, new RelaySeal(codec.deriveKey('stream relay')), logger, { listen });
+  const relay = new StreamRelay(redisUrl, new RelaySeal(codec.deriveKey('stream relay')), logger, roles);
   stack.push(() => relay.close());
   if (!(await relay.ready())) logger.warn('stream relay: Redis not ready yet; streams are replayed when complete until it is');
   return relay;

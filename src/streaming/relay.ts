@@ -18,6 +18,9 @@ const VERDICT_TIMEOUT_MS = 2000;
 
 type StepMode = 'open' | 'commit' | 'chunk' | 'finish';
 
+/** Where front doors announce hang-ups (the request's state key): workers abort those tries at once. */
+const STOP_CHANNEL = 'gatehouse:stream-stop';
+
 interface RelayRedis extends Redis {
   relayStep(state: string, channel: string, mode: StepMode, tryKey: string, attempt: string, continues: string, message: Buffer, ttl: number): Promise<number>;
 }
@@ -33,19 +36,21 @@ export class StreamRelay {
   private readonly pub: RelayRedis;
   private readonly sub?: Redis;
   private readonly feeds = new Map<string, Set<RelayFeed>>();
+  /** Tries running in this process, by their request's state key (for a hang-up announced elsewhere). */
+  private readonly running = new Map<string, Set<RelayAttempt>>();
 
   constructor(
     url: string,
     private readonly seal: RelaySeal,
     private readonly logger: Logger,
-    /** This process holds callers' connections (a front door): it subscribes too. */
-    opts: { listen: boolean },
+    /** `listen`: this process holds callers' connections (a front door); `work`: it runs tries (a worker). */
+    private readonly opts: { listen: boolean; work?: boolean },
   ) {
     // No offline queue: while Redis is down a step fails at once and the stream is replayed instead.
     this.pub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) as RelayRedis;
     this.pub.defineCommand('relayStep', { numberOfKeys: 2, lua: RELAY_STEP_LUA });
     this.pub.on('error', (err: Error) => logger.debug({ err: err.message }, 'stream relay: Redis error'));
-    if (opts.listen) this.sub = this.subscriber(url);
+    if (opts.listen || opts.work) this.sub = this.subscriber(url);
   }
 
   /** Resolves once connected (or after `timeoutMs`: streams are replayed until Redis answers). */
@@ -60,12 +65,26 @@ export class StreamRelay {
           resolve(true);
         });
       });
-    return (await Promise.all(all.map(one))).every(Boolean);
+    const ready = (await Promise.all(all.map(one))).every(Boolean);
+    // A worker hears hang-ups even while its try's upstream is silent (no step to refuse).
+    if (ready && this.opts.work) await this.sub!.subscribe(STOP_CHANNEL).catch(() => {});
+    return ready;
   }
 
   /** The worker, at the start of a streamed try: where its chunks go. */
   attempt(requestId: string, info: AttemptInfo, abort: () => void): RelayAttempt {
-    return new RelayAttempt(this, this.seal, this.seal.names(requestId), info, abort);
+    const names = this.seal.names(requestId);
+    const attempt = new RelayAttempt(this, this.seal, names, info, abort);
+    let set = this.running.get(names.state);
+    if (!set) this.running.set(names.state, (set = new Set()));
+    set.add(attempt);
+    return attempt;
+  }
+
+  /** @internal The try ended: no hang-up can concern it any more. */
+  ended(names: RelayNames, attempt: RelayAttempt): void {
+    const set = this.running.get(names.state);
+    if (set?.delete(attempt) && set.size === 0) this.running.delete(names.state);
   }
 
   /**
@@ -96,7 +115,7 @@ export class StreamRelay {
 
   /** @internal The caller hung up: every try of the request stops publishing (and aborts upstream). */
   stop(names: RelayNames): void {
-    this.pub.multi().hset(names.state, 'stopped', '1').expire(names.state, STATE_TTL_SECONDS).exec().catch(() => {});
+    this.pub.multi().hset(names.state, 'stopped', '1').expire(names.state, STATE_TTL_SECONDS).publish(STOP_CHANNEL, names.state).exec().catch(() => {});
   }
 
   /** @internal The request is over: its state goes now rather than at its TTL. */
@@ -113,7 +132,9 @@ export class StreamRelay {
     const sub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     sub.on('error', (err: Error) => this.logger.debug({ err: err.message }, 'stream relay: Redis subscriber error'));
     sub.on('messageBuffer', (channel: Buffer, frame: Buffer) => {
-      for (const feed of this.feeds.get(channel.toString()) ?? []) feed.onFrame(frame);
+      const name = channel.toString();
+      if (name === STOP_CHANNEL) for (const attempt of this.running.get(frame.toString()) ?? []) attempt.callerLeft();
+      else for (const feed of this.feeds.get(name) ?? []) feed.onFrame(frame);
     });
     // A reconnect resubscribes, but what was published meanwhile is lost: the feeds see a gap.
     return sub;
@@ -141,6 +162,7 @@ export class RelayAttempt {
   private n = 0;
   private inFlight = 0;
   private verdict?: Promise<boolean>;
+  private left = false;
 
   constructor(
     private readonly relay: StreamRelay,
@@ -165,6 +187,19 @@ export class RelayAttempt {
     if (this.released && !this.silent) void this.send('finish', [], true);
   }
 
+  /** The try is over (answered or failed): it leaves the process's list of running tries. */
+  end(): void {
+    this.relay.ended(this.names, this);
+  }
+
+  /** The caller hung up (announced by its front door, or a step refused): stop publishing, abort upstream once. */
+  callerLeft(): void {
+    this.silent = true;
+    if (this.left) return;
+    this.left = true;
+    this.abort();
+  }
+
   /** Did this try's chunks reach a front door as the committed try? (Then a failure cannot fail over unseen.) */
   async delivered(): Promise<boolean> {
     return this.verdict ? withTimeout(this.verdict, VERDICT_TIMEOUT_MS).catch(() => false) : false;
@@ -183,8 +218,7 @@ export class RelayAttempt {
     try {
       const seq = await this.relay.step(this.names, mode, this.tryKey, this.info, message);
       if (seq === -1) {
-        this.silent = true;
-        this.abort(); // the caller hung up (its front door said so)
+        this.callerLeft();
       } else if (seq === 0 && mode !== 'open') {
         this.silent = true;
       }

@@ -35,7 +35,7 @@ describe('stream relay: the commit rule across processes (real Redis)', { skip }
     server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => server!.stdout!.on('data', (d: Buffer) => d.toString().includes('Ready to accept') && resolve()));
     url = `redis://127.0.0.1:${port}`;
-    worker = new StreamRelay(url, new RelaySeal(key), logger, { listen: false });
+    worker = new StreamRelay(url, new RelaySeal(key), logger, { listen: false, work: true });
     frontDoor = new StreamRelay(url, new RelaySeal(key), logger, { listen: true });
     assert.equal(await worker.ready(), true);
     assert.equal(await frontDoor.ready(), true);
@@ -115,17 +115,37 @@ describe('stream relay: the commit rule across processes (real Redis)', { skip }
     assert.equal(await late.delivered(), false, 'the answer was whole');
   });
 
-  it('the caller hanging up aborts the running try at its next chunk, and any try opened after', async () => {
+  it('the caller hanging up aborts the running try at once, though its upstream is silent, and any try opened after', async () => {
     const { id, got, feed } = await caller();
     let aborted = 0;
+    let laterAborted = 0;
     const a = worker.attempt(id, { model: 'small', attempt: 1 }, () => aborted++);
     a.push(word('One'));
     assert.equal(await a.delivered(), true);
     await waitFor(() => got.length === 1, 5000, 'the first chunk');
     feed.hangUp();
-    await waitFor(() => (a.push(word(' more')), aborted === 1), 5000, 'the abort');
-    worker.attempt(id, { model: 'large', attempt: 2 }, () => aborted++);
-    await waitFor(() => aborted === 2, 5000, 'the later try aborted at its open');
+    await waitFor(() => aborted === 1, 5000, 'the abort, with no further chunk from upstream');
+    a.push(word(' more'));
+    worker.attempt(id, { model: 'large', attempt: 2 }, () => laterAborted++);
+    await waitFor(() => laterAborted === 1, 5000, 'the later try aborted at its open');
+    assert.equal(aborted, 1, 'aborted once');
+    assert.deepEqual(got, [['One', 1]]);
+  });
+
+  it('a try that ended is forgotten: a hang-up after it touches nothing', async () => {
+    const { id, feed } = await caller();
+    let aborted = 0;
+    const a = worker.attempt(id, { model: 'small', attempt: 1 }, () => aborted++);
+    a.push(word('Done'));
+    a.finish();
+    a.end();
+    assert.equal(await a.delivered(), true);
+    feed.hangUp();
+    // A later try's open is refused: by then the stop notice has passed the ended one by.
+    let later = 0;
+    worker.attempt(id, { model: 'small', attempt: 2 }, () => later++);
+    await waitFor(() => later === 1, 5000, 'the later try refused');
+    assert.equal(aborted, 0);
   });
 
   it('a lost message is a gap: the feed breaks and shows nothing more', async () => {
