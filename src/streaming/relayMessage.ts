@@ -96,9 +96,4 @@ export class RelayOrder {
     this.tries.set(message.try, message.n);
     return 'ok';
   }
-
-  /** The first message of this try (it must be opened at the listening end). */
-  isNew(tryKey: string): boolean {
-    return this.tries.get(tryKey) === 0;
-  }
 }
