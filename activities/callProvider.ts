@@ -84,7 +84,7 @@ export function createProviderActivities(deps: ActivityDeps) {
       // A local activity has no heartbeat: its workflow task's timeout notices a dead worker.
       const beat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       // A streaming caller gets chunks as they come; the workflow still gets the whole answer.
-      const streamed = input.body.stream === true && provider.stream ? new StreamedAttempt(ctx, input, deps.streams) : undefined;
+      const streamed = input.body.stream === true && provider.stream ? new StreamedAttempt(ctx, input, deps.streams, deps.relay) : undefined;
       let completion: ChatCompletion;
       try {
         const deadlines = input.deadlines ?? deadlinesFromTimeout(input.timeoutMs);
@@ -99,7 +99,7 @@ export function createProviderActivities(deps: ActivityDeps) {
         timeCall(deps, input, started, ctx.cancellationSignal.aborted || streamed?.callerGone ? 'cancelled' : 'error', streamed?.firstChunkAt);
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         if (streamed?.callerGone) throw await streamed.awaitCancellation();
-        const delivered = streamed?.delivered ? streamed.deliveredPart() : undefined;
+        const delivered = streamed && (await streamed.delivered()) ? streamed.deliveredPart() : undefined;
         const failure = toAttemptFailure(err, input.maxRetryDelayMs, delivered);
         if (failure instanceof ApplicationFailure && feedsBreaker(failure.type)) deps.health.recordFailure?.(call.key, Date.now());
         if (failure instanceof ApplicationFailure && failure.type === 'UnsupportedRequestShape') deps.health.recordPrefillRefused?.(input.model);

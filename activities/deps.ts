@@ -12,6 +12,7 @@ import type { FeedbackStore } from '../src/store/feedback';
 import type { Ledger } from '../src/store/ledger';
 import type { ResponseCacheStore } from '../src/store/responseCache';
 import type { StreamRegistry } from '../src/streaming/registry';
+import type { StreamRelay } from '../src/streaming/relay';
 
 /** Model availability as the circuit breakers see it (shared by all workflows in a worker). */
 export interface ModelHealth {
@@ -42,6 +43,8 @@ export interface ActivityDeps {
   load?: DeploymentLoadTracker;
   /** The streaming side channel to HTTP handlers in this process (absent: streams are only assembled). */
   streams?: StreamRegistry;
+  /** The side channel across processes (Redis): when set, every streamed try publishes through it instead. */
+  relay?: StreamRelay;
   logger: Logger;
   /** Where secrets named in the config are read (webhook secrets); default process.env. */
   env?: NodeJS.ProcessEnv;

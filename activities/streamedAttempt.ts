@@ -8,19 +8,23 @@ import { NO_USAGE, addUsage, type DeliveredPart } from '../src/streaming/continu
 import type { Deadlines } from '../src/providers/deadlines';
 import type { ChatProvider } from '../src/providers/types';
 import type { AttemptStream, StreamRegistry } from '../src/streaming/registry';
+import type { RelayAttempt, StreamRelay } from '../src/streaming/relay';
 import type { ProviderCallInput } from './callProvider';
 
 /** How long a try whose caller hung up waits for Temporal's cancellation to reach it (heartbeats carry it). */
 const CANCEL_GRACE_MS = 10_000;
 
 /**
- * One streamed try: reads the upstream stream, pushes each chunk into the side channel (when the
- * caller's HTTP handler lives in this process) and heartbeats as chunks arrive. A caller who hangs
+ * One streamed try: reads the upstream stream, pushes each chunk into the side channel (the
+ * in-process registry when the caller's HTTP handler lives in this process, or the relay whatever
+ * process holds it) and heartbeats as chunks arrive. A caller who hangs
  * up aborts the upstream call here at once, before the workflow's cancellation even arrives.
  */
 export class StreamedAttempt {
   private readonly hangUp = new AbortController();
   private readonly stream?: AttemptStream;
+  /** With a relay (Redis), chunks go through it whatever process holds the caller (src/streaming/relay.ts). */
+  private readonly relayed?: RelayAttempt;
   /** Malformed chunks this try skipped (reported on the attempt and as a warning). */
   skipped = 0;
   /** Every chunk pushed: once the try is delivered, exactly what the caller has of it. */
@@ -32,14 +36,17 @@ export class StreamedAttempt {
     private readonly ctx: Context,
     private readonly input: ProviderCallInput,
     streams: StreamRegistry | undefined,
+    relay?: StreamRelay,
   ) {
     const info = { model: input.model, attempt: input.attempt ?? 1, ...(input.continues ? { continues: true } : {}) };
-    this.stream = streams?.open(input.requestId, info, () => this.hangUp.abort(new Error('the caller disconnected')));
+    const abort = () => this.hangUp.abort(new Error('the caller disconnected'));
+    if (relay) this.relayed = relay.attempt(input.requestId, info, abort);
+    else this.stream = streams?.open(input.requestId, info, abort);
   }
 
   /** Did any chunk of this try reach the caller? (Then a failure cannot fail over unseen.) */
-  get delivered(): boolean {
-    return this.stream?.delivered ?? false;
+  async delivered(): Promise<boolean> {
+    return this.relayed ? this.relayed.delivered() : (this.stream?.delivered ?? false);
   }
 
   get callerGone(): boolean {
@@ -48,13 +55,22 @@ export class StreamedAttempt {
 
   async run(provider: ChatProvider, deadlines: Deadlines): Promise<ChatCompletion> {
     if (!provider.stream) throw new Error('this provider cannot stream');
-    const completion = await provider.stream(this.input.upstream, this.input.body, {
+    try {
+      return await this.read(provider.stream.bind(provider), deadlines);
+    } finally {
+      this.relayed?.end();
+    }
+  }
+
+  private async read(stream: NonNullable<ChatProvider['stream']>, deadlines: Deadlines): Promise<ChatCompletion> {
+    const completion = await stream(this.input.upstream, this.input.body, {
       signal: AbortSignal.any([this.ctx.cancellationSignal, this.hangUp.signal]),
       deadlines,
       onChunk: (chunk) => {
         this.firstChunkAt ??= performance.now();
         this.seen.add(chunk);
         this.stream?.push(chunk);
+        this.relayed?.push(chunk);
         if (!this.ctx.info.isLocal) this.ctx.heartbeat(); // throttled by the SDK; keeps a long stream visibly alive
       },
       skipMalformed: () => {
@@ -64,6 +80,7 @@ export class StreamedAttempt {
       },
     });
     this.stream?.finish();
+    this.relayed?.finish();
     return completion;
   }
 

@@ -28,6 +28,9 @@ import { CpuPool, cpuPoolOptionsFromEnv } from './admission/cpuPool';
 import { createWorker } from './worker';
 import { buildWorkflowBundle } from './temporal/workflowBundle';
 import { StreamRegistry } from './streaming/registry';
+import { StreamRelay } from './streaming/relay';
+import { RelaySeal } from './streaming/relayMessage';
+import type { EncryptionCodec } from './temporal/codec';
 import { LimitsGate } from './limits/gate';
 import Redis from 'ioredis';
 import { DeploymentLoadTracker } from './balance/deploymentLoad';
@@ -103,6 +106,8 @@ interface Parts {
   mock?: MockProvider;
   /** Streaming side channel: provider activities here → HTTP handlers here (src/streaming). */
   streams: StreamRegistry;
+  /** The side channel across processes (Redis pub/sub), when Redis is configured (src/streaming/relay.ts). */
+  relay?: StreamRelay;
   /** The live route table (reloaded from the store) and the kill switch: `config` is only the file. */
   release: Release;
   /** The worker's provider clients (refilled when a reloaded config changes the providers). */
@@ -159,9 +164,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     stack.push(async () => ledger.close());
     const feedback = new FeedbackStore(ledger.file);
     stack.push(async () => feedback.close());
+    const redisUrl = env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL;
     const limits = new LimitsGate(config.limits, {
       budgetDb: ledger.file,
-      redisUrl: env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL,
+      redisUrl,
       onRedisError: (err) => logger.warn({ err: err.message }, 'Redis unreachable: rate limits and loop checks count per process meanwhile'),
     });
     stack.push(() => limits.close());
@@ -170,18 +176,20 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const reloadMs = env.GATEHOUSE_RELOAD_MS ? Number(env.GATEHOUSE_RELOAD_MS) : undefined;
     const release = openRelease(config, ledger.file, logger, { source: opts.configFile, pollMs: reloadMs });
     stack.push(async () => release.close());
+    const codec = loadCodec(env, join(dataDir, 'codec-key'));
     const parts: Parts = {
       env,
       config,
       limits,
       callers: new CallerDirectory(config, demoKey),
-      dataConverter: gatehouseDataConverter(loadCodec(env, join(dataDir, 'codec-key'))),
+      dataConverter: gatehouseDataConverter(codec),
       ledger,
       feedback,
       logger,
       taskQueue: opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE,
       mock,
       streams: new StreamRegistry(),
+      relay: await openRelay(env, redisUrl, codec, logger, stack, { listen: opts.http !== false, work: opts.worker !== false }),
       release,
       credentials: loadCredentialKeys(env, dataDir, { open: opts.worker !== false }),
       uiCodecToken,
@@ -214,6 +222,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 function heldQuery(taskQueue: string, route: string): string {
   const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   return [`TaskQueue = ${quote(taskQueue)}`, 'ExecutionStatus = "Running"', 'GatehouseStatus = "awaiting_review"', `GatehouseRoute = ${quote(route)}`].join(' AND ');
+}
+
+/**
+ * Live streams across processes ride on the Redis the rate limits already share (GATEHOUSE_STREAM_RELAY=off
+ * keeps them in-process: a try in another process is then replayed when complete). Sealed with a key
+ * derived from the payload codec key, which every gateway process shares already.
+ */
+async function openRelay(env: NodeJS.ProcessEnv, redisUrl: string | undefined, codec: EncryptionCodec, logger: Logger, stack: StopStack, roles: { listen: boolean; work: boolean }) {
+  if (!redisUrl || env.GATEHOUSE_STREAM_RELAY === 'off') return undefined;
+  const relay = new StreamRelay(redisUrl, new RelaySeal(codec.deriveKey('stream relay')), logger, roles);
+  stack.push(() => relay.close());
+  if (!(await relay.ready())) logger.warn('stream relay: Redis not ready yet; streams are replayed when complete until it is');
+  return relay;
 }
 
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
@@ -278,6 +299,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       cache: responseCache(p, stack),
       metrics: p.metrics,
       streams: p.streams,
+      relay: p.relay,
       logger: p.logger,
       env: p.env,
       release: p.release.runtime(primaryResult),
@@ -312,7 +334,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
   const app = buildHttpServer({
     usage,
     feedback: p.feedback,
-    ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },
+    ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, relay: p.relay, release: p.release, codec },
     // The front door refuses cheaply (no workflow) and counts it: the admission's own limiter, the ledger.
     ...{ limits: p.limits, refusals: p.ledger, bodyLimit: bodyLimitFrom(p.env.GATEHOUSE_BODY_LIMIT), metrics: p.metrics, tracer: p.tracing?.tracer },
     // The console's request links: the configured Temporal UI, else the one this gateway started.

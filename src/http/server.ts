@@ -20,6 +20,7 @@ import { registerFeedback } from './feedback';
 import { registerCodecEndpoint, type CodecAccess } from './codec';
 import type { RequestStarter } from '../temporal/requestStarter';
 import type { StreamRegistry } from '../streaming/registry';
+import type { StreamRelay } from '../streaming/relay';
 import { MAX_BODY_BYTES, registerBodyParser } from './body';
 import { registerGuard, type GuardDeps } from './guard';
 import { registerMetrics } from './metrics';
@@ -37,6 +38,8 @@ export interface HttpDeps {
   logger: Logger;
   /** The streaming side channel from the provider activity (when the worker runs in this process). */
   streams?: StreamRegistry;
+  /** Chunks from tries in other processes (Redis), fed into `streams` (absent: in-process only). */
+  relay?: StreamRelay;
   /** Release control (route changes, kill switch, catalogue, canary reports): the admin API. */
   release?: Release;
   /** The payload codec, served to the Temporal UI at /codec/decode|encode. */

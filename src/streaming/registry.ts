@@ -3,7 +3,9 @@ import { isMeaningful, type ChatChunk } from './chunks';
 /**
  * The streaming side channel, in-process: the HTTP handler that holds a caller's SSE response
  * subscribes by request id; the provider activity (same process) opens one `AttemptStream` per try
- * and pushes chunks into it as they arrive from upstream.
+ * and pushes chunks into it as they arrive from upstream. Across processes the relay
+ * (src/streaming/relay.ts) opens and feeds the tries here instead, so this stays the one place the
+ * caller's end of every stream is decided.
  *
  * The rule that keeps streams honest: an attempt holds back its leading chunks until one shows the
  * caller something (content, a tool call, a refusal, a finish). Until then the attempt is not

@@ -1,6 +1,6 @@
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { secretFile } from '../store/privateFiles';
 
 const ENCODING = 'binary/encrypted';
@@ -17,6 +17,11 @@ export class EncryptionCodec implements PayloadCodec {
     private readonly keyId: string,
   ) {
     if (key.length !== 32) throw new Error('the payload key must be 32 bytes (base64 in GATEHOUSE_CODEC_KEY)');
+  }
+
+  /** A 32-byte key for another purpose (e.g. the stream relay), derived from this one: never the payload key itself. */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `gatehouse ${purpose}`, 32));
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
