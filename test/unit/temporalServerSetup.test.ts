@@ -4,7 +4,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { parse } from 'yaml';
 import { TEMPORAL_CLI_VERSION } from '../../src/temporal/cli';
+import { DYNAMIC_CONFIG } from '../../src/temporal/devServer';
 import { SearchAttributeMismatch, missingSearchAttributes, readinessQuery } from '../../src/temporal/namespace';
 import { TEMPORAL_SERVER_VERSION, cachedServerInstall, serverCacheDir } from '../../src/temporal/serverBuild';
 
@@ -70,4 +72,10 @@ describe('the production server install', () => {
     assert.equal(found?.server, path.join(dir, 'temporal-server'));
     assert.equal(found?.schemaDir, path.join(dir, 'schema/postgresql/v12'));
   });
+});
+
+test('the reference stack\'s Temporal gets the dynamic config the dev server gets', () => {
+  const file = parse(readFileSync(path.join(__dirname, '..', '..', 'deploy', 'temporal-dynamicconfig.yaml'), 'utf8')) as Record<string, Array<{ value: unknown }>>;
+  const asFlags = Object.entries(file).map(([key, [first]]) => `${key}=${JSON.stringify(first!.value)}`);
+  assert.deepEqual(asFlags.sort(), [...DYNAMIC_CONFIG].sort());
 });
