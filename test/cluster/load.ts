@@ -77,29 +77,25 @@ export async function runLoad(o: LoadOptions): Promise<Answer[]> {
   return answers;
 }
 
-/** Completed request rows in each SQLite ledger: request id → how many ledgers hold it. */
-export function ledgerRows(files: string[]): { ids: Map<string, number>; failed: number; byFile: Map<string, Set<string>> } {
-  const ids = new Map<string, number>();
+/** The ledger rows of `ids` in each SQLite ledger: id → the statuses of its rows (one per ledger that holds it). */
+export function ledgerRows(files: string[], ids: Set<string>): { statuses: Map<string, string[]>; byFile: Map<string, Set<string>> } {
+  const statuses = new Map<string, string[]>();
   const byFile = new Map<string, Set<string>>();
-  let failed = 0;
   for (const file of files) {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
       const rows = db.prepare('SELECT request_id, status FROM requests').all() as Array<{ request_id: string; status: string }>;
       const here = new Set<string>();
-      for (const r of rows) {
-        if (r.status !== 'completed') failed++;
-        else {
-          here.add(r.request_id);
-          ids.set(r.request_id, (ids.get(r.request_id) ?? 0) + 1);
-        }
+      for (const r of rows.filter((row) => ids.has(row.request_id))) {
+        here.add(r.request_id);
+        statuses.set(r.request_id, [...(statuses.get(r.request_id) ?? []), r.status]);
       }
       byFile.set(file, here);
     } finally {
       db.close();
     }
   }
-  return { ids, failed, byFile };
+  return { statuses, byFile };
 }
 
 export interface WorkflowTally {
