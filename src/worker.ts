@@ -15,6 +15,8 @@ export interface WorkerSetup {
   maxCachedWorkflows?: number;
   /** Workflow tasks in progress at once (at most maxCachedWorkflows). */
   maxWorkflowTasks?: number;
+  /** How long a stopping worker lets the calls it holds finish before cancelling them (GATEHOUSE_SHUTDOWN_GRACE_MS less a margin). */
+  shutdownGraceMs?: number;
 }
 
 /**
@@ -42,5 +44,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: maxWorkflowTasks,
     // Each of those tasks may be running a local provider call.
     maxConcurrentLocalActivityExecutions: maxWorkflowTasks,
+    // A stop drains: the provider calls in flight finish and their requests complete here (the SDK's default, 0, cancels them at once).
+    shutdownGraceTime: setup.shutdownGraceMs ?? 0,
   });
 }

@@ -16,6 +16,8 @@ import { INDEXED_VALUE_TYPE, type SearchAttributeKind } from './devServer';
 export const NAMESPACE_RETENTION_DAYS = 7;
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
+/** Refusals that no retry changes (e.g. Temporal Cloud: attributes are added in its console). */
+const GRPC_FINAL = new Set([7 /* PERMISSION_DENIED */, 12 /* UNIMPLEMENTED */, 16 /* UNAUTHENTICATED */]);
 const READY_TIMEOUT_MS = 60_000;
 const POLL_MS = 250;
 
@@ -92,7 +94,7 @@ async function registerSearchAttributes(conn: Services, o: EnsureNamespaceOption
       await conn.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
       added = true;
     } catch (err) {
-      if (err instanceof SearchAttributeMismatch || Date.now() > deadline) throw err;
+      if (err instanceof SearchAttributeMismatch || GRPC_FINAL.has(grpcCode(err) ?? -1) || Date.now() > deadline) throw err;
       await sleep(POLL_MS);
     }
   }

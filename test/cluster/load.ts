@@ -98,6 +98,17 @@ export function ledgerRows(files: string[], ids: Set<string>): { statuses: Map<s
   return { statuses, byFile };
 }
 
+/** How many of `ids` one ledger recorded at or after `sinceIso` (rows carry their insert time). */
+export function finishedSince(file: string, ids: Set<string>, sinceIso: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT request_id FROM requests WHERE created_at >= ?').pluck().all(sinceIso) as string[];
+    return rows.filter((id) => ids.has(id)).length;
+  } finally {
+    db.close();
+  }
+}
+
 export interface WorkflowTally {
   completed: number;
   running: number;
