@@ -21,6 +21,7 @@ import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
 import { gatehouseDataConverter } from './temporal/dataConverter';
 import { connectTemporal, type TemporalHandle } from './temporal/connection';
+import { shutdownOptionsFromEnv } from './cli/shutdown';
 import { TASK_QUEUE } from './temporal/contract';
 import { RequestStarter } from './temporal/requestStarter';
 import { installTemporalRuntime } from './temporal/runtime';
@@ -308,6 +309,7 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
     },
     maxCachedWorkflows: p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS ? Number(p.env.GATEHOUSE_MAX_CACHED_WORKFLOWS) : undefined,
     maxWorkflowTasks: p.env.GATEHOUSE_MAX_WORKFLOW_TASKS ? Number(p.env.GATEHOUSE_MAX_WORKFLOW_TASKS) : undefined,
+    shutdownGraceMs: drainMs(p.env),
     workflowBundle: opts.workflowBundle ?? { codePath: bundlePath ?? (await bundled!) },
     tracing: p.tracing,
   });
@@ -317,6 +319,11 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   });
+}
+
+/** The worker's drain: the process's stop grace less a second for closing the rest, so the hard exit never cuts it. */
+function drainMs(env: NodeJS.ProcessEnv): number {
+  return Math.max(0, shutdownOptionsFromEnv(env, () => undefined).graceMs - 1000);
 }
 
 async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl?: string): Promise<string> {

@@ -19,6 +19,8 @@ export interface WorkerSetup {
   maxWorkflowTasks?: number;
   /** Traces (src/tracing): activity spans and the workflow spans' sink; the bundle must be built with tracing. */
   tracing?: Tracing;
+  /** How long a stopping worker lets the calls it holds finish before cancelling them (GATEHOUSE_SHUTDOWN_GRACE_MS less a margin). */
+  shutdownGraceMs?: number;
 }
 
 /**
@@ -50,5 +52,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: maxWorkflowTasks,
     // Each of those tasks may be running a local provider call.
     maxConcurrentLocalActivityExecutions: maxWorkflowTasks,
+    // A stop drains: the provider calls in flight finish and their requests complete here (the SDK's default, 0, cancels them at once).
+    shutdownGraceTime: setup.shutdownGraceMs ?? 0,
   });
 }

@@ -7,6 +7,7 @@ import { startGateway, type RunningGateway } from '../gateway';
 import { logFormat } from '../log';
 import { PRIVATE_UMASK } from '../store/privateFiles';
 import { ensureTemporalCli } from '../temporal/cli';
+import { TEMPORAL_SERVER_VERSION, ensureTemporalServer } from '../temporal/serverBuild';
 import { KEYS_USAGE, runKeysCommand } from './keys';
 import { bannerLog, bannerText } from './banner';
 import { progressPrinter } from './progress';
@@ -26,12 +27,21 @@ const USAGE = `gatehouse <command>
   keys credential    print the workers' credential public key (GATEHOUSE_CREDENTIAL_PUBLIC_KEY
                      for front doors and TS clients on other hosts)
   temporal install   find or build the Temporal CLI and print its path
+  temporal install-server
+                     build (once, with Go) the production temporal-server and temporal-sql-tool
   review …           list, show, approve, edit or reject held requests (\`gatehouse review help\`)
   routes …           show, apply, history, rollback, disable, enable, approve (\`gatehouse routes help\`)
   models list|show   the model catalogue
   canary report R    primary vs candidate on route R (\`gatehouse canary help\`)
 
 Every command answers --help, -h and help.
+`;
+
+const TEMPORAL_USAGE = `gatehouse temporal install | install-server
+
+  install         find or build the Temporal CLI (the embedded dev server) and print its path
+  install-server  build temporal-server and temporal-sql-tool ${TEMPORAL_SERVER_VERSION} (the server the CLI embeds)
+                  with Go into ~/.cache/gatehouse once, and print where they and the PostgreSQL schema are
 `;
 
 /** Every command, its help text and its runner: `--help`, `-h` and `help` are answered once, here. */
@@ -43,7 +53,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => number 
   models: { usage: MODELS_USAGE, run: (args) => runModelsCommand(args) },
   canary: { usage: CANARY_USAGE, run: (args) => runCanaryCommand(args) },
   usage: { usage: USAGE_USAGE, run: (args) => runUsageCommand(args) },
-  temporal: { usage: 'gatehouse temporal install\n\n  find or build the Temporal CLI and print its path\n', run: (args) => installTemporal(args) },
+  temporal: { usage: TEMPORAL_USAGE, run: (args) => installTemporal(args) },
 };
 
 const wantsHelp = (args: string[]) => args.some((a) => a === '--help' || a === '-h') || args[0] === 'help';
@@ -74,14 +84,21 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function installTemporal(args: string[]): Promise<number> {
-  if (args[0] !== 'install') {
+  const out = progressPrinter(process.stderr);
+  if (args[0] === 'install') {
+    const path = await ensureTemporalCli({ log: out.line, progress: out.status });
+    out.end(); // the path alone on stdout
+    console.log(path);
+  } else if (args[0] === 'install-server') {
+    const built = await ensureTemporalServer({ log: out.line, progress: out.status });
+    out.end();
+    console.log(`temporal-server    ${built.server}
+temporal-sql-tool  ${built.sqlTool}
+schema             ${built.schemaDir}`);
+  } else {
     console.error(COMMANDS.temporal!.usage);
     return 2;
   }
-  const out = progressPrinter(process.stderr);
-  const path = await ensureTemporalCli({ log: out.line, progress: out.status });
-  out.end(); // the path alone on stdout
-  console.log(path);
   return 0;
 }
 

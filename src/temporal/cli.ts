@@ -154,7 +154,7 @@ async function promoteBinary(tmpDir: string, dir: string): Promise<string> {
   return target;
 }
 
-async function withTempDir<T>(dir: string, fn: (tmp: string) => Promise<T>): Promise<T> {
+export async function withTempDir<T>(dir: string, fn: (tmp: string) => Promise<T>): Promise<T> {
   await mkdir(dir, { recursive: true });
   const tmp = await mkdtemp(path.join(dir, '.tmp-'));
   try {
@@ -206,39 +206,50 @@ export function isGoPackageLine(line: string): boolean {
 async function goBuild(goBin: string, dir: string, env: NodeJS.ProcessEnv, log: (msg: string) => void, progress = log): Promise<string> {
   log(`Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go (first run only, takes a few minutes)…`);
   return withTempDir(dir, async (tmp) => {
-    const started = Date.now();
-    const tail: string[] = [];
-    let packages = 0;
-    const child = spawn(goBin, ['install', '-v', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
-      // cwd=tmp keeps any go.mod / go.work in the caller's directory out of the build.
-      cwd: tmp,
-      env: { ...env, GOBIN: tmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const onLine = (line: string): void => {
-      if (!line) return;
-      if (isGoPackageLine(line)) packages++;
-      tail.push(line);
-      if (tail.length > GO_TAIL_LINES) tail.shift();
-    };
-    forEachLine(child.stdout, onLine);
-    forEachLine(child.stderr, onLine);
-    const elapsed = (): number => Math.round((Date.now() - started) / 1000);
-    const heartbeat = setInterval(() => progress(`…still building (${elapsed()}s, compiled ${packages} packages)`), HEARTBEAT_MS);
-    try {
-      const code = await new Promise<number | null>((resolve, reject) => {
-        child.on('error', reject);
-        child.on('close', resolve);
-      });
-      if (code !== 0) {
-        throw new Error(`go install of the Temporal CLI failed (exit ${code}). Last lines of output:\n${tail.join('\n')}`);
-      }
-    } finally {
-      clearInterval(heartbeat);
-    }
-    log(`Built the Temporal CLI in ${elapsed()}s (compiled ${packages} packages)`);
+    await goInstall(goBin, [`github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], tmp, env, log, 'the Temporal CLI', progress);
     return promoteBinary(tmp, dir);
   });
+}
+
+/**
+ * `go install -v` of `packages` into `gobin` (run from `gobin`, so no go.mod or go.work of the
+ * caller's directory takes part), with a heartbeat while it compiles and the output's last lines
+ * in the error when it fails. Shared by the CLI and the production server builds.
+ */
+export async function goInstall(
+  goBin: string,
+  packages: string[],
+  gobin: string,
+  env: NodeJS.ProcessEnv,
+  log: (msg: string) => void,
+  what: string,
+  /** The "still building" heartbeat (a terminal redraws it in place); default `log`. */
+  progress: (msg: string) => void = log,
+): Promise<void> {
+  const started = Date.now();
+  const tail: string[] = [];
+  let compiled = 0;
+  const child = spawn(goBin, ['install', '-v', ...packages], { cwd: gobin, env: { ...env, GOBIN: gobin }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const onLine = (line: string): void => {
+    if (!line) return;
+    if (isGoPackageLine(line)) compiled++;
+    tail.push(line);
+    if (tail.length > GO_TAIL_LINES) tail.shift();
+  };
+  forEachLine(child.stdout, onLine);
+  forEachLine(child.stderr, onLine);
+  const elapsed = (): number => Math.round((Date.now() - started) / 1000);
+  const heartbeat = setInterval(() => progress(`…still building (${elapsed()}s, compiled ${compiled} packages)`), HEARTBEAT_MS);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    if (code !== 0) throw new Error(`go install of ${what} failed (exit ${code}). Last lines of output:\n${tail.join('\n')}`);
+  } finally {
+    clearInterval(heartbeat);
+  }
+  log(`Built ${what} in ${elapsed()}s (compiled ${compiled} packages)`);
 }
 
 /** Split a stream into lines (handles chunks that end mid-line). */

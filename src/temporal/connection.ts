@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { join } from 'node:path';
 import { ensureTemporalCli } from './cli';
 import { startDevServer, type DevServer } from './devServer';
+import { ensureNamespace } from './namespace';
 import { SEARCH_ATTRIBUTE_TYPES } from './searchAttributes';
 
 export interface TemporalHandle {
@@ -62,27 +63,16 @@ async function connectExisting(setup: TemporalSetup): Promise<TemporalHandle> {
   // The same env that chose this branch (not whatever process.env holds).
   const { connectionOptions, namespace = 'default' } = loadClientConnectConfig({ overrideEnvVars: setup.env as Record<string, string> });
   const connection = await NativeConnection.connect(connectionOptions);
-  await registerSearchAttributes(connection, namespace, setup.log);
+  try {
+    await ensureNamespace(connection, { namespace, searchAttributes: SEARCH_ATTRIBUTE_TYPES, log: setup.log });
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
   return {
     connection,
     namespace,
     address: String(connectionOptions.address),
     close: () => connection.close(),
   };
-}
-
-/** Best effort: a self-hosted cluster accepts this; Temporal Cloud wants them added in its console. */
-async function registerSearchAttributes(connection: NativeConnection, namespace: string, log: (m: string) => void): Promise<void> {
-  try {
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = Object.keys(SEARCH_ATTRIBUTE_TYPES).filter((k) => !(k in (customAttributes ?? {})));
-    if (missing.length === 0) return;
-    const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map((k) => [k, KEYWORD])),
-    });
-  } catch (err) {
-    log(`could not register search attributes (${(err as Error).message}); add ${Object.keys(SEARCH_ATTRIBUTE_TYPES).join(', ')} as Keyword in your namespace`);
-  }
 }

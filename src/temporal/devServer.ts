@@ -48,7 +48,7 @@ export interface DevServer {
 }
 
 // Values of temporal.api.enums.v1.IndexedValueType (the proto package is not a direct dependency).
-const INDEXED_VALUE_TYPE: Record<SearchAttributeKind, number> = {
+export const INDEXED_VALUE_TYPE: Record<SearchAttributeKind, number> = {
   Text: 1,
   Keyword: 2,
   Int: 3,
@@ -58,8 +58,8 @@ const INDEXED_VALUE_TYPE: Record<SearchAttributeKind, number> = {
   KeywordList: 7,
 };
 
-// Server features Gatehouse relies on; the dev server's defaults differ between releases.
-const DYNAMIC_CONFIG = [
+// Server features Gatehouse relies on; the dev server's defaults differ between releases (test/cluster sets them on the production server too).
+export const DYNAMIC_CONFIG = [
   'system.enableEagerWorkflowStart=true',
   'frontend.enableExecuteMultiOperation=true',
   'frontend.enableUpdateWorkflowExecution=true',

@@ -1,0 +1,136 @@
+/**
+ * A steady, bounded load through several front doors, as a client behind a load balancer sends it:
+ * round robin over the doors still up; every request carries its own Idempotency-Key, and a request
+ * whose connection breaks (its door was killed) is sent again with the same key to another door,
+ * which returns the one request's answer instead of running it twice.
+ */
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { Client, Connection } from '@temporalio/client';
+import { KEYS, auth, hello } from '../helpers/gateway';
+
+export interface Answer {
+  key: string;
+  status: number;
+  requestId: string | null;
+  /** Sends it took (more than 1 only when a door went away mid-request). */
+  sends: number;
+}
+
+export interface LoadOptions {
+  doors: () => string[];
+  concurrency: number;
+  total: number;
+  /** Called after every answer (to act once enough have arrived). */
+  onAnswer?: (answers: Answer[]) => void;
+}
+
+/** Marks a door down once its connection fails, as a load balancer's health check would. */
+export class Balancer {
+  private next = 0;
+  readonly down = new Set<string>();
+  constructor(private readonly all: () => string[]) {}
+  pick(): string {
+    const up = this.all().filter((d) => !this.down.has(d));
+    if (up.length === 0) throw new Error('no front door is up');
+    return up[this.next++ % up.length]!;
+  }
+}
+
+async function sendOnce(door: string, key: string, i: number): Promise<{ status: number; requestId: string | null }> {
+  const res = await fetch(`${door}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key, ...auth(KEYS.support) },
+    body: JSON.stringify(hello(`load ${i}`)),
+  });
+  await res.arrayBuffer();
+  return { status: res.status, requestId: res.headers.get('x-gatehouse-request-id') };
+}
+
+async function send(lb: Balancer, i: number): Promise<Answer> {
+  const key = `load-${randomUUID()}`;
+  for (let sends = 1; ; sends++) {
+    const door = lb.pick();
+    try {
+      return { key, sends, ...(await sendOnce(door, key, i)) };
+    } catch (err) {
+      // Only a broken connection is retried: an HTTP answer, whatever its status, is the answer.
+      if (sends >= 5) throw err;
+      lb.down.add(door);
+    }
+  }
+}
+
+/** `total` requests, `concurrency` at a time; resolves with every answer. */
+export async function runLoad(o: LoadOptions): Promise<Answer[]> {
+  const lb = new Balancer(o.doors);
+  const answers: Answer[] = [];
+  let issued = 0;
+  const loop = async () => {
+    while (issued < o.total) {
+      const i = issued++;
+      answers.push(await send(lb, i));
+      o.onAnswer?.(answers);
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, loop));
+  return answers;
+}
+
+/** The ledger rows of `ids` in each SQLite ledger: id → the statuses of its rows (one per ledger that holds it). */
+export function ledgerRows(files: string[], ids: Set<string>): { statuses: Map<string, string[]>; byFile: Map<string, Set<string>> } {
+  const statuses = new Map<string, string[]>();
+  const byFile = new Map<string, Set<string>>();
+  for (const file of files) {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT request_id, status FROM requests').all() as Array<{ request_id: string; status: string }>;
+      const here = new Set<string>();
+      for (const r of rows.filter((row) => ids.has(row.request_id))) {
+        here.add(r.request_id);
+        statuses.set(r.request_id, [...(statuses.get(r.request_id) ?? []), r.status]);
+      }
+      byFile.set(file, here);
+    } finally {
+      db.close();
+    }
+  }
+  return { statuses, byFile };
+}
+
+/** How many of `ids` one ledger recorded at or after `sinceIso` (rows carry their insert time). */
+export function finishedSince(file: string, ids: Set<string>, sinceIso: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT request_id FROM requests WHERE created_at >= ?').pluck().all(sinceIso) as string[];
+    return rows.filter((id) => ids.has(id)).length;
+  } finally {
+    db.close();
+  }
+}
+
+export interface WorkflowTally {
+  completed: number;
+  running: number;
+  other: number;
+}
+
+/** `aiRequest` workflows on one task queue by status, through SQL visibility (polled until settled). */
+export async function workflowTally(address: string, namespace: string, taskQueue: string, expected: number): Promise<WorkflowTally> {
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection, namespace });
+    const count = async (extra: string) => (await client.workflow.count(`WorkflowType = "aiRequest" AND TaskQueue = "${taskQueue}"${extra}`)).count;
+    let last: WorkflowTally = { completed: -1, running: -1, other: -1 };
+    // Visibility is written after the fact: wait until the completions have all arrived (or give up and report).
+    for (const until = Date.now() + 60_000; Date.now() < until; ) {
+      const [all, completed, running] = await Promise.all([count(''), count(' AND ExecutionStatus = "Completed"'), count(' AND ExecutionStatus = "Running"')]);
+      last = { completed, running, other: all - completed - running };
+      if (running === 0 && completed >= expected) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return last;
+  } finally {
+    await connection.close();
+  }
+}
