@@ -85,7 +85,7 @@ export function createCompareActivities(deps: ActivityDeps) {
         agreement: score?.score ?? null,
         agreementMethod: score?.method ?? null,
       };
-      release.comparisons.record(row);
+      await release.comparisons.record(row);
       release.autoRollback.afterOutcome(input.route, 'shadow');
       return { primaryOk: primary.ok, candidateOk: c.ok, agreement: row.agreement };
     },

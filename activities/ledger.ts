@@ -21,12 +21,12 @@ export function createLedgerActivities(deps: ActivityDeps) {
  * reservation and writes the ledger row. Idempotent on the request id: a retried activity or a
  * replayed workflow leaves one row and one settlement.
  */
-export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
+export async function writeOutcome(deps: ActivityDeps, row: LedgerRow): Promise<Recorded> {
   const costUsd = row.usage && row.pricedAs ? priceOf(deps, row.usage, row.pricedAs) : 0;
-  if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
-  else deps.limits.release(row.requestId);
+  if (row.status === 'completed') await deps.limits.settle(row.requestId, costUsd);
+  else await deps.limits.release(row.requestId);
   // Counted once: a retried activity finds its row already written and counts nothing.
-  if (deps.ledger.record(row, costUsd)) countOutcome(deps, row, costUsd);
+  if (await deps.ledger.record(row, costUsd)) countOutcome(deps, row, costUsd);
   // A canary outcome may trip the route's automatic rollback (checked off this request's path).
   if (row.stage === 'canary' && row.route) deps.release?.autoRollback.afterOutcome(row.route, 'canary');
   return { costUsd };

@@ -15,6 +15,9 @@ import { createProviders, type ChatProvider } from './providers';
 import { startMockProvider, type MockProvider } from './mock';
 import { mockKind } from './mock/kind';
 import { Ledger } from './store';
+import { openDb, type Db } from './db';
+import { schedule } from './db/maintenance';
+import { pruneLedger, retentionDays, RETENTION_EVERY_MS } from './store/retention';
 import { UsageStore } from './store/usage';
 import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
@@ -62,6 +65,8 @@ export interface RunningGateway {
   client: Client;
   starter: RequestStarter;
   ledger: Ledger;
+  /** The process's one database (SQLite file, or PostgreSQL with DATABASE_URL): every store's. */
+  db: Db;
   logger: Logger;
   /** Release control: live route table, change log, kill switch, comparisons. */
   release: Release;
@@ -80,6 +85,7 @@ interface Parts {
   config: Config;
   callers: CallerDirectory;
   dataConverter: DataConverter;
+  db: Db;
   ledger: Ledger;
   limits: LimitsGate;
   logger: Logger;
@@ -133,25 +139,31 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const uiCodecToken = env.TEMPORAL_ADDRESS || opts.http === false ? undefined : randomBytes(24).toString('base64url');
     const temporal = await connectTemporal({ env, dataDir, log: (m) => logger.info(m), uiCodecToken });
     stack.push(() => temporal.close());
-    const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
-    stack.push(async () => ledger.close());
+    // The one database opening of this process, migrated under a cluster-wide lock; every store shares it.
+    const db = await openDb({ env, dataDir });
+    stack.push(() => db.close());
+    logger.info({ database: db.description }, 'database ready');
+    const ledger = new Ledger(db);
+    stack.push(keepLedger(db, env, logger));
     const limits = new LimitsGate(config.limits, {
-      budgetDb: ledger.file,
+      db,
+      onPruneError: (err) => logger.warn({ err: err.message }, 'budget prune failed; tried again later'),
       redisUrl: env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL,
       onRedisError: (err) => logger.warn({ err: err.message }, 'Redis unreachable: rate limits and loop checks count per process meanwhile'),
     });
     stack.push(() => limits.close());
     await limits.ready();
-    // Routes are change-controlled: versions live in the ledger database; the file's routes seed v1.
+    // Routes are change-controlled: versions live in the database; the file's routes seed v1.
     const reloadMs = env.GATEHOUSE_RELOAD_MS ? Number(env.GATEHOUSE_RELOAD_MS) : undefined;
-    const release = openRelease(config, ledger.file, logger, { source: opts.configFile, pollMs: reloadMs });
-    stack.push(async () => release.close());
+    const release = await openRelease(config, db, logger, { source: opts.configFile, pollMs: reloadMs });
+    stack.push(() => release.close());
     const parts: Parts = {
       env,
       config,
       limits,
       callers: new CallerDirectory(config, demoKey),
       dataConverter: gatehouseDataConverter(loadCodec(env, join(dataDir, 'codec-key'))),
+      db,
       ledger,
       logger,
       taskQueue: opts.taskQueue ?? env.GATEHOUSE_TASK_QUEUE ?? TASK_QUEUE,
@@ -176,11 +188,22 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const metricsUrl = await listenMetrics(parts, stack);
     const reloadConfig = () => reloader.reload(true);
     const { metrics } = parts;
-    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, logger, release, metrics, metricsUrl, reloadConfig, stop };
+    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, db, logger, release, metrics, metricsUrl, reloadConfig, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** Ledger retention (GATEHOUSE_LEDGER_RETENTION_DAYS): pruned daily in batches, by one process of the cluster. */
+function keepLedger(db: Db, env: NodeJS.ProcessEnv, logger: Logger): () => Promise<void> {
+  const days = retentionDays(env);
+  if (days === undefined) return async () => {};
+  const job = schedule(db, 'ledger-retention', RETENTION_EVERY_MS, async () => {
+    const deleted = await pruneLedger(db, new Date(Date.now() - days * 86_400_000));
+    logger.info({ deleted, days }, 'ledger retention: old rows deleted');
+  }, (err) => logger.warn({ err: err.message }, 'ledger retention failed; tried again later'));
+  return () => job.stop();
 }
 
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
@@ -242,8 +265,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     // Only the embedded UI on loopback gets a keyless (token) path; anyone else needs a reviewer key.
     uiToken: loopback ? p.uiCodecToken : undefined,
   };
-  const usage = new UsageStore(p.ledger.file);
-  stack.push(async () => usage.close());
+  const usage = new UsageStore(p.db);
   const app = buildHttpServer({
     usage,
     ...{ starter, callers: () => p.callers, config: () => p.release.live.config(), logger: p.logger, streams: p.streams, release: p.release, codec },

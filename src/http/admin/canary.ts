@@ -39,8 +39,8 @@ export function registerReleaseViews(app: FastifyInstance, deps: HttpDeps, relea
       route,
       since,
       routeTableVersion: snap.version,
-      requests: release.comparisons.requests(window),
-      comparisons: release.comparisons.comparisons(window),
+      requests: await release.comparisons.requests(window),
+      comparisons: await release.comparisons.comparisons(window),
     });
     return { object: 'gatehouse.canary_report', ...report };
   });
