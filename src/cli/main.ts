@@ -12,6 +12,7 @@ import { CANARY_USAGE, runCanaryCommand } from './canary';
 import { MODELS_USAGE, runModelsCommand } from './models';
 import { ROUTES_USAGE, runRoutesCommand } from './routes';
 import { USAGE_USAGE, runUsageCommand } from './usage';
+import { DB_USAGE, runDbCommand } from './db';
 import { installShutdown, shutdownOptionsFromEnv } from './shutdown';
 
 const USAGE = `gatehouse <command>
@@ -23,6 +24,7 @@ const USAGE = `gatehouse <command>
   keys credential    print the workers' credential public key (GATEHOUSE_CREDENTIAL_PUBLIC_KEY
                      for front doors and TS clients on other hosts)
   temporal install   find or build the Temporal CLI and print its path
+  db migrate|status  apply or show the database's schema migrations (SQLite, or DATABASE_URL)
   review …           list, show, approve, edit or reject held requests (\`gatehouse review help\`)
   routes …           show, apply, history, rollback, disable, enable, approve (\`gatehouse routes help\`)
   models list|show   the model catalogue
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => number 
   models: { usage: MODELS_USAGE, run: (args) => runModelsCommand(args) },
   canary: { usage: CANARY_USAGE, run: (args) => runCanaryCommand(args) },
   usage: { usage: USAGE_USAGE, run: (args) => runUsageCommand(args) },
+  db: { usage: DB_USAGE, run: (args) => runDbCommand(args) },
   temporal: { usage: 'gatehouse temporal install\n\n  find or build the Temporal CLI and print its path\n', run: (args) => installTemporal(args) },
 };
 

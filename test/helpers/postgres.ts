@@ -5,14 +5,22 @@
  * starts its own. Each test gets a fresh database in it (`freshPostgres`).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { freePort } from '../../src/temporal/devServer';
 
-const BIN = process.env.GATEHOUSE_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
+/** Debian's newest installed major version (`/usr/lib/postgresql/<major>/bin`), or GATEHOUSE_POSTGRES_BIN. */
+function binDir(): string {
+  if (process.env.GATEHOUSE_POSTGRES_BIN) return process.env.GATEHOUSE_POSTGRES_BIN;
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a)) : [];
+  return join(root, majors[0] ?? '15', 'bin');
+}
+
+const BIN = binDir();
 
 export const hasPostgres = existsSync(join(BIN, 'initdb')) && existsSync(join(BIN, 'pg_ctl'));
 /** For `describe(..., { skip })`: why PostgreSQL tests cannot run here, or false. */

@@ -1,23 +1,37 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { runRoutesCommand } from '../../src/cli/routes';
 import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { spawnGateway, type GatewayProcess } from '../helpers/process';
 import { RELEASE_KEYS, as, releaseConfig } from '../helpers/release';
 import { api } from '../helpers/review';
+import { freshPostgres, skipWithoutPostgres } from '../helpers/postgres';
 
 /** The promise: a change reaches every gateway process within 2 s, without a restart. */
 const WITHIN_MS = 2_000;
 
-describe('release control across two gateway processes (shared store)', () => {
+/**
+ * The shared store: one SQLite file in a shared data dir (one machine), or PostgreSQL
+ * (DATABASE_URL), with each process on its own data dir, as on two machines.
+ */
+const STORES = [
+  { name: 'one SQLite file', skip: false as const, postgres: false },
+  { name: 'PostgreSQL, separate data dirs', skip: skipWithoutPostgres, postgres: true },
+];
+
+for (const store of STORES) describe(`release control across two gateway processes (shared store: ${store.name})`, { skip: store.skip }, () => {
   let a: TestGateway;
   let b: GatewayProcess;
   let bUrl: string;
   before(async () => {
-    a = await startTestGateway({ config: releaseConfig });
+    const env = store.postgres ? { DATABASE_URL: await freshPostgres() } : {};
+    a = await startTestGateway({ config: releaseConfig, env });
     // Its own task queue, so requests through B are admitted and planned by B's own worker.
-    b = await spawnGateway({ ...a.env, GATEHOUSE_CONFIG: a.configFile, GATEHOUSE_DATA_DIR: a.dir, GATEHOUSE_PORT: '0', GATEHOUSE_TASK_QUEUE: `${a.taskQueue}-b` });
+    const dataDir = store.postgres ? `${a.dir}/b` : a.dir;
+    b = await spawnGateway({ ...a.env, GATEHOUSE_CONFIG: a.configFile, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_TASK_QUEUE: `${a.taskQueue}-b` });
     bUrl = /Gateway:\s+(\S+)/.exec(b.output())![1]!;
+    if (store.postgres) assert.ok(!existsSync(`${dataDir}/ledger.db`) && !existsSync(`${a.dir}/ledger.db`), 'no SQLite file: the state is in PostgreSQL');
   });
   after(async () => {
     b?.child.kill('SIGTERM');
