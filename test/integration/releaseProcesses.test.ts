@@ -86,6 +86,22 @@ for (const store of STORES) describe(`release control across two gateway process
     assert.match(lines.join('\n'), /enable\s+model small\s+.*fixed upstream/);
   });
 
+  it('a protected change proposed in one process, approved in the other, is live in the first within 2 s', async () => {
+    const table = (await api(a.url, 'GET', '/admin/routes', as('root'))).json;
+    const routes = table.routes.map((r: any) => (r.name === 'summarize' ? { ...r, primary: 'small', fallbacks: ['large'] } : r));
+    const proposed = await api(a.url, 'PUT', '/admin/routes', as('root'), { routes, basedOn: table.version, reason: 'summaries on small' });
+    assert.equal(proposed.status, 202, JSON.stringify(proposed.json));
+    const pending = (await api(bUrl, 'GET', '/admin/routes', as('ops2'))).json.pending;
+    assert.deepEqual(pending.map((p: any) => p.id), [proposed.json.pending_id], 'the other process sees the pending change');
+    const approved = await api(bUrl, 'POST', `/admin/routes/changes/${proposed.json.pending_id}/approve`, as('ops2'), { comment: 'ok' });
+    const t0 = Date.now();
+    assert.equal(approved.status, 200, JSON.stringify(approved.json));
+    const ms = await seenAfter(t0, a.url, 'summarize', (res) => res.json.gatehouse?.model === 'small');
+    assert.ok(ms <= WITHIN_MS, `seen after ${ms} ms`);
+    const back = await api(a.url, 'POST', '/admin/routes/rollback', as('root'), { version: table.version, reason: 'done testing' });
+    assert.equal(back.status, 200, JSON.stringify(back.json));
+  });
+
   it('a disabled route fails with 503 route_disabled in the other process', async () => {
     const off = await api(a.url, 'POST', '/admin/routes/disable', as('root'), { target: 'summarize', kind: 'route', reason: 'provider outage' });
     assert.equal(off.status, 200, JSON.stringify(off.json));
