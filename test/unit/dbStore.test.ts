@@ -9,6 +9,7 @@ import { MIGRATIONS, migrate, migrationStatus, openDatabase } from '../../src/db
 import { claim } from '../../src/db/maintenance';
 import { PostgresDb } from '../../src/db/postgres';
 import { SqliteDb } from '../../src/db/sqlite';
+import { ComparisonStore } from '../../src/store/comparisons';
 import { Ledger } from '../../src/store/ledger';
 import { pruneLedger, retentionDays } from '../../src/store/retention';
 import type { LedgerRow } from '../../src/temporal/contract';
@@ -46,6 +47,23 @@ for (const target of DATABASES) {
       const got = (await ledger.get('once'))!;
       assert.deepEqual([got.status, got.latency_ms, got.cost_usd, got.total_tokens, got.fallback], ['completed', 13, 0.5, 7, 0]);
       assert.match(got.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'ISO-8601 UTC text in both databases');
+    });
+
+    it('shadow comparisons: booleans and unknowns round-trip, the first record wins, the window filters by route and version', async () => {
+      const store = new ComparisonStore(await target.open());
+      const c = {
+        requestId: 'cmp-1', route: 'chat', routeTableVersion: 3, primaryModel: 'a', candidateModel: 'c', primaryOk: true, primaryError: null,
+        primaryLatencyMs: 10.4, primaryCostUsd: 0.001, primaryValid: null, candidateOk: false, candidateError: 'ProviderServerError',
+        candidateLatencyMs: 20, candidateCostUsd: null, candidateValid: false, agreement: 0.25, agreementMethod: 'jaccard',
+      };
+      await store.record(c);
+      await store.record({ ...c, candidateOk: true });
+      await store.record({ ...c, requestId: 'cmp-2', route: 'other' });
+      const got = (await store.get('cmp-1'))!;
+      assert.deepEqual({ ...got, createdAt: undefined }, { ...c, primaryLatencyMs: 10, createdAt: undefined });
+      const since = '2000-01-01T00:00:00.000Z';
+      assert.deepEqual((await store.comparisons({ route: 'chat', since })).map((x) => x.requestId), ['cmp-1']);
+      assert.deepEqual(await store.comparisons({ route: 'chat', since, minVersion: 4 }), []);
     });
 
     it('retention deletes rows older than the cutoff in batches and keeps the rest', async () => {
