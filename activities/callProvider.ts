@@ -120,7 +120,7 @@ export function createProviderActivities(deps: ActivityDeps) {
       if (!input.recordOnAnswer) return answered;
       // Outside the try: a ledger failure is not the model's (no breaker count); the try is run again.
       const row = { ...rowForAnswer(input.recordOnAnswer, completion, { latencyMs, skippedChunks }, Date.now()), ...(warnings.length ? { warnings } : {}) };
-      return { ...answered, recorded: writeOutcome(deps, row) };
+      return { ...answered, recorded: await writeOutcome(deps, row) };
     },
   });
 }

@@ -85,7 +85,7 @@ export function createCompareActivities(deps: ActivityDeps) {
         agreement: score?.score ?? null,
         agreementMethod: score?.method ?? null,
       };
-      if (release.comparisons.record(row)) countShadow(deps, row);
+      if (await release.comparisons.record(row)) countShadow(deps, row);
       release.autoRollback.afterOutcome(input.route, 'shadow');
       return { primaryOk: primary.ok, candidateOk: c.ok, agreement: row.agreement };
     },

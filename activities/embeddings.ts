@@ -61,7 +61,7 @@ export function createEmbeddingsActivities(deps: ActivityDeps) {
       if (answerChars(answer) > MAX_ANSWER_CHARS) throw tooLarge(answerChars(answer));
       const latencyMs = Math.round(performance.now() - started);
       if (!input.recordOnAnswer) return { embeddings: answer, latencyMs };
-      const recorded = writeOutcome(deps, rowForAnswer(input.recordOnAnswer, answer, latencyMs, Date.now()));
+      const recorded = await writeOutcome(deps, rowForAnswer(input.recordOnAnswer, answer, latencyMs, Date.now()));
       return { embeddings: answer, latencyMs, recorded };
     },
   });

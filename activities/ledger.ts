@@ -20,7 +20,7 @@ export function createLedgerActivities(deps: ActivityDeps) {
     async recordFeedback(facts: FeedbackFacts): Promise<void> {
       // Not retried: a worker without the store would fail the same way forever.
       if (!deps.feedback) throw toFailure(new GatewayError('Internal', 'internal_error', 'this worker has no feedback store'));
-      if (deps.feedback.record(facts)) deps.metrics?.feedbackGiven(facts);
+      if (await deps.feedback.record(facts)) deps.metrics?.feedbackGiven(facts);
     },
   };
 }
@@ -30,12 +30,12 @@ export function createLedgerActivities(deps: ActivityDeps) {
  * reservation and writes the ledger row. Idempotent on the request id: a retried activity or a
  * replayed workflow leaves one row and one settlement.
  */
-export function writeOutcome(deps: ActivityDeps, row: LedgerRow): Recorded {
+export async function writeOutcome(deps: ActivityDeps, row: LedgerRow): Promise<Recorded> {
   const costUsd = row.usage && row.pricedAs ? priceOf(deps, row.usage, row.pricedAs) : 0;
-  if (row.status === 'completed') deps.limits.settle(row.requestId, costUsd);
-  else deps.limits.release(row.requestId);
+  if (row.status === 'completed') await deps.limits.settle(row.requestId, costUsd);
+  else await deps.limits.release(row.requestId);
   // Counted once: a retried activity finds its row already written and counts nothing.
-  if (deps.ledger.record(row, costUsd)) {
+  if (await deps.ledger.record(row, costUsd)) {
     countOutcome(deps, row, costUsd);
     logRefusal(deps, row);
   }

@@ -32,7 +32,7 @@ export function createPlanActivities(deps: ActivityDeps) {
      * first candidate's estimate; at a soft limit, plan again with the cheaper option first.
      */
     async planRequest(input: PlanInput, snap: ConfigSnapshot = takeSnapshot(deps)): Promise<PlannedRequest> {
-      return asFailure(() => {
+      return asFailure(async () => {
         const a = input.admission;
         const req: PlanRequest = {
           requestId: input.requestId,
@@ -52,12 +52,12 @@ export function createPlanActivities(deps: ActivityDeps) {
         const routeTableVersion = snap.version;
         const offer = offerOn(req, a, snap, deps);
         try {
-          const plan = normalPlan(req, input, snap, deps);
+          const plan = await normalPlan(req, input, snap, deps);
           const degraded = offer && withAffordable(offer, input, snap.config, plan.reserved);
           return { ...plan.plan, ...(degraded ? { degraded } : {}), routeTableVersion };
         } catch (err) {
           // No normal plan (none available, or over budget): the route's reduced-output plan, if it takes this.
-          return { ...degradedInstead(err, req, offer, input, snap, deps), routeTableVersion };
+          return { ...(await degradedInstead(err, req, offer, input, snap, deps)), routeTableVersion };
         }
       }, () => refusedAs(input.admission));
     },
@@ -70,7 +70,7 @@ function refusedAs(a: Admission): RefusedAs {
 }
 
 /** The route's candidates, the budget reserved for the first, capped to it under a budget; throws when none fits. */
-function normalPlan(req: PlanRequest, input: PlanInput, snap: ConfigSnapshot, deps: ActivityDeps): { plan: RoutePlan; reserved: Reservation } {
+async function normalPlan(req: PlanRequest, input: PlanInput, snap: ConfigSnapshot, deps: ActivityDeps): Promise<{ plan: RoutePlan; reserved: Reservation }> {
   const a = input.admission;
   const first = planOn(req, a.route, snap, deps);
   warnIfDeprecated(deps, input.requestId, first);
@@ -78,7 +78,7 @@ function normalPlan(req: PlanRequest, input: PlanInput, snap: ConfigSnapshot, de
   const lead = first.candidates[0];
   // Not even a minimal answer on the first model fits: refused; else what is left is reserved.
   const minUsd = lead ? estimateFor(lead, a.promptTokens, Math.min(MIN_ANSWER_TOKENS, a.maxOutputTokens), snap.config) : 0;
-  const reserved = deps.limits.reserve(input.requestId, a.caller, a.team, lead?.estimatedCostUsd ?? 0, minUsd);
+  const reserved = await deps.limits.reserve(input.requestId, a.caller, a.team, lead?.estimatedCostUsd ?? 0, minUsd);
   let plan = first;
   if (reserved.decision !== 'ok') {
     deps.logger.warn({ requestId: input.requestId, caller: a.caller, team: a.team }, 'soft budget reached: cheaper option first');

@@ -38,10 +38,10 @@ function withCandidate(offer: DegradedPlan, c: Candidate | undefined): DegradedP
  * (src/routing/degraded.ts), a plan with no normal candidate and the degraded one (its budget
  * reserved), else the refusal as it was.
  */
-export function degradedInstead(err: unknown, req: PlanRequest, offer: DegradedPlan | undefined, input: PlanInput, snap: ConfigSnapshot, deps: ActivityDeps): RoutePlan {
+export async function degradedInstead(err: unknown, req: PlanRequest, offer: DegradedPlan | undefined, input: PlanInput, snap: ConfigSnapshot, deps: ActivityDeps): Promise<RoutePlan> {
   const reason = err instanceof GatewayError ? planRefusalReason(err.code) : undefined;
   if (!(err instanceof GatewayError) || !offer || !takeDegraded(offer, input.admission.degraded, reason)) throw err;
-  const candidate = offer.candidate && reserveFor(offer.candidate, input, snap.config, deps);
+  const candidate = offer.candidate && (await reserveFor(offer.candidate, input, snap.config, deps));
   if (!candidate && !offer.answer) throw err;
   const { route } = planContext(input.admission.route, snap, deps);
   deps.logger.warn({ requestId: input.requestId, route: route.name, reason, refused: err.code }, 'normal plan refused: degraded plan taken');
@@ -59,13 +59,13 @@ export function degradedInstead(err: unknown, req: PlanRequest, offer: DegradedP
 }
 
 /** The degraded model's own reservation (capped to it under a budget); undefined when the budget cannot pay even for it. */
-function reserveFor(c: Candidate, input: PlanInput, config: Config, deps: ActivityDeps): Candidate | undefined {
+async function reserveFor(c: Candidate, input: PlanInput, config: Config, deps: ActivityDeps): Promise<Candidate | undefined> {
   const a = input.admission;
   const cap = c.maxOutputTokens ?? a.maxOutputTokens;
   const minUsd = estimateFor(c, a.promptTokens, Math.min(MIN_ANSWER_TOKENS, cap), config);
   let reserved: Reservation;
   try {
-    reserved = deps.limits.reserve(input.requestId, a.caller, a.team, c.estimatedCostUsd ?? 0, minUsd);
+    reserved = await deps.limits.reserve(input.requestId, a.caller, a.team, c.estimatedCostUsd ?? 0, minUsd);
   } catch (err) {
     if (err instanceof GatewayError && err.code === 'budget_exceeded') return undefined;
     throw err;

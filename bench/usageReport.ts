@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sinceTime } from '../src/canary/since';
 import { USAGE_BY, usageReport } from '../src/reports/usage';
-import { Ledger } from '../src/store';
+import { openDatabase } from '../src/db';
 import { UsageStore } from '../src/store/usage';
 
 const TARGET_MS = 1000;
 const DAY = 86_400_000;
 
-function fill(file: string, rows: number, now: number): void {
-  new Ledger(file).close(); // the ledger's own schema
+async function fill(file: string, rows: number, now: number): Promise<void> {
+  await (await openDatabase(file)).close(); // the schema, as the gateway makes it
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   const insert = db.prepare(`INSERT INTO requests (request_id, caller, team, task, route, model, status, error_code, prompt_tokens,
@@ -59,23 +59,23 @@ async function main(): Promise<void> {
     const now = Date.now();
     let t = performance.now();
     if (!values.file || !existsSync(file)) {
-      fill(file, rows, now);
+      await fill(file, rows, now);
       console.log(`filled ${rows} rows in ${Math.round(performance.now() - t)} ms`);
     }
-    new Ledger(file).close(); // opening the ledger makes its indexes, as at gateway start
-    const store = new UsageStore(file);
+    const db = await openDatabase(file); // migrated (indexes made), as at gateway start
+    const store = new UsageStore(db);
     const until = new Date(now + 1).toISOString();
     const worst: Record<string, number> = { '7d': 0, '30d': 0 };
     for (const since of ['7d', '30d'] as const) {
       for (const by of USAGE_BY) {
         t = performance.now();
-        const report = usageReport(by, sinceTime(since, now)!, until, store.cells(by, sinceTime(since, now)!, until));
+        const report = usageReport(by, sinceTime(since, now)!, until, await store.cells(by, sinceTime(since, now)!, until));
         const ms = performance.now() - t;
         worst[since] = Math.max(worst[since]!, ms);
         console.log(`--by ${by.padEnd(6)} --since ${since.padEnd(3)}  ${String(Math.round(ms)).padStart(5)} ms  ${report.total.requests} requests, ${report.groups.length} groups`);
       }
     }
-    store.close();
+    await db.close();
     // The target: the issue's `--since 7d` report on a 1M-row ledger; 30d reads every row (shown, not judged).
     console.log(`--since 7d worst ${Math.round(worst['7d']!)} ms on a ${rows}-row ledger: ${worst['7d']! < TARGET_MS ? 'PASS' : 'MISS'} (target < ${TARGET_MS} ms)`);
     console.log(`--since 30d (every row in the window) worst ${Math.round(worst['30d']!)} ms`);

@@ -44,7 +44,7 @@ export function watchConfig(file: string, p: Reloadable, demoKey: string | undef
     record: (config, reason, author) => {
       const view = accessView(config);
       const changesSince = (previous: unknown) => diffViews(previous as AccessView | undefined, view);
-      p.release.store.recordConfig({ author, source: file, reason, hash: viewHash(view), view, changesSince });
+      p.release.recordConfig({ author, source: file, reason, hash: viewHash(view), view, changesSince });
     },
   });
 }

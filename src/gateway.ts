@@ -16,6 +16,9 @@ import { startMockProvider, type MockProvider } from './mock';
 import { mockKind } from './mock/kind';
 import { Ledger } from './store';
 import { FeedbackStore } from './store/feedback';
+import { openDb, type Db } from './db';
+import { schedule } from './db/maintenance';
+import { pruneLedger, retentionDays, RETENTION_EVERY_MS } from './store/retention';
 import { UsageStore } from './store/usage';
 import { secureDataDir } from './store/privateFiles';
 import { loadCodec } from './temporal/codec';
@@ -35,7 +38,7 @@ import type { EncryptionCodec } from './temporal/codec';
 import { LimitsGate } from './limits/gate';
 import Redis from 'ioredis';
 import { DeploymentLoadTracker } from './balance/deploymentLoad';
-import { RedisResponseCache, SqliteResponseCache, type ResponseCacheStore } from './store/responseCache';
+import { DbResponseCache, RedisResponseCache, type ResponseCacheStore } from './store/responseCache';
 import { RedisInFlight } from './balance/redisInFlight';
 import { CircuitBreakers, DEFAULT_BREAKER } from './routing/circuitBreaker';
 import { openRelease, type Release } from './routes/release';
@@ -79,6 +82,8 @@ export interface RunningGateway {
   client: Client;
   starter: RequestStarter;
   ledger: Ledger;
+  /** The process's one database (SQLite file, or PostgreSQL with DATABASE_URL): every store's. */
+  db: Db;
   logger: Logger;
   /** Release control: live route table, change log, kill switch, comparisons. */
   release: Release;
@@ -99,6 +104,7 @@ interface Parts {
   config: Config;
   callers: CallerDirectory;
   dataConverter: DataConverter;
+  db: Db;
   ledger: Ledger;
   feedback: FeedbackStore;
   limits: LimitsGate;
@@ -161,22 +167,26 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const uiCodecToken = env.TEMPORAL_ADDRESS || opts.http === false ? undefined : randomBytes(24).toString('base64url');
     const temporal = await connectTemporal({ env, dataDir, log: (m) => logger.info(m), uiCodecToken });
     stack.push(() => temporal.close());
-    const ledger = new Ledger(env.GATEHOUSE_LEDGER ?? join(dataDir, 'ledger.db'));
-    stack.push(async () => ledger.close());
-    const feedback = new FeedbackStore(ledger.file);
-    stack.push(async () => feedback.close());
+    // The one database opening of this process, migrated under a cluster-wide lock; every store shares it.
+    const db = await openDb({ env, dataDir });
+    stack.push(() => db.close());
+    logger.info({ database: db.description }, 'database ready');
+    const ledger = new Ledger(db);
+    stack.push(keepLedger(db, env, logger));
+    const feedback = new FeedbackStore(db);
     const redisUrl = env.GATEHOUSE_REDIS_URL ?? env.REDIS_URL;
     const limits = new LimitsGate(config.limits, {
-      budgetDb: ledger.file,
+      db,
+      onPruneError: (err) => logger.warn({ err: err.message }, 'budget prune failed; tried again later'),
       redisUrl,
       onRedisError: (err) => logger.warn({ err: err.message }, 'Redis unreachable: rate limits and loop checks count per process meanwhile'),
     });
     stack.push(() => limits.close());
     await limits.ready();
-    // Routes are change-controlled: versions live in the ledger database; the file's routes seed v1.
+    // Routes are change-controlled: versions live in the database; the file's routes seed v1.
     const reloadMs = env.GATEHOUSE_RELOAD_MS ? Number(env.GATEHOUSE_RELOAD_MS) : undefined;
-    const release = openRelease(config, ledger.file, logger, { source: opts.configFile, pollMs: reloadMs });
-    stack.push(async () => release.close());
+    const release = await openRelease(config, db, logger, { source: opts.configFile, pollMs: reloadMs });
+    stack.push(() => release.close());
     const codec = loadCodec(env, join(dataDir, 'codec-key'));
     const parts: Parts = {
       env,
@@ -184,6 +194,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       limits,
       callers: new CallerDirectory(config, demoKey),
       dataConverter: gatehouseDataConverter(codec),
+      db,
       ledger,
       feedback,
       logger,
@@ -212,7 +223,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const metricsUrl = await listenMetrics(parts, stack);
     const reloadConfig = () => reloader.reload(true);
     const { metrics } = parts;
-    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, logger, release, metrics, metricsUrl, tracing, reloadConfig, stop };
+    return { url, uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, demoKey, demoKeyFile, mock, config, client, starter, ledger, db, logger, release, metrics, metricsUrl, tracing, reloadConfig, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -236,6 +247,17 @@ async function openRelay(env: NodeJS.ProcessEnv, redisUrl: string | undefined, c
   stack.push(() => relay.close());
   if (!(await relay.ready())) logger.warn('stream relay: Redis not ready yet; streams are replayed when complete until it is');
   return relay;
+}
+
+/** Ledger retention (GATEHOUSE_LEDGER_RETENTION_DAYS): pruned daily in batches, by one process of the cluster. */
+function keepLedger(db: Db, env: NodeJS.ProcessEnv, logger: Logger): () => Promise<void> {
+  const days = retentionDays(env);
+  if (days === undefined) return async () => {};
+  const job = schedule(db, 'ledger-retention', RETENTION_EVERY_MS, async () => {
+    const deleted = await pruneLedger(db, new Date(Date.now() - days * 86_400_000));
+    logger.info({ deleted, days }, 'ledger retention: old rows deleted');
+  }, (err) => logger.warn({ err: err.message }, 'ledger retention failed; tried again later'));
+  return () => job.stop();
 }
 
 async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: Logger, stack: StopStack) {
@@ -267,7 +289,7 @@ function responseCache(p: Parts, stack: StopStack): ResponseCacheStore | undefin
   if (!p.config.routes.some((r) => r.cache)) return undefined;
   const url = p.env.GATEHOUSE_REDIS_URL ?? p.env.REDIS_URL;
   const redis = url ? new Redis(url, { maxRetriesPerRequest: 1 }).on('error', (err) => p.logger.warn({ err: err.message }, 'Redis unreachable: cache misses meanwhile')) : undefined;
-  const store = redis ? new RedisResponseCache(redis) : new SqliteResponseCache(p.ledger.file);
+  const store = redis ? new RedisResponseCache(redis) : new DbResponseCache(p.db);
   stack.push(() => store.close());
   return store;
 }
@@ -336,8 +358,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     // Only the embedded UI on loopback gets a keyless (token) path; anyone else needs a reviewer key.
     uiToken: loopback ? p.uiCodecToken : undefined,
   };
-  const usage = new UsageStore(p.ledger.file);
-  stack.push(async () => usage.close());
+  const usage = new UsageStore(p.db);
   const app = buildHttpServer({
     usage,
     feedback: p.feedback,

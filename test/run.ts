@@ -10,6 +10,7 @@ import { ensureTemporalCli } from '../src/temporal/cli';
 import { freePortPair, startDevServer } from '../src/temporal/devServer';
 import { buildWorkflowBundle } from '../src/temporal/workflowBundle';
 import { SEARCH_ATTRIBUTE_TYPES } from '../src/temporal/searchAttributes';
+import { hasPostgres, startPostgres } from './helpers/postgres';
 
 const unitOnly = process.argv.includes('--unit');
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -29,7 +30,14 @@ async function main(): Promise<number> {
   // Only integration tests need Temporal and the workflow bundle (e.g. `npm test -- routeDiff` needs neither).
   const integration = files.some((f) => f.includes(`${sep}integration${sep}`));
   let stopServer = async () => {};
+  let stopPostgres = async () => {};
   try {
+    // One PostgreSQL for every file that runs a suite on it (each test makes its own database there).
+    if (hasPostgres && !process.env.GATEHOUSE_TEST_POSTGRES_URL && usesPostgres(files)) {
+      const pg = await startPostgres();
+      stopPostgres = () => pg.stop();
+      env.GATEHOUSE_TEST_POSTGRES_URL = pg.url;
+    }
     if (integration) {
       const bundle = buildWorkflowBundle(join(tmp, 'workflows.js')); // beside the dev server's start
       bundle.catch(() => {}); // awaited below; not an unhandled rejection while the server starts
@@ -54,8 +62,13 @@ async function main(): Promise<number> {
     return await runNodeTests(files, env);
   } finally {
     await stopServer();
+    await stopPostgres();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+function usesPostgres(files: string[]): boolean {
+  return files.some((f) => /helpers\/(databases|postgres)'/.test(readFileSync(f, 'utf8')));
 }
 
 function launchesBin(files: string[]): boolean {

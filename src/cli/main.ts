@@ -16,6 +16,7 @@ import { CANARY_USAGE, runCanaryCommand } from './canary';
 import { MODELS_USAGE, runModelsCommand } from './models';
 import { ROUTES_USAGE, runRoutesCommand } from './routes';
 import { USAGE_USAGE, runUsageCommand } from './usage';
+import { DB_USAGE, runDbCommand } from './db';
 import { installShutdown, shutdownOptionsFromEnv } from './shutdown';
 
 const USAGE = `gatehouse <command>
@@ -29,6 +30,7 @@ const USAGE = `gatehouse <command>
   temporal install   find or build the Temporal CLI and print its path
   temporal install-server
                      build (once, with Go) the production temporal-server and temporal-sql-tool
+  db migrate|status  apply or show the database's schema migrations (SQLite, or DATABASE_URL)
   review …           list, show, approve, edit or reject held requests (\`gatehouse review help\`)
   routes …           show, apply, history, rollback, disable, enable, approve (\`gatehouse routes help\`)
   models list|show   the model catalogue
@@ -53,6 +55,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => number 
   models: { usage: MODELS_USAGE, run: (args) => runModelsCommand(args) },
   canary: { usage: CANARY_USAGE, run: (args) => runCanaryCommand(args) },
   usage: { usage: USAGE_USAGE, run: (args) => runUsageCommand(args) },
+  db: { usage: DB_USAGE, run: (args) => runDbCommand(args) },
   temporal: { usage: TEMPORAL_USAGE, run: (args) => installTemporal(args) },
 };
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { validateRouteTable } from '../routes/validate';
-import type { ReleaseStore } from '../store/releaseStore';
+import type { Disabled, ReleaseStore, RouteVersion } from '../store/releaseStore';
 import { ConfigError } from './load';
 import type { Config } from './schema';
 
@@ -17,36 +17,46 @@ export interface LiveSnapshot {
 /** How often a process looks for a change made elsewhere: well inside the 2 s promise. */
 export const DEFAULT_RELOAD_MS = 500;
 
+/** The store's side of a snapshot: the newest route-table version and the kill switch. */
+interface Stored {
+  latest: RouteVersion;
+  disabled: Disabled[];
+}
+
 /**
  * The reloadable config source. The file gives providers, models, callers and limits; the store's
  * newest route-table version gives the routes (the file's `routes:` only seeds version 1 into an
  * empty store). Every `pollMs` it reads the change log's high-water mark (one indexed max() query)
  * and, when it moved, swaps in a new snapshot: new requests in this process then see the change,
- * whichever process made it. Reads are a field access, so the request path pays nothing.
+ * whichever process made it (with PostgreSQL: whichever machine). Reads are a field access, so the
+ * request path pays nothing.
  */
 export class LiveConfig {
-  private snap: LiveSnapshot;
-  private mark: number;
   private timer?: NodeJS.Timeout;
+  /** Refreshes run one after another: a refresh asked for after a change sees it. */
+  private refreshing: Promise<boolean> = Promise.resolve(false);
+  private polling = false;
 
   private constructor(
     private file: Config,
     private readonly store: ReleaseStore,
     private readonly logger: Logger,
-  ) {
-    this.mark = store.lastChangeId();
-    this.snap = this.load(true);
-  }
+    private mark: number,
+    private stored: Stored,
+    private snap: LiveSnapshot,
+  ) {}
 
   /** Seeds version 1 when the store is empty, loads the newest version, starts watching. */
-  static open(base: Config, store: ReleaseStore, logger: Logger, opts: { source: string; pollMs?: number }): LiveConfig {
-    const seeded = store.seed(base.routes, opts.source);
+  static async open(base: Config, store: ReleaseStore, logger: Logger, opts: { source: string; pollMs?: number }): Promise<LiveConfig> {
+    const seeded = await store.seed(base.routes, opts.source);
     if (seeded) logger.info({ version: seeded.version }, seeded.version === 1 ? 'route table seeded from the config file' : 'route table updated from the config file (no admin change since the file last gave it)');
-    const live = new LiveConfig(base, store, logger);
+    const mark = await store.lastChangeId();
+    const stored = await fetchStored(store);
+    const live = new LiveConfig(base, store, logger, mark, stored, build(stored, base, store.file, true));
     if (!seeded && JSON.stringify(base.routes) !== JSON.stringify(live.snap.config.routes)) {
       logger.warn({ version: live.snap.version }, 'the config file\'s routes differ from the live route table; the live table wins (change it with `gatehouse routes apply`)');
     }
-    live.timer = setInterval(() => live.refresh(), opts.pollMs ?? DEFAULT_RELOAD_MS);
+    live.timer = setInterval(() => live.poll(), opts.pollMs ?? DEFAULT_RELOAD_MS);
     live.timer.unref();
     return live;
   }
@@ -66,26 +76,44 @@ export class LiveConfig {
 
   /**
    * A reloaded config file: the live route table must still fit it (else this throws and nothing
-   * changes); new requests then see it.
+   * changes); new requests then see it. Synchronous: built from the table as last read.
    */
   rebase(next: Config): void {
-    const previous = this.file;
+    this.snap = build(this.stored, next, this.store.file, false);
     this.file = next;
-    try {
-      this.snap = this.load(false);
-    } catch (err) {
-      this.file = previous;
-      throw err;
-    }
   }
 
-  /** Picks up any change since the last look; returns true when something changed. */
-  refresh(): boolean {
-    const mark = this.store.lastChangeId();
+  /** Picks up any change since the last look; resolves true when something changed. */
+  refresh(): Promise<boolean> {
+    const run = this.refreshing.then(
+      () => this.refreshNow(),
+      () => this.refreshNow(),
+    );
+    this.refreshing = run;
+    return run;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The timer's look: skipped while one is still running (a slow database must not pile them up). */
+  private poll(): void {
+    if (this.polling) return;
+    this.polling = true;
+    this.refresh()
+      .catch((err) => this.logger.error({ err }, 'could not look for route-table changes'))
+      .finally(() => (this.polling = false));
+  }
+
+  private async refreshNow(): Promise<boolean> {
+    const mark = await this.store.lastChangeId();
     if (mark === this.mark) return false;
     try {
-      const next = this.load(false);
+      const stored = await fetchStored(this.store);
+      const next = build(stored, this.base, this.store.file, false);
       this.mark = mark;
+      this.stored = stored;
       if (next.version !== this.snap.version) this.logger.info({ version: next.version }, 'route table reloaded');
       this.snap = next;
       return true;
@@ -94,23 +122,22 @@ export class LiveConfig {
       return false;
     }
   }
+}
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
+async function fetchStored(store: ReleaseStore): Promise<Stored> {
+  const latest = await store.latest();
+  if (!latest) throw new Error('the route table store is empty');
+  return { latest, disabled: await store.disabled() };
+}
 
-  private load(atStart: boolean): LiveSnapshot {
-    const latest = this.store.latest();
-    if (!latest) throw new Error('the route table store is empty');
-    const check = validateRouteTable(latest.routes, this.base);
-    // Every stored version was checked when it was made; a failure here means the config file changed under it.
-    if (!check.ok) {
-      const problems = check.problems.map((p) => `route table v${latest.version}: ${p}`);
-      if (atStart) throw new ConfigError(this.store.file, [...problems, 'fix the config file (e.g. restore the model) or apply a table that fits it']);
-      throw new Error(problems.join('; '));
-    }
-    const disabled = this.store.disabled();
-    const reasons = (kind: string) => new Map(disabled.filter((d) => d.kind === kind).map((d) => [d.name, d.reason]));
-    return { config: { ...this.base, routes: check.routes }, version: latest.version, disabledRoutes: reasons('route'), disabledModels: reasons('model') };
+function build({ latest, disabled }: Stored, base: Config, where: string, atStart: boolean): LiveSnapshot {
+  const check = validateRouteTable(latest.routes, base);
+  // Every stored version was checked when it was made; a failure here means the config file changed under it.
+  if (!check.ok) {
+    const problems = check.problems.map((p) => `route table v${latest.version}: ${p}`);
+    if (atStart) throw new ConfigError(where, [...problems, 'fix the config file (e.g. restore the model) or apply a table that fits it']);
+    throw new Error(problems.join('; '));
   }
+  const reasons = (kind: string) => new Map(disabled.filter((d) => d.kind === kind).map((d) => [d.name, d.reason]));
+  return { config: { ...base, routes: check.routes }, version: latest.version, disabledRoutes: reasons('route'), disabledModels: reasons('model') };
 }

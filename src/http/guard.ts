@@ -37,7 +37,7 @@ export interface GuardDeps {
   /** The limiter admission uses (peeked here, consumed there: never counted twice). */
   limits?: { refuseIfExhausted(caller: string, team: string): Promise<void> };
   /** Where refusals are counted (the ledger's `refusals` table). */
-  refusals?: { refused(r: Refusal): void };
+  refusals?: { refused(r: Refusal): void | Promise<void> };
   /** Where they are counted for Prometheus (src/metrics). */
   metrics?: { refused(r: Refusal): void };
   /** The console's sessions (src/console/sessions.ts): session id → the key it was exchanged for. */
@@ -109,11 +109,12 @@ function countRefusal(deps: GuardDeps, req: FastifyRequest, caller: Authenticate
   const refusal: Refusal = { caller: caller?.name ?? null, team: caller?.config.team ?? null, code: err.code, status: err.status };
   req.log.info({ ...refusal, method: req.method, route: req.routeOptions.url }, 'refused at the front door');
   for (const counter of [deps.refusals, deps.metrics]) {
+    // Counting must never turn a 401 into a 500, nor hold the answer up.
+    const failed = (e: unknown) => req.log.warn({ err: e }, 'could not count a refusal');
     try {
-      counter?.refused(refusal);
+      Promise.resolve(counter?.refused(refusal)).catch(failed);
     } catch (e) {
-      // Counting must never turn a 401 into a 500.
-      req.log.warn({ err: e }, 'could not count a refusal');
+      failed(e);
     }
   }
 }

@@ -1,27 +1,19 @@
-import Database from 'better-sqlite3';
-import { privateFile } from '../store/privateFiles';
+import type { Db, Sql } from '../db';
 import { formatUsd } from '../cost/cost';
 import { retryAfterSeconds, tooManyRequests } from './errors';
 import type { BudgetConfig, LimitsConfig } from './schema';
 import { msUntilNextUtcDay, msUntilNextUtcMonth, utcDay, utcMonth, utcMonthBefore } from './time';
-import {
-  BUDGET_SCHEMA,
-  periodKey,
-  prepareBudgetStatements,
-  subjectKey,
-  toNanos,
-  toUsd,
-  type BudgetStatements,
-  type SpendRow,
-} from './budgetSql';
+import { budgetSql as q, periodKey, subjectKey, toNanos, toUsd, totalId, type SpendRow, type TotalKey } from './budgetSql';
 
 /**
- * USD budgets per caller and per team, per UTC day and month, in SQLite next to the ledger.
+ * USD budgets per caller and per team, per UTC day and month, in the process's database (src/db).
  *
  * A request reserves its estimated cost before the provider call, then settles to its actual cost or
- * is released if it failed. `reserve` is one BEGIN IMMEDIATE transaction (read totals, decide,
- * insert), so concurrent reserves, also from other processes on the same file, are serialized by
- * SQLite's write lock: the hard budget holds at reservation time (reserved + spent ≤ budget); only a
+ * is released if it failed. `reserve` is one transaction (lock the totals, decide, insert): SQLite's
+ * write lock (BEGIN IMMEDIATE) serializes it with every other writer on the file; PostgreSQL locks
+ * the rows of the caller's and team's running totals (FOR UPDATE), so reserves on the same budgets
+ * from any number of processes and machines take turns. Either way the hard budget holds at
+ * reservation time (reserved + spent ≤ budget); only a
  * request whose actual cost exceeds its reservation can go past it, by that difference. With
  * `minUsd` a request that does not fit whole reserves what is left instead (at least `minUsd`), and
  * the gateway caps the answer to what was reserved (src/cost/outputCap.ts): the excess is then only
@@ -78,22 +70,13 @@ interface BudgetLine {
 type Verdict = { ok: true; result: BudgetDecision; nanos: number } | { ok: false; line: BudgetLine; spentUsd: number };
 
 export class BudgetGuard {
-  private readonly db: Database.Database;
-  private readonly ownsDb: boolean;
-  private readonly sql: BudgetStatements;
   private readonly ttlMs: number;
 
   constructor(
     private limits: LimitsConfig,
-    database: Database.Database | string,
+    private readonly db: Db,
     opts: BudgetGuardOptions = {},
   ) {
-    this.ownsDb = typeof database === 'string';
-    this.db = typeof database === 'string' ? openDatabase(database) : database;
-    // Another process holding the write lock must make us wait, not fail with SQLITE_BUSY.
-    if (this.db.pragma('busy_timeout', { simple: true }) === 0) this.db.pragma('busy_timeout = 5000');
-    this.db.exec(BUDGET_SCHEMA);
-    this.sql = prepareBudgetStatements(this.db);
     this.ttlMs = opts.reservationTtlMs ?? 3_600_000;
   }
 
@@ -101,12 +84,13 @@ export class BudgetGuard {
    * Reserves `estimateUsd` (or what is left, down to `minUsd`), or throws 429 `budget_exceeded`
    * naming the budget it would break.
    */
-  reserve(req: ReserveRequest): Reservation {
+  async reserve(req: ReserveRequest): Promise<Reservation> {
     const now = req.now ?? new Date();
     if (!Number.isFinite(req.estimateUsd)) throw new TypeError(`estimateUsd must be a finite number, got ${req.estimateUsd}`);
     const estimateUsd = Math.max(0, req.estimateUsd);
     const minUsd = Math.min(estimateUsd, Math.max(0, req.minUsd ?? estimateUsd));
-    const result = this.db.transaction(() => this.reserveInTransaction(req, estimateUsd, minUsd, now)).immediate();
+    await this.expireStale(now.getTime() - this.ttlMs);
+    const result = await this.db.transaction((tx) => this.reserveInTransaction(tx, req, estimateUsd, minUsd, now));
     if (result.verdict.ok) return { ...result.verdict.result, reservedUsd: toUsd(result.verdict.nanos), limited: result.limited };
     throw budgetExceeded(result.verdict.line, result.verdict.spentUsd, minUsd);
   }
@@ -117,81 +101,77 @@ export class BudgetGuard {
   }
 
   /** Replaces the reservation by the actual cost. Idempotent: the first settle wins. False if nothing was reserved. */
-  settle(requestId: string, actualUsd: number, now: Date = new Date()): boolean {
+  settle(requestId: string, actualUsd: number, now: Date = new Date()): Promise<boolean> {
     const actualNanos = toNanos(Math.max(0, actualUsd));
-    return this.db
-      .transaction(() => {
-        const row = this.sql.getRow.get(requestId) as SpendRow | undefined;
-        if (!row || row.state === 'settled') return row !== undefined;
-        // An expired reservation no longer counts (usd 0), so its whole actual cost is added back.
-        this.addToTotals(row, actualNanos - row.usd_nanos);
-        this.sql.settleRow.run(actualNanos, now.getTime(), requestId);
-        return true;
-      })
-      .immediate();
+    return this.db.transaction(async (tx) => {
+      const row = await q.getRow(tx, requestId, true);
+      if (!row || row.state === 'settled') return row !== undefined;
+      // An expired reservation no longer counts (usd 0), so its whole actual cost is added back.
+      await addToTotals(tx, row, actualNanos - row.usd_nanos);
+      await q.settleRow(tx, requestId, actualNanos, now.getTime());
+      return true;
+    });
   }
 
   /** Drops the reservation of a failed request; its id may reserve again. A settled request is kept. */
-  release(requestId: string): boolean {
-    return this.db
-      .transaction(() => {
-        const row = this.sql.getRow.get(requestId) as SpendRow | undefined;
-        if (!row || row.state === 'settled') return false;
-        this.addToTotals(row, -row.usd_nanos);
-        this.sql.deleteRow.run(requestId);
-        return true;
-      })
-      .immediate();
+  release(requestId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const row = await q.getRow(tx, requestId, true);
+      if (!row || row.state === 'settled') return false;
+      await addToTotals(tx, row, -row.usd_nanos);
+      await q.deleteRow(tx, requestId);
+      return true;
+    });
   }
 
   /** Spent + reserved USD of a caller or team for `now`'s UTC day and month. */
-  spent(scope: 'caller' | 'team', name: string, now: Date = new Date()): { dailyUsd: number; monthlyUsd: number } {
+  async spent(scope: 'caller' | 'team', name: string, now: Date = new Date()): Promise<{ dailyUsd: number; monthlyUsd: number }> {
     const subject = subjectKey(scope, name);
     return {
-      dailyUsd: toUsd(this.total(subject, periodKey('day', utcDay(now)))),
-      monthlyUsd: toUsd(this.total(subject, periodKey('month', utcMonth(now)))),
+      dailyUsd: toUsd(await q.getTotal(this.db, { subject, period: periodKey('day', utcDay(now)) })),
+      monthlyUsd: toUsd(await q.getTotal(this.db, { subject, period: periodKey('month', utcMonth(now)) })),
     };
   }
 
   /** Every configured budget's remainder for `now`'s UTC day and month (limit − spent − reserved; may be negative). */
-  remaining(now: Date = new Date()): BudgetLeft[] {
+  async remaining(now: Date = new Date()): Promise<BudgetLeft[]> {
     const lines = [
       ...Object.entries(this.limits.callerBudgets).flatMap(([name, b]) => linesFor('caller', name, b, now).map((l) => ({ l, scope: 'caller' as const, name }))),
       ...Object.entries(this.limits.teams).flatMap(([name, t]) => linesFor('team', name, t.budget, now).map((l) => ({ l, scope: 'team' as const, name }))),
     ];
-    return lines.map(({ l, scope, name }) => ({
-      scope,
-      name,
-      period: l.period.startsWith('day:') ? ('day' as const) : ('month' as const),
-      remainingUsd: l.limitUsd - toUsd(this.total(l.subject, l.period)),
-    }));
+    const out: BudgetLeft[] = [];
+    for (const { l, scope, name } of lines) {
+      const spent = await q.getTotal(this.db, { subject: l.subject, period: l.period });
+      out.push({ scope, name, period: l.period.startsWith('day:') ? 'day' : 'month', remainingUsd: l.limitUsd - toUsd(spent) });
+    }
+    return out;
   }
 
-  /** Deletes rows and totals older than `keepMonths` full months before `now`'s month; call now and then. */
-  prune(now: Date = new Date(), keepMonths = 2): void {
+  /**
+   * Deletes rows and totals older than `keepMonths` full months before `now`'s month. Run once a
+   * day cluster-wide (LimitsGate, through src/db/maintenance.ts), not by every process.
+   */
+  async prune(now: Date = new Date(), keepMonths = 2): Promise<void> {
     const cutoff = utcMonthBefore(now, keepMonths);
-    this.db.transaction(() => {
-      this.sql.pruneRows.run(cutoff);
-      this.sql.pruneTotals.run(cutoff, cutoff);
-    })();
+    await this.db.transaction(async (tx) => {
+      await q.pruneRows(tx, cutoff);
+      await q.pruneTotals(tx, cutoff);
+    });
   }
 
-  close(): void {
-    if (this.ownsDb) this.db.close();
-  }
-
-  private reserveInTransaction(req: ReserveRequest, estimateUsd: number, minUsd: number, now: Date): { verdict: Verdict; limited: boolean } {
-    this.expireStale(now.getTime() - this.ttlMs);
+  private async reserveInTransaction(tx: Sql, req: ReserveRequest, estimateUsd: number, minUsd: number, now: Date): Promise<{ verdict: Verdict; limited: boolean }> {
     const lines = this.budgetLines(req.caller, req.team ?? null, now);
     const limited = lines.length > 0;
-    const existing = this.sql.getRow.get(req.requestId) as SpendRow | undefined;
+    const row = { caller: req.caller, team: req.team ?? null, day: utcDay(now), month: utcMonth(now) };
+    // Every total this reserve may read or change, locked before anything is read.
+    const totals = await q.lockTotals(tx, totalKeys(row));
+    const existing = await q.getRow(tx, req.requestId);
     if (existing) return { verdict: { ok: true, result: storedDecision(existing), nanos: existing.usd_nanos }, limited };
-    const verdict = this.judge(lines, toNanos(estimateUsd), toNanos(minUsd));
+    const verdict = judge(lines, (k) => totals.get(totalId(k)) ?? 0, toNanos(estimateUsd), toNanos(minUsd));
     if (!verdict.ok) return { verdict, limited };
     const soft = verdict.result.decision === 'soft_limit' ? verdict.result : undefined;
-    const row = { caller: req.caller, team: req.team ?? null, day: utcDay(now), month: utcMonth(now) };
     const usdNanos = verdict.nanos;
-    this.sql.insertRow.run({
+    await q.insertRow(tx, {
       requestId: req.requestId,
       ...row,
       usdNanos,
@@ -200,17 +180,50 @@ export class BudgetGuard {
       softFraction: soft?.usedFraction ?? null,
       nowMs: now.getTime(),
     });
-    this.addToTotals(row, usdNanos);
+    await addToTotals(tx, row, usdNanos);
     return { verdict, limited };
   }
 
-  /**
-   * Grants `wantNanos`, or the least headroom left across the budgets when that is smaller but at
-   * least `minNanos`; else refuses on the tightest budget. Reports the most used soft budget after it.
-   */
-  private judge(lines: BudgetLine[], wantNanos: number, minNanos: number): Verdict {
+  private budgetLines(caller: string, team: string | null, now: Date): BudgetLine[] {
+    const lines = linesFor('caller', caller, this.limits.callerBudgets[caller], now);
+    if (team) lines.push(...linesFor('team', team, this.limits.teams[team]?.budget, now));
+    return lines;
+  }
+
+  /** Reservations past their TTL stop counting: each in its own short transaction, re-checked under its row lock. */
+  private async expireStale(olderThanMs: number): Promise<void> {
+    for (const { request_id } of await q.staleIds(this.db, olderThanMs)) {
+      await this.db.transaction(async (tx) => {
+        const row = await q.getRow(tx, request_id, true);
+        if (!row || row.state !== 'reserved' || row.reserved_at_ms >= olderThanMs) return;
+        await addToTotals(tx, row, -row.usd_nanos);
+        await q.expireRow(tx, request_id);
+      });
+    }
+  }
+}
+
+/** The running totals a spend row counts in: its caller's and team's day and month, in lock order. */
+function totalKeys(row: Pick<SpendRow, 'caller' | 'team' | 'day' | 'month'>): TotalKey[] {
+  const subjects = [subjectKey('caller', row.caller), ...(row.team ? [subjectKey('team', row.team)] : [])];
+  return subjects.flatMap((subject) => [
+    { subject, period: periodKey('day', row.day) },
+    { subject, period: periodKey('month', row.month) },
+  ]);
+}
+
+async function addToTotals(tx: Sql, row: Pick<SpendRow, 'caller' | 'team' | 'day' | 'month'>, deltaNanos: number): Promise<void> {
+  if (deltaNanos === 0) return;
+  for (const k of totalKeys(row)) await q.addTotal(tx, k, deltaNanos);
+}
+
+/**
+ * Grants `wantNanos`, or the least headroom left across the budgets when that is smaller but at
+ * least `minNanos`; else refuses on the tightest budget. Reports the most used soft budget after it.
+ */
+function judge(lines: BudgetLine[], total: (k: TotalKey) => number, wantNanos: number, minNanos: number): Verdict {
     // Compared in integer nanos: float sums would let a request through on rounding at the exact limit.
-    const spent = lines.map((line) => this.total(line.subject, line.period));
+    const spent = lines.map((line) => total(line));
     let grant = wantNanos;
     lines.forEach((line, i) => (grant = Math.min(grant, toNanos(line.limitUsd) - (spent[i] ?? 0))));
     if (grant < minNanos) {
@@ -223,33 +236,6 @@ export class BudgetGuard {
       if (usedFraction >= line.soft && (!soft || usedFraction > soft.usedFraction)) soft = { budget: line.label, usedFraction };
     });
     return { ok: true, result: soft ? { decision: 'soft_limit', ...soft } : { decision: 'ok' }, nanos: grant };
-  }
-
-  private budgetLines(caller: string, team: string | null, now: Date): BudgetLine[] {
-    const lines = linesFor('caller', caller, this.limits.callerBudgets[caller], now);
-    if (team) lines.push(...linesFor('team', team, this.limits.teams[team]?.budget, now));
-    return lines;
-  }
-
-  private expireStale(olderThanMs: number): void {
-    for (const row of this.sql.staleRows.all(olderThanMs) as SpendRow[]) {
-      this.addToTotals(row, -row.usd_nanos);
-      this.sql.expireRow.run(row.request_id);
-    }
-  }
-
-  private addToTotals(row: Pick<SpendRow, 'caller' | 'team' | 'day' | 'month'>, deltaNanos: number): void {
-    if (deltaNanos === 0) return;
-    const subjects = [subjectKey('caller', row.caller), ...(row.team ? [subjectKey('team', row.team)] : [])];
-    for (const subject of subjects) {
-      this.sql.addTotal.run(subject, periodKey('day', row.day), deltaNanos);
-      this.sql.addTotal.run(subject, periodKey('month', row.month), deltaNanos);
-    }
-  }
-
-  private total(subject: string, period: string): number {
-    return (this.sql.getTotal.get(subject, period) as number | undefined) ?? 0;
-  }
 }
 
 function linesFor(scope: 'caller' | 'team', name: string, budget: BudgetConfig | undefined, now: Date): BudgetLine[] {
@@ -282,14 +268,4 @@ function budgetExceeded(line: BudgetLine, spentUsd: number, estimateUsd: number)
     retryAfterMs: line.resetMs,
     headers: { 'retry-after': retryAfterSeconds(line.resetMs) },
   });
-}
-
-/** Same settings as the ledger's connection: WAL so readers never block the writer. */
-function openDatabase(file: string): Database.Database {
-  privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  return db;
 }

@@ -1,19 +1,23 @@
 import type { ChatMessage } from '../config/api';
+import type { Db } from '../db';
+import { schedule, type Scheduled } from '../db/maintenance';
 import type { LimitsConfig } from './schema';
 import { BudgetGuard, type BudgetLeft, type Reservation } from './budget';
 import { LoopDetector } from './loopDetector';
 import { RateLimiter, type RateLimitHeaders } from './rateLimiter';
 
 export interface LimitsGateOptions {
-  /** SQLite file for budgets (the ledger's database). */
-  budgetDb: string;
+  /** The process's database: budgets live there (src/db). */
+  db: Db;
   /** Shared counters across gateway processes (rate limits, loop detection). */
   redisUrl?: string;
   /** Redis connection errors (counting goes on in process memory meanwhile). */
   onRedisError?: (err: Error) => void;
+  /** A failed budget prune (tried again at the next look). */
+  onPruneError?: (err: Error) => void;
 }
 
-/** Budget rows older than the months budgets look at are dropped once a day (and at start). */
+/** Budget rows older than the months budgets look at are dropped once a day, by one process of the cluster. */
 const PRUNE_EVERY_MS = 24 * 3600_000;
 
 export interface AdmitLimitsRequest {
@@ -33,7 +37,8 @@ export class LimitsGate {
   private readonly rates: RateLimiter;
   private loops?: LoopDetector;
   private readonly budgets: BudgetGuard;
-  private readonly pruning: NodeJS.Timeout;
+  /** The daily prune (src/db/maintenance.ts). */
+  readonly pruning: Scheduled;
   private readonly counters: { redis?: string; onRedisError?: (err: Error) => void };
 
   constructor(
@@ -44,10 +49,9 @@ export class LimitsGate {
     this.counters = counters;
     this.rates = new RateLimiter(limits, counters);
     this.loops = limits.loop ? new LoopDetector(limits.loop, counters) : undefined;
-    this.budgets = new BudgetGuard(limits, opts.budgetDb);
+    this.budgets = new BudgetGuard(limits, opts.db);
     // One budget row per request: without pruning the table grows with every request forever.
-    this.budgets.prune();
-    this.pruning = setInterval(() => this.budgets.prune(), PRUNE_EVERY_MS).unref();
+    this.pruning = schedule(opts.db, 'budget-prune', PRUNE_EVERY_MS, () => this.budgets.prune(), opts.onPruneError ?? (() => {}));
   }
 
   /** New limits from a reloaded config: the next request is judged by them. */
@@ -82,26 +86,24 @@ export class LimitsGate {
    * Throws 429 `budget_exceeded`; `soft_limit` asks the planner for the cheaper option. With `minUsd`,
    * reserves what is left when the estimate does not fit (the answer is then capped to it).
    */
-  reserve(requestId: string, caller: string, team: string, estimateUsd: number, minUsd?: number): Reservation {
+  reserve(requestId: string, caller: string, team: string, estimateUsd: number, minUsd?: number): Promise<Reservation> {
     return this.budgets.reserve({ requestId, caller, team, estimateUsd, minUsd });
   }
 
   /** What every configured budget has left now (read at metrics scrape time). */
-  budgetsRemaining(): BudgetLeft[] {
+  budgetsRemaining(): Promise<BudgetLeft[]> {
     return this.budgets.remaining();
   }
 
-  settle(requestId: string, actualUsd: number): void {
-    this.budgets.settle(requestId, actualUsd);
+  async settle(requestId: string, actualUsd: number): Promise<void> {
+    await this.budgets.settle(requestId, actualUsd);
   }
 
-  release(requestId: string): void {
-    this.budgets.release(requestId);
+  async release(requestId: string): Promise<void> {
+    await this.budgets.release(requestId);
   }
 
   async close(): Promise<void> {
-    clearInterval(this.pruning);
-    await Promise.all([this.rates.close(), this.loops?.close()]);
-    this.budgets.close();
+    await Promise.all([this.pruning.stop(), this.rates.close(), this.loops?.close()]);
   }
 }

@@ -21,7 +21,7 @@ export interface MetricsSources {
   /** The live route-table version. */
   routeTableVersion?: () => number;
   /** Every configured budget's remainder now (the budget store). */
-  budgets?: () => BudgetLeft[];
+  budgets?: () => Promise<BudgetLeft[]>;
 }
 
 /** What an end user did with an answer (POST /v1/requests/{id}/feedback). */

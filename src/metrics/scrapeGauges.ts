@@ -15,7 +15,7 @@ export interface GaugeSources {
   breakers?: () => { stateOf(model: string): string } | undefined;
   /** Held requests of one route on this gateway's task queue (a Temporal visibility count). */
   reviewsPending?: () => ((route: string) => Promise<number>) | undefined;
-  budgets?: () => BudgetLeft[];
+  budgets?: () => Promise<BudgetLeft[]>;
 }
 
 /**
@@ -60,10 +60,12 @@ export function registerScrapeGauges(registry: Registry, s: GaugeSources): void 
     help: 'USD left of each configured budget (caller or team, day or month) now: limit minus spent and reserved',
     labelNames: ['scope', 'name', 'period'],
     registers,
-    collect() {
+    async collect() {
       this.reset();
       const known = s.known();
-      for (const b of s.budgets?.() ?? []) {
+      // A slow or unreachable database leaves the gauge empty for this scrape, never fails it.
+      const left = s.budgets ? await withTimeout(s.budgets(), COUNT_TIMEOUT_MS).catch(() => []) : [];
+      for (const b of left) {
         const name = bounded(b.name, b.scope === 'caller' ? known.callers : known.teams);
         if (name !== NONE) this.set({ scope: b.scope, name, period: b.period }, b.remainingUsd);
       }

@@ -36,33 +36,29 @@ export class AutoRollback {
     this.scheduled.add(key);
     setImmediate(() => {
       this.scheduled.delete(key);
-      try {
-        this.check(route, which);
-      } catch (err) {
-        this.logger.error({ err, route, which }, 'automatic rollback check failed');
-      }
+      this.check(route, which).catch((err) => this.logger.error({ err, route, which }, 'automatic rollback check failed'));
     });
   }
 
   /** Decides now; returns the change when it rolled back. */
-  check(route: string, which: CandidateKind): ChangeResult | undefined {
+  async check(route: string, which: CandidateKind): Promise<ChangeResult | undefined> {
     const block = this.live.config().routes.find((r) => r.name === route)?.[which];
     if (!block?.rollback || block.share === 0) return undefined;
-    const decision = this.decide(route, which);
+    const decision = await this.decide(route, which);
     return decision.rollback ? this.control.dropShare(route, which, decision.reason) : undefined;
   }
 
-  decide(route: string, which: CandidateKind): RollbackDecision {
+  async decide(route: string, which: CandidateKind): Promise<RollbackDecision> {
     const rule = this.live.config().routes.find((r) => r.name === route)?.[which]?.rollback;
     if (!rule) return { rollback: false, outcomes: 0 };
     const since = new Date(Date.now() - parseDuration(rule.window)).toISOString();
-    const versions = this.store.versions(VERSIONS_LOOKED_AT).map((v) => ({ version: v.version, routes: v.routes as RouteConfig[] }));
+    const versions = (await this.store.versions(VERSIONS_LOOKED_AT)).map((v) => ({ version: v.version, routes: v.routes as RouteConfig[] }));
     const minVersion = settingSince(versions, route, (r) => r[which]);
-    return rollbackDecision(this.outcomes({ route, since, minVersion }, which), rule);
+    return rollbackDecision(await this.outcomes({ route, since, minVersion }, which), rule);
   }
 
-  private outcomes(w: { route: string; since: string; minVersion: number }, which: CandidateKind): SideOutcome[] {
-    if (which === 'canary') return this.comparisons.requests(w, 'canary').filter(countsForCanary).map(requestOutcome);
-    return this.comparisons.comparisons(w).map((c) => comparisonSides(c).candidate);
+  private async outcomes(w: { route: string; since: string; minVersion: number }, which: CandidateKind): Promise<SideOutcome[]> {
+    if (which === 'canary') return (await this.comparisons.requests(w, 'canary')).filter(countsForCanary).map(requestOutcome);
+    return (await this.comparisons.comparisons(w)).map((c) => comparisonSides(c).candidate);
   }
 }

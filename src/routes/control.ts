@@ -40,9 +40,9 @@ export class RouteControl {
     private readonly logger: Logger,
   ) {}
 
-  apply(req: ApplyRequest, author: string): ChangeResult {
+  async apply(req: ApplyRequest, author: string): Promise<ChangeResult> {
     const reason = requireReason(req.reason);
-    const current = this.current();
+    const current = await this.current();
     if (req.basedOn !== current.version) throw stale(req.basedOn, current.version);
     const routes = this.validated(req.routes);
     const diff = diffRouteTables(current.routes, routes);
@@ -50,7 +50,7 @@ export class RouteControl {
     if (isEmptyDiff(diff)) return { status: 'unchanged', ...base };
     if (req.dryRun) return { status: 'dry_run', ...base };
     if (needsApproval(diff, current.routes, routes)) {
-      const pending = this.store.propose({ basedOn: current.version, routes, author, reason, details: { diff: base.diffText } });
+      const pending = await this.store.propose({ basedOn: current.version, routes, author, reason, details: { diff: base.diffText } });
       this.logger.info({ author, pending: pending.id, routes: touchedRoutes(diff) }, 'route change waits for a second admin');
       return { status: 'pending_approval', pendingId: pending.id, ...base };
     }
@@ -58,17 +58,17 @@ export class RouteControl {
   }
 
   /** A second admin (not the author) approves a pending change; it must still fit the live version. */
-  approve(id: number, approver: string, comment?: string): ChangeResult {
-    const pending = this.store.pendingChange(id);
+  async approve(id: number, approver: string, comment?: string): Promise<ChangeResult> {
+    const pending = await this.store.pendingChange(id);
     if (!pending) throw notFound('change_not_found', `No pending change ${id}`);
     if (pending.status !== 'pending') throw new GatewayError('Conflict', 'change_not_pending', `change ${id} is already ${pending.status}`);
     if (pending.author === approver) throw policyDenied('second_admin_required', `change ${id} was proposed by ${approver}; another admin must approve it`);
-    const current = this.current();
+    const current = await this.current();
     if (pending.basedOn !== current.version) throw stale(pending.basedOn, current.version);
     const routes = this.validated(pending.routes);
     const diff = diffRouteTables(current.routes, routes);
     const reason = comment ? `${pending.reason} (approved by ${approver}: ${comment})` : pending.reason;
-    const v = this.store.approve(id, approver, { basedOn: current.version, routes, author: pending.author, reason, action: 'apply', details: { diff: formatDiff(diff, routes), pending: id } });
+    const v = await this.store.approve(id, approver, { basedOn: current.version, routes, author: pending.author, reason, action: 'apply', details: { diff: formatDiff(diff, routes), pending: id } });
     return this.done(v, diff, routes);
   }
 
@@ -76,11 +76,11 @@ export class RouteControl {
    * Restores an earlier version's table exactly, as a new version. It needs no second approval:
    * the table was live (and approved) before, and a rollback is what an incident calls for.
    */
-  rollback(to: number, reasonText: string, author: string, basedOn?: number): ChangeResult {
+  async rollback(to: number, reasonText: string, author: string, basedOn?: number): Promise<ChangeResult> {
     const reason = requireReason(reasonText);
-    const target = this.store.version(to);
+    const target = await this.store.version(to);
     if (!target) throw notFound('version_not_found', `No route table version ${to}`);
-    const current = this.current();
+    const current = await this.current();
     if (basedOn !== undefined && basedOn !== current.version) throw stale(basedOn, current.version);
     const routes = this.validated(target.routes);
     const diff = diffRouteTables(current.routes, routes);
@@ -89,53 +89,53 @@ export class RouteControl {
   }
 
   /** Automatic rollback: the route's canary or shadow share to zero, unless it already is. */
-  dropShare(route: string, which: 'canary' | 'shadow', why: string): ChangeResult | undefined {
+  async dropShare(route: string, which: 'canary' | 'shadow', why: string): Promise<ChangeResult | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const current = this.current();
+      const current = await this.current();
       const r = current.routes.find((x) => x.name === route);
       if (!r?.[which] || r[which]!.share === 0) return undefined;
       const routes = withShareZero(current.routes, route, which);
       const diff = diffRouteTables(current.routes, routes);
       try {
-        const result = this.commit({ basedOn: current.version, routes, author: AUTO_ROLLBACK_AUTHOR, reason: `${which} of ${route} (${r[which]!.model}) rolled back: ${why}`, action: 'auto-rollback' }, diff);
+        const result = await this.commit({ basedOn: current.version, routes, author: AUTO_ROLLBACK_AUTHOR, reason: `${which} of ${route} (${r[which]!.model}) rolled back: ${why}`, action: 'auto-rollback' }, diff);
         this.logger.warn({ route, which, model: r[which]!.model, version: result.version, why }, 'automatic rollback: candidate share set to 0');
         return result;
       } catch (err) {
         if (!(err instanceof GatewayError && err.code === 'stale_route_table')) throw err;
-        this.live.refresh(); // someone else changed the table meanwhile: look again
+        await this.live.refresh(); // someone else changed the table meanwhile: look again
       }
     }
     return undefined;
   }
 
   /** Kill switch. `kind` may be omitted when the name is only a route or only a model. */
-  setEnabled(name: string, enabled: boolean, reasonText: string, author: string, kind?: TargetKind): { kind: TargetKind; name: string; changed: boolean } {
+  async setEnabled(name: string, enabled: boolean, reasonText: string, author: string, kind?: TargetKind): Promise<{ kind: TargetKind; name: string; changed: boolean }> {
     const reason = requireReason(reasonText);
-    const resolved = kind ?? this.kindOf(name);
+    const resolved = kind ?? (await this.kindOf(name));
     const config = this.live.config();
     const exists = resolved === 'route' ? config.routes.some((r) => r.name === name) : config.models[name] !== undefined;
     if (!exists && !enabled) throw notFound(`${resolved}_not_found`, `No ${resolved} "${name}"`);
-    const changed = this.store.setDisabled(resolved, name, !enabled, author, reason);
+    const changed = await this.store.setDisabled(resolved, name, !enabled, author, reason);
     if (changed) this.logger.warn({ kind: resolved, name, author, reason }, enabled ? 'kill switch released' : 'kill switch: disabled');
-    this.live.refresh();
+    await this.live.refresh();
     return { kind: resolved, name, changed };
   }
 
-  current(): { version: number; routes: RouteConfig[] } {
-    this.live.refresh(); // decide on the newest table, not on one up to a poll interval old
+  async current(): Promise<{ version: number; routes: RouteConfig[] }> {
+    await this.live.refresh(); // decide on the newest table, not on one up to a poll interval old
     const snap = this.live.snapshot();
     return { version: snap.version, routes: snap.config.routes };
   }
 
-  version(n: number): RouteVersion {
-    const v = this.store.version(n);
+  async version(n: number): Promise<RouteVersion> {
+    const v = await this.store.version(n);
     if (!v) throw notFound('version_not_found', `No route table version ${n}`);
     return v;
   }
 
-  private kindOf(name: string): TargetKind {
+  private async kindOf(name: string): Promise<TargetKind> {
     const config = this.live.config();
-    const isRoute = config.routes.some((r) => r.name === name) || this.store.disabled().some((d) => d.kind === 'route' && d.name === name);
+    const isRoute = config.routes.some((r) => r.name === name) || (await this.store.disabled()).some((d) => d.kind === 'route' && d.name === name);
     const isModel = config.models[name] !== undefined;
     if (isRoute && isModel) throw invalidRequest('ambiguous_target', `"${name}" is both a route and a model: say which (kind: route | model)`, 'kind');
     if (!isRoute && !isModel) throw notFound('target_not_found', `No route or model "${name}"`);
@@ -150,14 +150,14 @@ export class RouteControl {
     });
   }
 
-  private commit(v: { basedOn: number; routes: unknown; author: string; reason: string; action: Extract<ChangeAction, 'apply' | 'rollback' | 'auto-rollback'>; details?: unknown }, diff: RouteDiff): ChangeResult {
+  private async commit(v: { basedOn: number; routes: unknown; author: string; reason: string; action: Extract<ChangeAction, 'apply' | 'rollback' | 'auto-rollback'>; details?: unknown }, diff: RouteDiff): Promise<ChangeResult> {
     const routes = v.routes as RouteConfig[];
-    const stored = this.store.commit({ ...v, details: { ...(v.details as object), diff: formatDiff(diff, routes) } });
+    const stored = await this.store.commit({ ...v, details: { ...(v.details as object), diff: formatDiff(diff, routes) } });
     return this.done(stored, diff, routes);
   }
 
-  private done(v: RouteVersion, diff: RouteDiff, routes: RouteConfig[]): ChangeResult {
-    this.live.refresh();
+  private async done(v: RouteVersion, diff: RouteDiff, routes: RouteConfig[]): Promise<ChangeResult> {
+    await this.live.refresh();
     this.logger.info({ version: v.version, author: v.author, action: v.action, reason: v.reason }, 'route table changed');
     return { status: 'applied', version: v.version, diff, diffText: formatDiff(diff, routes) };
   }

@@ -3,7 +3,8 @@ import { LiveConfig, type LiveSnapshot } from '../config/liveConfig';
 import type { Config } from '../config/schema';
 import type { GatewayResponse } from '../temporal/contract';
 import { ComparisonStore } from '../store/comparisons';
-import { ReleaseStore } from '../store/releaseStore';
+import { ReleaseStore, type ConfigRecord } from '../store/releaseStore';
+import type { Db } from '../db';
 import { AutoRollback, type CandidateKind } from './autoRollback';
 import { RouteControl } from './control';
 
@@ -25,23 +26,21 @@ export interface Release {
   comparisons: ComparisonStore;
   autoRollback: AutoRollback;
   runtime(primaryResult?: ReleaseRuntime['primaryResult']): ReleaseRuntime;
-  close(): void;
+  /** Records a config load in the change log, in order, off the caller's path (see `settled`). */
+  recordConfig(r: ConfigRecord): void;
+  /** Resolves when every config record asked for so far is written. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
 }
 
-/** Opens the release tables in the ledger database (`file`) and starts watching for changes. */
-export function openRelease(base: Config, file: string, logger: Logger, opts: { source: string; pollMs?: number }): Release {
-  const store = new ReleaseStore(file);
-  const comparisons = new ComparisonStore(file);
-  let live: LiveConfig;
-  try {
-    live = LiveConfig.open(base, store, logger, opts);
-  } catch (err) {
-    store.close();
-    comparisons.close();
-    throw err;
-  }
+/** Opens release control on the process's database and starts watching for changes. */
+export async function openRelease(base: Config, db: Db, logger: Logger, opts: { source: string; pollMs?: number }): Promise<Release> {
+  const store = new ReleaseStore(db);
+  const comparisons = new ComparisonStore(db);
+  const live = await LiveConfig.open(base, store, logger, opts);
   const control = new RouteControl(store, live, logger);
   const autoRollback = new AutoRollback(store, comparisons, control, live, logger);
+  let recording = Promise.resolve();
   return {
     store,
     live,
@@ -49,10 +48,16 @@ export function openRelease(base: Config, file: string, logger: Logger, opts: { 
     comparisons,
     autoRollback,
     runtime: (primaryResult) => ({ snapshot: () => live.snapshot(), comparisons, autoRollback, primaryResult }),
-    close() {
+    recordConfig(r) {
+      recording = recording.then(() => store.recordConfig(r)).then(
+        () => {},
+        (err) => logger.error({ err }, 'could not record the config load in the change log'),
+      );
+    },
+    settled: () => recording,
+    async close() {
       live.stop();
-      comparisons.close();
-      store.close();
+      await recording;
     },
   };
 }

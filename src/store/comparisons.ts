@@ -1,25 +1,11 @@
-import Database from 'better-sqlite3';
+import type { Db } from '../db';
 import type { ComparisonRecord, LedgerSampleRow } from '../canary/samples';
 
 /**
  * Shadow comparisons (`comparisons` table, one row per shadowed request, idempotent on the request
- * id) and the ledger reads the canary report and automatic rollback need. Its own connection to
- * the ledger database; tables and indexes created when missing.
+ * id) and the ledger reads the canary report and automatic rollback need. Tables and indexes: the
+ * migrations (src/db/schema.ts).
  */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS comparisons (
-  request_id TEXT PRIMARY KEY, route TEXT NOT NULL, route_table_version INTEGER,
-  primary_model TEXT, candidate_model TEXT NOT NULL,
-  primary_ok INTEGER, primary_error TEXT, primary_latency_ms INTEGER, primary_cost_usd REAL, primary_valid INTEGER,
-  candidate_ok INTEGER NOT NULL, candidate_error TEXT, candidate_latency_ms INTEGER, candidate_cost_usd REAL, candidate_valid INTEGER,
-  agreement REAL, agreement_method TEXT,
-  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));
-CREATE INDEX IF NOT EXISTS comparisons_route ON comparisons(route, created_at);
-`;
-
-/** The ledger's requests table may not exist yet on this connection's first open (the Ledger creates it). */
-const LEDGER_INDEX = 'CREATE INDEX IF NOT EXISTS requests_route ON requests(route, created_at)';
-
 type Row = Record<string, any>;
 
 export interface Window {
@@ -31,62 +17,53 @@ export interface Window {
 }
 
 export class ComparisonStore {
-  private readonly db: Database.Database;
-
-  constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    if (this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'requests'`).get()) this.db.exec(LEDGER_INDEX);
-  }
+  constructor(private readonly db: Db) {}
 
   /** Writes the pair; false when it was there already (a retried activity). */
-  record(c: ComparisonRecord): boolean {
-    const { changes } = this.db
-      .prepare(
-        `INSERT INTO comparisons (request_id, route, route_table_version, primary_model, candidate_model, primary_ok, primary_error,
-          primary_latency_ms, primary_cost_usd, primary_valid, candidate_ok, candidate_error, candidate_latency_ms, candidate_cost_usd,
-          candidate_valid, agreement, agreement_method)
-         VALUES (@requestId, @route, @routeTableVersion, @primaryModel, @candidateModel, @primaryOk, @primaryError, @primaryLatencyMs,
-          @primaryCostUsd, @primaryValid, @candidateOk, @candidateError, @candidateLatencyMs, @candidateCostUsd, @candidateValid,
-          @agreement, @agreementMethod)
-         ON CONFLICT(request_id) DO NOTHING`,
-      )
-      .run({ ...c, primaryOk: bit(c.primaryOk), primaryValid: bit(c.primaryValid), candidateOk: bit(c.candidateOk), candidateValid: bit(c.candidateValid) });
-    return changes > 0;
+  async record(c: ComparisonRecord): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO comparisons (request_id, route, route_table_version, primary_model, candidate_model, primary_ok, primary_error,
+        primary_latency_ms, primary_cost_usd, primary_valid, candidate_ok, candidate_error, candidate_latency_ms, candidate_cost_usd,
+        candidate_valid, agreement, agreement_method)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (request_id) DO NOTHING`,
+      [c.requestId, c.route, c.routeTableVersion, c.primaryModel, c.candidateModel, bit(c.primaryOk), c.primaryError, int(c.primaryLatencyMs),
+        c.primaryCostUsd, bit(c.primaryValid), bit(c.candidateOk), c.candidateError, int(c.candidateLatencyMs), c.candidateCostUsd,
+        bit(c.candidateValid), c.agreement, c.agreementMethod],
+    );
+    return changed > 0;
   }
 
-  get(requestId: string): ComparisonRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM comparisons WHERE request_id = ?').get(requestId) as Row | undefined;
+  async get(requestId: string): Promise<ComparisonRecord | undefined> {
+    const r = await this.db.get<Row>('SELECT * FROM comparisons WHERE request_id = ?', [requestId]);
     return r ? toRecord(r) : undefined;
   }
 
-  comparisons(w: Window): ComparisonRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM comparisons WHERE route = ? AND created_at >= ? AND coalesce(route_table_version, 0) >= ? ORDER BY created_at')
-      .all(w.route, w.since, w.minVersion ?? 0) as Row[];
+  async comparisons(w: Window): Promise<ComparisonRecord[]> {
+    const rows = await this.db.all<Row>(
+      'SELECT * FROM comparisons WHERE route = ? AND created_at >= ? AND coalesce(route_table_version, 0) >= ? ORDER BY created_at',
+      [w.route, w.since, w.minVersion ?? 0],
+    );
     return rows.map(toRecord);
   }
 
   /** The route's ledger rows in the window (the split's both sides). */
-  requests(w: Window, stage?: 'canary'): LedgerSampleRow[] {
+  requests(w: Window, stage?: 'canary'): Promise<LedgerSampleRow[]> {
     const stageFilter = stage ? `AND stage = 'canary'` : '';
-    return this.db
-      .prepare(
-        `SELECT stage, status, latency_ms, cost_usd, attempts, review, created_at, route_table_version FROM requests
-         WHERE route = ? AND created_at >= ? AND coalesce(route_table_version, 0) >= ? ${stageFilter} ORDER BY created_at`,
-      )
-      .all(w.route, w.since, w.minVersion ?? 0) as LedgerSampleRow[];
-  }
-
-  close(): void {
-    this.db.close();
+    return this.db.all<LedgerSampleRow>(
+      `SELECT stage, status, latency_ms, cost_usd, attempts, review, created_at, route_table_version FROM requests
+       WHERE route = ? AND created_at >= ? AND coalesce(route_table_version, 0) >= ? ${stageFilter} ORDER BY created_at`,
+      [w.route, w.since, w.minVersion ?? 0],
+    );
   }
 }
 
 function bit(b: boolean | null): number | null {
   return b === null ? null : b ? 1 : 0;
+}
+
+function int(n: number | null | undefined): number | null {
+  return n === null || n === undefined ? null : Math.round(n);
 }
 
 function bool(n: number | null): boolean | null {

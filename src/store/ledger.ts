@@ -1,5 +1,4 @@
-import Database from 'better-sqlite3';
-import { privateFile } from './privateFiles';
+import type { Db } from '../db';
 import type { ReviewState } from '../review/types';
 import type { AttemptRecord, LedgerRow } from '../temporal/contract';
 
@@ -47,69 +46,6 @@ export interface LedgerEntry {
   saved_cost_usd: number | null;
 }
 
-/** Columns added after the first release: created on open when missing (additive migrations only). */
-const ADDED_COLUMNS: Array<[string, string]> = [
-  ['cost_usd', 'REAL'],
-  ['risk', 'TEXT'],
-  ['data_class', 'TEXT'],
-  ['sensitive_kinds', 'TEXT'],
-  ['stage', 'TEXT'],
-  ['validation', 'TEXT'],
-  ['review', 'TEXT'],
-  ['reviewer', 'TEXT'],
-  ['route_table_version', 'INTEGER'],
-  ['warnings', 'TEXT'],
-  ['operation', 'TEXT'],
-  ['degraded', 'TEXT'],
-  ['fallback', 'INTEGER'],
-  ['cache_hit', 'INTEGER'],
-  ['saved_cost_usd', 'REAL'],
-];
-
-/** Filled once for the rows written before the column existed (the same rule as `fallbackOf`). */
-const BACKFILL: Record<string, string> = {
-  fallback: `UPDATE requests SET fallback = (model IS NOT NULL AND json_extract(attempts, '$[0].model') IS NOT model)`,
-};
-
-/**
- * The usage report's index (src/store/usage.ts): the window's range first, then every column the
- * report reads, so a report scans the index alone, in order, and never the rows.
- */
-const USAGE_INDEX = `DROP INDEX IF EXISTS requests_usage;
-CREATE INDEX IF NOT EXISTS requests_usage_v2 ON requests(created_at, team, caller, task, route, model, status,
-  error_code, latency_ms, prompt_tokens, completion_tokens, cost_usd, fallback, cache_hit, saved_cost_usd)`;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS requests (
-  request_id TEXT PRIMARY KEY,
-  caller TEXT,
-  team TEXT,
-  task TEXT,
-  route TEXT,
-  model TEXT,
-  status TEXT NOT NULL,
-  error_code TEXT,
-  prompt_tokens INTEGER,
-  completion_tokens INTEGER,
-  total_tokens INTEGER,
-  latency_ms INTEGER NOT NULL,
-  attempts TEXT NOT NULL,
-  explanation TEXT,
-  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-);
-CREATE INDEX IF NOT EXISTS requests_caller ON requests(caller, created_at);
-CREATE INDEX IF NOT EXISTS requests_team ON requests(team, created_at);
-CREATE TABLE IF NOT EXISTS refusals (
-  minute TEXT NOT NULL,
-  caller TEXT NOT NULL DEFAULT '',
-  team TEXT NOT NULL DEFAULT '',
-  code TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY (minute, caller, team, code)
-);
-`;
-
 /**
  * A request refused at the front door before any workflow (no key, bad key, missing role, over the
  * rate limit). No content, no key: who (when known) and why. Counted per minute, so a flood of bad
@@ -127,96 +63,70 @@ export interface RefusalCount extends Refusal {
   count: number;
 }
 
-/** The usage ledger in SQLite (WAL, so readers never block the writer). */
+const INSERT = `INSERT INTO requests
+  (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
+   total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage,
+   validation, review, reviewer, route_table_version, warnings, operation, degraded, fallback, cache_hit, saved_cost_usd)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (request_id) DO NOTHING`;
+
+const COUNT_REFUSAL = `INSERT INTO refusals (minute, caller, team, code, status, count) VALUES (?, ?, ?, ?, ?, 1)
+  ON CONFLICT (minute, caller, team, code) DO UPDATE SET count = refusals.count + 1`;
+
+/** The usage ledger: the `requests` and `refusals` tables of the process's database (src/db). */
 export class Ledger {
-  private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
-  private readonly countRefusal: Database.Statement;
+  constructor(private readonly db: Db) {}
 
-  constructor(readonly file: string) {
-    privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    this.addMissingColumns();
-    this.db.exec(USAGE_INDEX);
-    // ON CONFLICT DO NOTHING: the first record of a request id wins; retries and replays are no-ops.
-    this.insert = this.db.prepare(`INSERT INTO requests
-      (request_id, caller, team, task, route, model, status, error_code, prompt_tokens, completion_tokens,
-       total_tokens, latency_ms, attempts, explanation, cost_usd, risk, data_class, sensitive_kinds, stage,
-       validation, review, reviewer, route_table_version, warnings, operation, degraded, fallback, cache_hit, saved_cost_usd)
-      VALUES (@requestId, @caller, @team, @task, @route, @model, @status, @errorCode, @promptTokens,
-       @completionTokens, @totalTokens, @latencyMs, @attempts, @explanation, @costUsd, @risk, @dataClass,
-       @sensitiveKinds, @stage, @validation, @review, @reviewer, @routeTableVersion, @warnings, @operation, @degraded, @fallback, @cacheHit, @savedCostUsd)
-      ON CONFLICT(request_id) DO NOTHING`);
-    this.countRefusal = this.db.prepare(`INSERT INTO refusals (minute, caller, team, code, status, count)
-      VALUES (strftime('%Y-%m-%dT%H:%M','now'), @caller, @team, @code, @status, 1)
-      ON CONFLICT(minute, caller, team, code) DO UPDATE SET count = count + 1`);
-  }
-
-  refused(r: Refusal): void {
-    this.countRefusal.run({ caller: r.caller ?? '', team: r.team ?? '', code: r.code, status: r.status });
+  /** Counted in this UTC minute (`2025-06-01T12:34`). */
+  async refused(r: Refusal, now: Date = new Date()): Promise<void> {
+    await this.db.run(COUNT_REFUSAL, [now.toISOString().slice(0, 16), r.caller ?? '', r.team ?? '', r.code, r.status]);
   }
 
   /** Front-door refusals, newest minute first (empty caller/team = not known). */
-  refusals(limit = 1000): RefusalCount[] {
-    const rows = this.db.prepare('SELECT * FROM refusals ORDER BY minute DESC, caller, code LIMIT ?').all(limit) as RefusalCount[];
+  async refusals(limit = 1000): Promise<RefusalCount[]> {
+    const rows = await this.db.all<RefusalCount>('SELECT * FROM refusals ORDER BY minute DESC, caller, code LIMIT ?', [limit]);
     return rows.map((r) => ({ ...r, caller: r.caller || null, team: r.team || null }));
   }
 
   /** Writes the request's row; false when it was already there (a retried activity, a replayed workflow). */
-  record(row: LedgerRow, costUsd: number | null = null): boolean {
-    const { changes } = this.insert.run({
+  async record(row: LedgerRow, costUsd: number | null = null): Promise<boolean> {
+    // ON CONFLICT DO NOTHING: the first record of a request id wins; retries and replays are no-ops.
+    const changes = await this.db.run(INSERT, [
+      row.requestId,
+      row.caller,
+      row.team,
+      row.task,
+      row.route,
+      row.model,
+      row.status,
+      row.errorCode,
+      row.usage?.prompt_tokens ?? null,
+      row.usage?.completion_tokens ?? null,
+      row.usage?.total_tokens ?? null,
+      Math.round(row.latencyMs),
+      JSON.stringify(row.attempts.map(attemptFacts)),
+      row.explanation,
       costUsd,
-      risk: row.risk ?? null,
-      dataClass: row.dataClass ?? null,
-      sensitiveKinds: row.sensitiveKinds?.length ? row.sensitiveKinds.join(',') : null,
-      stage: row.stage ?? null,
-      validation: validationOutcomes(row),
-      review: row.review ? JSON.stringify(reviewFacts(row.review)) : null,
-      reviewer: row.review?.decision?.by ?? null,
-      routeTableVersion: row.routeTableVersion ?? null,
-      warnings: row.warnings?.length ? JSON.stringify(row.warnings) : null,
-      operation: row.operation ?? null,
-      degraded: row.degraded ?? null,
-      fallback: fallbackOf(row),
-      cacheHit: row.cacheHit ? 1 : null,
-      savedCostUsd: row.cacheHit?.savedCostUsd ?? null,
-      requestId: row.requestId,
-      caller: row.caller,
-      team: row.team,
-      task: row.task,
-      route: row.route,
-      model: row.model,
-      status: row.status,
-      errorCode: row.errorCode,
-      promptTokens: row.usage?.prompt_tokens ?? null,
-      completionTokens: row.usage?.completion_tokens ?? null,
-      totalTokens: row.usage?.total_tokens ?? null,
-      latencyMs: row.latencyMs,
-      attempts: JSON.stringify(row.attempts.map(attemptFacts)),
-      explanation: row.explanation,
-    });
+      row.risk ?? null,
+      row.dataClass ?? null,
+      row.sensitiveKinds?.length ? row.sensitiveKinds.join(',') : null,
+      row.stage ?? null,
+      validationOutcomes(row),
+      row.review ? JSON.stringify(reviewFacts(row.review)) : null,
+      row.review?.decision?.by ?? null,
+      row.routeTableVersion ?? null,
+      row.warnings?.length ? JSON.stringify(row.warnings) : null,
+      row.operation ?? null,
+      row.degraded ?? null,
+      fallbackOf(row),
+      row.cacheHit ? 1 : null,
+      row.cacheHit?.savedCostUsd ?? null,
+    ]);
     return changes > 0;
   }
 
-  get(requestId: string): LedgerEntry | undefined {
-    return this.db.prepare('SELECT * FROM requests WHERE request_id = ?').get(requestId) as LedgerEntry | undefined;
-  }
-
-  private addMissingColumns(): void {
-    const have = new Set((this.db.prepare('PRAGMA table_info(requests)').all() as Array<{ name: string }>).map((c) => c.name));
-    for (const [name, type] of ADDED_COLUMNS) {
-      if (have.has(name)) continue;
-      this.db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${type}`);
-      if (BACKFILL[name]) this.db.exec(BACKFILL[name]);
-    }
-  }
-
-  close(): void {
-    this.db.close();
+  get(requestId: string): Promise<LedgerEntry | undefined> {
+    return this.db.get<LedgerEntry>('SELECT * FROM requests WHERE request_id = ?', [requestId]);
   }
 }
 

@@ -1,17 +1,16 @@
-import Database from 'better-sqlite3';
-import { privateFile } from './privateFiles';
+import type { Db, Sql } from '../db';
 import { GatewayError } from '../errors';
 
 /**
- * Release control in the ledger's SQLite database (its own connection, its own tables, created when
- * missing; additive migrations only):
+ * Release control in the process's database (src/db; tables made by its migrations):
  * - `route_versions`: every route table ever live, numbered 1, 2, …; the newest is live;
  * - `route_changes_pending`: changes to protected routes waiting for a second admin;
  * - `change_log`: every change (new versions, rollbacks, kill switch, proposals, approvals, and the
  *   config file's callers/limits/models/providers as loaded: `config`), who, when, why;
  * - `kill_switch`: routes and models disabled right now.
- * Every writer goes through `BEGIN IMMEDIATE`, so two admins (or two processes) cannot both build on
- * the same version: the second gets 409.
+ * Every writer is one transaction under the `release` lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
+ * advisory lock), so two admins (or two processes, or two machines) cannot both build on the same
+ * version: the second gets 409.
  */
 export type ChangeAction = 'seed' | 'apply' | 'rollback' | 'auto-rollback' | 'propose' | 'approve' | 'disable' | 'enable' | 'config';
 export type TargetKind = 'route' | 'model';
@@ -85,51 +84,35 @@ export interface ConfigRecord {
   changesSince: (previous: unknown) => string[];
 }
 
-const NOW = `(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS route_versions (
-  version INTEGER PRIMARY KEY, routes TEXT NOT NULL, author TEXT NOT NULL, reason TEXT NOT NULL,
-  action TEXT NOT NULL, based_on INTEGER, approved_by TEXT, created_at TEXT NOT NULL DEFAULT ${NOW});
-CREATE TABLE IF NOT EXISTS route_changes_pending (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, based_on INTEGER NOT NULL, routes TEXT NOT NULL, author TEXT NOT NULL,
-  reason TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', created_at TEXT NOT NULL DEFAULT ${NOW});
-CREATE TABLE IF NOT EXISTS change_log (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL DEFAULT ${NOW}, author TEXT NOT NULL, action TEXT NOT NULL,
-  target TEXT, reason TEXT NOT NULL, version INTEGER, details TEXT);
-CREATE TABLE IF NOT EXISTS kill_switch (
-  kind TEXT NOT NULL, name TEXT NOT NULL, author TEXT NOT NULL, reason TEXT NOT NULL,
-  at TEXT NOT NULL DEFAULT ${NOW}, PRIMARY KEY (kind, name));
-`;
+/** Every writer takes it: one change at a time, cluster-wide. */
+const WRITE = { lock: 'gatehouse:release' };
 
 type Row = Record<string, any>;
 
 export class ReleaseStore {
-  readonly db: Database.Database;
+  constructor(private readonly db: Db) {}
 
-  constructor(readonly file: string) {
-    privateFile(file); // 0600 before SQLite opens it: its -wal and -shm take the same mode
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+  /** What the store is, for messages (the database, never a password). */
+  get file(): string {
+    return this.db.description;
   }
 
-  /** Grows with every change of any kind: the hot-reload watermark (cheap: the table's max rowid). */
-  lastChangeId(): number {
-    return (this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM change_log').get() as { id: number }).id;
+  /** Grows with every change of any kind: the hot-reload watermark (cheap: the table's max id). */
+  async lastChangeId(): Promise<number> {
+    return (await this.db.get<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM change_log'))!.id;
   }
 
-  latest(): RouteVersion | undefined {
-    return toVersion(this.db.prepare('SELECT * FROM route_versions ORDER BY version DESC LIMIT 1').get() as Row | undefined);
+  latest(tx: Sql = this.db): Promise<RouteVersion | undefined> {
+    return tx.get<Row>('SELECT * FROM route_versions ORDER BY version DESC LIMIT 1').then(toVersion);
   }
 
-  version(n: number): RouteVersion | undefined {
-    return toVersion(this.db.prepare('SELECT * FROM route_versions WHERE version = ?').get(n) as Row | undefined);
+  version(n: number, tx: Sql = this.db): Promise<RouteVersion | undefined> {
+    return tx.get<Row>('SELECT * FROM route_versions WHERE version = ?', [n]).then(toVersion);
   }
 
   /** Newest first. */
-  versions(limit = 50): RouteVersion[] {
-    return (this.db.prepare('SELECT * FROM route_versions ORDER BY version DESC LIMIT ?').all(limit) as Row[]).map((r) => toVersion(r)!);
+  async versions(limit = 50): Promise<RouteVersion[]> {
+    return (await this.db.all<Row>('SELECT * FROM route_versions ORDER BY version DESC LIMIT ?', [limit])).map((r) => toVersion(r)!);
   }
 
   /**
@@ -138,73 +121,65 @@ export class ReleaseStore {
    * the table since), so editing the file keeps working until release control takes over. Undefined:
    * nothing stored.
    */
-  seed(routes: unknown, source: string): RouteVersion | undefined {
-    return this.db
-      .transaction(() => {
-        const latest = this.latest();
-        if (!latest) return this.insertVersion({ basedOn: 0, routes, author: FILE_AUTHOR, reason: `initial route table from ${source}`, action: 'seed' });
-        if (latest.author !== FILE_AUTHOR || JSON.stringify(latest.routes) === JSON.stringify(routes)) return undefined;
-        return this.insertVersion({ basedOn: latest.version, routes, author: FILE_AUTHOR, reason: `route table from ${source}: the file changed, no admin change since`, action: 'seed' });
-      })
-      .immediate();
+  seed(routes: unknown, source: string): Promise<RouteVersion | undefined> {
+    return this.db.transaction(async (tx) => {
+      const latest = await this.latest(tx);
+      if (!latest) return this.insertVersion(tx, { basedOn: 0, routes, author: FILE_AUTHOR, reason: `initial route table from ${source}`, action: 'seed' });
+      if (latest.author !== FILE_AUTHOR || JSON.stringify(latest.routes) === JSON.stringify(routes)) return undefined;
+      return this.insertVersion(tx, { basedOn: latest.version, routes, author: FILE_AUTHOR, reason: `route table from ${source}: the file changed, no admin change since`, action: 'seed' });
+    }, WRITE);
   }
 
   /** A new live version; 409 when `basedOn` is not the newest version any more. */
-  commit(v: NewVersion): RouteVersion {
-    return this.db.transaction(() => this.insertVersion(v)).immediate();
+  commit(v: NewVersion): Promise<RouteVersion> {
+    return this.db.transaction((tx) => this.insertVersion(tx, v), WRITE);
   }
 
   /** A change to protected routes, parked until another admin approves it. */
-  propose(p: { basedOn: number; routes: unknown; author: string; reason: string; details: unknown }): PendingChange {
-    return this.db
-      .transaction(() => {
-        const { lastInsertRowid } = this.db.prepare('INSERT INTO route_changes_pending (based_on, routes, author, reason) VALUES (?, ?, ?, ?)').run(p.basedOn, JSON.stringify(p.routes), p.author, p.reason);
-        this.log({ author: p.author, action: 'propose', target: `pending ${lastInsertRowid}`, reason: p.reason, version: null, details: p.details });
-        return this.pendingChange(Number(lastInsertRowid))!;
-      })
-      .immediate();
+  propose(p: { basedOn: number; routes: unknown; author: string; reason: string; details: unknown }): Promise<PendingChange> {
+    return this.db.transaction(async (tx) => {
+      const { id } = (await tx.get<{ id: number }>('INSERT INTO route_changes_pending (based_on, routes, author, reason) VALUES (?, ?, ?, ?) RETURNING id', [p.basedOn, JSON.stringify(p.routes), p.author, p.reason]))!;
+      await log(tx, { author: p.author, action: 'propose', target: `pending ${id}`, reason: p.reason, version: null, details: p.details });
+      return (await this.pendingChange(id, tx))!;
+    }, WRITE);
   }
 
-  pendingChange(id: number): PendingChange | undefined {
-    return toPending(this.db.prepare('SELECT * FROM route_changes_pending WHERE id = ?').get(id) as Row | undefined);
+  pendingChange(id: number, tx: Sql = this.db): Promise<PendingChange | undefined> {
+    return tx.get<Row>('SELECT * FROM route_changes_pending WHERE id = ?', [id]).then(toPending);
   }
 
-  pendingChanges(): PendingChange[] {
-    return (this.db.prepare(`SELECT * FROM route_changes_pending WHERE status = 'pending' ORDER BY id`).all() as Row[]).map((r) => toPending(r)!);
+  async pendingChanges(): Promise<PendingChange[]> {
+    return (await this.db.all<Row>(`SELECT * FROM route_changes_pending WHERE status = 'pending' ORDER BY id`)).map((r) => toPending(r)!);
   }
 
   /** The approval and the version it makes, in one transaction. */
-  approve(id: number, approver: string, v: NewVersion): RouteVersion {
-    return this.db
-      .transaction(() => {
-        const done = this.db.prepare(`UPDATE route_changes_pending SET status = 'approved' WHERE id = ? AND status = 'pending'`).run(id);
-        if (done.changes === 0) throw new GatewayError('Conflict', 'change_not_pending', `change ${id} is not pending`);
-        this.log({ author: approver, action: 'approve', target: `pending ${id}`, reason: v.reason, version: v.basedOn + 1, details: null });
-        return this.insertVersion({ ...v, approvedBy: approver });
-      })
-      .immediate();
+  approve(id: number, approver: string, v: NewVersion): Promise<RouteVersion> {
+    return this.db.transaction(async (tx) => {
+      const done = await tx.run(`UPDATE route_changes_pending SET status = 'approved' WHERE id = ? AND status = 'pending'`, [id]);
+      if (done === 0) throw new GatewayError('Conflict', 'change_not_pending', `change ${id} is not pending`);
+      await log(tx, { author: approver, action: 'approve', target: `pending ${id}`, reason: v.reason, version: v.basedOn + 1, details: null });
+      return this.insertVersion(tx, { ...v, approvedBy: approver });
+    }, WRITE);
   }
 
-  disabled(): Disabled[] {
-    return this.db.prepare('SELECT * FROM kill_switch ORDER BY at').all() as Disabled[];
+  disabled(): Promise<Disabled[]> {
+    return this.db.all<Disabled>('SELECT * FROM kill_switch ORDER BY at');
   }
 
   /** Kill switch on/off, logged; false when it already was in that state (nothing logged). */
-  setDisabled(kind: TargetKind, name: string, disabled: boolean, author: string, reason: string): boolean {
-    return this.db
-      .transaction(() => {
-        const changed = disabled
-          ? this.db.prepare('INSERT INTO kill_switch (kind, name, author, reason) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(kind, name, author, reason).changes
-          : this.db.prepare('DELETE FROM kill_switch WHERE kind = ? AND name = ?').run(kind, name).changes;
-        if (changed > 0) this.log({ author, action: disabled ? 'disable' : 'enable', target: `${kind} ${name}`, reason, version: null, details: null });
-        return changed > 0;
-      })
-      .immediate();
+  setDisabled(kind: TargetKind, name: string, disabled: boolean, author: string, reason: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const changed = disabled
+        ? await tx.run('INSERT INTO kill_switch (kind, name, author, reason) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [kind, name, author, reason])
+        : await tx.run('DELETE FROM kill_switch WHERE kind = ? AND name = ?', [kind, name]);
+      if (changed > 0) await log(tx, { author, action: disabled ? 'disable' : 'enable', target: `${kind} ${name}`, reason, version: null, details: null });
+      return changed > 0;
+    }, WRITE);
   }
 
   /** The newest `config` entry's details (hash and view), to diff the next load against. */
-  lastConfig(): { hash: string; view: unknown } | undefined {
-    const row = this.db.prepare(`SELECT details FROM change_log WHERE action = 'config' ORDER BY id DESC LIMIT 1`).get() as Row | undefined;
+  async lastConfig(tx: Sql = this.db): Promise<{ hash: string; view: unknown } | undefined> {
+    const row = await tx.get<Row>(`SELECT details FROM change_log WHERE action = 'config' ORDER BY id DESC LIMIT 1`);
     return row?.details ? (JSON.parse(row.details) as { hash: string; view: unknown }) : undefined;
   }
 
@@ -212,21 +187,19 @@ export class ReleaseStore {
    * Logs a config load unless the newest config entry has the same hash (a restart, or another
    * process that saw the same file change). One transaction: concurrent processes log it once.
    */
-  recordConfig(r: ConfigRecord): boolean {
-    return this.db
-      .transaction(() => {
-        const last = this.lastConfig();
-        if (last?.hash === r.hash) return false;
-        const changes = r.changesSince(last?.view);
-        this.log({ author: r.author, action: 'config', target: r.source, reason: r.reason, version: null, details: { hash: r.hash, changes, view: r.view } });
-        return true;
-      })
-      .immediate();
+  recordConfig(r: ConfigRecord): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const last = await this.lastConfig(tx);
+      if (last?.hash === r.hash) return false;
+      const changes = r.changesSince(last?.view);
+      await log(tx, { author: r.author, action: 'config', target: r.source, reason: r.reason, version: null, details: { hash: r.hash, changes, view: r.view } });
+      return true;
+    }, WRITE);
   }
 
   /** Newest first. */
-  changes(limit = 100): ChangeEntry[] {
-    return (this.db.prepare('SELECT * FROM change_log ORDER BY id DESC LIMIT ?').all(limit) as Row[]).map((r) => ({
+  async changes(limit = 100): Promise<ChangeEntry[]> {
+    return (await this.db.all<Row>('SELECT * FROM change_log ORDER BY id DESC LIMIT ?', [limit])).map((r) => ({
       id: r.id,
       at: r.at,
       author: r.author,
@@ -238,28 +211,24 @@ export class ReleaseStore {
     }));
   }
 
-  close(): void {
-    this.db.close();
-  }
-
-  private insertVersion(v: NewVersion): RouteVersion {
-    const latest = this.latest()?.version ?? 0;
+  private async insertVersion(tx: Sql, v: NewVersion): Promise<RouteVersion> {
+    const latest = (await this.latest(tx))?.version ?? 0;
     if (v.basedOn !== latest) {
       throw new GatewayError('Conflict', 'stale_route_table', `the change is based on route table version ${v.basedOn}, but version ${latest} is live: fetch it again (GET /admin/routes) and re-apply`);
     }
     const version = latest + 1;
-    this.db
-      .prepare('INSERT INTO route_versions (version, routes, author, reason, action, based_on, approved_by) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(version, JSON.stringify(v.routes), v.author, v.reason, v.action, latest || null, v.approvedBy ?? null);
-    this.log({ author: v.author, action: v.action, target: null, reason: v.reason, version, details: v.details ?? null });
-    return this.version(version)!;
+    await tx.run('INSERT INTO route_versions (version, routes, author, reason, action, based_on, approved_by) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      version, JSON.stringify(v.routes), v.author, v.reason, v.action, latest || null, v.approvedBy ?? null,
+    ]);
+    await log(tx, { author: v.author, action: v.action, target: null, reason: v.reason, version, details: v.details ?? null });
+    return (await this.version(version, tx))!;
   }
+}
 
-  private log(e: Omit<ChangeEntry, 'id' | 'at'>): void {
-    this.db
-      .prepare('INSERT INTO change_log (author, action, target, reason, version, details) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(e.author, e.action, e.target, e.reason, e.version, e.details === null || e.details === undefined ? null : JSON.stringify(e.details));
-  }
+async function log(tx: Sql, e: Omit<ChangeEntry, 'id' | 'at'>): Promise<void> {
+  await tx.run('INSERT INTO change_log (author, action, target, reason, version, details) VALUES (?, ?, ?, ?, ?, ?)', [
+    e.author, e.action, e.target, e.reason, e.version, e.details === null || e.details === undefined ? null : JSON.stringify(e.details),
+  ]);
 }
 
 function toVersion(r: Row | undefined): RouteVersion | undefined {

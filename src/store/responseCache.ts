@@ -1,7 +1,6 @@
-import Database from 'better-sqlite3';
 import type Redis from 'ioredis';
 import type { ChatCompletion } from '../config/api';
-import { privateFile } from './privateFiles';
+import type { Db } from '../db';
 
 /** One cached answer: the completion as the caller got it, and what it cost to make (for the saved cost). */
 export interface CacheEntry {
@@ -22,29 +21,15 @@ export interface ResponseCacheStore {
 /** Answers larger than this are not kept: a cache is for the many small repeats, not for bulk. */
 export const MAX_ENTRY_BYTES = 1_000_000;
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS response_cache (
-  key TEXT PRIMARY KEY,
-  entry TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS response_cache_expiry ON response_cache(expires_at);`;
-
 /** How many expired rows one put removes at most: pruning stays a small, bounded step. */
 const PRUNE_BATCH = 100;
 
-export class SqliteResponseCache implements ResponseCacheStore {
-  private readonly db: Database.Database;
-
-  constructor(file: string) {
-    privateFile(file);
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-  }
+/** In the process's database (`response_cache`, migration 8): SQLite by default, PostgreSQL with DATABASE_URL. */
+export class DbResponseCache implements ResponseCacheStore {
+  constructor(private readonly db: Db) {}
 
   async get(key: string, now = Date.now()): Promise<CacheEntry | undefined> {
-    const row = this.db.prepare('SELECT entry FROM response_cache WHERE key = ? AND expires_at > ?').get(key, now) as { entry: string } | undefined;
+    const row = await this.db.get<{ entry: string }>('SELECT entry FROM response_cache WHERE key = ? AND expires_at > ?', [key, now]);
     return row ? (JSON.parse(row.entry) as CacheEntry) : undefined;
   }
 
@@ -52,13 +37,12 @@ export class SqliteResponseCache implements ResponseCacheStore {
     const text = JSON.stringify(entry);
     if (Buffer.byteLength(text) > MAX_ENTRY_BYTES) return;
     const now = entry.storedAt;
-    this.db.prepare('INSERT INTO response_cache (key, entry, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET entry = excluded.entry, expires_at = excluded.expires_at').run(key, text, now + ttlMs);
-    this.db.prepare(`DELETE FROM response_cache WHERE key IN (SELECT key FROM response_cache WHERE expires_at <= ? LIMIT ${PRUNE_BATCH})`).run(now);
+    await this.db.run('INSERT INTO response_cache (key, entry, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET entry = excluded.entry, expires_at = excluded.expires_at', [key, text, now + ttlMs]);
+    await this.db.run(`DELETE FROM response_cache WHERE key IN (SELECT key FROM response_cache WHERE expires_at <= ? LIMIT ${PRUNE_BATCH})`, [now]);
   }
 
-  async close(): Promise<void> {
-    this.db.close();
-  }
+  /** The database is the process's (closed by its owner). */
+  async close(): Promise<void> {}
 }
 
 const REDIS_PREFIX = 'gatehouse:cache:';

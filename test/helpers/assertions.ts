@@ -11,3 +11,14 @@ export function refusal(fn: () => unknown): string {
   }
   assert.fail('expected a GatewayError');
 }
+
+/** `refusal` for an async call: "409 stale_route_table". */
+export async function refusalOf(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof GatewayError, String(err));
+    return `${err.status} ${err.code}`;
+  }
+  assert.fail('expected a GatewayError');
+}

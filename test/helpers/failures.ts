@@ -71,8 +71,8 @@ export interface Attempt {
  * status query: the ledger keeps no provider error text, the encrypted history does).
  */
 export async function recorded(gw: TestGateway, requestId: string) {
-  await waitFor(() => gw.ledger.get(requestId) !== undefined, 10_000, `ledger row of ${requestId}`);
-  const row = gw.ledger.get(requestId)!;
+  await waitFor(async () => (await gw.ledger.get(requestId)) !== undefined, 10_000, `ledger row of ${requestId}`);
+  const row = (await gw.ledger.get(requestId))!;
   const { attempts } = await gw.client.workflow.getHandle(requestId).query(statusQuery);
   return { ...row, attempts: attempts as Attempt[] };
 }

@@ -53,8 +53,8 @@ describe('POST /v1/messages: the unmodified Anthropic SDK against the gateway', 
     const meta = (msg as unknown as { gatehouse: { request_id: string; route: string } }).gatehouse;
     assert.equal(meta.request_id, requestId);
     assert.equal(meta.route, 'chat');
-    await waitFor(() => gw.ledger.get(requestId)?.status === 'completed', 5000, 'ledger row');
-    assert.equal(gw.ledger.get(requestId)!.completion_tokens, msg.usage.output_tokens);
+    await waitFor(async () => (await gw.ledger.get(requestId))?.status === 'completed', 5000, 'ledger row');
+    assert.equal((await gw.ledger.get(requestId))!.completion_tokens, msg.usage.output_tokens);
   });
 
   it('streams Anthropic\'s event sequence; finalMessage() is the whole answer', async () => {

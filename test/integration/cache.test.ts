@@ -54,12 +54,12 @@ describe('response cache', () => {
     assert.equal(second.json.gatehouse.cache.saved_cost_usd, first.json.gatehouse.cost_usd);
     assert.equal(second.json.gatehouse.attempts[0].cached, true);
     assert.equal(gw.mock.calls('mock-mine'), calls + 1, 'only the changed request called the provider');
-    const row = gw.ledger.get(second.json.gatehouse.request_id)!;
+    const row = (await gw.ledger.get(second.json.gatehouse.request_id))!;
     assert.equal(row.status, 'completed');
     assert.equal(row.cache_hit, 1);
     assert.equal(row.cost_usd, 0);
     assert.equal(row.saved_cost_usd, first.json.gatehouse.cost_usd);
-    assert.equal(gw.ledger.get(first.json.gatehouse.request_id)!.cache_hit, null);
+    assert.equal((await gw.ledger.get(first.json.gatehouse.request_id))!.cache_hit, null);
   });
 
   it('scope: caller scope never crosses callers; team scope shares within a team and never with another team', async () => {

@@ -18,7 +18,7 @@ const run = async (args: string[]) => {
 const STACK = /\n\s+at .+:\d+:\d+/;
 
 describe('the gatehouse command: help everywhere, no stack trace for a usage error', () => {
-  for (const cmd of ['start', 'keys', 'review', 'routes', 'models', 'canary', 'usage', 'temporal']) {
+  for (const cmd of ['start', 'keys', 'review', 'routes', 'models', 'canary', 'usage', 'temporal', 'db']) {
     it(`gatehouse ${cmd} answers --help, -h and help with its own usage`, async () => {
       for (const flag of ['--help', '-h', 'help']) {
         const r = await run([cmd, flag]);

@@ -28,7 +28,7 @@ describe('TypeScript client (real dev server)', () => {
     const res = await client.request({ body: hello('from the client'), requestId: `c-${Date.now()}` });
     assert.equal(res.choices[0]?.message.content, 'Mock answer to: from the client');
     assert.equal(res.gatehouse.route, 'chat');
-    assert.equal(gw.ledger.get(res.gatehouse.request_id)?.caller, 'support');
+    assert.equal((await gw.ledger.get(res.gatehouse.request_id))?.caller, 'support');
   });
 
   it('the same request id twice → one provider call, the first run’s handle', async () => {
@@ -68,7 +68,7 @@ describe('TypeScript client (real dev server)', () => {
       return true;
     });
     assert.equal(gw.mock.calls(), before, 'the provider was never called');
-    await waitFor(() => gw.ledger.get(workflowId)?.status === 'denied', 10_000, 'ledger row');
+    await waitFor(async () => (await gw.ledger.get(workflowId))?.status === 'denied', 10_000, 'ledger row');
   }
 
   const rawCases = [['no', '', 'missing_api_key'], ['a wrong', 'not-a-key', 'credential_not_sealed'], ['a valid but unsealed', KEYS.support, 'credential_not_sealed']] as const;
@@ -121,7 +121,7 @@ describe('TypeScript client (real dev server)', () => {
     await req.cancel();
     // The typed error README promises, as over HTTP (GET /v1/requests/{id} says request_cancelled, 409).
     await assert.rejects(req.result(), (err: unknown) => err instanceof GatewayError && err.code === 'request_cancelled' && err.status === 409);
-    await waitFor(() => gw.ledger.get(req.requestId)?.status === 'cancelled', 10_000, 'ledger row');
+    await waitFor(async () => (await gw.ledger.get(req.requestId))?.status === 'cancelled', 10_000, 'ledger row');
     assert.equal((await req.status()).step, 'cancelled');
   });
 

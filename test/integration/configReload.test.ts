@@ -8,7 +8,10 @@ import { KEYS, auth, chat, hello, startTestGateway, type TestGateway } from '../
 import { waitFor } from '../helpers/process';
 
 const status = async (gw: TestGateway, key: string, task = 'chat') => (await chat(gw.url, hello(`hi ${Math.random()}`), { ...auth(key), 'x-gatehouse-task': task })).status;
-const configEntries = (gw: TestGateway) => gw.release.store.changes(1000).filter((c) => c.action === 'config');
+const configEntries = async (gw: TestGateway) => {
+  await gw.release.settled(); // config loads are recorded off the reload's path
+  return (await gw.release.store.changes(1000)).filter((c) => c.action === 'config');
+};
 
 describe('config reload: keys rotate, limits change, without a restart; every load is in the change log', () => {
   let gw: TestGateway;
@@ -22,8 +25,8 @@ describe('config reload: keys rotate, limits change, without a restart; every lo
     writeFileSync(gw.configFile, stringify(c));
   };
 
-  it('the config as started is recorded: who, a content hash, the callers, no key hash', () => {
-    const [first] = configEntries(gw);
+  it('the config as started is recorded: who, a content hash, the callers, no key hash', async () => {
+    const [first] = (await configEntries(gw));
     assert.ok(first, 'a config entry at start');
     assert.match(first.author, /config file owner/);
     assert.equal(first.target, gw.configFile);
@@ -43,7 +46,7 @@ describe('config reload: keys rotate, limits change, without a restart; every lo
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(await status(gw, KEYS.support), 200, 'the old key keeps working until it expires');
-    const latest = configEntries(gw)[0]!;
+    const latest = (await configEntries(gw))[0]!;
     const changes = (latest.details as { changes: string[] }).changes;
     assert.ok(changes.some((c) => /^callers\.support\.key: "fp:[0-9a-f]{8}" → "fp:[0-9a-f]{8}"$/.test(c)), changes.join('\n'));
     assert.ok(changes.some((c) => c.startsWith('callers.support.previousKey: added')), changes.join('\n'));
@@ -63,15 +66,15 @@ describe('config reload: keys rotate, limits change, without a restart; every lo
   it('a limit added to the file applies to the next request', async () => {
     assert.equal(await status(gw, KEYS.analyst, 'summarize'), 200);
     edit((c) => (c.limits = { callers: { analyst: { rpm: 1 } } }));
-    await waitFor(() => configEntries(gw)[0]!.reason === 'config file reloaded' && JSON.stringify(configEntries(gw)[0]!.details).includes('rpm'), 10_000, 'the reload');
+    await waitFor(async () => (await configEntries(gw))[0]!.reason === 'config file reloaded' && JSON.stringify((await configEntries(gw))[0]!.details).includes('rpm'), 10_000, 'the reload');
     assert.equal(await status(gw, KEYS.analyst, 'summarize'), 200);
     assert.equal(await status(gw, KEYS.analyst, 'summarize'), 429);
-    const changes = (configEntries(gw)[0]!.details as { changes: string[] }).changes;
+    const changes = ((await configEntries(gw))[0]!.details as { changes: string[] }).changes;
     assert.ok(changes.includes('limits.callers.analyst: added'), changes.join('\n'));
   });
 
   it('a bad file is refused as a whole: the previous config stays, nothing is logged as loaded', async () => {
-    const entries = configEntries(gw).length;
+    const entries = (await configEntries(gw)).length;
     const good = readFileSync(gw.configFile, 'utf8');
     writeFileSync(gw.configFile, `${good}\ncallers: [not, a, map\n`);
     assert.equal(gw.reloadConfig(), 'rejected');
@@ -83,7 +86,7 @@ describe('config reload: keys rotate, limits change, without a restart; every lo
       c.callers.support.keyHash = hashApiKey('test-key-never-valid-0123456789abcdef');
     });
     assert.equal(gw.reloadConfig(), 'rejected');
-    assert.equal(configEntries(gw).length, entries);
+    assert.equal((await configEntries(gw)).length, entries);
     assert.notEqual(await status(gw, KEYS.analyst, 'summarize'), 401, 'the analyst still authenticates');
     assert.equal(await status(gw, 'test-key-never-valid-0123456789abcdef'), 401, 'the refused file gave nobody access');
     writeFileSync(gw.configFile, good);

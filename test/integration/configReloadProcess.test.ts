@@ -35,8 +35,8 @@ describe('`gatehouse start` re-reads its config file on SIGHUP; two processes lo
     }
     assert.equal(await status(bUrl, KEYS.support), 200, 'the old key still works until it expires');
     // A sees the file change by itself; both record it, the change log keeps one entry.
-    await waitFor(() => a.release.store.changes(100).some((c) => c.reason === 'config file reloaded'), 10_000, 'A to reload');
-    const reloads = a.release.store.changes(100).filter((c) => c.action === 'config' && c.reason === 'config file reloaded');
+    await waitFor(async () => (await a.release.store.changes(100)).some((c) => c.reason === 'config file reloaded'), 10_000, 'A to reload');
+    const reloads = (await a.release.store.changes(100)).filter((c) => c.action === 'config' && c.reason === 'config file reloaded');
     assert.equal(reloads.length, 1, JSON.stringify(reloads));
     assert.equal(b.child.exitCode, null, 'SIGHUP does not stop the process');
   });

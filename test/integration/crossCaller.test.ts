@@ -71,8 +71,8 @@ describe('isolation between callers: one Idempotency-Key, two callers (real dev 
       assert.ok(a.done && b.done && !a.error && !b.error);
       const [idA, idB] = [a.headers.get('x-gatehouse-request-id')!, b.headers.get('x-gatehouse-request-id')!];
       assert.notEqual(idA, idB, 'two callers, two requests');
-      await waitFor(() => gw.ledger.get(idA)?.status === 'completed' && gw.ledger.get(idB)?.status === 'completed', 10_000, 'both ledger rows');
-      assert.deepEqual([gw.ledger.get(idA)?.caller, gw.ledger.get(idB)?.caller], ['support', 'analyst']);
+      await waitFor(async () => (await gw.ledger.get(idA))?.status === 'completed' && (await gw.ledger.get(idB))?.status === 'completed', 10_000, 'both ledger rows');
+      assert.deepEqual([(await gw.ledger.get(idA))?.caller, (await gw.ledger.get(idB))?.caller], ['support', 'analyst']);
     }
   });
 
@@ -137,9 +137,9 @@ describe('isolation between callers: one Idempotency-Key, two callers (real dev 
       assert.ok(stayer.done && !stayer.error, `trial ${i}: ${JSON.stringify(stayer.error)}`);
       const quitId = quitter.headers.get('x-gatehouse-request-id')!;
       const stayId = stayer.headers.get('x-gatehouse-request-id')!;
-      await waitFor(() => gw.ledger.get(quitId)?.status === 'cancelled', 15_000, 'the quitter\'s own request cancelled');
-      await waitFor(() => gw.ledger.get(stayId) !== undefined, 10_000, 'the other request recorded');
-      assert.equal(gw.ledger.get(stayId)?.status, 'completed');
+      await waitFor(async () => (await gw.ledger.get(quitId))?.status === 'cancelled', 15_000, 'the quitter\'s own request cancelled');
+      await waitFor(async () => (await gw.ledger.get(stayId)) !== undefined, 10_000, 'the other request recorded');
+      assert.equal((await gw.ledger.get(stayId))?.status, 'completed');
     }
   });
 
@@ -175,8 +175,8 @@ describe('isolation between callers: one Idempotency-Key, two callers (real dev 
     assert.equal(done.text, answerTo('patient one two three four five six'));
     assert.ok(done.done && !done.error, JSON.stringify(done.error));
     const id = done.headers.get('x-gatehouse-request-id')!;
-    await waitFor(() => gw.ledger.get(id) !== undefined, 10_000, 'ledger row');
-    assert.equal(gw.ledger.get(id)?.status, 'completed');
+    await waitFor(async () => (await gw.ledger.get(id)) !== undefined, 10_000, 'ledger row');
+    assert.equal((await gw.ledger.get(id))?.status, 'completed');
   });
 
   it('an HTTP repeat of a request the client started rejoins it: no live chunks, and its hang-up cancels nothing', async () => {
@@ -209,9 +209,9 @@ describe('isolation between callers: one Idempotency-Key, two callers (real dev 
       assert.equal((await handle.describe()).status.name, 'COMPLETED');
       const status = await fetch(`${gw.url}/v1/requests/${requestId}`, { headers: auth(HOOK_KEY) });
       assert.equal(((await status.json()) as { status: string }).status, 'completed');
-      await waitFor(() => gw.ledger.get(requestId) !== undefined, 10_000, 'ledger row');
-      assert.equal(gw.ledger.get(requestId)?.status, 'completed');
-      assert.ok((gw.ledger.get(requestId)?.total_tokens ?? 0) > 0, 'the provider call is on the books');
+      await waitFor(async () => (await gw.ledger.get(requestId)) !== undefined, 10_000, 'ledger row');
+      assert.equal((await gw.ledger.get(requestId))?.status, 'completed');
+      assert.ok(((await gw.ledger.get(requestId))?.total_tokens ?? 0) > 0, 'the provider call is on the books');
     } finally {
       await squatter.terminate('test cleanup');
     }

@@ -132,7 +132,7 @@ describe('native providers behind the front door', () => {
     const warnings = res.gatehouse.warnings ?? [];
     assert.ok(warnings.some((w) => w.includes('logprobs') && w.includes('claude')), `warnings: ${JSON.stringify(warnings)}`);
     assert.equal((claudeApi.seen.at(-1)!.body as Record<string, unknown>).logprobs, undefined);
-    const row = gw.ledger.get(res.gatehouse.request_id);
+    const row = (await gw.ledger.get(res.gatehouse.request_id));
     assert.deepEqual(JSON.parse(row?.warnings ?? '[]'), warnings);
   });
 });

@@ -52,7 +52,7 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
   let gw: TestGateway;
   const ask = (task: string, extra: Record<string, string> = {}, content = 'Hello') =>
     chat(gw.url, hello(content), { ...auth(KEYS.support), 'x-gatehouse-task': task, ...extra });
-  const ledgerOf = (res: { headers: Headers }) => gw.ledger.get(res.headers.get('x-gatehouse-request-id')!);
+  const ledgerOf = async (res: { headers: Headers }) => (await gw.ledger.get(res.headers.get('x-gatehouse-request-id')!));
   before(async () => {
     gw = await startTestGateway({ config });
   });
@@ -70,7 +70,7 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
       ['broken2', 'failed', 'ProviderServerError'],
       ['cheap', 'ok', undefined],
     ]);
-    const row = ledgerOf(res);
+    const row = await ledgerOf(res);
     assert.equal(row?.model, 'cheap');
     assert.equal(row?.degraded, 'unavailable');
     assert.equal(row?.status, 'completed');
@@ -87,7 +87,7 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
     assert.equal(res.json.gatehouse.cost_usd, 0);
     assert.equal(res.json.gatehouse.degraded, 'unavailable');
     assert.deepEqual(res.json.gatehouse.fallbacks, ['broken', 'broken2']);
-    const row = ledgerOf(res);
+    const row = await ledgerOf(res);
     assert.equal(row?.degraded, 'unavailable');
     assert.equal(row?.model, 'gatehouse/degraded');
     assert.equal(row?.cost_usd, 0);
@@ -113,7 +113,7 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
     assert.equal(answered.model, 'cheap');
     assert.equal(gw.mock.calls('mock-dear'), 0, 'the dear model was never called');
     assert.match(res.json.gatehouse.explanation, /degraded \(over_budget\): cheap/);
-    assert.equal(ledgerOf(res)?.degraded, 'over_budget');
+    assert.equal((await ledgerOf(res))?.degraded, 'over_budget');
   });
 
   it('over budget, and the degraded model fails too (no fixed answer): the error names that failure, the attempts both', async () => {
@@ -144,7 +144,7 @@ describe('reduced-output mode: the route\'s degraded plan (real dev server, mock
   it('the caller\'s opt-out is honoured; an opt-in route answers degraded only when asked; a bad value is a 400', async () => {
     const denied = await ask('fixed', { 'x-gatehouse-degraded': 'deny' });
     todaysError(denied);
-    assert.equal(ledgerOf(denied)?.degraded, null);
+    assert.equal((await ledgerOf(denied))?.degraded, null);
     todaysError(await ask('optin'));
     const asked = await ask('optin', { 'x-gatehouse-degraded': 'allow' });
     assert.equal(asked.status, 200, JSON.stringify(asked.json));

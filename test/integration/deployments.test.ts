@@ -45,7 +45,7 @@ describe('deployments: failover inside a model before falling back to another', 
     assert.equal(gw.mock.calls('mock-large'), 0);
     assert.equal(gw.mock.calls('mock-up'), 1);
 
-    const row = gw.ledger.get(g.request_id)!;
+    const row = (await gw.ledger.get(g.request_id))!;
     assert.deepEqual(JSON.parse(row.attempts).map((a: { deployment: string }) => a.deployment), ['down', 'up']);
   });
 });

@@ -68,7 +68,7 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     assert.equal(response.headers.get('x-gatehouse-route'), 'embeddings');
     assert.equal(response.headers.get('x-gatehouse-model'), 'embed');
     // The ledger row: usage, cost from the price table (input tokens only), the operation.
-    const row = gw.ledger.get(meta.request_id)!;
+    const row = (await gw.ledger.get(meta.request_id))!;
     assert.equal(row.status, 'completed');
     assert.equal(row.operation, 'embeddings');
     assert.equal(row.task, 'embeddings');
@@ -100,7 +100,7 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     assert.equal(res.model, 'backup');
     assert.deepEqual(res.gatehouse.fallbacks, ['broken']);
     assert.deepEqual(res.data[0]!.embedding, mockVector('fall back please', MOCK_EMBEDDING_DIMENSIONS));
-    const row = gw.ledger.get(res.gatehouse.request_id)!;
+    const row = (await gw.ledger.get(res.gatehouse.request_id))!;
     assert.deepEqual(JSON.parse(row.attempts).map((a: { model: string; outcome: string }) => `${a.model}:${a.outcome}`), ['broken:failed', 'backup:ok']);
   });
 
@@ -118,8 +118,8 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     assert.equal(err.code, 'review_not_supported');
     const id = err.headers?.get('x-gatehouse-request-id');
     assert.ok(id, 'the refused request has an id');
-    assert.equal(gw.ledger.get(id)?.status, 'denied');
-    assert.equal(gw.ledger.get(id)?.error_code, 'review_not_supported');
+    assert.equal((await gw.ledger.get(id))?.status, 'denied');
+    assert.equal((await gw.ledger.get(id))?.error_code, 'review_not_supported');
   });
 
   it('embeds the redacted text on a redacting route: the provider never sees the secret', async () => {
@@ -130,7 +130,7 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     assert.ok(!redacted.includes(CARD));
     assert.deepEqual(res.data[0]!.embedding, mockVector(redacted, MOCK_EMBEDDING_DIMENSIONS));
     assert.deepEqual(res.data[1]!.embedding, mockVector('clean', MOCK_EMBEDDING_DIMENSIONS));
-    assert.equal(gw.ledger.get(res.gatehouse.request_id)!.sensitive_kinds !== null, true);
+    assert.equal((await gw.ledger.get(res.gatehouse.request_id))!.sensitive_kinds !== null, true);
   });
 
   it('refuses with 429 budget_exceeded once the budget is spent', async () => {
@@ -229,7 +229,7 @@ describe('POST /v1/embeddings with the openai SDK, through the request workflow'
     try {
       const res = await ts.embeddings({ body: { model: 'auto', input: ['from the client'] } });
       assert.deepEqual(res.data[0]!.embedding, mockVector('from the client', MOCK_EMBEDDING_DIMENSIONS));
-      assert.equal(gw.ledger.get(res.gatehouse.request_id)!.operation, 'embeddings');
+      assert.equal((await gw.ledger.get(res.gatehouse.request_id))!.operation, 'embeddings');
       await assert.rejects(ts.embeddings({ body: { model: 'auto', input: [7] } }), (e: unknown) => e instanceof GatewayError && e.code === 'text_input_required');
       await assert.rejects(ts.embeddings({ body: { model: 'auto', input: 'x' }, task: 'chat' }), (e: unknown) => e instanceof GatewayError && e.code === 'model_not_embedding');
     } finally {

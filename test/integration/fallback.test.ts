@@ -45,7 +45,7 @@ describe('retries and fallback (real dev server, mock faults)', () => {
     assert.deepEqual(res.json.gatehouse.fallbacks, ['broken']);
     assert.equal(res.json.gatehouse.attempts[0].error, 'ProviderServerError');
     assert.equal(gw.mock.calls('mock-small+status=500'), 2, 'one try plus one retry');
-    const row = gw.ledger.get(res.headers.get('x-gatehouse-request-id')!);
+    const row = (await gw.ledger.get(res.headers.get('x-gatehouse-request-id')!));
     assert.equal(row?.model, 'backup');
     assert.match(row?.attempts ?? '', /ProviderServerError/);
   });
@@ -87,7 +87,7 @@ describe('retries and fallback (real dev server, mock faults)', () => {
     assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callProvider').length, 0, 'no task-queue activity');
     // Every try is a marker; the answering try wrote the ledger row (no ledger step after it).
     assert.deepEqual(await localActivityTypes(gw.client, requestId), ['prepareRequest', 'callProvider', 'callProvider', 'callProvider']);
-    const row = gw.ledger.get(requestId)!;
+    const row = (await gw.ledger.get(requestId))!;
     assert.equal(row.status, 'completed');
     assert.equal(row.model, 'backup');
     const attempts = JSON.parse(row.attempts) as Array<{ model: string; outcome: string; latencyMs?: number }>;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { hashApiKey } from '../../src/auth';
@@ -37,12 +38,11 @@ describe('POST /v1/requests/{id}/feedback: the end user\'s verdict in the ledger
 
   before(async () => {
     gw = await startTestGateway({ config });
-    store = new FeedbackStore(gw.ledger.file);
+    store = new FeedbackStore(gw.db);
     first = await answered();
     second = await answered();
   });
   after(async () => {
-    store?.close();
     await gw?.close();
   });
 
@@ -81,10 +81,10 @@ describe('POST /v1/requests/{id}/feedback: the end user\'s verdict in the ledger
     assert.equal(ok.json.object, 'gatehouse.feedback');
     assert.equal(ok.json.request_id, first);
     assert.equal(ok.json.outcome, 'accepted');
-    assert.equal(store.get(first)?.outcome, 'accepted');
+    assert.equal((await store.get(first))?.outcome, 'accepted');
     const edited = await feedback(first, { outcome: 'edited', edited_text: EDITED, score: 0.5, comment: COMMENT });
     assert.equal(edited.status, 200, JSON.stringify(edited.json));
-    const row = store.get(first)!;
+    const row = (await store.get(first))!;
     assert.deepEqual(
       { caller: row.caller, team: row.team, route: row.route, model: row.model, outcome: row.outcome, score: row.score, edited: row.edited_chars, commented: row.commented, updates: row.updates },
       { caller: 'support', team: 'support', route: 'chat', model: 'small', outcome: 'edited', score: 0.5, edited: EDITED.length, commented: 1, updates: 2 },
@@ -119,7 +119,7 @@ describe('POST /v1/requests/{id}/feedback: the end user\'s verdict in the ledger
       const res = await send(gw.url, path, path.endsWith('/feedback/feedback') ? '{"outcome":"accepted"}' : undefined, { ...auth(KEYS.support), 'content-type': 'application/json' }, path.endsWith('/feedback/feedback') ? 'POST' : 'GET');
       assert.equal(res.status, 404, `${path}: the feedback workflow is no request of its own`);
     }
-    for (const f of [gw.ledger.file, `${gw.ledger.file}-wal`].filter(existsSync)) {
+    for (const f of [join(gw.dir, 'ledger.db'), join(gw.dir, 'ledger.db-wal')].filter(existsSync)) {
       const bytes = readFileSync(f);
       assert.ok(!bytes.includes('feedback-edit-4d2a') && !bytes.includes('feedback-comment-8c1b'), `${f} holds feedback text`);
     }

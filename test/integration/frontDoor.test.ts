@@ -28,7 +28,7 @@ describe('front door (real dev server, real mock provider)', () => {
     assert.equal(meta.upstream_model, 'mock-small');
     assert.deepEqual(meta.fallbacks, []);
 
-    const row = gw.ledger.get(requestId!);
+    const row = (await gw.ledger.get(requestId!));
     assert.equal(row?.status, 'completed');
     assert.equal(row?.caller, 'support');
     assert.equal(row?.team, 'support');
@@ -64,7 +64,7 @@ describe('front door (real dev server, real mock provider)', () => {
     assert.equal(res.json.error.type, 'permission_error');
     const id = res.headers.get('x-gatehouse-request-id');
     assert.ok(id);
-    assert.equal(gw.ledger.get(id)?.status, 'denied');
+    assert.equal((await gw.ledger.get(id))?.status, 'denied');
   });
 
   it('400 for malformed bodies, naming the problem', async () => {

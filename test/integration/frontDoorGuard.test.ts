@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import pino from 'pino';
 import { after, before, describe, it } from 'node:test';
 import { hashApiKey } from '../../src/auth';
@@ -23,16 +22,10 @@ describe('the front door: authentication before the body, cheap refusals, every 
   let gw: TestGateway;
   const chatRaw = (body: string | Buffer, headers: Record<string, string> = {}) => send(gw.url, '/v1/chat/completions', body, { ...JSON_TYPE, ...headers });
   /** Rows the workflows wrote (one per started request) for this caller ('' = unknown). */
-  const requestRows = (caller: string | null) => {
-    const db = new Database(gw.ledger.file, { readonly: true });
-    try {
-      return (db.prepare('SELECT COUNT(*) AS n FROM requests WHERE caller IS ?').get(caller) as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  };
-  const refusals = (code: string, caller: string | null) =>
-    gw.ledger.refusals().filter((r) => r.code === code && r.caller === caller).reduce((n, r) => n + r.count, 0);
+  const requestRows = async (caller: string | null) =>
+    (await gw.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM requests WHERE caller IS NOT DISTINCT FROM ?', [caller]))!.n;
+  const refusals = async (code: string, caller: string | null) =>
+    (await gw.ledger.refusals()).filter((r) => r.code === code && r.caller === caller).reduce((n, r) => n + r.count, 0);
 
   const logLines: string[] = [];
   before(async () => {
@@ -53,8 +46,8 @@ describe('the front door: authentication before the body, cheap refusals, every 
       assert.equal(res.json.error.code, code);
       assert.equal(res.headers.get('x-gatehouse-request-id'), null, 'no workflow was started');
     }
-    assert.equal(requestRows(null), 0, 'no ledger row of an unknown caller: no workflow ran');
-    assert.ok(refusals('missing_api_key', null) >= 2 && refusals('invalid_api_key', null) >= 2, JSON.stringify(gw.ledger.refusals()));
+    assert.equal(await requestRows(null), 0, 'no ledger row of an unknown caller: no workflow ran');
+    assert.ok((await refusals('missing_api_key', null)) >= 2 && (await refusals('invalid_api_key', null)) >= 2, JSON.stringify((await gw.ledger.refusals())));
     const logged = logLines.filter((l) => l.includes('refused at the front door')).map((l) => JSON.parse(l));
     assert.ok(logged.some((l) => l.code === 'invalid_api_key' && l.status === 401 && l.route === '/v1/chat/completions'), logged.map((l) => JSON.stringify(l)).join('\n'));
     assert.ok(!logLines.some((l) => l.includes('nope')), 'the presented key is never logged');
@@ -74,9 +67,9 @@ describe('the front door: authentication before the body, cheap refusals, every 
     assert.equal(refused.headers.get('x-ratelimit-remaining-requests'), '0');
     assert.equal(refused.headers.get('x-gatehouse-request-id'), null, 'no workflow was started');
     assert.equal((await ask(4)).status, 429);
-    assert.equal(requestRows('limited'), 2, 'only the two admitted requests ran a workflow');
-    assert.equal(refusals('rate_limit_exceeded', 'limited'), 2);
-    assert.equal(gw.ledger.refusals().find((r) => r.caller === 'limited')?.team, 'throttled');
+    assert.equal(await requestRows('limited'), 2, 'only the two admitted requests ran a workflow');
+    assert.equal(await refusals('rate_limit_exceeded', 'limited'), 2);
+    assert.equal((await gw.ledger.refusals()).find((r) => r.caller === 'limited')?.team, 'throttled');
   });
 
   it('a key without the route\'s role is a 403 before the body is read, counted with its caller', async () => {
@@ -86,8 +79,8 @@ describe('the front door: authentication before the body, cheap refusals, every 
     const chatAsAdmin = await chatRaw('{"broken', auth(ADMIN_KEY));
     assert.equal(chatAsAdmin.status, 403);
     assert.equal(chatAsAdmin.json.error.code, 'caller_role_required');
-    assert.equal(refusals('admin_role_required', 'analyst'), 1);
-    assert.equal(refusals('caller_role_required', 'root'), 1);
+    assert.equal(await refusals('admin_role_required', 'analyst'), 1);
+    assert.equal(await refusals('caller_role_required', 'root'), 1);
   });
 
   it('bodies Temporal could not store are 413: over the limit as sent, or once re-serialised', async () => {

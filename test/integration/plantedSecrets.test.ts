@@ -187,7 +187,7 @@ describe('planted secrets never leave through any channel', () => {
   });
 
   it('history via the raw API, temporal.db, the ledger, logs and error bodies hold none of it', async () => {
-    ledgerRows = JSON.stringify(ids.map((id) => gw.ledger.get(id)));
+    ledgerRows = JSON.stringify(await Promise.all(ids.map((id) => gw.ledger.get(id))));
     for (const r of restore.splice(0)) r();
     // Stopped (dev server included) but not yet removed: its files are what is left on disk.
     const stopped = gw;

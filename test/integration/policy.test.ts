@@ -55,7 +55,7 @@ describe('policy, routing and limits through the HTTP front door', () => {
     const res = await ask('alice', 'chat', 'plain question one');
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.equal(res.json.gatehouse.explanation, 'task=chat risk=low sensitivity=internal latency=realtime → route chat: small; fallback big');
-    const row = gw.ledger.get(res.json.gatehouse.request_id)!;
+    const row = (await gw.ledger.get(res.json.gatehouse.request_id))!;
     assert.equal(row.explanation, res.json.gatehouse.explanation);
     assert.equal(row.risk, 'low');
     assert.equal(row.data_class, 'internal');
@@ -75,7 +75,7 @@ describe('policy, routing and limits through the HTTP front door', () => {
     assert.match(res.json.error.message, /payment_card/);
     assert.ok(!JSON.stringify(res.json).includes('4111'));
     assert.equal(gw.mock.calls('mock-large'), before);
-    const row = gw.ledger.get(res.headers.get('x-gatehouse-request-id')!);
+    const row = (await gw.ledger.get(res.headers.get('x-gatehouse-request-id')!));
     assert.equal(row?.status, 'denied');
     // Refused inside admission, yet attributed: who, which task, which route.
     assert.deepEqual([row?.caller, row?.team, row?.task, row?.route], ['alice', 'web', 'guarded', 'guarded']);
@@ -85,7 +85,7 @@ describe('policy, routing and limits through the HTTP front door', () => {
     const res = await ask('spender', 'chat', 'not my task');
     assert.equal(res.status, 403);
     const id = res.headers.get('x-gatehouse-request-id')!;
-    const row = gw.ledger.get(id);
+    const row = (await gw.ledger.get(id));
     assert.deepEqual([row?.status, row?.caller, row?.team, row?.task, row?.route], ['denied', 'spender', 'money', null, null]);
     const attrs = (await gw.client.workflow.getHandle(id).describe()).typedSearchAttributes;
     assert.equal(attrs.get(GatehouseSearch.caller), 'spender');
@@ -97,7 +97,7 @@ describe('policy, routing and limits through the HTTP front door', () => {
     const res = await ask('alice', 'scrubbed', `charge ${CARD} today`);
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.equal(res.json.choices[0].message.content, 'Mock answer to: charge [REDACTED:payment_card] today');
-    assert.equal(gw.ledger.get(res.json.gatehouse.request_id)?.sensitive_kinds, 'payment_card');
+    assert.equal((await gw.ledger.get(res.json.gatehouse.request_id))?.sensitive_kinds, 'payment_card');
   });
 
   it('private: sensitive data forces the private model', async () => {
@@ -143,7 +143,7 @@ describe('policy, routing and limits through the HTTP front door', () => {
     const usage = first.json.usage;
     const expected = (usage.prompt_tokens * 100 + usage.completion_tokens * 100) / 1e6;
     assert.ok(Math.abs(first.json.gatehouse.cost_usd - expected) < 1e-9, `${first.json.gatehouse.cost_usd} vs ${expected}`);
-    assert.ok(Math.abs((gw.ledger.get(first.json.gatehouse.request_id)?.cost_usd ?? 0) - expected) < 1e-9);
+    assert.ok(Math.abs(((await gw.ledger.get(first.json.gatehouse.request_id))?.cost_usd ?? 0) - expected) < 1e-9);
     let refused;
     for (let i = 0; i < 80 && !refused; i++) { // served while a minimal answer fits (the last ones capped)
       const r = await ask('spender', 'budgeted', `spend more ${i}`, {}, small);
@@ -151,7 +151,7 @@ describe('policy, routing and limits through the HTTP front door', () => {
     }
     assert.ok(refused, 'the budget must stop the spending');
     assert.equal(refused.json.error.code, 'budget_exceeded');
-    const row = gw.ledger.get(refused.headers.get('x-gatehouse-request-id')!);
+    const row = (await gw.ledger.get(refused.headers.get('x-gatehouse-request-id')!));
     assert.deepEqual([row?.caller, row?.team, row?.task, row?.route], ['spender', 'money', 'budgeted', 'budgeted']);
   });
 

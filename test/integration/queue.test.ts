@@ -105,7 +105,7 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     assert.equal(done.status, 'completed', JSON.stringify(done));
     assert.equal(done.result.choices[0].message.content, 'Mock answer to: hello switched');
     assert.equal((await finished(streamed.json.id)).result.choices[0].message.content, 'Mock answer to: streamed');
-    assert.equal(gw.ledger.get(id)?.status, 'completed');
+    assert.equal((await gw.ledger.get(id))?.status, 'completed');
     await waitForAsync(async () => !(await depth()).routes.some((r: any) => r.route === 'switched'), 10_000, 'the queue drained');
   });
 
@@ -170,8 +170,8 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     assert.ok(res.json.gatehouse.queue.waited_ms >= 2_000);
     assert.ok(['provider_outage', 'breakers_open'].includes(res.json.gatehouse.queue.reason));
     const id = res.headers.get('x-gatehouse-request-id')!;
-    await waitFor(() => gw.ledger.get(id) !== undefined, 10_000, 'the ledger row');
-    assert.deepEqual([gw.ledger.get(id)?.status, gw.ledger.get(id)?.error_code], ['failed', 'queue_timeout']);
+    await waitFor(async () => (await gw.ledger.get(id)) !== undefined, 10_000, 'the ledger row');
+    assert.deepEqual([(await gw.ledger.get(id))?.status, (await gw.ledger.get(id))?.error_code], ['failed', 'queue_timeout']);
   });
 
   it('the caller may opt out (x-gatehouse-queue: no): the failure comes at once, as without a queue', async () => {
@@ -200,8 +200,8 @@ describe('queue: a route falls back to waiting (real dev server)', () => {
     const done = await finished(id);
     assert.equal(done.status, 'cancelled');
     assert.equal(done.error.code, 'request_cancelled');
-    await waitFor(() => gw.ledger.get(id) !== undefined, 10_000, 'the ledger row');
-    assert.equal(gw.ledger.get(id)?.status, 'cancelled');
+    await waitFor(async () => (await gw.ledger.get(id)) !== undefined, 10_000, 'the ledger row');
+    assert.equal((await gw.ledger.get(id))?.status, 'cancelled');
     assert.equal(gw.mock.calls('mock-lone'), 0);
     await waitForAsync(async () => !(await depth()).routes.some((r: any) => r.route === 'cancelled'), 10_000, 'the queue drained');
   });

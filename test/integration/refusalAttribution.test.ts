@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
@@ -97,13 +98,13 @@ describe('every refusal is attributed: ledger row, search attributes, metrics an
     assert.deepEqual([frontDoor.limited.json.error.code, frontDoor.tooLarge.json.error.code, frontDoor.badKey.json.error.code], ['rate_limit_exceeded', 'request_too_large', 'invalid_api_key']);
   });
 
-  it('the ledger row names caller, team, task, route (when one was chosen) and the code', () => {
+  it('the ledger row names caller, team, task, route (when one was chosen) and the code', async () => {
     for (const r of refused) {
-      const row = gw.ledger.get(r.res.headers.get('x-gatehouse-request-id')!);
+      const row = await gw.ledger.get(r.res.headers.get('x-gatehouse-request-id')!);
       assert.ok(row, r.kind);
       assert.deepEqual({ caller: row.caller, team: row.team, task: row.task, route: row.route, code: row.error_code, status: row.status }, { ...r.who, code: r.code, status: r.ledgerStatus }, r.kind);
     }
-    const blocked = gw.ledger.get(refused[0]!.res.headers.get('x-gatehouse-request-id')!);
+    const blocked = await gw.ledger.get(refused[0]!.res.headers.get('x-gatehouse-request-id')!);
     assert.equal(blocked?.sensitive_kinds, 'payment_card', 'the kinds found, never the values');
   });
 
@@ -132,7 +133,7 @@ describe('every refusal is attributed: ledger row, search attributes, metrics an
     assert.equal(series(page, 'gatehouse_policy_blocks_total', { caller: 'none', team: 'none', ...atDoor, code: 'invalid_api_key' }), 1, 'could not authenticate: said so');
   });
 
-  it('one log line per refusal names them, and the front door\'s refusals are counted in the ledger by caller', () => {
+  it('one log line per refusal names them, and the front door\'s refusals are counted in the ledger by caller', async () => {
     const logged = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const r of refused) {
       const id = r.res.headers.get('x-gatehouse-request-id');
@@ -144,14 +145,15 @@ describe('every refusal is attributed: ledger row, search attributes, metrics an
     assert.ok(door.some((l) => l.caller === 'limited' && l.team === 'throttled' && l.code === 'rate_limit_exceeded'));
     assert.ok(door.some((l) => l.caller === 'support' && l.team === 'support' && l.code === 'request_too_large' && l.status === 413));
     assert.ok(door.some((l) => l.caller === null && l.code === 'invalid_api_key'));
-    const counted = (code: string) => gw.ledger.refusals().filter((r) => r.code === code).map((r) => [r.caller, r.team, r.count]);
+    const all = await gw.ledger.refusals();
+    const counted = (code: string) => all.filter((r) => r.code === code).map((r) => [r.caller, r.team, Number(r.count)]);
     assert.deepEqual(counted('rate_limit_exceeded'), [['limited', 'throttled', 1]]);
     assert.deepEqual(counted('request_too_large'), [['support', 'support', 1]], 'the route-size refusal is in the requests table, not counted twice');
     assert.ok(!logLines.some((l) => l.includes(SECRET) || l.includes('4111')), 'no prompt text in the log');
   });
 
   it('no refused request\'s content reaches the ledger (the database and its WAL, byte for byte)', () => {
-    const files = [gw.ledger.file, `${gw.ledger.file}-wal`].filter(existsSync);
+    const files = [join(gw.dir, 'ledger.db'), join(gw.dir, 'ledger.db-wal')].filter(existsSync);
     for (const f of files) {
       const bytes = readFileSync(f);
       for (const secret of [SECRET, CARD, CARD.replace(/ /g, ''), 'x'.repeat(200)]) assert.equal(bytes.includes(secret), false, `${f} holds ${secret.slice(0, 30)}`);

@@ -62,7 +62,7 @@ describe('release control through the admin API (one gateway)', () => {
     const answer = await ask('chat');
     assert.equal(answer.json.gatehouse.model, 'large');
     assert.equal(answer.json.gatehouse.route_table_version, res.json.version);
-    assert.equal(gw.ledger.get(answer.json.gatehouse.request_id)?.route_table_version, res.json.version);
+    assert.equal((await gw.ledger.get(answer.json.gatehouse.request_id))?.route_table_version, res.json.version);
 
     const history = (await admin('GET', '/admin/routes/history')).json;
     assert.equal(history.live, res.json.version);
@@ -104,8 +104,8 @@ describe('release control through the admin API (one gateway)', () => {
     assert.equal(res.json.choices[0].message.content, 'Mock answer to: compare me');
     assert.deepEqual(res.json.gatehouse.attempts.map((a: any) => a.model), ['small'], 'the shadow is no attempt of the request');
     const id = res.json.gatehouse.request_id;
-    await waitFor(() => gw.release.comparisons.get(id) !== undefined, 15_000, 'the comparison row');
-    const row = gw.release.comparisons.get(id)!;
+    await waitFor(async () => (await gw.release.comparisons.get(id)) !== undefined, 15_000, 'the comparison row');
+    const row = (await gw.release.comparisons.get(id))!;
     assert.deepEqual(
       [row.route, row.primaryModel, row.candidateModel, row.primaryOk, row.candidateOk, row.agreement, row.agreementMethod],
       ['shadowed', 'small', 'shad', true, true, 1, 'text'],
@@ -118,8 +118,8 @@ describe('release control through the admin API (one gateway)', () => {
     assert.equal(broken.status, 200, 'a failing shadow never changes the answer');
     assert.equal(broken.json.choices[0].message.content, 'Mock answer to: shadow breaks');
     const bid = broken.json.gatehouse.request_id;
-    await waitFor(() => gw.release.comparisons.get(bid) !== undefined, 15_000, 'the failed pair');
-    const failedPair = gw.release.comparisons.get(bid)!;
+    await waitFor(async () => (await gw.release.comparisons.get(bid)) !== undefined, 15_000, 'the failed pair');
+    const failedPair = (await gw.release.comparisons.get(bid))!;
     assert.deepEqual([failedPair.candidateOk, failedPair.candidateError, failedPair.agreement], [false, 'ProviderServerError', null]);
   });
 

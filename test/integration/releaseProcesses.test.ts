@@ -1,23 +1,37 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { runRoutesCommand } from '../../src/cli/routes';
 import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { spawnGateway, type GatewayProcess } from '../helpers/process';
 import { RELEASE_KEYS, as, releaseConfig } from '../helpers/release';
 import { api } from '../helpers/review';
+import { freshPostgres, skipWithoutPostgres } from '../helpers/postgres';
 
 /** The promise: a change reaches every gateway process within 2 s, without a restart. */
 const WITHIN_MS = 2_000;
 
-describe('release control across two gateway processes (shared store)', () => {
+/**
+ * The shared store: one SQLite file in a shared data dir (one machine), or PostgreSQL
+ * (DATABASE_URL), with each process on its own data dir, as on two machines.
+ */
+const STORES = [
+  { name: 'one SQLite file', skip: false as const, postgres: false },
+  { name: 'PostgreSQL, separate data dirs', skip: skipWithoutPostgres, postgres: true },
+];
+
+for (const store of STORES) describe(`release control across two gateway processes (shared store: ${store.name})`, { skip: store.skip }, () => {
   let a: TestGateway;
   let b: GatewayProcess;
   let bUrl: string;
   before(async () => {
-    a = await startTestGateway({ config: releaseConfig });
+    const env = store.postgres ? { DATABASE_URL: await freshPostgres() } : {};
+    a = await startTestGateway({ config: releaseConfig, env });
     // Its own task queue, so requests through B are admitted and planned by B's own worker.
-    b = await spawnGateway({ ...a.env, GATEHOUSE_CONFIG: a.configFile, GATEHOUSE_DATA_DIR: a.dir, GATEHOUSE_PORT: '0', GATEHOUSE_TASK_QUEUE: `${a.taskQueue}-b` });
+    const dataDir = store.postgres ? `${a.dir}/b` : a.dir;
+    b = await spawnGateway({ ...a.env, GATEHOUSE_CONFIG: a.configFile, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_TASK_QUEUE: `${a.taskQueue}-b` });
     bUrl = /Gateway:\s+(\S+)/.exec(b.output())![1]!;
+    if (store.postgres) assert.ok(!existsSync(`${dataDir}/ledger.db`) && !existsSync(`${a.dir}/ledger.db`), 'no SQLite file: the state is in PostgreSQL');
   });
   after(async () => {
     b?.child.kill('SIGTERM');
@@ -70,6 +84,22 @@ describe('release control across two gateway processes (shared store)', () => {
     assert.ok((await seenAfter(t1, a.url, 'chat', (r) => r.json.gatehouse?.model === 'small')) <= WITHIN_MS);
     assert.equal(await cli(['history']), 0);
     assert.match(lines.join('\n'), /enable\s+model small\s+.*fixed upstream/);
+  });
+
+  it('a protected change proposed in one process, approved in the other, is live in the first within 2 s', async () => {
+    const table = (await api(a.url, 'GET', '/admin/routes', as('root'))).json;
+    const routes = table.routes.map((r: any) => (r.name === 'summarize' ? { ...r, primary: 'small', fallbacks: ['large'] } : r));
+    const proposed = await api(a.url, 'PUT', '/admin/routes', as('root'), { routes, basedOn: table.version, reason: 'summaries on small' });
+    assert.equal(proposed.status, 202, JSON.stringify(proposed.json));
+    const pending = (await api(bUrl, 'GET', '/admin/routes', as('ops2'))).json.pending;
+    assert.deepEqual(pending.map((p: any) => p.id), [proposed.json.pending_id], 'the other process sees the pending change');
+    const approved = await api(bUrl, 'POST', `/admin/routes/changes/${proposed.json.pending_id}/approve`, as('ops2'), { comment: 'ok' });
+    const t0 = Date.now();
+    assert.equal(approved.status, 200, JSON.stringify(approved.json));
+    const ms = await seenAfter(t0, a.url, 'summarize', (res) => res.json.gatehouse?.model === 'small');
+    assert.ok(ms <= WITHIN_MS, `seen after ${ms} ms`);
+    const back = await api(a.url, 'POST', '/admin/routes/rollback', as('root'), { version: table.version, reason: 'done testing' });
+    assert.equal(back.status, 200, JSON.stringify(back.json));
   });
 
   it('a disabled route fails with 503 route_disabled in the other process', async () => {

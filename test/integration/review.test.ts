@@ -61,7 +61,7 @@ describe('human review over HTTP (real dev server)', () => {
     assert.equal(view.status, 'completed');
     assert.equal(view.result.choices[0].message.content, 'Mock answer to: Draft a refund letter');
     assert.equal(view.result.gatehouse.review.by, 'alice');
-    const row = gw.ledger.get(id);
+    const row = (await gw.ledger.get(id));
     assert.equal(row?.status, 'completed');
     assert.equal(row?.reviewer, 'alice');
     const ledgerReview = JSON.parse(row?.review ?? '{}');
@@ -90,7 +90,7 @@ describe('human review over HTTP (real dev server)', () => {
     assert.equal(view.http_status, 422);
     assert.equal(view.error.code, 'review_rejected');
     assert.match(view.error.message, /alice: we do not promise discounts/);
-    assert.equal(gw.ledger.get(id)?.error_code, 'review_rejected');
+    assert.equal((await gw.ledger.get(id))?.error_code, 'review_rejected');
   });
 
   it('refuses a non-reviewer, a reviewer of another route (HTTP and raw Temporal) and a second decision', async () => {

@@ -60,6 +60,6 @@ describe('held reviews: a sensitive prompt over HTTP, and status() through the T
     assert.equal(decided.status, 200, JSON.stringify(decided.json));
     const view = await finalView(gw.url, id);
     assert.equal(view.status, 'completed');
-    assert.equal(gw.ledger.get(id)?.sensitive_kinds, 'us_ssn');
+    assert.equal((await gw.ledger.get(id))?.sensitive_kinds, 'us_ssn');
   });
 });

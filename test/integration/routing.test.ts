@@ -91,7 +91,7 @@ describe('routing factors through the HTTP front door', () => {
     assert.equal(other.json.gatehouse.route, 'code');
     assert.equal(other.json.gatehouse.model, 'cand');
     assert.match(other.json.gatehouse.explanation, /cand \(canary\)/);
-    assert.equal(gw.ledger.get(other.json.gatehouse.request_id)?.stage, 'canary');
+    assert.equal((await gw.ledger.get(other.json.gatehouse.request_id))?.stage, 'canary');
   });
 
   it('route allowlist: 403 route_not_allowed', async () => {

@@ -123,7 +123,7 @@ describe('live streaming across processes (Redis relay)', { skip }, () => {
     const id = stream.headers.get('x-gatehouse-request-id')!;
     stream.abort();
     await waitFor(() => gated.abandoned() === 1, 20_000, 'the worker aborting its upstream call');
-    await waitFor(() => worker.ledger.get(id)?.status === 'cancelled', 20_000, 'the request recorded as cancelled (by the worker)');
+    await waitFor(async () => (await worker.ledger.get(id))?.status === 'cancelled', 20_000, 'the request recorded as cancelled (by the worker)');
     const handle = front.client.workflow.getHandle(id);
     await assert.rejects(handle.result()); // the ledger row is written just before the workflow closes
     assert.equal((await handle.describe()).status.name, 'CANCELLED');

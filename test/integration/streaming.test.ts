@@ -60,8 +60,8 @@ describe('streaming (real dev server, mock provider)', () => {
     const requestId = response.headers.get('x-gatehouse-request-id')!;
     assert.match(requestId, /^req-/);
     assert.equal(response.headers.get('x-gatehouse-model'), 'small');
-    await waitFor(() => gw.ledger.get(requestId)?.status === 'completed', 5000, 'ledger row');
-    const row = gw.ledger.get(requestId)!;
+    await waitFor(async () => (await gw.ledger.get(requestId))?.status === 'completed', 5000, 'ledger row');
+    const row = (await gw.ledger.get(requestId))!;
     assert.equal(row.model, 'small');
     assert.equal(row.total_tokens, last.usage!.total_tokens);
     const result = (await gw.client.workflow.getHandle(requestId).result()) as any;
@@ -90,7 +90,7 @@ describe('streaming (real dev server, mock provider)', () => {
     const res = await streamChat(gw.url, hello('a long answer that the caller will not wait for'), headers('cancel'), { abortAfterContentChunks: 1 });
     assert.equal(res.text, 'Mock ');
     const id = res.headers.get('x-gatehouse-request-id')!;
-    await waitFor(() => gw.ledger.get(id)?.status === 'cancelled', 15_000, 'the request recorded as cancelled');
+    await waitFor(async () => (await gw.ledger.get(id))?.status === 'cancelled', 15_000, 'the request recorded as cancelled');
     const handle = gw.client.workflow.getHandle(id);
     await assert.rejects(handle.result()); // the ledger row is written just before the workflow closes
     assert.equal((await handle.describe()).status.name, 'CANCELLED');

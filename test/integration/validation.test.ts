@@ -75,7 +75,7 @@ describe('output validation (real dev server)', () => {
     const res = await ask('short');
     assert.equal(res.status, 422);
     assert.match(res.json.error.message, /max_chars \(answer is \d+ characters, limit is 10\)/);
-    const row = gw.ledger.get(res.headers.get('x-gatehouse-request-id')!);
+    const row = (await gw.ledger.get(res.headers.get('x-gatehouse-request-id')!));
     assert.deepEqual([row?.status, row?.error_code], ['failed', 'output_validation_failed']);
     assert.deepEqual(JSON.parse(row?.validation ?? '[]'), [{ model: 'small', ok: false, summary: 'failed 1 of 1 check(s): max_chars (answer is 21 characters, limit is 10)', failed: ['max_chars'] }]);
   });
@@ -92,7 +92,7 @@ describe('output validation (real dev server)', () => {
     assert.match(String(repair.content), /failed validation: .*json_parse/);
     assert.ok(!String(repair.content).includes('oops'));
     const requestId = res.headers.get('x-gatehouse-request-id')!;
-    assert.equal(gw.ledger.get(requestId)?.status, 'completed');
+    assert.equal((await gw.ledger.get(requestId))?.status, 'completed');
     // A checked answer is recorded by its own ledger step, after the check that passed.
     const steps = await localActivityTypes(gw.client, requestId);
     assert.deepEqual(steps.filter((t) => t !== 'callProvider'), ['prepareRequest', 'checkAnswer', 'checkAnswer', 'recordOutcome']);
@@ -116,7 +116,7 @@ describe('output validation (real dev server)', () => {
     await api(gw.url, 'POST', `/admin/reviews/${res.json.id}/approve`, asReviewer('alice'), { comment: 'prose is fine here' });
     const view = await finalView(gw.url, res.json.id);
     assert.equal(view.result.choices[0].message.content, 'not json at all');
-    assert.match(gw.ledger.get(res.json.id)?.validation ?? '', /"ok":false/);
+    assert.match((await gw.ledger.get(res.json.id))?.validation ?? '', /"ok":false/);
   });
 
   it('sensitive output: held for review on one route, blocked (422, nothing echoed) on another', async () => {

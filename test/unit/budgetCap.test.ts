@@ -8,6 +8,7 @@ import { openAICompatibleKind, openAIKind } from '../../src/providers/openai';
 import { MIN_ANSWER_TOKENS, affordableOutputTokens, costOf, outputCap, type Price } from '../../src/cost';
 import { GatewayError } from '../../src/errors';
 import { BudgetGuard, LimitsSchema } from '../../src/limits';
+import { openDatabase } from '../../src/db';
 import { capPlanToBudget, type Candidate, type RoutePlan } from '../../src/routing';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cap-'));
@@ -76,21 +77,19 @@ describe('BudgetGuard.reserve with minUsd', () => {
   const limits = LimitsSchema.parse({ callerBudgets: { bot: { dailyUsd: 0.05 } } });
   const now = new Date('2025-06-06T12:00:00Z');
 
-  it('reserves what is left when the estimate does not fit, and refuses below the minimum', () => {
-    const g = new BudgetGuard(limits, join(dir, 'min.db'));
-    assert.deepEqual(g.reserve({ requestId: 'a', caller: 'bot', estimateUsd: 0.03, minUsd: 0.001, now }), { decision: 'ok', reservedUsd: 0.03, limited: true });
-    const b = g.reserve({ requestId: 'b', caller: 'bot', estimateUsd: 0.03, minUsd: 0.001, now });
+  it('reserves what is left when the estimate does not fit, and refuses below the minimum', async () => {
+    const g = new BudgetGuard(limits, await openDatabase(join(dir, 'min.db')));
+    assert.deepEqual(await g.reserve({ requestId: 'a', caller: 'bot', estimateUsd: 0.03, minUsd: 0.001, now }), { decision: 'ok', reservedUsd: 0.03, limited: true });
+    const b = await g.reserve({ requestId: 'b', caller: 'bot', estimateUsd: 0.03, minUsd: 0.001, now });
     assert.equal(b.reservedUsd, 0.02);
-    assert.equal(g.reserve({ requestId: 'b', caller: 'bot', estimateUsd: 0.03, minUsd: 0.001, now }).reservedUsd, 0.02, 'a retried reserve keeps its amount');
-    assert.throws(() => g.reserve({ requestId: 'c', caller: 'bot', estimateUsd: 0.03, minUsd: 0.001, now }), (e) => e instanceof GatewayError && e.code === 'budget_exceeded');
-    assert.deepEqual(g.spent('caller', 'bot', now), { dailyUsd: 0.05, monthlyUsd: 0.05 });
-    g.close();
+    assert.equal((await g.reserve({ requestId: 'b', caller: 'bot', estimateUsd: 0.03, minUsd: 0.001, now })).reservedUsd, 0.02, 'a retried reserve keeps its amount');
+    await assert.rejects(g.reserve({ requestId: 'c', caller: 'bot', estimateUsd: 0.03, minUsd: 0.001, now }), (e) => e instanceof GatewayError && e.code === 'budget_exceeded');
+    assert.deepEqual(await g.spent('caller', 'bot', now), { dailyUsd: 0.05, monthlyUsd: 0.05 });
   });
 
-  it('a caller with no budget reserves the estimate and is not limited', () => {
-    const g = new BudgetGuard(limits, join(dir, 'free.db'));
-    assert.deepEqual(g.reserve({ requestId: 'x', caller: 'other', estimateUsd: 5, minUsd: 1, now }), { decision: 'ok', reservedUsd: 5, limited: false });
-    g.close();
+  it('a caller with no budget reserves the estimate and is not limited', async () => {
+    const g = new BudgetGuard(limits, await openDatabase(join(dir, 'free.db')));
+    assert.deepEqual(await g.reserve({ requestId: 'x', caller: 'other', estimateUsd: 5, minUsd: 1, now }), { decision: 'ok', reservedUsd: 5, limited: false });
   });
 });
 

@@ -4,6 +4,7 @@ import { hashApiKey } from '../../src/auth';
 import { parseConfigObject } from '../../src/config';
 import { accessView, diffViews, viewHash } from '../../src/config/audit';
 import { ReleaseStore } from '../../src/store/releaseStore';
+import { openDatabase } from '../../src/db';
 
 const config = (over: { callers?: Record<string, unknown>; limits?: unknown; providers?: unknown } = {}) =>
   parseConfigObject({
@@ -48,19 +49,20 @@ describe('config audit view', () => {
     assert.notEqual(viewHash(before), viewHash(after));
   });
 
-  it('the change log records a config once per distinct content, diffed against the previous record', () => {
-    const store = new ReleaseStore(':memory:');
-    const record = (c: ReturnType<typeof config>, reason: string) => {
+  it('the change log records a config once per distinct content, diffed against the previous record', async () => {
+    const db = await openDatabase(':memory:');
+    const store = new ReleaseStore(db);
+    const record = async (c: ReturnType<typeof config>, reason: string) => {
       const view = accessView(c);
-      return store.recordConfig({ author: 'ops', source: 'gatehouse.config.yaml', reason, hash: viewHash(view), view, changesSince: (p) => diffViews(p as never, view) });
+      return (await store.recordConfig({ author: 'ops', source: 'gatehouse.config.yaml', reason, hash: viewHash(view), view, changesSince: (p) => diffViews(p as never, view) }));
     };
-    assert.equal(record(config(), 'loaded at start'), true);
-    assert.equal(record(config(), 'loaded at start'), false, 'a restart with the same file adds nothing');
-    assert.equal(record(config({ limits: { callerBudgets: { bot: { dailyUsd: 2 } } } }), 'reloaded'), true);
-    const [latest, first] = store.changes(10);
+    assert.equal(await record(config(), 'loaded at start'), true);
+    assert.equal(await record(config(), 'loaded at start'), false, 'a restart with the same file adds nothing');
+    assert.equal(await record(config({ limits: { callerBudgets: { bot: { dailyUsd: 2 } } } }), 'reloaded'), true);
+    const [latest, first] = (await store.changes(10));
     assert.deepEqual([latest?.action, latest?.author, latest?.reason], ['config', 'ops', 'reloaded']);
     assert.deepEqual((latest?.details as { changes: string[] }).changes, ['limits.callerBudgets.bot: added']);
     assert.deepEqual((first?.details as { changes: string[] }).changes, ['first recorded config']);
-    store.close();
+    await db.close();
   });
 });

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { canaryReport } from '../../src/canary/report';
 import { formatReport } from '../../src/cli/canary';
 import { parseConfigObject } from '../../src/config';
@@ -10,9 +7,8 @@ import { hashApiKey } from '../../src/auth';
 import { feedbackByModel } from '../../src/feedback/report';
 import { FeedbackBodySchema, feedbackFacts } from '../../src/feedback/schema';
 import { FeedbackStore } from '../../src/store/feedback';
+import { DATABASES } from '../helpers/databases';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-feedback-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('end-user feedback', () => {
   it('keeps only facts for the ledger: outcome, score, sizes; never the edited text or the comment', () => {
@@ -22,21 +18,25 @@ describe('end-user feedback', () => {
     assert.ok(!JSON.stringify(facts).includes('new words') && !JSON.stringify(facts).includes('meh'));
   });
 
-  it('the latest feedback per request wins; the same run written twice (a retried activity) counts once', () => {
-    const store = new FeedbackStore(join(dir, 'ledger.db'));
+  for (const target of DATABASES) {
+  it(`the latest feedback per request wins; the same run written twice (a retried activity) counts once (${target.name})`, { skip: target.skip }, async () => {
+    const store = new FeedbackStore(await target.open());
     const base = { requestId: 'req-1', caller: 'app', team: 't', route: 'chat', model: 'small', score: null, editedChars: null, commented: false };
-    assert.equal(store.record({ ...base, outcome: 'accepted', runId: 'a', at: '2026-01-01T00:00:00.000Z' }), true);
-    assert.equal(store.record({ ...base, outcome: 'accepted', runId: 'a', at: '2026-01-01T00:00:00.000Z' }), false);
-    assert.equal(store.record({ ...base, outcome: 'rejected', score: 0.2, runId: 'b', at: '2026-01-01T00:01:00.000Z' }), true);
-    assert.deepEqual([store.get('req-1')?.outcome, store.get('req-1')?.updates], ['rejected', 2]);
-    store.record({ ...base, requestId: 'req-2', model: 'large', outcome: 'accepted', score: 1, runId: 'c', at: '2026-01-01T00:02:00.000Z' });
-    assert.deepEqual(feedbackByModel(store.counts('chat', '2026-01-01T00:00:00.000Z')), [
+    assert.equal(await store.record({ ...base, outcome: 'accepted', runId: 'a', at: '2026-01-01T00:00:00.000Z' }), true);
+    assert.equal(await store.record({ ...base, outcome: 'accepted', runId: 'a', at: '2026-01-01T00:00:00.000Z' }), false);
+    assert.equal(await store.record({ ...base, outcome: 'rejected', score: 0.2, runId: 'b', at: '2026-01-01T00:01:00.000Z' }), true);
+    const row = await store.get('req-1');
+    assert.deepEqual([row?.outcome, Number(row?.updates)], ['rejected', 2]);
+    await store.record({ ...base, requestId: 'req-2', model: 'large', outcome: 'accepted', score: 1, runId: 'c', at: '2026-01-01T00:02:00.000Z' });
+    const counts = await store.counts('chat', '2026-01-01T00:00:00.000Z');
+    counts.sort((a, b) => String(a.model).localeCompare(String(b.model)));
+    assert.deepEqual(feedbackByModel(counts), [
       { model: 'large', total: 1, counts: { accepted: 1, edited: 0, rejected: 0 }, rates: { accepted: 1, edited: 0, rejected: 0 }, meanScore: 1 },
       { model: 'small', total: 1, counts: { accepted: 0, edited: 0, rejected: 1 }, rates: { accepted: 0, edited: 0, rejected: 1 }, meanScore: 0.2 },
     ]);
-    assert.deepEqual(store.counts('chat', '2026-01-01T00:01:30.000Z').map((c) => c.model), ['large'], 'the window is the feedback time');
-    store.close();
+    assert.deepEqual((await store.counts('chat', '2026-01-01T00:01:30.000Z')).map((c) => c.model), ['large'], 'the window is the feedback time');
   });
+  }
 
   it('gatehouse canary report prints the feedback per model', () => {
     const config = parseConfigObject({

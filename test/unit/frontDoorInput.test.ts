@@ -8,6 +8,7 @@ import { registerGuard } from '../../src/http/guard';
 import { isRequestId } from '../../src/http/requests';
 import { LimitsSchema, RateLimiter } from '../../src/limits';
 import { Ledger } from '../../src/store';
+import { openDatabase } from '../../src/db';
 import { CallerDirectory } from '../../src/auth';
 import { DurationSchema } from '../../src/config/durationSchema';
 import { ReviewConfigSchema } from '../../src/review/schema';
@@ -63,12 +64,13 @@ describe('front door input checks (pure)', () => {
 });
 
 describe('refusal counting and the rate-limit peek', () => {
-  it('the ledger counts refusals per minute, caller and code, without content', () => {
-    const ledger = new Ledger(':memory:');
-    ledger.refused({ caller: null, team: null, code: 'invalid_api_key', status: 401 });
-    ledger.refused({ caller: null, team: null, code: 'invalid_api_key', status: 401 });
-    ledger.refused({ caller: 'bot', team: 'web', code: 'rate_limit_exceeded', status: 429 });
-    const rows = ledger.refusals();
+  it('the ledger counts refusals per minute, caller and code, without content', async () => {
+    const db = await openDatabase(':memory:');
+    const ledger = new Ledger(db);
+    await ledger.refused({ caller: null, team: null, code: 'invalid_api_key', status: 401 });
+    await ledger.refused({ caller: null, team: null, code: 'invalid_api_key', status: 401 });
+    await ledger.refused({ caller: 'bot', team: 'web', code: 'rate_limit_exceeded', status: 429 });
+    const rows = (await ledger.refusals());
     assert.deepEqual(
       rows.map(({ caller, team, code, status, count }) => ({ caller, team, code, status, count })),
       [
@@ -77,7 +79,7 @@ describe('refusal counting and the rate-limit peek', () => {
       ],
     );
     assert.match(rows[0]!.minute, /^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
-    ledger.close();
+    await db.close();
   });
 
   it('peek refuses only a used-up caller or team bucket, and never consumes', async () => {

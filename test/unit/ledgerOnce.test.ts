@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import type { ActivityDeps } from '../../activities/deps';
 import { writeOutcome } from '../../activities/ledger';
 import { Ledger } from '../../src/store/ledger';
+import { openDatabase } from '../../src/db';
 import type { LedgerRow } from '../../src/temporal/contract';
 
 const row: LedgerRow = {
@@ -14,24 +15,25 @@ const row: LedgerRow = {
 };
 
 describe('a request is recorded and counted once', () => {
-  it('a retried ledger write (the row already there) writes nothing and counts nothing in the metrics', () => {
+  it('a retried ledger write (the row already there) writes nothing and counts nothing in the metrics', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-ledger-once-'));
-    const ledger = new Ledger(join(dir, 'ledger.db'));
+    const db = await openDatabase(join(dir, 'ledger.db'));
+    const ledger = new Ledger(db);
     try {
       let counted = 0;
       const deps = {
         ledger,
-        limits: { settle: () => {}, release: () => {} },
+        limits: { settle: async () => {}, release: async () => {} },
         metrics: { requestEnded: () => void counted++ },
         logger: { warn: () => {} },
         config: () => ({ models: {} }),
       } as unknown as ActivityDeps;
-      writeOutcome(deps, row);
-      writeOutcome(deps, row);
+      await writeOutcome(deps, row);
+      await writeOutcome(deps, row);
       assert.equal(counted, 1);
-      assert.equal(ledger.record(row), false, 'the row was already there');
+      assert.equal((await ledger.record(row)), false, 'the row was already there');
     } finally {
-      ledger.close();
+      await db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -155,7 +155,7 @@ describe('gateway metrics page', () => {
       ],
     });
     const asked: string[] = [];
-    const m = new GatewayMetrics({ config: () => held, budgets: () => budgets });
+    const m = new GatewayMetrics({ config: () => held, budgets: async () => budgets });
     let waiting = 4;
     m.watchReviews(async (route) => (asked.push(route), waiting));
     let page = await m.scrape();

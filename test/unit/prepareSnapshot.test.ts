@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before as beforeAll, describe, it } from 'node:test';
 import pino from 'pino';
 import type { ActivityDeps } from '../../activities/deps';
 import { createPrepareActivities } from '../../activities/prepare';
@@ -10,6 +10,8 @@ import { CallerDirectory, hashApiKey, loadCredentialKeys } from '../../src/auth'
 import { parseConfigObject, type Config } from '../../src/config';
 import type { LiveSnapshot } from '../../src/config/liveConfig';
 import { LimitsGate } from '../../src/limits';
+import { SqliteDb } from '../../src/db/sqlite';
+import { migrate } from '../../src/db';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-snapshot-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,8 +35,13 @@ function flipping<T>(first: T, then: T): { read: () => T; reads: () => number } 
 }
 
 const keys = loadCredentialKeys({}, dir, { open: true });
-const limits = new LimitsGate(before.limits, { budgetDb: join(dir, 'budgets.db') });
-after(() => limits.close());
+const budgets = new SqliteDb(join(dir, 'budgets.db'));
+const migrated = migrate(budgets); // before the gate's first look at its daily prune, and before any test
+const limits = new LimitsGate(before.limits, { db: budgets });
+after(async () => {
+  await limits.close();
+  await budgets.close();
+});
 
 function depsWith(over: Partial<ActivityDeps>): ActivityDeps {
   return {
@@ -58,6 +65,7 @@ async function prepare(deps: ActivityDeps, requestId: string) {
 }
 
 describe('prepare reads one config snapshot per request', () => {
+  beforeAll(() => migrated);
   it('a config reload landing mid-prepare: admission and plan both use the first snapshot (deps.config read once)', async () => {
     const config = flipping(before, reloaded);
     const prepared = await prepare(depsWith({ config: config.read }), 'req-snap-1');

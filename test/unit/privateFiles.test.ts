@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LimitsGate, LimitsSchema } from '../../src/limits';
-import { Ledger } from '../../src/store';
 import { ReleaseStore } from '../../src/store/releaseStore';
+import { openDatabase } from '../../src/db';
 import { secretFile, secureDataDir } from '../../src/store/privateFiles';
 import { loadCodec } from '../../src/temporal/codec';
 
@@ -24,19 +24,18 @@ describe('the data dir is private to the gateway user', () => {
   it('a fresh data dir is 0700 and the ledger, budgets, change log (with -wal and -shm) and codec key are 0600', async () => {
     const dir = join(root, 'fresh', 'data');
     secureDataDir(dir);
-    const ledger = new Ledger(join(dir, 'ledger.db'));
-    const limits = new LimitsGate(LimitsSchema.parse({ callerBudgets: { bot: { dailyUsd: 1 } } }), { budgetDb: ledger.file });
-    limits.reserve('r1', 'bot', 'team', 0.1);
-    const store = new ReleaseStore(ledger.file);
-    store.seed([{ name: 'chat', match: {}, primary: 'small' }], 'test');
+    const db = await openDatabase(join(dir, 'ledger.db'));
+    const limits = new LimitsGate(LimitsSchema.parse({ callerBudgets: { bot: { dailyUsd: 1 } } }), { db });
+    await limits.reserve('r1', 'bot', 'team', 0.1);
+    const store = new ReleaseStore(db);
+    await store.seed([{ name: 'chat', match: {}, primary: 'small' }], 'test');
     loadCodec({}, join(dir, 'codec-key'));
     const files = readdirSync(dir);
     for (const f of ['ledger.db', 'ledger.db-wal', 'ledger.db-shm', 'codec-key']) assert.ok(files.includes(f), `${f} in ${files.join()}`);
     assert.equal(mode(dir), 0o700);
     for (const f of files) assert.equal(mode(join(dir, f)), 0o600, f);
-    store.close();
     await limits.close();
-    ledger.close();
+    await db.close();
   });
 
   it('an existing readable data dir is narrowed: dirs 0700, files 0600; a symlink target is left alone', () => {

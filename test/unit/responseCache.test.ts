@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cacheScope, cacheUse, canonicalRequest, parseCacheControl } from '../../src/cache/policy';
 import { RouteCacheSchema } from '../../src/config/cache';
-import { MAX_ENTRY_BYTES, SqliteResponseCache } from '../../src/store/responseCache';
+import { DbResponseCache, MAX_ENTRY_BYTES } from '../../src/store/responseCache';
+import { DATABASES } from '../helpers/databases';
 
 const cache = (over: Record<string, unknown> = {}) => RouteCacheSchema.parse({ ttl: '10m', ...over });
 const body = (over: Record<string, unknown> = {}) => ({ model: 'auto', messages: [{ role: 'user' as const, content: 'hi' }], ...over });
@@ -54,21 +52,19 @@ describe('response cache policy (pure)', () => {
   });
 });
 
-describe('SqliteResponseCache', () => {
-  it('keeps an entry until its ttl, then answers a miss; an oversized answer is not kept', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cache-'));
-    const store = new SqliteResponseCache(join(dir, 'ledger.db'));
-    try {
+for (const target of DATABASES) {
+  describe(`the response cache in the database (${target.name})`, { skip: target.skip }, () => {
+    it('keeps an entry until its ttl, then answers a miss; an oversized answer is not kept', async () => {
+      const store = new DbResponseCache(await target.open());
       const completion = { id: 'c1', object: 'chat.completion' as const, created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }] };
       await store.put('k', { completion, model: 'small', storedAt: 1_000 }, 5_000);
       assert.equal((await store.get('k', 5_999))?.completion.choices[0]?.message.content, 'hello');
       assert.equal(await store.get('k', 6_000), undefined);
+      await store.put('k', { completion, model: 'small', storedAt: 7_000 }, 5_000);
+      assert.equal((await store.get('k', 8_000))?.model, 'small', 'a fresh answer replaces the expired entry');
       const big = { ...completion, choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(MAX_ENTRY_BYTES) }, finish_reason: 'stop' }] };
       await store.put('big', { completion: big, model: 'small', storedAt: 1_000 }, 5_000);
       assert.equal(await store.get('big', 2_000), undefined);
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
-});
+}

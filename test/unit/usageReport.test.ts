@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatUsage, runUsageCommand } from '../../src/cli/usage';
 import { histogramPercentile, usageCsv, usageReport, UsageQuery, type UsageCell } from '../../src/reports/usage';
 import { Ledger } from '../../src/store';
 import { UsageStore } from '../../src/store/usage';
+import { DATABASES } from '../helpers/databases';
 import type { LedgerRow } from '../../src/temporal/contract';
 
 const cell = (over: Partial<UsageCell>): UsageCell => ({
@@ -88,23 +86,23 @@ describe('gatehouse usage: usage errors before any request', () => {
   });
 });
 
-describe('usage report: the ledger query', () => {
+for (const target of DATABASES) describe(`usage report: the ledger query on ${target.name}`, { skip: target.skip }, () => {
   const row = (over: Partial<LedgerRow>): LedgerRow => ({
     requestId: `r-${Math.random()}`, caller: 'support', team: 'support', task: 'chat', route: 'chat', model: 'small', status: 'completed',
     errorCode: null, usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }, latencyMs: 120,
     attempts: [{ model: 'small', outcome: 'ok' }], explanation: 'x', ...over,
   } as LedgerRow);
 
-  it('groups the window by team and day in SQL, with the fallback flag and refusal codes', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'usage-unit-'));
-    try {
-      const ledger = new Ledger(join(dir, 'ledger.db'));
-      ledger.record(row({}), 0.01);
-      ledger.record(row({ model: 'large', latencyMs: 1234, attempts: [{ model: 'small', outcome: 'failed' }, { model: 'large', outcome: 'ok' }] }), 0.02);
-      ledger.record(row({ status: 'denied', errorCode: 'policy_denied', model: null, usage: undefined, latencyMs: 3, attempts: [] }));
-      ledger.record(row({ team: 'data', caller: 'analyst', status: 'failed', errorCode: 'provider_error', usage: undefined }));
-      const store = new UsageStore(ledger.file);
-      const cells = store.cells('team', '2000-01-01T00:00:00.000Z', '2100-01-01T00:00:00.000Z');
+  it('groups the window by team and day in SQL, with the fallback flag and refusal codes', async () => {
+    {
+      const db = await target.open();
+      const ledger = new Ledger(db);
+      await ledger.record(row({}), 0.01);
+      await ledger.record(row({ model: 'large', latencyMs: 1234, attempts: [{ model: 'small', outcome: 'failed' }, { model: 'large', outcome: 'ok' }] }), 0.02);
+      await ledger.record(row({ status: 'denied', errorCode: 'policy_denied', model: null, usage: undefined, latencyMs: 3, attempts: [] }));
+      await ledger.record(row({ team: 'data', caller: 'analyst', status: 'failed', errorCode: 'provider_error', usage: undefined }));
+      const store = new UsageStore(db);
+      const cells = await store.cells('team', '2000-01-01T00:00:00.000Z', '2100-01-01T00:00:00.000Z');
       const r = usageReport('team', '', '', cells);
       const support = r.groups.find((g) => g.key === 'support')!;
       assert.equal(support.requests, 3);
@@ -113,11 +111,7 @@ describe('usage report: the ledger query', () => {
       assert.equal(support.costUsd, 0.03);
       assert.equal(support.p95LatencyMs, 1200, 'latency rounded down to two significant digits');
       assert.equal(r.groups.find((g) => g.key === 'data')!.errors, 1);
-      assert.equal(store.cells('team', '2100-01-01T00:00:00.000Z', '2100-01-02T00:00:00.000Z').length, 0, 'outside the window');
-      store.close();
-      ledger.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      assert.equal((await store.cells('team', '2100-01-01T00:00:00.000Z', '2100-01-02T00:00:00.000Z')).length, 0, 'outside the window');
     }
   });
 });

@@ -40,11 +40,11 @@ export function registerReleaseViews(app: FastifyInstance, deps: HttpDeps, relea
       route,
       since,
       routeTableVersion: snap.version,
-      requests: release.comparisons.requests(window),
-      comparisons: release.comparisons.comparisons(window),
+      requests: await release.comparisons.requests(window),
+      comparisons: await release.comparisons.comparisons(window),
     });
     // What end users did with the route's answers, per model (POST /v1/requests/{id}/feedback).
-    const feedback = feedbackByModel(deps.feedback?.counts(route.name, since) ?? []);
+    const feedback = feedbackByModel((await deps.feedback?.counts(route.name, since)) ?? []);
     return { object: 'gatehouse.canary_report', ...report, feedback };
   });
 }

@@ -31,8 +31,8 @@ export function registerRouteAdmin(app: FastifyInstance, deps: HttpDeps, release
   const { control, store, live } = release;
 
   app.get('/admin/routes', { config: STAFF }, async () => {
-    const { version } = control.current();
-    const v = store.version(version);
+    const { version } = await control.current();
+    const v = await store.version(version);
     const snap = live.snapshot();
     return {
       object: 'gatehouse.route_table',
@@ -41,48 +41,48 @@ export function registerRouteAdmin(app: FastifyInstance, deps: HttpDeps, release
       author: v?.author,
       reason: v?.reason,
       routes: snap.config.routes,
-      disabled: store.disabled(),
-      pending: store.pendingChanges().map((p) => ({ id: p.id, based_on: p.basedOn, author: p.author, reason: p.reason, created_at: p.createdAt })),
+      disabled: await store.disabled(),
+      pending: (await store.pendingChanges()).map((p) => ({ id: p.id, based_on: p.basedOn, author: p.author, reason: p.reason, created_at: p.createdAt })),
     };
   });
 
   app.put('/admin/routes', { config: ADMIN }, async (req, reply) => {
     const who = authenticated(req).caller;
     const body = parseBody(ApplyBody, req.body);
-    return changed(reply, control.apply(body, who.name));
+    return changed(reply, await control.apply(body, who.name));
   });
 
   app.get<{ Querystring: { limit?: string } }>('/admin/routes/history', { config: STAFF }, async (req) => {
     const limit = Math.floor(Math.min(Math.max(Number(req.query.limit ?? 50) || 50, 1), 1000));
-    const versions = store.versions(limit).map(({ routes: _routes, ...v }) => v);
-    return { object: 'gatehouse.route_history', live: live.snapshot().version, versions, changes: store.changes(limit) };
+    const versions = (await store.versions(limit)).map(({ routes: _routes, ...v }) => v);
+    return { object: 'gatehouse.route_history', live: live.snapshot().version, versions, changes: await store.changes(limit) };
   });
 
   app.get<{ Params: { version: string } }>('/admin/routes/versions/:version', { config: STAFF }, async (req) => {
-    return { object: 'gatehouse.route_version', ...control.version(Number(req.params.version)) };
+    return { object: 'gatehouse.route_version', ...(await control.version(Number(req.params.version))) };
   });
 
   app.post('/admin/routes/rollback', { config: ADMIN }, async (req, reply) => {
     const who = authenticated(req).caller;
     const body = parseBody(RollbackBody, req.body);
-    return changed(reply, control.rollback(body.version, body.reason, who.name, body.basedOn));
+    return changed(reply, await control.rollback(body.version, body.reason, who.name, body.basedOn));
   });
 
   for (const action of ['disable', 'enable'] as const) {
     app.post(`/admin/routes/${action}`, { config: ADMIN }, async (req) => {
       const who = authenticated(req).caller;
       const body = parseBody(SwitchBody, req.body);
-      const result = control.setEnabled(body.target, action === 'enable', body.reason, who.name, body.kind);
+      const result = await control.setEnabled(body.target, action === 'enable', body.reason, who.name, body.kind);
       // Requests queued behind the switch try again now, not at their next timer (best effort).
       if (action === 'enable') wakeQueued(deps).catch((err: unknown) => req.log.warn({ err }, 'waking queued requests failed'));
-      return { object: 'gatehouse.kill_switch', action, ...result, disabled: store.disabled() };
+      return { object: 'gatehouse.kill_switch', action, ...result, disabled: await store.disabled() };
     });
   }
 
   app.post<{ Params: { id: string } }>('/admin/routes/changes/:id/approve', { config: ADMIN }, async (req, reply) => {
     const who = authenticated(req).caller;
     const body = parseBody(ApproveBody, req.body);
-    return changed(reply, control.approve(Number(req.params.id), who.name, body.comment));
+    return changed(reply, await control.approve(Number(req.params.id), who.name, body.comment));
   });
 }
 

@@ -18,6 +18,6 @@ export function registerUsageReport(app: FastifyInstance, deps: HttpDeps): void 
     const since = sinceTime(q.since, now);
     if (!since) throw invalidRequest('invalid_since', 'since must be a duration ("12h", "7d") or an ISO date', 'since');
     const until = new Date(now + 1).toISOString();
-    return { object: 'gatehouse.usage_report', ...usageReport(q.by, since, until, usage.cells(q.by, since, until)) };
+    return { object: 'gatehouse.usage_report', ...usageReport(q.by, since, until, (await usage.cells(q.by, since, until))) };
   });
 }
