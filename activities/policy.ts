@@ -1,12 +1,12 @@
 import type { Operation } from '../src/config/api';
 import { DegradedChoiceSchema } from '../src/config/degraded';
-import { LatencySchema, RiskSchema } from '../src/config/routing';
+import { LatencySchema, RiskSchema, type Risk } from '../src/config/routing';
 import type { Config, RouteConfig } from '../src/config/schema';
 import { GatewayError, invalidRequest, policyDenied, toFailure, type RefusedAs } from '../src/errors';
 import { analyzeRequest } from '../src/admission/admit';
 import { INLINE_ONLY } from '../src/admission/cpuPool';
 import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../src/policy';
-import { routeByName, selectRoute } from '../src/routing';
+import { mayUseUnapproved, routeByName, selectRoute } from '../src/routing';
 import type { Admission, AiRequestInput } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 import { takeSnapshot, type ConfigSnapshot } from './snapshot';
@@ -30,14 +30,24 @@ export type AdmissionInput = AiRequestInput & {
  * disabled route has a queue (and the caller did not opt out), the request is admitted to wait
  * for it: its plan then says `route_disabled` and the workflow queues (src/queue/decide.ts).
  */
-function selectOrQueue(q: Parameters<typeof selectRoute>[0], config: Config, disabled: (r: string) => string | undefined, input: AdmissionInput): RouteConfig {
+function selectOrQueue(q: Parameters<typeof selectRoute>[0], snap: ConfigSnapshot, input: AdmissionInput): RouteConfig {
+  const { config } = snap;
+  const unapproved = (r: string) => snap.unapprovedRoutes.get(r);
   try {
-    return selectRoute(q, config, disabled);
+    return selectRoute(q, config, (r) => snap.disabledRoutes.get(r), unapproved);
   } catch (err) {
     if (!(err instanceof GatewayError) || err.code !== 'route_disabled' || input.operation === 'embeddings' || input.queue === 'off') throw err;
-    const route = selectRoute(q, config);
+    const route = selectRoute(q, config, undefined, unapproved);
     if (!route.queue) throw err;
     return route;
+  }
+}
+
+/** High risk (declared or raised by the data) never reaches a gated route a second admin has not approved. */
+function refuseUnapproved(route: RouteConfig, snap: ConfigSnapshot, caller: string, risk: Risk): void {
+  const u = snap.unapprovedRoutes.get(route.name);
+  if (u && !mayUseUnapproved(route, caller, risk)) {
+    throw policyDenied('route_not_approved', `route "${route.name}" (changed by ${u.proposedBy} in v${u.since}) waits for a second admin's approval; it may not serve risk ${risk} until then`);
   }
 }
 
@@ -66,10 +76,12 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const latency = parseHint(LatencySchema, input.latency ?? input.body.metadata?.latency, 'latency') ?? 'realtime';
         // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
         const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
-        const route = fitSize(selectOrQueue({ caller: caller.name, task, risk: declared }, config, (r) => snap.disabledRoutes.get(r), input), bytes, promptTokens, config);
+        const route = fitSize(selectOrQueue({ caller: caller.name, task, risk: declared }, snap, input), bytes, promptTokens, config);
         who.route = route.name;
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
         if (screening.action === 'review' && input.operation === 'embeddings') throw cannotHold(route.name);
+        // The risk the data raised (or a larger route) must still be one an unapproved route is cleared for.
+        refuseUnapproved(route, snap, caller.name, effectiveRisk(declared, route.minRisk, screening.dataClass));
         const admission: Admission = {
           caller: identity.name,
           team: identity.team,

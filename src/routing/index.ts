@@ -5,3 +5,4 @@ export { stableShare, inShare } from './stableShare';
 export { capPlanToBudget, type BudgetCapInput } from './capToBudget';
 export * from './degraded';
 export { offerDegraded } from './planDegraded';
+export { approvalKey, mayUseUnapproved, unapprovedRoutes, type Unapproved, type VersionFacts } from './approval';
