@@ -1,6 +1,6 @@
 import type { Operation } from '../src/config/api';
 import { DegradedChoiceSchema } from '../src/config/degraded';
-import { LatencySchema, PrioritySchema, RiskSchema } from '../src/config/routing';
+import { LatencySchema, PrioritySchema, RiskSchema, type Risk } from '../src/config/routing';
 import type { Priority } from '../src/config/routing';
 import type { CallerConfig, Config, RouteConfig } from '../src/config/schema';
 import { GatewayError, invalidRequest, policyDenied, toFailure, type RefusedAs } from '../src/errors';
@@ -8,7 +8,7 @@ import { analyzeRequest } from '../src/admission/admit';
 import { INLINE_ONLY } from '../src/admission/cpuPool';
 import { authorizeTask, effectiveRisk, resolveTask, screenFindings } from '../src/policy';
 import { summarizeKinds } from '../src/policy/sensitivity';
-import { routeByName, selectRoute } from '../src/routing';
+import { mayUseUnapproved, routeByName, selectRoute, type Unapproved } from '../src/routing';
 import type { Admission, AiRequestInput } from '../src/temporal/contract';
 import type { ActivityDeps } from './deps';
 import { takeSnapshot, type ConfigSnapshot } from './snapshot';
@@ -32,13 +32,15 @@ export type AdmissionInput = AiRequestInput & {
  * disabled route has a queue (and the caller did not opt out), the request is admitted to wait
  * for it: its plan then says `route_disabled` and the workflow queues (src/queue/decide.ts).
  */
-function selectOrQueue(q: Parameters<typeof selectRoute>[0], config: Config, disabled: (r: string) => string | undefined, input: AdmissionInput, who: RefusedAs): RouteConfig {
+function selectOrQueue(q: Parameters<typeof selectRoute>[0], snap: ConfigSnapshot, input: AdmissionInput, who: RefusedAs): RouteConfig {
+  const { config } = snap;
+  const unapproved = (r: string) => snap.unapprovedRoutes.get(r);
   try {
-    return selectRoute(q, config, disabled);
+    return selectRoute(q, config, (r) => snap.disabledRoutes.get(r), unapproved);
   } catch (err) {
     if (!(err instanceof GatewayError) || err.code !== 'route_disabled') throw err;
     // The kill switch refused the route this request matched: the refusal names it.
-    const route = matchedRoute(q, config);
+    const route = matchedRoute(q, config, unapproved);
     if (!route) throw err;
     who.route = route.name;
     if (input.operation === 'embeddings' || input.queue === 'off' || !route.queue) throw err;
@@ -47,11 +49,19 @@ function selectOrQueue(q: Parameters<typeof selectRoute>[0], config: Config, dis
 }
 
 /** The route the request matches with the kill switch off; undefined when even then none is open to it. */
-function matchedRoute(q: Parameters<typeof selectRoute>[0], config: Config): RouteConfig | undefined {
+function matchedRoute(q: Parameters<typeof selectRoute>[0], config: Config, unapproved: (r: string) => Unapproved | undefined): RouteConfig | undefined {
   try {
-    return selectRoute(q, config);
+    return selectRoute(q, config, undefined, unapproved);
   } catch {
     return undefined;
+  }
+}
+
+/** High risk (declared or raised by the data) never reaches a gated route a second admin has not approved. */
+function refuseUnapproved(route: RouteConfig, snap: ConfigSnapshot, caller: string, risk: Risk): void {
+  const u = snap.unapprovedRoutes.get(route.name);
+  if (u && !mayUseUnapproved(route, caller, risk)) {
+    throw policyDenied('route_not_approved', `route "${route.name}" (changed by ${u.proposedBy} in v${u.since}) waits for a second admin's approval; it may not serve risk ${risk} until then`);
   }
 }
 
@@ -81,7 +91,7 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const priority = allowedPriority(parseHint(PrioritySchema, input.priority ?? input.body.metadata?.priority, 'priority'), caller.name, caller.config);
         // Token estimate, sensitivity findings, response_format check: linear, off the event loop when large, under a deadline.
         const { promptTokens, findings, bytes } = await analyzeRequest(deps.cpu ?? INLINE_ONLY, input.body);
-        const matched = selectOrQueue({ caller: caller.name, task, risk: declared }, config, (r) => snap.disabledRoutes.get(r), input, who);
+        const matched = selectOrQueue({ caller: caller.name, task, risk: declared }, snap, input, who);
         who.route = matched.name; // a request too large for it is refused in its name
         const route = fitSize(matched, bytes, promptTokens, config);
         who.route = route.name;
@@ -91,6 +101,8 @@ export function createPolicyActivities(deps: ActivityDeps) {
         const screening = screenFindings(input.body.messages, findings, route.sensitivity);
         if (who.sensitiveKinds) who.sensitiveAction = screening.action; // passed: a later refusal is not the screening's
         if (screening.action === 'review' && input.operation === 'embeddings') throw cannotHold(route.name);
+        // The risk the data raised (or a larger route) must still be one an unapproved route is cleared for.
+        refuseUnapproved(route, snap, caller.name, effectiveRisk(declared, route.minRisk, screening.dataClass));
         const admission: Admission = {
           caller: identity.name,
           team: identity.team,

@@ -11,5 +11,5 @@ const NONE: ReadonlyMap<string, string> = new Map();
  * one snapshot, so a reload landing mid-request cannot make the plan disagree with the route chosen.
  */
 export function takeSnapshot(deps: ActivityDeps): ConfigSnapshot {
-  return deps.release?.snapshot() ?? { config: deps.config(), disabledRoutes: NONE, disabledModels: NONE };
+  return deps.release?.snapshot() ?? { config: deps.config(), disabledRoutes: NONE, disabledModels: NONE, unapprovedRoutes: new Map() };
 }

@@ -15,6 +15,7 @@ export const ROUTES_USAGE = `gatehouse routes <command>   (GATEHOUSE_URL, GATEHO
                                          kill switch: new requests stop going there within 2 s
   enable NAME --reason text [--route | --model]
   approve ID [--comment text]            approve another admin's change to a protected route
+  approve-route NAME [--comment text]    approve a gated route's new definition (approval:), changed by another admin
   queue                                  requests waiting in each route's queue now (admins)
   add --json to print the API's JSON
 `;
@@ -59,9 +60,16 @@ export async function runRoutesCommand(argv: string[], env: NodeJS.ProcessEnv = 
     case 'approve':
       if (!arg) return usage(err, 2);
       return show(await api.call('POST', `/admin/routes/changes/${encodeURIComponent(arg)}/approve`, v.comment ? { comment: v.comment } : {}), describeChange);
+    case 'approve-route':
+      if (!arg) return usage(err, 2);
+      return show(await api.call('POST', `/admin/routes/${encodeURIComponent(arg)}/approve`, v.comment ? { comment: v.comment } : {}), describeApproval);
     default:
       return usage(err, 2);
   }
+}
+
+function describeApproval(j: any): string[] {
+  return [j.changed ? `Route ${j.route} approved: it serves every request now (table v${j.version}).` : `Route ${j.route} was already approved; nothing changed.`];
 }
 
 /** Dry run first (so the diff printed is the diff applied), then the change on the same base version. */
@@ -103,6 +111,7 @@ function describeTable(j: any): string[] {
   }
   lines.push(...table(rows));
   for (const d of j.disabled) lines.push(`DISABLED ${d.kind} ${d.name} by ${d.author} at ${d.at}: ${d.reason}`);
+  for (const u of j.unapproved ?? []) lines.push(`PROPOSED route ${u.route} (v${u.since}, by ${u.proposed_by}): test callers and cleared risk only (approve: gatehouse routes approve-route ${u.route})`);
   for (const p of j.pending) lines.push(`PENDING change ${p.id} on v${p.based_on} by ${p.author}: ${p.reason} (approve: gatehouse routes approve ${p.id})`);
   return lines;
 }

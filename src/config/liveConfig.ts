@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import { validateRouteTable } from '../routes/validate';
-import type { Disabled, ReleaseStore, RouteVersion } from '../store/releaseStore';
+import { createHash } from 'node:crypto';
+import { approvalKey, unapprovedRoutes, type Unapproved } from '../routing/approval';
+import { FILE_AUTHOR, type Disabled, type ReleaseStore, type RouteApprovalRecord, type RouteVersion } from '../store/releaseStore';
 import { ConfigError } from './load';
-import type { Config } from './schema';
+import type { Config, RouteConfig } from './schema';
 
 /** What every request reads: the config with the live route table, and the kill switch. */
 export interface LiveSnapshot {
@@ -12,6 +14,8 @@ export interface LiveSnapshot {
   /** Name → reason, for routes and models the kill switch holds. */
   disabledRoutes: ReadonlyMap<string, string>;
   disabledModels: ReadonlyMap<string, string>;
+  /** Gated routes (`approval:`) whose live definition waits for a second admin (src/routing/approval.ts). */
+  unapprovedRoutes: ReadonlyMap<string, Unapproved>;
 }
 
 /** How often a process looks for a change made elsewhere: well inside the 2 s promise. */
@@ -21,7 +25,13 @@ export const DEFAULT_RELOAD_MS = 500;
 interface Stored {
   latest: RouteVersion;
   disabled: Disabled[];
+  /** Only when the live table has gated routes: recent versions (newest first) and the approvals. */
+  versions: RouteVersion[];
+  approvals: RouteApprovalRecord[];
 }
+
+/** How far back a gated route's proposer is looked for. */
+const GATE_HISTORY = 200;
 
 /**
  * The reloadable config source. The file gives providers, models, callers and limits; the store's
@@ -127,10 +137,26 @@ export class LiveConfig {
 async function fetchStored(store: ReleaseStore): Promise<Stored> {
   const latest = await store.latest();
   if (!latest) throw new Error('the route table store is empty');
-  return { latest, disabled: await store.disabled() };
+  const gated = (latest.routes as Array<{ approval?: unknown }>).some((r) => r.approval);
+  const [disabled, versions, approvals] = await Promise.all([store.disabled(), gated ? store.versions(GATE_HISTORY) : [], gated ? store.routeApprovals() : []]);
+  return { latest, disabled, versions, approvals };
 }
 
-function build({ latest, disabled }: Stored, base: Config, where: string, atStart: boolean): LiveSnapshot {
+/** A route definition's identity for approvals: the SHA-256 of its stored (normalized) JSON. */
+export function routeHash(r: unknown): string {
+  return createHash('sha256').update(JSON.stringify(r)).digest('hex').slice(0, 32);
+}
+
+function unapprovedOf({ latest, versions, approvals }: Stored): Map<string, Unapproved> {
+  const live = latest.routes as RouteConfig[];
+  if (!live.some((r) => r.approval)) return new Map();
+  const facts = versions.map((v) => ({ version: v.version, author: v.author, routes: v.routes as RouteConfig[] }));
+  const approved = new Set(approvals.map((a) => approvalKey(a.route, a.hash)));
+  return unapprovedRoutes(live, facts, approved, routeHash, FILE_AUTHOR);
+}
+
+function build(stored: Stored, base: Config, where: string, atStart: boolean): LiveSnapshot {
+  const { latest, disabled } = stored;
   const check = validateRouteTable(latest.routes, base);
   // Every stored version was checked when it was made; a failure here means the config file changed under it.
   if (!check.ok) {
@@ -139,5 +165,5 @@ function build({ latest, disabled }: Stored, base: Config, where: string, atStar
     throw new Error(problems.join('; '));
   }
   const reasons = (kind: string) => new Map(disabled.filter((d) => d.kind === kind).map((d) => [d.name, d.reason]));
-  return { config: { ...base, routes: check.routes }, version: latest.version, disabledRoutes: reasons('route'), disabledModels: reasons('model') };
+  return { config: { ...base, routes: check.routes }, version: latest.version, disabledRoutes: reasons('route'), disabledModels: reasons('model'), unapprovedRoutes: unapprovedOf(stored) };
 }

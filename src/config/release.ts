@@ -46,6 +46,12 @@ export const RouteRelease = {
   shadow: ShadowSchema.optional(),
   /** Changes that add, remove or alter this route need a second admin's approval. */
   protected: z.boolean().default(false),
+  /**
+   * Approval gate: a new definition of this route goes live at once but as `proposed` — serving
+   * only its `testCallers` and the risk levels it is cleared for (never `high`) — until a second
+   * admin approves it (`gatehouse routes approve-route NAME`); src/routing/approval.ts.
+   */
+  approval: z.strictObject({ clearedRisk: z.array(z.enum(['low', 'medium'])).default([]) }).optional(),
 };
 
 export type RollbackRule = z.infer<typeof RollbackSchema>;

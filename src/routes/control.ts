@@ -73,6 +73,26 @@ export class RouteControl {
   }
 
   /**
+   * A second admin approves a gated route's live definition (`approval:`): from then on it serves
+   * every request, high risk included. The author of the definition may not approve it.
+   */
+  async approveRoute(name: string, approver: string, comment?: string): Promise<{ route: string; version: number; changed: boolean }> {
+    await this.live.refresh();
+    const snap = this.live.snapshot();
+    const route = snap.config.routes.find((r) => r.name === name);
+    if (!route) throw notFound('route_not_found', `No route "${name}" in the live table`);
+    if (!route.approval) throw invalidRequest('route_not_gated', `route "${name}" has no approval gate (\`approval:\`): its changes serve at once`);
+    const u = snap.unapprovedRoutes.get(name);
+    if (!u) return { route: name, version: snap.version, changed: false };
+    if (u.proposedBy === approver) throw policyDenied('second_admin_required', `route "${name}" was changed by ${approver} (v${u.since}); another admin must approve it`);
+    const reason = `route ${name} (v${u.since}, by ${u.proposedBy}) approved${comment ? `: ${comment}` : ''}`;
+    const changed = await this.store.approveRoute({ route: name, hash: u.hash, version: snap.version, approver, reason });
+    await this.live.refresh();
+    this.logger.info({ route: name, approver, proposedBy: u.proposedBy, version: snap.version }, 'gated route approved');
+    return { route: name, version: snap.version, changed };
+  }
+
+  /**
    * Restores an earlier version's table exactly, as a new version. It needs no second approval:
    * the table was live (and approved) before, and a rollback is what an incident calls for.
    */

@@ -6,3 +6,4 @@ export { capPlanToBudget, type BudgetCapInput } from './capToBudget';
 export * from './degraded';
 export { offerDegraded } from './planDegraded';
 export { deploymentKey, orderDeployments, weightedPick, type DeploymentLoad } from './deployments';
+export { approvalKey, mayUseUnapproved, unapprovedRoutes, type Unapproved, type VersionFacts } from './approval';

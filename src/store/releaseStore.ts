@@ -12,7 +12,7 @@ import { GatewayError } from '../errors';
  * advisory lock), so two admins (or two processes, or two machines) cannot both build on the same
  * version: the second gets 409.
  */
-export type ChangeAction = 'seed' | 'apply' | 'rollback' | 'auto-rollback' | 'propose' | 'approve' | 'disable' | 'enable' | 'config';
+export type ChangeAction = 'seed' | 'apply' | 'rollback' | 'auto-rollback' | 'propose' | 'approve' | 'approve-route' | 'disable' | 'enable' | 'config';
 export type TargetKind = 'route' | 'model';
 
 /** The author of route-table versions taken from the config file. */
@@ -51,6 +51,14 @@ export interface PendingChange {
   reason: string;
   status: 'pending' | 'approved';
   createdAt: string;
+}
+
+export interface RouteApprovalRecord {
+  route: string;
+  hash: string;
+  by: string;
+  at: string;
+  version: number | null;
 }
 
 export interface Disabled {
@@ -160,6 +168,32 @@ export class ReleaseStore {
       await log(tx, { author: approver, action: 'approve', target: `pending ${id}`, reason: v.reason, version: v.basedOn + 1, details: null });
       return this.insertVersion(tx, { ...v, approvedBy: approver });
     }, WRITE);
+  }
+
+  /**
+   * A second admin approves a gated route's definition (its hash): logged as `approve-route`, which is
+   * also where approvals are read from. False when that definition was already approved.
+   */
+  approveRoute(a: { route: string; hash: string; version: number; approver: string; reason: string }): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const known = (await this.routeApprovalsIn(tx)).some((x) => x.route === a.route && x.hash === a.hash);
+      if (known) return false;
+      await log(tx, { author: a.approver, action: 'approve-route', target: `route ${a.route}`, reason: a.reason, version: a.version, details: { route: a.route, hash: a.hash } });
+      return true;
+    }, WRITE);
+  }
+
+  /** Every gated-route approval: which definition (route + hash), by whom, when. */
+  routeApprovals(): Promise<RouteApprovalRecord[]> {
+    return this.routeApprovalsIn(this.db);
+  }
+
+  private async routeApprovalsIn(tx: Sql): Promise<RouteApprovalRecord[]> {
+    const rows = await tx.all<Row>(`SELECT author, at, version, details FROM change_log WHERE action = 'approve-route' ORDER BY id`);
+    return rows.map((r) => {
+      const d = JSON.parse(r.details) as { route: string; hash: string };
+      return { route: d.route, hash: d.hash, by: r.author, at: r.at, version: r.version };
+    });
   }
 
   disabled(): Promise<Disabled[]> {

@@ -80,6 +80,7 @@ describe('prepare reads one config snapshot per request', () => {
       version,
       disabledRoutes: new Map(),
       disabledModels: new Map(disabled.map((m) => [m, 'incident'])),
+      unapprovedRoutes: new Map(),
     });
     // After the reload model `a` is also held by the kill switch: planning on it would refuse the request.
     const snap = flipping(live(before, 1, []), live(reloaded, 2, ['a']));

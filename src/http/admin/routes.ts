@@ -41,6 +41,8 @@ export function registerRouteAdmin(app: FastifyInstance, deps: HttpDeps, release
       author: v?.author,
       reason: v?.reason,
       routes: snap.config.routes,
+      // Gated routes waiting for a second admin: only test callers and cleared risk levels reach them.
+      unapproved: [...snap.unapprovedRoutes].map(([route, u]) => ({ route, proposed_by: u.proposedBy, since: u.since })),
       disabled: await store.disabled(),
       pending: (await store.pendingChanges()).map((p) => ({ id: p.id, based_on: p.basedOn, author: p.author, reason: p.reason, created_at: p.createdAt })),
     };
@@ -78,6 +80,12 @@ export function registerRouteAdmin(app: FastifyInstance, deps: HttpDeps, release
       return { object: 'gatehouse.kill_switch', action, ...result, disabled: await store.disabled() };
     });
   }
+
+  app.post<{ Params: { name: string } }>('/admin/routes/:name/approve', { config: ADMIN }, async (req) => {
+    const who = authenticated(req).caller;
+    const body = parseBody(ApproveBody, req.body);
+    return { object: 'gatehouse.route_approval', ...(await control.approveRoute(req.params.name, who.name, body.comment)) };
+  });
 
   app.post<{ Params: { id: string } }>('/admin/routes/changes/:id/approve', { config: ADMIN }, async (req, reply) => {
     const who = authenticated(req).caller;
