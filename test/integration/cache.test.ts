@@ -21,9 +21,10 @@ describe('response cache', () => {
           mine: { provider: 'mock', upstream: 'mock-mine', price: PRICE },
           shared: { provider: 'mock', upstream: 'mock-shared', price: PRICE },
           open: { provider: 'mock', upstream: 'mock-open', price: PRICE },
+          brief: { provider: 'mock', upstream: 'mock-brief', price: PRICE },
         },
         callers: {
-          ann: { team: 'web', tasks: ['mine', 'shared', 'open'], keyHash: hashApiKey(key('ann')) },
+          ann: { team: 'web', tasks: ['mine', 'shared', 'open', 'brief'], keyHash: hashApiKey(key('ann')) },
           bob: { team: 'web', tasks: ['mine', 'shared', 'open'], keyHash: hashApiKey(key('bob')) },
           eve: { team: 'ops', tasks: ['mine', 'shared', 'open'], keyHash: hashApiKey(key('eve')) },
         },
@@ -31,6 +32,7 @@ describe('response cache', () => {
           { name: 'mine', match: { task: 'mine' }, primary: 'mine', cache: { ttl: '10m' } },
           { name: 'shared', match: { task: 'shared' }, primary: 'shared', cache: { ttl: '10m', scope: 'team' } },
           { name: 'open', match: { task: 'open' }, primary: 'open', cache: { ttl: '10m', scope: 'global', callerBypass: 'deny' } },
+          { name: 'brief', match: { task: 'brief' }, primary: 'brief', cache: { ttl: '1s' } },
         ],
       }),
     });
@@ -81,6 +83,22 @@ describe('response cache', () => {
     assert.equal((await ask('ann', 'mine', hello('fresh please'), { 'cache-control': 'no-cache' })).json.gatehouse.cache, undefined);
     await ask('ann', 'open', hello('anyone'));
     assert.equal((await ask('eve', 'open', hello('anyone'), { 'cache-control': 'no-cache' })).json.gatehouse.cache?.hit, true);
+  });
+
+  it('an entry expires after the route\'s ttl: the same request is then answered fresh', async () => {
+    await ask('ann', 'brief', hello('short-lived'));
+    assert.equal((await ask('ann', 'brief', hello('short-lived'))).json.gatehouse.cache?.hit, true);
+    const calls = gw.mock.calls('mock-brief');
+    let fresh: { json: { gatehouse: { cache?: unknown } } } | undefined;
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+      const res = await ask('ann', 'brief', hello('short-lived'));
+      if (res.json.gatehouse.cache === undefined) {
+        fresh = res;
+        break;
+      }
+    }
+    assert.ok(fresh, 'a miss after the ttl');
+    assert.equal(gw.mock.calls('mock-brief'), calls + 1);
   });
 
   it('a cached answer streams like a fresh one', async () => {

@@ -53,7 +53,7 @@ describe('POST /v1/requests/{id}/feedback: the end user\'s verdict in the ledger
     assert.deepEqual(other.json, { ...unknown.json, error: { ...unknown.json.error, message: other.json.error.message } });
     assert.equal(other.json.error.code, 'request_not_found');
     assert.equal((await feedback(first, { outcome: 'accepted' }, ADMIN_KEY)).status, 403, 'the caller role is needed');
-    assert.equal(store.get(first), undefined);
+    assert.equal(await store.get(first), undefined);
   });
 
   it('a bad body is a 400 naming the field, an oversized one a 413; nothing is recorded', async () => {
@@ -72,7 +72,7 @@ describe('POST /v1/requests/{id}/feedback: the end user\'s verdict in the ledger
     }
     const huge = await feedback(first, { outcome: 'edited', edited_text: 'e'.repeat(200_000) });
     assert.equal(huge.status, 413);
-    assert.equal(store.get(first), undefined);
+    assert.equal(await store.get(first), undefined);
   });
 
   it('records the latest feedback per request in the ledger (facts only), and counts every one in the metrics', async () => {
