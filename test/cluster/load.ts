@@ -92,21 +92,37 @@ export async function ledgerRows(databaseUrl: string, caller: string): Promise<M
   }
 }
 
+/** What one worker process did for a set of requests after a moment, from their histories. */
+export interface WorkDone {
+  /** Requests with a workflow task or an activity completed by it after the moment. */
+  requests: number;
+  /** Of which an activity (a provider call, the ledger write, …). */
+  withActivity: number;
+  /** Per request: its completed tasks, `identity:kind:ms after the moment` (for a failure message). */
+  detail: string[];
+}
+
 /**
- * How many of `ids` (workflow ids) had an activity completed by the worker process `pid` at or after
- * `sinceMs`, from the workflows' histories (an SDK worker's identity is `pid@host`).
+ * The tasks of `ids` (workflow ids) that the worker process `pid` completed at or after `sinceMs`
+ * (an SDK worker's identity is `pid@host`).
  */
-export async function finishedBy(address: string, namespace: string, ids: Set<string>, pid: number, sinceMs: number): Promise<number> {
+export async function finishedBy(address: string, namespace: string, ids: Set<string>, pid: number, sinceMs: number): Promise<WorkDone> {
   const connection = await Connection.connect({ address });
   try {
     const client = new Client({ connection, namespace });
-    let n = 0;
+    const done: WorkDone = { requests: 0, withActivity: 0, detail: [] };
     for (const id of ids) {
       const { events } = await client.workflow.getHandle(id).fetchHistory();
-      const byIt = (events ?? []).some((e) => e.activityTaskCompletedEventAttributes?.identity?.startsWith(`${pid}@`) && tsToMs(e.eventTime) >= sinceMs);
-      if (byIt) n++;
+      const tasks = (events ?? []).flatMap((e) => {
+        const a = e.activityTaskCompletedEventAttributes ?? e.workflowTaskCompletedEventAttributes;
+        return a ? [{ identity: a.identity ?? '', activity: !!e.activityTaskCompletedEventAttributes, ms: tsToMs(e.eventTime) - sinceMs }] : [];
+      });
+      const mine = tasks.filter((t) => t.identity.startsWith(`${pid}@`) && t.ms >= 0);
+      if (mine.length) done.requests++;
+      if (mine.some((t) => t.activity)) done.withActivity++;
+      done.detail.push(tasks.map((t) => `${t.identity.split('@')[0]}:${t.activity ? 'a' : 'w'}:${t.ms}`).join(' '));
     }
-    return n;
+    return done;
   } finally {
     await connection.close();
   }

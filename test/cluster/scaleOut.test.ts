@@ -18,8 +18,9 @@ import { startMockProvider, type MockProvider } from '../../src/mock';
 import { KEYS, auth, chat, hello } from '../helpers/gateway';
 import { startGatedProvider, type GatedProvider } from '../helpers/gatedProvider';
 import { freshPostgres } from '../helpers/postgres';
+import { waitFor } from '../helpers/process';
 import { api } from '../helpers/review';
-import { DAILY_USD, FLEET_KEYS, Fleet, PRICE_PER_MTOK, fleetConfig, up } from './fleet';
+import { DAILY_USD, FLEET_KEYS, Fleet, PRICE_PER_MTOK, fleetConfig, up, type Proc } from './fleet';
 import { medianFirstTokenMs } from './firstToken';
 import { finishedBy, ledgerRows, runLoad, workflowTally, type Answer, type WorkflowTally } from './load';
 
@@ -183,17 +184,23 @@ describe('two front doors and two workers on one production Temporal server, Pos
     const draining = fleet.byName('worker-2');
     assert.ok(up(draining) && !up(fleet.byName('worker-1')));
     const before = await snapshot();
+    const callsBefore = mock.calls('mock-small');
     let sigtermAt = 0;
-    let replacement: ReturnType<Fleet['start']> | undefined;
+    let replacement: Promise<Proc> | undefined;
     const answers = await runLoad({
       doors: () => fleet.doors(),
       concurrency: CONCURRENCY,
       total: TOTAL,
       onAnswer: (done) => {
         if (replacement || done.length < 8) return;
-        sigtermAt = Date.now();
-        draining.child.kill('SIGTERM');
-        replacement = fleet.start('worker-3', 'worker');
+        // The load moves in waves: SIGTERM once a provider call is under way (more calls than answers),
+        // so the worker surely holds a request, not in the lull between two waves.
+        replacement = waitFor(() => mock.calls('mock-small') - callsBefore > done.length, 20_000, 'a provider call in flight').then(() => {
+          sigtermAt = Date.now();
+          draining.child.kill('SIGTERM');
+          return fleet.start('worker-3', 'worker');
+        });
+        replacement.catch(() => {}); // awaited below
       },
     });
     assert.ok(replacement, 'the stop happened mid-load');
@@ -201,9 +208,9 @@ describe('two front doors and two workers on one production Temporal server, Pos
     assert.ok(up(await replacement));
     assert.deepEqual(answers.filter((a) => a.sends > 1), [], 'no request needed a second send');
     const ids = await exactlyOnce(answers, TOTAL, before);
-    // Drained, not abandoned: requests it held when the signal came were finished by it, after the signal.
-    const afterSignal = await finishedBy(process.env.TEMPORAL_ADDRESS!, NAMESPACE, ids, draining.child.pid!, sigtermAt);
-    assert.ok(afterSignal > 0, 'the stopped worker finished the requests it held');
-    t.diagnostic(`the stopped worker finished ${afterSignal} requests after its SIGTERM`);
+    // Drained, not abandoned: the provider calls it held when the signal came finished there, after the signal.
+    const work = await finishedBy(process.env.TEMPORAL_ADDRESS!, NAMESPACE, ids, draining.child.pid!, sigtermAt);
+    assert.ok(work.withActivity > 0, `the stopped worker (pid ${draining.child.pid}) finished the calls it held:\n${work.detail.join('\n')}`);
+    t.diagnostic(`the stopped worker completed work of ${work.requests} requests after its SIGTERM (${work.withActivity} with an activity)`);
   });
 });
