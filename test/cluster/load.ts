@@ -5,8 +5,9 @@
  * which returns the one request's answer instead of running it twice.
  */
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { KEYS, auth, hello } from '../helpers/gateway';
 
 export interface Answer {
@@ -77,35 +78,53 @@ export async function runLoad(o: LoadOptions): Promise<Answer[]> {
   return answers;
 }
 
-/** The ledger rows of `ids` in each SQLite ledger: id → the statuses of its rows (one per ledger that holds it). */
-export function ledgerRows(files: string[], ids: Set<string>): { statuses: Map<string, string[]>; byFile: Map<string, Set<string>> } {
-  const statuses = new Map<string, string[]>();
-  const byFile = new Map<string, Set<string>>();
-  for (const file of files) {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    try {
-      const rows = db.prepare('SELECT request_id, status FROM requests').all() as Array<{ request_id: string; status: string }>;
-      const here = new Set<string>();
-      for (const r of rows.filter((row) => ids.has(row.request_id))) {
-        here.add(r.request_id);
-        statuses.set(r.request_id, [...(statuses.get(r.request_id) ?? []), r.status]);
-      }
-      byFile.set(file, here);
-    } finally {
-      db.close();
-    }
+/** The shared ledger's rows for one caller, in one query: request id → the statuses of its rows. */
+export async function ledgerRows(databaseUrl: string, caller: string): Promise<Map<string, string[]>> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ request_id: string; status: string }>('SELECT request_id, status FROM requests WHERE caller = $1', [caller]);
+    const statuses = new Map<string, string[]>();
+    for (const r of rows) statuses.set(r.request_id, [...(statuses.get(r.request_id) ?? []), r.status]);
+    return statuses;
+  } finally {
+    await db.end();
   }
-  return { statuses, byFile };
 }
 
-/** How many of `ids` one ledger recorded at or after `sinceIso` (rows carry their insert time). */
-export function finishedSince(file: string, ids: Set<string>, sinceIso: string): number {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+/** What one worker process did for a set of requests after a moment, from their histories. */
+export interface WorkDone {
+  /** Requests with a workflow task or an activity completed by it after the moment. */
+  requests: number;
+  /** Of which an activity (a provider call, the ledger write, …). */
+  withActivity: number;
+  /** Per request: its completed tasks, `identity:kind:ms after the moment` (for a failure message). */
+  detail: string[];
+}
+
+/**
+ * The tasks of `ids` (workflow ids) that the worker process `pid` completed at or after `sinceMs`
+ * (an SDK worker's identity is `pid@host`).
+ */
+export async function finishedBy(address: string, namespace: string, ids: Set<string>, pid: number, sinceMs: number): Promise<WorkDone> {
+  const connection = await Connection.connect({ address });
   try {
-    const rows = db.prepare('SELECT request_id FROM requests WHERE created_at >= ?').pluck().all(sinceIso) as string[];
-    return rows.filter((id) => ids.has(id)).length;
+    const client = new Client({ connection, namespace });
+    const done: WorkDone = { requests: 0, withActivity: 0, detail: [] };
+    for (const id of ids) {
+      const { events } = await client.workflow.getHandle(id).fetchHistory();
+      const tasks = (events ?? []).flatMap((e) => {
+        const a = e.activityTaskCompletedEventAttributes ?? e.workflowTaskCompletedEventAttributes;
+        return a ? [{ identity: a.identity ?? '', activity: !!e.activityTaskCompletedEventAttributes, ms: tsToMs(e.eventTime) - sinceMs }] : [];
+      });
+      const mine = tasks.filter((t) => t.identity.startsWith(`${pid}@`) && t.ms >= 0);
+      if (mine.length) done.requests++;
+      if (mine.some((t) => t.activity)) done.withActivity++;
+      done.detail.push(tasks.map((t) => `${t.identity.split('@')[0]}:${t.activity ? 'a' : 'w'}:${t.ms}`).join(' '));
+    }
+    return done;
   } finally {
-    db.close();
+    await connection.close();
   }
 }
 

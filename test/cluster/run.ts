@@ -65,7 +65,8 @@ async function main(): Promise<number> {
       ...process.env,
       TEMPORAL_ADDRESS: server.address,
       REDIS_URL: redis.url,
-      GATEHOUSE_CLUSTER_POSTGRES: pg.url('postgres'),
+      // The tests create their own databases on it (freshPostgres), as under npm test.
+      GATEHOUSE_TEST_POSTGRES_URL: pg.url('postgres'),
       GATEHOUSE_TEST_WORKFLOW_BUNDLE: await bundle,
       GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn',
       GATEHOUSE_TEMPORAL_LOG_LEVEL: process.env.GATEHOUSE_TEMPORAL_LOG_LEVEL ?? 'ERROR',
