@@ -21,7 +21,7 @@ import { answerFromCache, keepAnswer } from './cached';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
-import { screeningActionOf } from '../src/policy/screen';
+import { screeningActionOf } from '../src/policy/screeningAction';
 import { isFixedAnswer, plannedAwayAttempt } from '../src/routing/degraded';
 import { decisions, ledger } from './proxies';
 

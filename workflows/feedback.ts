@@ -1,5 +1,5 @@
 import { workflowInfo } from '@temporalio/workflow';
-import { feedbackFacts, type FeedbackInput } from '../src/feedback/schema';
+import { feedbackFacts, type FeedbackInput } from '../src/feedback/facts';
 import { ledger } from './proxies';
 
 export interface FeedbackRecorded {

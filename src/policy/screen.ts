@@ -50,11 +50,7 @@ export function screenFindings(messages: readonly ChatMessage[], perMessage: rea
 export type ScreeningAction = Screening['action'] | 'blocked';
 
 /** The action read back off an admission (metrics and the ledger label detections by it). */
-export function screeningActionOf(a: { forcePrivate: boolean; holdForReview?: string; redactedMessages?: unknown }): ScreeningAction {
-  if (a.redactedMessages) return 'redacted';
-  if (a.forcePrivate) return 'private';
-  return a.holdForReview ? 'review' : 'none';
-}
+export { screeningActionOf } from './screeningAction';
 
 function redactMessages(messages: readonly ChatMessage[], findings: readonly Finding[][]): ChatMessage[] {
   return messages.map((m, i) => redactMessage(m, findings[i] ?? []));
