@@ -1,4 +1,5 @@
 import type { ChatCompletionRequest } from '../config/api';
+import { canonicalJson } from '../requests/canonical';
 import type { RouteCache } from '../config/cache';
 import type { DataClass } from '../config/routing';
 
@@ -60,13 +61,4 @@ const NOT_IN_KEY = new Set(['model', 'stream', 'stream_options', 'user', 'metada
 export function canonicalRequest(body: ChatCompletionRequest): string {
   const kept = Object.fromEntries(Object.entries(body).filter(([k, v]) => !NOT_IN_KEY.has(k) && v !== undefined));
   return canonicalJson(kept);
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
 }

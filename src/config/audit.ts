@@ -1,3 +1,4 @@
+import { canonicalJson } from '../requests/canonical';
 import { createHash } from 'node:crypto';
 import type { Config } from './schema';
 
@@ -30,7 +31,7 @@ export function accessView(c: Config): AccessView {
 
 /** SHA-256 of the view's canonical JSON (keys sorted): equal for equal access, whatever the file's layout. */
 export function viewHash(view: AccessView): string {
-  return `sha256:${createHash('sha256').update(canonical(view)).digest('hex')}`;
+  return `sha256:${createHash('sha256').update(canonicalJson(view)).digest('hex')}`;
 }
 
 /** One line per difference, e.g. `callers.bob: added`, `limits.callerBudgets.bot.dailyUsd: 1 → 2`. */
@@ -42,7 +43,7 @@ export function diffViews(before: AccessView | undefined, after: AccessView): st
 }
 
 function walk(a: unknown, b: unknown, path: string[], out: string[]): void {
-  if (canonical(a) === canonical(b)) return;
+  if (canonicalJson(a) === canonicalJson(b)) return;
   const at = path.join('.') || '(root)';
   if (a === undefined) return void out.push(`${at}: added`);
   if (b === undefined) return void out.push(`${at}: removed`);
@@ -50,7 +51,7 @@ function walk(a: unknown, b: unknown, path: string[], out: string[]): void {
     for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) walk(a[k], b[k], [...path, k], out);
     return;
   }
-  out.push(`${at}: ${canonical(a)} → ${canonical(b)}`);
+  out.push(`${at}: ${canonicalJson(a)} → ${canonicalJson(b)}`);
 }
 
 function fingerprint(keyHash: string): string {
@@ -73,6 +74,3 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (isRecord(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x)) ?? 'undefined';
-}
