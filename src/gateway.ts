@@ -272,31 +272,42 @@ async function startMockIfUsed(config: Config, env: NodeJS.ProcessEnv, logger: L
  * Deployments' load, for models with `deployments`; in-flight counts shared through Redis when it is
  * configured and a model balances `least-busy` at start (other strategies need only this process's view).
  */
-function deploymentLoad(p: Parts, stack: StopStack): DeploymentLoadTracker {
-  const url = p.env.GATEHOUSE_REDIS_URL ?? p.env.REDIS_URL;
+function deploymentLoad(p: Parts, stack: StopStack, redis: Redis | undefined): DeploymentLoadTracker {
   const leastBusy = Object.values(p.config.models).some((m) => m.deployments && m.strategy === 'least-busy');
-  if (!url || !leastBusy) return new DeploymentLoadTracker();
-  const shared = new RedisInFlight(url, (err) => p.logger.warn({ err: err.message }, 'Redis unreachable: least-busy counts this process only meanwhile'));
+  if (!redis || !leastBusy) return new DeploymentLoadTracker();
+  const shared = new RedisInFlight(redis);
   stack.push(() => shared.close());
   return new DeploymentLoadTracker(shared);
+}
+
+/**
+ * One Redis connection for the worker's plain commands (least-busy counts, the response cache),
+ * opened only when Redis is configured and something at start uses it. No offline queue: while
+ * Redis is unreachable a command fails at once (a cache miss, this process's own counts).
+ */
+function workerRedis(p: Parts, stack: StopStack): Redis | undefined {
+  const url = p.env.GATEHOUSE_REDIS_URL ?? p.env.REDIS_URL;
+  const used = p.config.routes.some((r) => r.cache) || Object.values(p.config.models).some((m) => m.deployments && m.strategy === 'least-busy');
+  if (!url || !used) return undefined;
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', (err) => p.logger.warn({ err: err.message }, 'Redis unreachable: cache misses and per-process least-busy counts meanwhile'));
+  stack.push(async () => redis.disconnect());
+  return redis;
 }
 
 /**
  * The routes' response cache: Redis when configured (shared by every worker), else a table beside
  * the ledger. Opened only when some route caches at start (a reload adding one needs a restart).
  */
-function responseCache(p: Parts, stack: StopStack): ResponseCacheStore | undefined {
+function responseCache(p: Parts, redis: Redis | undefined): ResponseCacheStore | undefined {
   if (!p.config.routes.some((r) => r.cache)) return undefined;
-  const url = p.env.GATEHOUSE_REDIS_URL ?? p.env.REDIS_URL;
-  const redis = url ? new Redis(url, { maxRetriesPerRequest: 1 }).on('error', (err) => p.logger.warn({ err: err.message }, 'Redis unreachable: cache misses meanwhile')) : undefined;
-  const store = redis ? new RedisResponseCache(redis) : new DbResponseCache(p.db);
-  stack.push(() => store.close());
-  return store;
+  return redis ? new RedisResponseCache(redis) : new DbResponseCache(p.db);
 }
 
 async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Parts, stack: StopStack, client: Client, bundled?: Promise<string>) {
   // A shadow comparison waits for its request's own result (decoded by this client's codec).
   const primaryResult = (id: string, signal: AbortSignal) => client.withAbortSignal(signal, () => client.workflow.getHandle(id).result() as Promise<GatewayResponse>);
+  const redis = workerRedis(p, stack);
   const bundlePath = p.env.GATEHOUSE_WORKFLOW_BUNDLE;
   if (p.tracing && bundlePath) warnIfUntraced(bundlePath, p.logger);
   // CPU-heavy work on caller input (prompt analysis, caller schemas) runs here, under a deadline.
@@ -318,8 +329,8 @@ async function runWorker(opts: GatewayOptions, temporal: TemporalHandle, p: Part
       feedback: p.feedback,
       limits: p.limits,
       health,
-      load: deploymentLoad(p, stack),
-      cache: responseCache(p, stack),
+      load: deploymentLoad(p, stack, redis),
+      cache: responseCache(p, redis),
       metrics: p.metrics,
       streams: p.streams,
       relay: p.relay,

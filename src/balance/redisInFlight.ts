@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { SharedInFlight } from './deploymentLoad';
 
 const PREFIX = 'gatehouse:inflight:';
@@ -14,14 +14,12 @@ const REFRESH_MS = 250;
  * leaves the planner on this process's own counts.
  */
 export class RedisInFlight implements SharedInFlight {
-  private readonly redis: Redis;
   private readonly counts = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly process = randomUUID();
 
-  constructor(url: string, onError: (err: Error) => void) {
-    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    this.redis.on('error', onError);
+  /** On the worker's shared connection (its owner closes it). */
+  constructor(private readonly redis: Redis) {
     this.timer = setInterval(() => void this.refresh().catch(() => {}), REFRESH_MS);
     this.timer.unref();
   }
@@ -59,7 +57,6 @@ export class RedisInFlight implements SharedInFlight {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    this.redis.disconnect();
   }
 
   private member(callId: string): string {

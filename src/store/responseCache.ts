@@ -62,7 +62,6 @@ export class RedisResponseCache implements ResponseCacheStore {
     await this.redis.set(REDIS_PREFIX + key, text, 'PX', Math.max(1, Math.round(ttlMs)));
   }
 
-  async close(): Promise<void> {
-    this.redis.disconnect();
-  }
+  /** The connection is the worker's (closed by its owner). */
+  async close(): Promise<void> {}
 }

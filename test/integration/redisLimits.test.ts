@@ -53,8 +53,10 @@ describe('rate limits shared through Redis', { skip }, () => {
 
   it('least-busy deployments: calls in flight on one connection are counted by another (and end there too)', async () => {
     const errors: Error[] = [];
-    const a = new RedisInFlight(url, (e) => errors.push(e));
-    const b = new RedisInFlight(url, (e) => errors.push(e));
+    const [ra, rb] = [new Redis(url, { enableOfflineQueue: false }), new Redis(url, { enableOfflineQueue: false })];
+    for (const r of [ra, rb]) r.on('error', (e) => errors.push(e));
+    const a = new RedisInFlight(ra);
+    const b = new RedisInFlight(rb);
     try {
       const key = `m@d-${Date.now()}`;
       const seenBy = (r: RedisInFlight) => new DeploymentLoadTracker(r).load(key).inFlight;
@@ -71,6 +73,8 @@ describe('rate limits shared through Redis', { skip }, () => {
     } finally {
       await a.close();
       await b.close();
+      ra.disconnect();
+      rb.disconnect();
     }
   });
 
