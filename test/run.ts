@@ -12,6 +12,8 @@ import { buildWorkflowBundle } from '../src/temporal/workflowBundle';
 import { SEARCH_ATTRIBUTE_TYPES } from '../src/temporal/searchAttributes';
 import { hasPostgres, startPostgres } from './helpers/postgres';
 
+/** The slowest file takes ~75 s on a 2-core machine; eight minutes leaves room for a slower one. */
+const FILE_TIMEOUT_MS = 8 * 60_000;
 const unitOnly = process.argv.includes('--unit');
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 
@@ -81,7 +83,8 @@ function buildIfStale(): Promise<void> {
 }
 
 function runNodeTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files];
+  // A file that hangs (e.g. a Temporal call with no deadline) is killed and reported by name, not left to stall CI.
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${FILE_TIMEOUT_MS}`, '--test-reporter=spec', ...files];
   const child = spawn(process.execPath, args, { stdio: 'inherit', env });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }

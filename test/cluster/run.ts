@@ -71,7 +71,7 @@ async function main(): Promise<number> {
       GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn',
       GATEHOUSE_TEMPORAL_LOG_LEVEL: process.env.GATEHOUSE_TEMPORAL_LOG_LEVEL ?? 'ERROR',
     };
-    const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles()];
+    const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=480000', '--test-reporter=spec', ...testFiles()];
     return await run(process.execPath, args, env);
   } finally {
     for (const c of cleanups.reverse()) await c();

@@ -23,6 +23,11 @@ async function pool(n: number, limit: number, fn: (i: number) => Promise<unknown
   }));
 }
 
+/** A Temporal call with a deadline: a stuck server fails this test by name instead of hanging the run. */
+function bounded<T>(gw: TestGateway, fn: () => Promise<T>): Promise<T> {
+  return gw.client.connection.withDeadline(Date.now() + 60_000, fn);
+}
+
 async function reportCounts(gw: TestGateway, worker: GatewayProcess): Promise<void> {
   for (const st of ['running', 'awaiting_review', 'completed', 'failed', 'denied']) {
     console.log(`GatehouseStatus=${st}:`, (await gw.client.workflow.count(`TaskQueue = "${gw.taskQueue}" AND GatehouseStatus = "${st}"`)).count);
@@ -39,7 +44,7 @@ describe(`${WAITING} requests waiting for review at once`, () => {
   });
   after(async () => {
     // Leave nothing running on the shared dev server.
-    await pool(ids.length, 100, (i) => gw.client.workflow.getHandle(ids[i]!).terminate('test cleanup').catch(() => {}));
+    await pool(ids.length, 100, (i) => bounded(gw, () => gw.client.workflow.getHandle(ids[i]!).terminate('test cleanup')).catch(() => {}));
     worker?.child.kill('SIGKILL');
     await gw?.close();
   });
@@ -50,7 +55,7 @@ describe(`${WAITING} requests waiting for review at once`, () => {
     const idle = rssMb(pid);
     const started = Date.now();
     await pool(WAITING, START_CONCURRENCY, async (i) => {
-      const { handle } = await gw.starter.start({ credential: KEYS.support, task: 'draft', body: hello(`hold ${i}`) });
+      const { handle } = await bounded(gw, () => gw.starter.start({ credential: KEYS.support, task: 'draft', body: hello(`hold ${i}`) }));
       ids.push(handle.workflowId);
     });
     const startMs = Date.now() - started;
@@ -58,7 +63,7 @@ describe(`${WAITING} requests waiting for review at once`, () => {
     let peak = 0;
     const heldAtLeast = (n: number) => waitForAsync(async () => {
       peak = Math.max(peak, rssMb(pid));
-      return (await gw.client.workflow.count(query)).count >= n;
+      return (await bounded(gw, () => gw.client.workflow.count(query))).count >= n;
     }, 300_000, `${n} held requests`);
     await heldAtLeast(WAITING / 2);
     const half = rssMb(pid);
