@@ -142,7 +142,9 @@ export async function startFloor(dir: string, mockUrl: string): Promise<FloorPro
   const env: NodeJS.ProcessEnv = { ...process.env, FLOOR_PORT: String(port), FLOOR_MOCK_URL: mockUrl,
     GATEHOUSE_TEMPORAL_PORT: String(temporalPort), GATEHOUSE_DATA_DIR: join(dir, 'floor-data') };
   delete env.TEMPORAL_ADDRESS;
-  const child = await spawnReady('floor', process.execPath, ['--import', 'tsx', 'bench/floor/server.ts'], env, 'floor is running', 180_000, 20_000);
+  // BENCH_FLOOR_NODE_FLAGS (e.g. --cpu-prof) is to the floor what GATEHOUSE_NODE_FLAGS is to the gateway.
+  const flags = (process.env.BENCH_FLOOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = await spawnReady('floor', process.execPath, [...flags, '--import', 'tsx', 'bench/floor/server.ts'], env, 'floor is running', 180_000, 20_000);
   const temporalPid = childPids(child.pid).find((p) => processName(p).startsWith('temporal'));
   if (temporalPid !== undefined) orphanable.add(temporalPid);
   const stop = async () => {
