@@ -26,7 +26,11 @@ export async function spawnGateway(env: NodeJS.ProcessEnv, timeoutMs = 60_000): 
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway process did not start:\n${out}`)), timeoutMs);
+    // A process that did not start is killed: left running, its pipes would keep the test file from ever exiting.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway process did not start:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       if (out.includes('Gatehouse is running.')) {
         clearTimeout(timer);
