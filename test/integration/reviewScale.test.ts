@@ -5,7 +5,7 @@ import { KEYS, hello, startTestGateway, type TestGateway } from '../helpers/gate
 import { spawnGateway, type GatewayProcess } from '../helpers/process';
 import { api, asReviewer, finalView, reviewConfig, waitForAsync } from '../helpers/review';
 
-// SCALE_WAITING=10000 measures the issue's 10,000 (minutes; not part of the default suite).
+// SCALE_WAITING=10000 measures the issue's 10,000 (minutes, so with TEST_FILE_TIMEOUT_MS=3600000; not part of the default suite).
 const WAITING = Number(process.env.SCALE_WAITING ?? 1000);
 const CACHE = Number(process.env.SCALE_CACHE ?? 100);
 const START_CONCURRENCY = 100;
