@@ -60,6 +60,8 @@ export interface HttpDeps {
   consoleSessions?: SessionOptions;
   /** A server span per request (src/tracing/http.ts); absent when tracing is off. */
   tracer?: Tracer;
+  /** How long a review decision waits for a worker to confirm it (default REVIEW_WAIT_MS, 30 s). */
+  reviewWaitMs?: number;
   /** End-user feedback counts for the canary report (GET /admin/canary/:route). */
   feedback?: Pick<FeedbackStore, 'counts'>;
 }

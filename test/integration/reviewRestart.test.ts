@@ -43,3 +43,48 @@ describe('a held request survives a worker restart', () => {
     assert.deepEqual(rows, [{ status: 'completed', reviewer: 'alice' }], 'exactly one ledger row');
   });
 });
+
+describe('a decision while no worker runs', () => {
+  let gw: TestGateway;
+  const workers: GatewayProcess[] = [];
+  const workerEnv = () => ({ ...gw.env, GATEHOUSE_ROLE: 'worker', GATEHOUSE_CONFIG: gw.configFile, GATEHOUSE_DATA_DIR: gw.dir });
+  before(async () => {
+    gw = await startTestGateway({ worker: false, config: (u) => reviewConfig(u), env: { GATEHOUSE_REVIEW_WAIT_MS: '1500' } });
+  });
+  after(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await gw?.close();
+  });
+
+  it('answers 503 review_not_confirmed after the wait instead of hanging, and the request is still decided once a worker is back', async (t) => {
+    workers.push(await spawnGateway(workerEnv()));
+    const res = await chat(gw.url, hello('decide me later'), { ...asSupport, 'x-gatehouse-task': 'draft' });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    const id = res.json.id as string;
+    workers[0]!.child.kill('SIGKILL');
+    await workers[0]!.exited;
+
+    const started = Date.now();
+    const sent = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'nobody home' });
+    const waited = Date.now() - started;
+    assert.equal(sent.status, 503, JSON.stringify(sent.json));
+    assert.equal(sent.json.error.code, 'review_not_confirmed');
+    assert.match(sent.json.error.message, /within 1\.5 s/);
+    assert.ok(waited >= 1400 && waited < 10_000, `answered after ${waited} ms`);
+
+    // The decision may still have been applied when the new worker ran the request; if not, deciding again works.
+    workers.push(await spawnGateway(workerEnv()));
+    const again = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'second try' });
+    assert.ok([200, 409, 503].includes(again.status), JSON.stringify(again.json));
+    t.diagnostic(`deciding again after the worker came back: ${again.status} ${again.json?.error?.code ?? ''}`);
+    let view = await finalView(gw.url, id, asSupport, 40_000).catch(() => undefined);
+    if (!view) {
+      // Still held: the new worker picks the request up once the dead worker's sticky queue times out.
+      const last = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'third try' });
+      assert.ok([200, 409].includes(last.status), JSON.stringify(last.json));
+      view = await finalView(gw.url, id, asSupport, 40_000);
+    }
+    assert.equal(view.status, 'completed');
+    assert.equal(view.result.choices[0].message.content, 'Mock answer to: decide me later');
+  });
+});

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { decisionDigest, type AuthenticatedCaller } from '../../auth';
@@ -32,6 +32,8 @@ const DecisionBody = z
 
 const ACTIONS: readonly ReviewAction[] = ['approve', 'edit', 'reject'];
 const MAX_LISTED = 1000;
+/** How long a decision waits for a worker to confirm it (GATEHOUSE_REVIEW_WAIT_MS); with no worker running it would wait forever. */
+export const REVIEW_WAIT_MS = 30_000;
 
 interface Reviewer {
   who: AuthenticatedCaller;
@@ -63,14 +65,23 @@ export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void 
     const parsed = DecisionBody.safeParse(req.body ?? {});
     if (!parsed.success) throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     const handle = await reviewableHandle(deps, reviewer, req.params.id);
+    const waitMs = deps.reviewWaitMs ?? REVIEW_WAIT_MS;
+    const deadline = Date.now() + waitMs;
     try {
       const credential = await sealForDecision(deps, reviewer.credential, req.params.id, { action, ...parsed.data });
-      const decision = await handle.executeUpdate(reviewUpdate, { args: [{ action, credential, ...parsed.data }] });
+      const update = () => handle.executeUpdate(reviewUpdate, { args: [{ action, credential, ...parsed.data }] });
+      const decision = await deps.starter.client.withDeadline(deadline, update);
       return { id: req.params.id, object: 'gatehouse.review.decision', decision };
     } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && Date.now() >= deadline) throw notConfirmed(req.params.id, waitMs);
       throw fromFailure(err) ?? (isClosed(err) ? await closedRefusal(handle, req.params.id) : err);
     }
   });
+}
+
+/** No worker took the decision in time (none running, or all busy): it may still apply when one does. */
+function notConfirmed(id: string, waitMs: number): GatewayError {
+  return new GatewayError('Unavailable', 'review_not_confirmed', `No worker confirmed the decision on ${id} within ${waitMs / 1000} s; it may still apply once one runs the request. Check GET /admin/reviews/${id} before deciding again`);
 }
 
 /** The reviewer's key, sealed to the workers for this request and exactly this decision (never sent raw). */
