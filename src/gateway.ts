@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { CallerDirectory, loadCredentialKeys, loadDemoKey, type CredentialKeys } from './auth';
 import { loadConfigFile, type Config } from './config';
 import type { ReloadResult } from './config/reload';
+import { durationFromEnv } from './config/duration';
 import { watchConfig } from './configWatch';
 import { buildHttpServer } from './http';
 import type { CodecAccess } from './http/codec';
@@ -379,7 +380,7 @@ async function listen(p: Parts, starter: RequestStarter, stack: StopStack, uiUrl
     // The console's request links: the configured Temporal UI, else the one this gateway started.
     temporalUiUrl: p.env.GATEHOUSE_TEMPORAL_UI_URL || uiUrl,
     consoleSessions: sessionOptionsFrom(p.env),
-    reviewWaitMs: reviewWaitMsFrom(p.env.GATEHOUSE_REVIEW_WAIT_MS),
+    reviewWaitMs: durationFromEnv(p.env, 'GATEHOUSE_REVIEW_WAIT', 1000, 'at least a second ("30s", "2m")'),
   });
   await app.listen({ port: Number(p.env.GATEHOUSE_PORT ?? 8080), host });
   stack.push(() => app.close());
@@ -400,14 +401,6 @@ async function listenMetrics(p: Parts, stack: StopStack): Promise<string | undef
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
-
-/** GATEHOUSE_REVIEW_WAIT_MS: whole milliseconds, at least 100 (a typo stops the start, not a reviewer later). */
-function reviewWaitMsFrom(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 100) throw new Error(`GATEHOUSE_REVIEW_WAIT_MS must be a whole number of milliseconds, at least 100, not "${value}"`);
-  return n;
-}
 
 function list(value: string | undefined): string[] {
   return (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);

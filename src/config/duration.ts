@@ -6,3 +6,20 @@ export function parseDuration(text: string): number {
   if (!m) throw new Error(`not a duration: ${text}`);
   return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
 }
+
+/**
+ * A duration setting from the environment ("90s", "15m"), undefined when unset; a bad or too short
+ * value stops the start (a typo must not surface later as a failing request).
+ */
+export function durationFromEnv(env: NodeJS.ProcessEnv, name: string, minMs: number, hint: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  let ms = NaN;
+  try {
+    ms = parseDuration(value.trim());
+  } catch {
+    // reported below
+  }
+  if (!(ms >= minMs)) throw new Error(`${name} must be a duration of ${hint}, not "${value}"`);
+  return ms;
+}

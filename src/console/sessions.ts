@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { parseDuration } from '../config/duration';
+import { durationFromEnv } from '../config/duration';
 
 /**
  * The console's sessions: an opaque random id (the cookie) → the staff key it was exchanged for.
@@ -21,18 +21,7 @@ export interface SessionOptions {
  * GATEHOUSE_CONSOLE_SESSION_MAX (default 8h), as durations ("15m", "12h"). A bad value stops the start.
  */
 export function sessionOptionsFrom(env: NodeJS.ProcessEnv): SessionOptions {
-  const read = (name: string): number | undefined => {
-    const value = env[name];
-    if (value === undefined || value === '') return undefined;
-    let ms = NaN;
-    try {
-      ms = parseDuration(value.trim());
-    } catch {
-      // reported below
-    }
-    if (!(ms >= 60_000)) throw new Error(`${name} must be a duration of at least a minute ("30m", "8h"), not "${value}"`);
-    return ms;
-  };
+  const read = (name: string) => durationFromEnv(env, name, 60_000, 'at least a minute ("30m", "8h")');
   return { idleMs: read('GATEHOUSE_CONSOLE_IDLE_TIMEOUT'), maxMs: read('GATEHOUSE_CONSOLE_SESSION_MAX') };
 }
 

@@ -6,31 +6,42 @@ import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gate
 import { spawnGateway, type GatewayProcess } from '../helpers/process';
 import { api, asReviewer, asSupport, finalView, reviewConfig } from '../helpers/review';
 
-describe('a held request survives a worker restart', () => {
-  let gw: TestGateway;
-  const workers: GatewayProcess[] = [];
-  const workerEnv = () => ({ ...gw.env, GATEHOUSE_ROLE: 'worker', GATEHOUSE_CONFIG: gw.configFile, GATEHOUSE_DATA_DIR: gw.dir });
+/**
+ * This process serves HTTP only; workers run in their own processes, which the tests kill. Hooks
+ * of the calling suite start and stop them.
+ */
+function frontDoorAndWorkers(env: Record<string, string> = {}) {
+  const s = { gw: undefined as unknown as TestGateway, workers: [] as GatewayProcess[] };
   before(async () => {
-    // This process serves HTTP only; the worker runs in its own process, which we kill.
-    gw = await startTestGateway({ worker: false, config: (u) => reviewConfig(u) });
+    s.gw = await startTestGateway({ worker: false, config: (u) => reviewConfig(u), env });
   });
   after(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await gw?.close();
+    for (const w of s.workers) w.child.kill('SIGKILL');
+    await s.gw?.close();
   });
+  const startWorker = async () => {
+    const { gw } = s;
+    s.workers.push(await spawnGateway({ ...gw.env, GATEHOUSE_ROLE: 'worker', GATEHOUSE_CONFIG: gw.configFile, GATEHOUSE_DATA_DIR: gw.dir }));
+  };
+  return { s, startWorker };
+}
+
+describe('a held request survives a worker restart', () => {
+  const { s, startWorker } = frontDoorAndWorkers();
 
   it('is held by one worker, decided while another runs, and completes once', async () => {
-    workers.push(await spawnGateway(workerEnv()));
+    const { gw } = s;
+    await startWorker();
     const res = await chat(gw.url, hello('wait for me'), { ...asSupport, 'x-gatehouse-task': 'draft' });
     assert.equal(res.status, 202, JSON.stringify(res.json));
     const id = res.json.id as string;
 
-    workers[0]!.child.kill('SIGKILL');
-    await workers[0]!.exited;
+    s.workers[0]!.child.kill('SIGKILL');
+    await s.workers[0]!.exited;
     const whileDown = await api(gw.url, 'GET', `/v1/requests/${id}`, asSupport);
     assert.equal(whileDown.json.status, 'awaiting_review', 'status needs no worker');
 
-    workers.push(await spawnGateway(workerEnv()));
+    await startWorker();
     const decided = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'after the restart' });
     assert.equal(decided.status, 200, JSON.stringify(decided.json));
     const view = await finalView(gw.url, id);
@@ -45,24 +56,16 @@ describe('a held request survives a worker restart', () => {
 });
 
 describe('a decision while no worker runs', () => {
-  let gw: TestGateway;
-  const workers: GatewayProcess[] = [];
-  const workerEnv = () => ({ ...gw.env, GATEHOUSE_ROLE: 'worker', GATEHOUSE_CONFIG: gw.configFile, GATEHOUSE_DATA_DIR: gw.dir });
-  before(async () => {
-    gw = await startTestGateway({ worker: false, config: (u) => reviewConfig(u), env: { GATEHOUSE_REVIEW_WAIT_MS: '1500' } });
-  });
-  after(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await gw?.close();
-  });
+  const { s, startWorker } = frontDoorAndWorkers({ GATEHOUSE_REVIEW_WAIT: '1500ms' });
 
   it('answers 503 review_not_confirmed after the wait instead of hanging, and the request is still decided once a worker is back', async (t) => {
-    workers.push(await spawnGateway(workerEnv()));
+    const { gw } = s;
+    await startWorker();
     const res = await chat(gw.url, hello('decide me later'), { ...asSupport, 'x-gatehouse-task': 'draft' });
     assert.equal(res.status, 202, JSON.stringify(res.json));
     const id = res.json.id as string;
-    workers[0]!.child.kill('SIGKILL');
-    await workers[0]!.exited;
+    s.workers[0]!.child.kill('SIGKILL');
+    await s.workers[0]!.exited;
 
     const started = Date.now();
     const sent = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'nobody home' });
@@ -73,7 +76,7 @@ describe('a decision while no worker runs', () => {
     assert.ok(waited >= 1400 && waited < 10_000, `answered after ${waited} ms`);
 
     // The decision may still have been applied when the new worker ran the request; if not, deciding again works.
-    workers.push(await spawnGateway(workerEnv()));
+    await startWorker();
     const again = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'second try' });
     assert.ok([200, 409, 503].includes(again.status), JSON.stringify(again.json));
     t.diagnostic(`deciding again after the worker came back: ${again.status} ${again.json?.error?.code ?? ''}`);

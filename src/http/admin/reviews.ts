@@ -32,7 +32,7 @@ const DecisionBody = z
 
 const ACTIONS: readonly ReviewAction[] = ['approve', 'edit', 'reject'];
 const MAX_LISTED = 1000;
-/** How long a decision waits for a worker to confirm it (GATEHOUSE_REVIEW_WAIT_MS); with no worker running it would wait forever. */
+/** How long a decision waits for a worker to confirm it (GATEHOUSE_REVIEW_WAIT); with no worker running it would wait forever. */
 export const REVIEW_WAIT_MS = 30_000;
 
 interface Reviewer {
