@@ -23,21 +23,25 @@ function frontDoorAndWorkers(env: Record<string, string> = {}) {
     const { gw } = s;
     s.workers.push(await spawnGateway({ ...gw.env, GATEHOUSE_ROLE: 'worker', GATEHOUSE_CONFIG: gw.configFile, GATEHOUSE_DATA_DIR: gw.dir }));
   };
-  return { s, startWorker };
+  /** A request held for review by the one worker, which is then SIGKILLed: its id. */
+  const heldThenWorkerKilled = async (text: string): Promise<string> => {
+    await startWorker();
+    const res = await chat(s.gw.url, hello(text), { ...asSupport, 'x-gatehouse-task': 'draft' });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    const worker = s.workers[s.workers.length - 1]!;
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    return res.json.id as string;
+  };
+  return { s, startWorker, heldThenWorkerKilled };
 }
 
 describe('a held request survives a worker restart', () => {
-  const { s, startWorker } = frontDoorAndWorkers();
+  const { s, startWorker, heldThenWorkerKilled } = frontDoorAndWorkers();
 
   it('is held by one worker, decided while another runs, and completes once', async () => {
     const { gw } = s;
-    await startWorker();
-    const res = await chat(gw.url, hello('wait for me'), { ...asSupport, 'x-gatehouse-task': 'draft' });
-    assert.equal(res.status, 202, JSON.stringify(res.json));
-    const id = res.json.id as string;
-
-    s.workers[0]!.child.kill('SIGKILL');
-    await s.workers[0]!.exited;
+    const id = await heldThenWorkerKilled('wait for me');
     const whileDown = await api(gw.url, 'GET', `/v1/requests/${id}`, asSupport);
     assert.equal(whileDown.json.status, 'awaiting_review', 'status needs no worker');
 
@@ -56,16 +60,11 @@ describe('a held request survives a worker restart', () => {
 });
 
 describe('a decision while no worker runs', () => {
-  const { s, startWorker } = frontDoorAndWorkers({ GATEHOUSE_REVIEW_WAIT: '1500ms' });
+  const { s, startWorker, heldThenWorkerKilled } = frontDoorAndWorkers({ GATEHOUSE_REVIEW_WAIT: '1500ms' });
 
   it('answers 503 review_not_confirmed after the wait instead of hanging, and the request is still decided once a worker is back', async (t) => {
     const { gw } = s;
-    await startWorker();
-    const res = await chat(gw.url, hello('decide me later'), { ...asSupport, 'x-gatehouse-task': 'draft' });
-    assert.equal(res.status, 202, JSON.stringify(res.json));
-    const id = res.json.id as string;
-    s.workers[0]!.child.kill('SIGKILL');
-    await s.workers[0]!.exited;
+    const id = await heldThenWorkerKilled('decide me later');
 
     const started = Date.now();
     const sent = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'nobody home' });
