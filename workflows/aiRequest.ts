@@ -17,13 +17,13 @@ import { checkedAnswer } from './checkedAnswer';
 import { statusQuery } from './definitions';
 import { ReviewDesk } from './review';
 import { answerOrWait } from './queue';
-import { answerFromCache, keepAnswer } from './cached';
+import { answerFromCache, answerToKeep } from './cached';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
 import { screeningActionOf } from '../src/policy/screeningAction';
 import { isFixedAnswer, plannedAwayAttempt } from '../src/routing/degraded';
-import { decisions, ledger } from './proxies';
+import { cacheStore, decisions, ledger } from './proxies';
 
 /**
  * One AI request, durably: admission (authenticate, authorize) → plan → provider call with retries
@@ -89,25 +89,36 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     const hit = cached ? prepared.cache!.hit! : undefined;
     const outcome: Outcome = { admission, plan, candidate: answer.candidate, usage: answer.completion.usage, attempts: view.attempts, status: 'completed', review: view.review, warnings: answer.warnings, degraded: answer.degraded, ...(hit ? { cacheHit: { savedCostUsd: hit.savedCostUsd } } : {}) };
     const ended = { admission, plan };
-    // The provider answered and is paid for: the request ends completed, whatever arrives now (a
-    // cancellation, a webhook child that cannot start): ledger, status and answer agree. Nothing
-    // below rejects (notifyWebhook and the shadow's start never do).
-    return await CancellationScope.nonCancellable(async () => {
-      if (!cached) await keepAnswer(prepared, answer, review !== undefined);
-      const { costUsd } = await finish(input, outcome, answer.recorded);
+    const kept = cached ? undefined : answerToKeep(prepared, answer, review !== undefined);
+    const respond = (costUsd: number): GatewayResponse => {
       view.step = 'completed';
       const response = toResponse(input, ended.admission, ended.plan, answer, view.attempts, costUsd);
       if (review) response.gatehouse.review = review;
       if (hit) response.gatehouse.cache = { hit: true, saved_cost_usd: hit.savedCostUsd, age_ms: hit.ageMs };
+      return response;
+    };
+    // The usual case, nothing left to wait for: synchronous code cannot be interrupted, so no scope
+    // (a scope and its awaits are ~7 workflow promises, each a stack capture by the SDK: docs/performance.md).
+    if (!kept && answer.recorded && !webhook && !shadow) {
+      markEnded(outcome);
+      return respond(answer.recorded.costUsd);
+    }
+    // The provider answered and is paid for: the request ends completed, whatever arrives now (a
+    // cancellation, a webhook child that cannot start): ledger, status and answer agree. Nothing
+    // below rejects (notifyWebhook and the shadow's start never do).
+    return await CancellationScope.nonCancellable(async () => {
+      if (kept) await cacheStore.storeAnswer(kept);
+      markEnded(outcome);
+      const response = respond((answer.recorded ?? (await ledger.recordOutcome(ledgerRow(input, outcome)))).costUsd);
       if (webhook) await notifyWebhook(requestId, ended.admission.caller, completedView(requestId, response));
-      await shadow; // started with the primary's call, so long done: the caller does not wait for it
+      if (shadow) await shadow; // started with the primary's call, so long done: the caller does not wait for it
       return response;
     });
   } catch (err) {
     await recordFailure(input, view, err, { admission, plan, review: view.review });
     await CancellationScope.nonCancellable(async () => {
       if (webhook) await notifyWebhook(input.requestId, admission?.caller, failureView(input.requestId, err));
-      await shadow;
+      if (shadow) await shadow;
     });
     throw applicationFailureOf(err) ?? err;
   }
@@ -162,13 +173,18 @@ export interface Outcome {
 
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
 export async function finish(input: Pick<AiRequestInput, 'requestId'>, o: Outcome, recorded?: Recorded): Promise<Recorded> {
+  markEnded(o);
+  return recorded ?? ledger.recordOutcome(ledgerRow(input, o));
+}
+
+/** The request's end in its search attributes. */
+export function markEnded(o: Outcome): void {
   // One upsert as before (replay-safe for requests in flight): the code joins it when there is one.
   upsertSearchAttributes([
     { key: GatehouseSearch.status, value: o.status },
     ...(o.candidate ? [{ key: GatehouseSearch.model, value: o.candidate.model }] : []),
     ...(o.errorCode ? [{ key: GatehouseSearch.code, value: o.errorCode }] : []),
   ]);
-  return recorded ?? ledger.recordOutcome(ledgerRow(input, o));
 }
 
 export function ledgerRow(input: Pick<AiRequestInput, 'requestId'>, o: Outcome): LedgerRow {

@@ -3,7 +3,7 @@ import type { PreparedRequest } from '../activities/prepare';
 import type { Candidate } from '../src/routing';
 import type { AttemptRecord } from '../src/temporal/contract';
 import type { Answer } from './callWithFallback';
-import { cacheStore } from './proxies';
+import type { StoreAnswerInput } from '../activities/cache';
 
 /** A cache hit as the answer of the planned model: no provider call, one attempt that says so. */
 export function answerFromCache(prepared: PreparedRequest, plan: PlannedRequest): { answer: Answer; attempt: AttemptRecord } | undefined {
@@ -17,12 +17,12 @@ export function answerFromCache(prepared: PreparedRequest, plan: PlannedRequest)
 }
 
 /**
- * Keeps a fresh answer for the route's `ttl` — only the planned model's own answer (the key names
- * it), never a reduced-output one or one a reviewer decided.
+ * What to keep of a fresh answer for the route's `ttl` — only the planned model's own answer (the
+ * key names it), never a reduced-output one or one a reviewer decided; undefined: nothing.
  */
-export async function keepAnswer(prepared: PreparedRequest, answer: Answer, reviewed: boolean): Promise<void> {
+export function answerToKeep(prepared: PreparedRequest, answer: Answer, reviewed: boolean): StoreAnswerInput | undefined {
   const c = prepared.cache;
-  if (!c || reviewed || answer.degraded || c.model !== answer.candidate.model) return;
+  if (!c || reviewed || answer.degraded || c.model !== answer.candidate.model) return undefined;
   const pricedAs = { providerKind: answer.candidate.providerKind ?? answer.candidate.provider, upstream: answer.candidate.upstream };
-  await cacheStore.storeAnswer({ key: c.key, ttlMs: c.ttlMs, completion: answer.completion, model: answer.candidate.model, pricedAs });
+  return { key: c.key, ttlMs: c.ttlMs, completion: answer.completion, model: answer.candidate.model, pricedAs };
 }

@@ -111,20 +111,23 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
   }
 }
 
-/** After an invalid answer, a provider failure on the retry or fallback still ends as that validation failure. */
-async function callAfterInvalid(
+/**
+ * After an invalid answer, a provider failure on the retry or fallback still ends as that validation
+ * failure. Not async: the first call (no invalid answer yet) is the call's own promise, no wrapper.
+ */
+function callAfterInvalid(
   ctx: AnswerContext,
   body: ChatCompletionRequest,
   candidates: Candidate[],
   lastInvalid: ValidationResult | undefined,
   rowOnAnswer: AnswerContext['rowOnAnswer'],
 ): Promise<Answer> {
-  try {
-    return await callWithFallback(ctx.requestId, body, { ...ctx.plan, candidates }, ctx.view.attempts, rowOnAnswer);
-  } catch (err) {
-    if (!lastInvalid || isCancellation(err) || !(err instanceof ApplicationFailure)) throw err;
+  const call = callWithFallback(ctx.requestId, body, { ...ctx.plan, candidates }, ctx.view.attempts, rowOnAnswer);
+  if (!lastInvalid) return call;
+  return call.catch((err: unknown) => {
+    if (isCancellation(err) || !(err instanceof ApplicationFailure)) throw err;
     throw toFailure(validationFailed(lastInvalid, ctx.view.attempts));
-  }
+  });
 }
 
 function reasonsToHold(admission: Admission, check: AnswerCheck, invalid: boolean): string[] {
