@@ -6,6 +6,10 @@ export type ChunkSink = (workflowId: string, data: string) => void;
 
 export function createFloorActivities(mockUrl: string, sink: ChunkSink) {
   return {
+    /** BENCH_FLOOR_WITH=prepare: a second local activity with a small result, as admission-and-plan is one. */
+    async prepare(body: Record<string, unknown>): Promise<{ model: string }> {
+      return { model: String(body.model) };
+    },
     /** Calls the provider; a streamed answer goes to the caller chunk by chunk and is returned whole. */
     async callProvider(body: Record<string, unknown>): Promise<unknown> {
       const res = await fetch(`${mockUrl}/chat/completions`, {

@@ -4,7 +4,9 @@
  * NativeConnection; the dev server started exactly as Gatehouse starts it) that runs one local
  * activity calling the provider, and answers with its result. No policy, no ledger, no codec.
  * Started by `npm run bench` beside the gateway; env: FLOOR_PORT, FLOOR_MOCK_URL,
- * GATEHOUSE_TEMPORAL_PORT and GATEHOUSE_DATA_DIR (as the gateway's).
+ * GATEHOUSE_TEMPORAL_PORT and GATEHOUSE_DATA_DIR (as the gateway's), and BENCH_FLOOR_WITH: a
+ * comma list of Gatehouse's Temporal-side ingredients to add, to measure what each costs on its own
+ * (`codec`, `attributes`, `prepare`; see bench/floor/ingredients.ts and bench/README.md).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +14,7 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { connectTemporal } from '../../src/temporal/connection';
 import { createFloorActivities } from './activities';
+import { floorIngredients, startOptions } from './ingredients';
 
 const TASK_QUEUE = 'floor';
 /** Gatehouse's own worker settings (src/worker.ts), so the comparison is of the work, not the tuning. */
@@ -22,7 +25,9 @@ async function main(): Promise<void> {
   const mockUrl = process.env.FLOOR_MOCK_URL!;
   const temporal = await connectTemporal({ env: { ...process.env, GATEHOUSE_PORT: '0' }, dataDir: process.env.GATEHOUSE_DATA_DIR ?? 'data-floor', log: () => {} });
   const streams = new Map<string, (data: string) => void>();
+  const withIt = floorIngredients(process.env.BENCH_FLOOR_WITH, process.env.GATEHOUSE_DATA_DIR ?? 'data-floor');
   const worker = await Worker.create({
+    dataConverter: withIt.dataConverter,
     connection: temporal.connection,
     namespace: temporal.namespace,
     taskQueue: TASK_QUEUE,
@@ -32,7 +37,7 @@ async function main(): Promise<void> {
     maxConcurrentWorkflowTaskExecutions: MAX_WORKFLOW_TASKS,
     maxConcurrentLocalActivityExecutions: MAX_WORKFLOW_TASKS,
   });
-  const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
+  const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: withIt.dataConverter });
   const server = createServer((req, res) => void handle(req, res).catch((err: unknown) => fail(res, err)));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -44,7 +49,7 @@ async function main(): Promise<void> {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       streams.set(workflowId, (data) => res.write(`data: ${data}\n\n`));
     }
-    const handle = await client.workflow.start('floorRequest', { taskQueue: TASK_QUEUE, workflowId, args: [body], requestEagerStart: true });
+    const handle = await client.workflow.start('floorRequest', { taskQueue: TASK_QUEUE, workflowId, args: [body, withIt.inWorkflow], requestEagerStart: true, ...startOptions(withIt) });
     const result = await handle.result();
     if (body.stream) {
       streams.delete(workflowId);
