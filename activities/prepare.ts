@@ -43,8 +43,8 @@ export function createPrepareActivities(deps: ActivityDeps) {
   return {
     /**
      * Local activity, the workflow's first step: admission (authenticate, authorize, screen, limits)
-     * then the plan, in one marker. Each local activity costs the TypeScript SDK a few milliseconds
-     * of CPU (measured ~3 ms here), so the steps that always run together run as one.
+     * then the plan, in one marker: the steps that always run together run as one (merging these
+     * and two other local activities cut worker CPU per request by a third; docs/performance.md).
      */
     async prepareRequest(input: PrepareInput): Promise<PreparedRequest> {
       const snap = takeSnapshot(deps); // read once: a reload mid-prepare cannot split route and plan
