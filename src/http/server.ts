@@ -60,7 +60,7 @@ export interface HttpDeps {
   consoleSessions?: SessionOptions;
   /** A server span per request (src/tracing/http.ts); absent when tracing is off. */
   tracer?: Tracer;
-  /** How long a review decision waits for a worker to confirm it (default REVIEW_WAIT_MS, 30 s). */
+  /** How long a reviewer's call (show a held answer, decide) waits for a worker (default REVIEW_WAIT_MS, 30 s). */
   reviewWaitMs?: number;
   /** End-user feedback counts for the canary report (GET /admin/canary/:route). */
   feedback?: Pick<FeedbackStore, 'counts'>;

@@ -62,9 +62,17 @@ describe('a held request survives a worker restart', () => {
 describe('a decision while no worker runs', () => {
   const { s, startWorker, heldThenWorkerKilled } = frontDoorAndWorkers({ GATEHOUSE_REVIEW_WAIT: '1500ms' });
 
-  it('answers 503 review_not_confirmed after the wait instead of hanging, and the request is still decided once a worker is back', async (t) => {
+  it('shows and decides with 503 (review_unavailable, review_not_confirmed) after the wait instead of hanging, and the request is still decided once a worker is back', async (t) => {
     const { gw } = s;
     const id = await heldThenWorkerKilled('decide me later');
+
+    // Showing the held answer needs a worker too (a query): 503 after the wait, not the server's ~30 s.
+    const askedAt = Date.now();
+    const shown = await api(gw.url, 'GET', `/admin/reviews/${id}`, asReviewer('alice'));
+    const askedFor = Date.now() - askedAt;
+    assert.equal(shown.status, 503, JSON.stringify(shown.json));
+    assert.equal(shown.json.error.code, 'review_unavailable');
+    assert.ok(askedFor >= 1400 && askedFor < 10_000, `answered after ${askedFor} ms`);
 
     const started = Date.now();
     const sent = await api(gw.url, 'POST', `/admin/reviews/${id}/approve`, asReviewer('alice'), { comment: 'nobody home' });

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { decisionDigest, type AuthenticatedCaller } from '../../auth';
@@ -32,7 +32,10 @@ const DecisionBody = z
 
 const ACTIONS: readonly ReviewAction[] = ['approve', 'edit', 'reject'];
 const MAX_LISTED = 1000;
-/** How long a decision waits for a worker to confirm it (GATEHOUSE_REVIEW_WAIT); with no worker running it would wait forever. */
+/**
+ * How long a reviewer's call waits for a worker (GATEHOUSE_REVIEW_WAIT): a decision's Update would
+ * wait forever with no worker running, and the held answer's query ~30 s (the server's own limit).
+ */
 export const REVIEW_WAIT_MS = 30_000;
 
 interface Reviewer {
@@ -53,7 +56,10 @@ export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void 
   app.get<{ Params: { id: string } }>('/admin/reviews/:id', REVIEWER, async (req) => {
     const reviewer = authenticateReviewer(deps, req);
     const handle = await reviewableHandle(deps, reviewer, req.params.id);
-    const held = await handle.query(heldAnswerQuery);
+    const wait = reviewWait(deps);
+    const held = await heldAnswer(deps, handle, wait.deadline).catch((err: unknown) => {
+      throw Date.now() >= wait.deadline ? noWorkerAnswered(req.params.id, wait.ms) : err;
+    });
     if (!held) throw notAwaitingReview(req.params.id);
     return { id: req.params.id, object: 'gatehouse.review', ...held };
   });
@@ -65,8 +71,7 @@ export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void 
     const parsed = DecisionBody.safeParse(req.body ?? {});
     if (!parsed.success) throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     const handle = await reviewableHandle(deps, reviewer, req.params.id);
-    const waitMs = deps.reviewWaitMs ?? REVIEW_WAIT_MS;
-    const deadline = Date.now() + waitMs;
+    const { ms: waitMs, deadline } = reviewWait(deps);
     try {
       const credential = await sealForDecision(deps, reviewer.credential, req.params.id, { action, ...parsed.data });
       const update = () => handle.executeUpdate(reviewUpdate, { args: [{ action, credential, ...parsed.data }] });
@@ -74,9 +79,25 @@ export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void 
       return { id: req.params.id, object: 'gatehouse.review.decision', decision };
     } catch (err) {
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && Date.now() >= deadline) throw notConfirmed(req.params.id, waitMs);
-      throw fromFailure(err) ?? (isClosed(err) ? await closedRefusal(handle, req.params.id) : err);
+      throw fromFailure(err) ?? (isClosed(err) ? await closedRefusal(heldAnswer(deps, handle, deadline), req.params.id) : err);
     }
   });
+}
+
+/** A reviewer's call that needs a worker waits this long (GATEHOUSE_REVIEW_WAIT), from now. */
+function reviewWait(deps: HttpDeps): { ms: number; deadline: number } {
+  const ms = deps.reviewWaitMs ?? REVIEW_WAIT_MS;
+  return { ms, deadline: Date.now() + ms };
+}
+
+/** The held answer, asked of the request's worker (a query: with none running the server gives up only after ~30 s). */
+function heldAnswer(deps: HttpDeps, handle: WorkflowHandle, deadline: number): Promise<HeldAnswerView | null> {
+  return deps.starter.client.withDeadline(deadline, () => handle.query(heldAnswerQuery));
+}
+
+/** No worker answered for the held request in time (none running, or all busy). */
+function noWorkerAnswered(id: string, waitMs: number): GatewayError {
+  return new GatewayError('Unavailable', 'review_unavailable', `No worker answered for ${id} within ${waitMs / 1000} s (none running, or all busy); the request stays held. Try again shortly`);
 }
 
 /** No worker took the decision in time (none running, or all busy): it may still apply when one does. */
@@ -154,8 +175,8 @@ function notAwaitingReview(id: string): GatewayError {
 }
 
 /** A decision for a finished request: "already decided" (with who and when) if it was held, else "not held". */
-async function closedRefusal(handle: { query: (q: typeof heldAnswerQuery) => Promise<HeldAnswerView | null> }, id: string): Promise<GatewayError> {
-  const decision = (await handle.query(heldAnswerQuery).catch(() => null))?.review.decision;
+async function closedRefusal(held: Promise<HeldAnswerView | null>, id: string): Promise<GatewayError> {
+  const decision = (await held.catch(() => null))?.review.decision;
   if (!decision) return notAwaitingReview(id);
   return new GatewayError('Conflict', 'review_already_decided', `Already decided: ${decision.action} by ${decision.by} at ${decision.at}`);
 }
