@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { decisionDigest, type AuthenticatedCaller } from '../../auth';
@@ -56,10 +56,7 @@ export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void 
   app.get<{ Params: { id: string } }>('/admin/reviews/:id', REVIEWER, async (req) => {
     const reviewer = authenticateReviewer(deps, req);
     const handle = await reviewableHandle(deps, reviewer, req.params.id);
-    const wait = reviewWait(deps);
-    const held = await heldAnswer(deps, handle, wait.deadline).catch((err: unknown) => {
-      throw Date.now() >= wait.deadline ? noWorkerAnswered(req.params.id, wait.ms) : err;
-    });
+    const held = await heldAnswer(deps, handle, req.params.id);
     if (!held) throw notAwaitingReview(req.params.id);
     return { id: req.params.id, object: 'gatehouse.review', ...held };
   });
@@ -71,28 +68,35 @@ export function registerReviewAdmin(app: FastifyInstance, deps: HttpDeps): void 
     const parsed = DecisionBody.safeParse(req.body ?? {});
     if (!parsed.success) throw invalidRequest('invalid_request', formatIssues(parsed.error.issues).join('; '), parsed.error.issues[0]?.path.join('.'));
     const handle = await reviewableHandle(deps, reviewer, req.params.id);
-    const { ms: waitMs, deadline } = reviewWait(deps);
     try {
       const credential = await sealForDecision(deps, reviewer.credential, req.params.id, { action, ...parsed.data });
       const update = () => handle.executeUpdate(reviewUpdate, { args: [{ action, credential, ...parsed.data }] });
-      const decision = await deps.starter.client.withDeadline(deadline, update);
+      const decision = await withWorker(deps, update, (waitMs) => notConfirmed(req.params.id, waitMs));
       return { id: req.params.id, object: 'gatehouse.review.decision', decision };
     } catch (err) {
-      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && Date.now() >= deadline) throw notConfirmed(req.params.id, waitMs);
-      throw fromFailure(err) ?? (isClosed(err) ? await closedRefusal(heldAnswer(deps, handle, deadline), req.params.id) : err);
+      throw fromFailure(err) ?? (isClosed(err) ? await closedRefusal(heldAnswer(deps, handle, req.params.id), req.params.id) : err);
     }
   });
 }
 
-/** A reviewer's call that needs a worker waits this long (GATEHOUSE_REVIEW_WAIT), from now. */
-function reviewWait(deps: HttpDeps): { ms: number; deadline: number } {
-  const ms = deps.reviewWaitMs ?? REVIEW_WAIT_MS;
-  return { ms, deadline: Date.now() + ms };
+/**
+ * A reviewer's call that needs a worker (the held answer's query, a decision's Update), bounded by
+ * GATEHOUSE_REVIEW_WAIT: with no worker running an Update waits forever, a query ~30 s (the server's
+ * own limit). Past the wait: `refusal`, a 503 saying which; the workflow's own refusals pass as they are.
+ */
+async function withWorker<T>(deps: HttpDeps, call: () => Promise<T>, refusal: (waitMs: number) => GatewayError): Promise<T> {
+  const waitMs = deps.reviewWaitMs ?? REVIEW_WAIT_MS;
+  const deadline = Date.now() + waitMs;
+  try {
+    return await deps.starter.client.withDeadline(deadline, call);
+  } catch (err) {
+    throw Date.now() >= deadline && !fromFailure(err) ? refusal(waitMs) : err;
+  }
 }
 
-/** The held answer, asked of the request's worker (a query: with none running the server gives up only after ~30 s). */
-function heldAnswer(deps: HttpDeps, handle: WorkflowHandle, deadline: number): Promise<HeldAnswerView | null> {
-  return deps.starter.client.withDeadline(deadline, () => handle.query(heldAnswerQuery));
+/** The held answer, asked of the request's worker. */
+function heldAnswer(deps: HttpDeps, handle: WorkflowHandle, id: string): Promise<HeldAnswerView | null> {
+  return withWorker(deps, () => handle.query(heldAnswerQuery), (waitMs) => noWorkerAnswered(id, waitMs));
 }
 
 /** No worker answered for the held request in time (none running, or all busy). */
