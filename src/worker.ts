@@ -3,6 +3,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUE } from './temporal/contract';
 import type { Tracing } from './tracing';
 import { WORKFLOW_INTERCEPTOR_MODULE, workerTracing } from './tracing/temporal';
+import { PRELOADED } from './temporal/workflowBundle';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -36,7 +37,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   // A request waiting on a provider holds a cached workflow; 1,000 is plenty for one process.
   const maxCachedWorkflows = setup.maxCachedWorkflows ?? 1000;
   const maxWorkflowTasks = Math.min(setup.maxWorkflowTasks ?? MAX_WORKFLOW_TASKS, maxCachedWorkflows);
-  const source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
+  const source = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: PRELOADED } };
   const traced = workerTracing(setup.tracing);
   // Bundled here (no prebuilt bundle): the workflow interceptors go in with the workflows.
   if (setup.tracing && !setup.workflowBundle) traced.interceptors = { ...traced.interceptors, workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] };

@@ -23,6 +23,13 @@ export async function buildWorkflowBundle(outFile: string, opts: { tracing?: boo
   return outFile;
 }
 
+/**
+ * Our workflow modules, evaluated once when the worker's V8 context is made instead of once per
+ * workflow run (the SDK then shares and deep-freezes them). They hold no per-run state: only
+ * functions and constant tables. Measured: ~0.6 ms less workflow-thread CPU per request (docs/performance.md).
+ */
+export const PRELOADED = [require.resolve(WORKFLOWS)];
+
 /** `node workflowBundle.js out.js --tracing`: the bundle for a worker with tracing on (docs/operations.md). */
 const TRACING_FLAG = '--tracing';
 
@@ -31,7 +38,7 @@ async function writeBundle(outFile: string, tracing: boolean): Promise<void> {
   // With tracing on, the OpenTelemetry workflow interceptors are part of the workflow code; off, absent.
   const workflowInterceptorModules = tracing ? [WORKFLOW_INTERCEPTOR_MODULE] : [];
   // Failures are encoded by the gateway's converter inside workflows too (see failureConverter.ts).
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), failureConverterPath: FAILURE_CONVERTER_PATH, workflowInterceptorModules, logger: quiet });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS), failureConverterPath: FAILURE_CONVERTER_PATH, workflowInterceptorModules, preloadModules: PRELOADED, logger: quiet });
   writeFileSync(outFile, code, { mode: PRIVATE_FILE_MODE });
   chmodSync(outFile, PRIVATE_FILE_MODE); // an older bundle there may have been readable
 }
