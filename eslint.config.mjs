@@ -8,6 +8,21 @@ const PURE_FOLDERS = ['routing', 'failures', 'policy', 'validation', 'canary', '
 const PROVIDER_IO = String.raw`(^|/)(providers(/(?!(conduct|upstreamError|deadlines|types|kind|sse)$)[^/]+(/.*)?)?|mock(/.*)?)$`;
 const IO_LIBRARIES = ['pino', 'undici', 'openai', 'fastify', 'better-sqlite3', 'yaml', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
 
+// Workflow modules (and the pure modules they import) are preloaded once into the worker's V8
+// context and shared by every workflow run (src/temporal/workflowBundle.ts): module-level state
+// would leak from one request to the next. Constants only; a module-level collection is typed Readonly.
+const NO_SHARED_STATE = [
+  'error',
+  ...['Program > VariableDeclaration[kind!="const"]', 'Program > ExportNamedDeclaration > VariableDeclaration[kind!="const"]'].map((selector) => ({
+    selector,
+    message: 'No module-level `let`/`var`: workflow modules are shared by every run. Keep state in the workflow function.',
+  })),
+  ...['Program > VariableDeclaration', 'Program > ExportNamedDeclaration > VariableDeclaration'].map((decl) => ({
+    selector: `${decl} > VariableDeclarator:not([id.typeAnnotation.typeAnnotation.typeName.name=/^Readonly/]) > NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet)$/]`,
+    message: 'A module-level collection is shared by every workflow run: type it ReadonlySet/ReadonlyMap (and never mutate it) or keep it in the workflow function.',
+  })),
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', 'bench/results/**', '.perf/**'] },
   ...tseslint.configs.recommended,
@@ -31,6 +46,7 @@ export default tseslint.config(
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'No environment in workflow code.' }],
+      'no-restricted-syntax': NO_SHARED_STATE,
     },
   },
   {
@@ -49,6 +65,7 @@ export default tseslint.config(
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'No environment in pure code: pass settings in.' }],
+      'no-restricted-syntax': NO_SHARED_STATE,
     },
   },
 );

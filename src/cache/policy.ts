@@ -52,7 +52,7 @@ export function cacheScope(cache: RouteCache, who: { caller: string; team: strin
 }
 
 /** Fields that never change the answer (transport, bookkeeping), left out of the key. */
-const NOT_IN_KEY = new Set(['model', 'stream', 'stream_options', 'user', 'metadata', 'store', 'service_tier']);
+const NOT_IN_KEY: ReadonlySet<string> = new Set(['model', 'stream', 'stream_options', 'user', 'metadata', 'store', 'service_tier']);
 
 /**
  * Pure: the request as the cache key sees it, as canonical JSON (object keys sorted at every level),

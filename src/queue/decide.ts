@@ -36,7 +36,7 @@ export const REASON_TEXT: Record<QueueReason, string> = {
 };
 
 /** Attempt errors that say "not available now" (a later try may succeed), not "this request is wrong". */
-const KILL_SWITCH = new Set(['ModelDisabled', 'RouteDisabled']);
+const KILL_SWITCH: ReadonlySet<string> = new Set(['ModelDisabled', 'RouteDisabled']);
 
 /**
  * THE decision whether a failure queues (else it ends the request as today), and why. `code` is the

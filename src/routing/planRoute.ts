@@ -94,7 +94,7 @@ export interface PlanContext {
   refusesPrefill?: (model: string) => boolean;
 }
 
-const AUTO_MODELS = new Set(['auto', 'gatehouse', 'default']);
+const AUTO_MODELS: ReadonlySet<string> = new Set(['auto', 'gatehouse', 'default']);
 
 /** Pure: the ordered candidates for a request on its route; every factor that skipped a model says why. */
 export function planRoute(req: PlanRequest, route: RouteConfig, ctx: PlanContext): RoutePlan {

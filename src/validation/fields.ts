@@ -25,6 +25,7 @@ const BASE_SCHEMAS: Record<FieldType, z.ZodType> = {
 };
 
 /** Built schemas per config object: rules come from the config, so the set is small and fixed. */
+// eslint-disable-next-line no-restricted-syntax -- a memo of a pure function (same input, same result): sharing it across runs changes no decision
 const builtSchemas = new WeakMap<Record<string, string>, z.ZodType>();
 
 export function fieldsSchema(fields: Record<string, string>): z.ZodType {

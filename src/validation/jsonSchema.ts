@@ -30,6 +30,7 @@ const AJV_OPTIONS = {
   code: { regExp: re2RegExp },
 };
 
+// eslint-disable-next-line no-restricted-syntax -- a memo of a pure function (same input, same result): sharing it across runs changes no decision
 const ajvByDialect = new Map<string, AjvInstance>();
 
 /** One Ajv per JSON Schema dialect: the default (draft-07) rejects a 2020-12 `$schema`, which zod and others emit. */

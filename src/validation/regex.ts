@@ -52,6 +52,7 @@ export const re2RegExp = Object.assign((pattern: string, _unicode: string): Line
 });
 
 /** Compiled config patterns by source; the set of sources is bounded by the config, so no eviction. */
+// eslint-disable-next-line no-restricted-syntax -- a memo of a pure function (same input, same result): sharing it across runs changes no decision
 const compiledBySource = new Map<string, LinearPattern>();
 
 /** Compiles a config `mustMatch` / `mustNotMatch` source; throws UnsupportedPatternError when it cannot. */

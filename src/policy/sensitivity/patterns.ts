@@ -10,7 +10,7 @@ import type { Finding } from './types';
 const EMAIL = /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![\w-]|\.[A-Za-z0-9]|:[\w~/])/g;
 
 // "logo@2x.png" and "icon@3x.svg" are asset names, not addresses.
-const FILE_EXTENSION_TLDS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'js', 'ts', 'css', 'html', 'json', 'txt', 'pdf', 'zip', 'yaml', 'yml']);
+const FILE_EXTENSION_TLDS: ReadonlySet<string> = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'js', 'ts', 'css', 'html', 'json', 'txt', 'pdf', 'zip', 'yaml', 'yml']);
 
 export function detectEmails(text: string): Finding[] {
   return collect('email', EMAIL, text, (m) => {
