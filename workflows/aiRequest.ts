@@ -1,4 +1,5 @@
 import {
+  CancelledFailure,
   CancellationScope,
   isCancellation,
   setHandler,
@@ -7,7 +8,6 @@ import {
 } from '@temporalio/workflow';
 import type { Recorded } from '../activities/ledger';
 import type { PlannedRequest } from '../activities/plan';
-import type { Usage } from '../src/config/api';
 import type { Candidate } from '../src/routing';
 import { applicationFailureOf, type RefusedAs } from '../src/errors';
 import type { Admission, AiRequestInput, AttemptRecord, GatehouseMeta, GatewayResponse, LedgerRow, RequestStatusView } from '../src/temporal/contract';
@@ -21,9 +21,9 @@ import { answerFromCache, answerToKeep } from './cached';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
-import { screeningActionOf } from '../src/policy/screeningAction';
-import { isFixedAnswer, plannedAwayAttempt } from '../src/routing/degraded';
-import { cacheStore, decisions, ledger } from './proxies';
+import { rowOf, type Outcome } from '../src/requests/ledgerRow';
+import { plannedAwayAttempt } from '../src/routing/degraded';
+import { cacheStore, decisions, decisionsWithFirstTry, ledger } from './proxies';
 
 /**
  * One AI request, durably: admission (authenticate, authorize) → plan → provider call with retries
@@ -42,8 +42,16 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     // Admission and plan in one local activity (one marker): see activities/prepare.ts. The sealed
     // credential's issue time is checked against the workflow's start (same on replay and retry).
     const { workflowId, startTime } = workflowInfo();
-    const prepared = await decisions.prepareRequest({ requestId, credential, task, risk, latency, priority, body, degraded, requestedModel: body.model, queue: input.queue, cacheControl: input.cacheControl, workflowId, startedAtMs: startTime.getTime() });
+    // A caller waiting for the answer may have its first provider call made in the same step (src/routing/firstTry.ts).
+    const prepare = input.waited ? decisionsWithFirstTry : decisions;
+    const prepared = await prepare.prepareRequest({ requestId, credential, task, risk, latency, priority, body, degraded, requestedModel: body.model, queue: input.queue, cacheControl: input.cacheControl, workflowId, startedAtMs: startTime.getTime(), ...(input.waited ? { firstTry: true } : {}) });
     const a = (admission = prepared.admission);
+    const firstTry = prepared.firstTry;
+    if (firstTry && 'cancelled' in firstTry) {
+      // Cancelled during that call: recorded with who and which route, as a cancelled call always is.
+      admitted(view, a, (plan = prepared.plan!));
+      throw new CancelledFailure('Request cancelled during its first provider call');
+    }
     webhook = prepared.webhook;
     // With a plan, onPlan below says so (one search-attribute upsert, as before the queue existed).
     if (!prepared.plan) admitted(view, a, { route: a.route });
@@ -76,6 +84,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
       call: (p) =>
         checkedAnswer({
           requestId, body: sent, responseFormat: body.response_format, admission: a, plan: p, view, desk, knownCheck: prepared.answerCheck,
+          firstTry: p === prepared.plan ? firstTry : undefined, // only the first plan's first call
           // Written by the answering call when nothing is checked after it (one workflow step fewer).
           rowOnAnswer: (candidate, attempts) => ({
             row: ledgerRow(input, { admission: a, plan: p, candidate, attempts, status: 'completed' }),
@@ -149,28 +158,6 @@ export function admitted(view: RequestStatusView, admission: Admission, plan: Pi
   ]);
 }
 
-export interface Outcome {
-  admission?: Admission;
-  plan?: PlannedRequest;
-  /** The model that answered, and its usage. */
-  candidate?: Candidate;
-  usage?: Usage;
-  attempts: AttemptRecord[];
-  status: Exclude<RequestStatus, 'running'>;
-  errorCode?: string;
-  /** Whom admission had identified before it refused (no admission then). */
-  who?: RefusedAs;
-  review?: RequestStatusView['review'];
-  /** What the answering provider could not honour (ProviderCallResult.warnings). */
-  warnings?: string[];
-  /** Absent: chat. */
-  operation?: LedgerRow['operation'];
-  /** The route's reduced-output plan answered, for this reason. */
-  degraded?: LedgerRow['degraded'];
-  /** Answered from the response cache. */
-  cacheHit?: LedgerRow['cacheHit'];
-}
-
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
 export async function finish(input: Pick<AiRequestInput, 'requestId'>, o: Outcome, recorded?: Recorded): Promise<Recorded> {
   markEnded(o);
@@ -187,35 +174,10 @@ export function markEnded(o: Outcome): void {
   ]);
 }
 
+export type { Outcome };
+
 export function ledgerRow(input: Pick<AiRequestInput, 'requestId'>, o: Outcome): LedgerRow {
-  return {
-    requestId: input.requestId,
-    caller: o.admission?.caller ?? o.who?.caller ?? null,
-    team: o.admission?.team ?? o.who?.team ?? null,
-    // Only a task admission accepted: the caller's unchecked header is request content, not a name.
-    task: o.admission?.task ?? o.who?.task ?? null,
-    route: o.plan?.route ?? o.who?.route ?? null,
-    model: o.candidate?.model ?? null,
-    status: o.status,
-    errorCode: o.errorCode ?? null,
-    usage: o.usage ?? null,
-    latencyMs: elapsedMs(),
-    attempts: o.attempts,
-    explanation: o.plan?.explanation ?? null,
-    risk: o.admission?.risk,
-    dataClass: o.admission?.dataClass,
-    sensitiveKinds: o.admission?.sensitiveKinds ?? o.who?.sensitiveKinds,
-    sensitiveAction: o.admission ? screeningActionOf(o.admission) : o.who?.sensitiveAction,
-    stage: o.plan?.stage,
-    routeTableVersion: o.plan?.routeTableVersion,
-    review: o.review,
-    warnings: o.warnings,
-    // The route's fixed answer and a cached answer came from no provider: nothing to price.
-    pricedAs: o.candidate && !isFixedAnswer(o.candidate) && !o.cacheHit ? { providerKind: o.candidate.providerKind ?? o.candidate.provider, upstream: o.candidate.upstream } : undefined,
-    ...(o.operation ? { operation: o.operation } : {}),
-    ...(o.degraded ? { degraded: o.degraded } : {}),
-    ...(o.cacheHit ? { cacheHit: o.cacheHit } : {}),
-  };
+  return rowOf(input.requestId, o, elapsedMs());
 }
 
 function toResponse(input: AiRequestInput, a: Admission, plan: PlannedRequest, answer: Answer, attempts: AttemptRecord[], costUsd: number): GatewayResponse {

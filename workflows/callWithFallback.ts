@@ -30,8 +30,10 @@ export async function callWithFallback<R extends { latencyMs: number } = Provide
   rowOnAnswer?: CallContext['rowOnAnswer'],
   /** Another operation's try (embeddings); absent: chat. */
   call?: CallContext<R>['call'],
+  /** The first try, already made with admission: taken by the plan's first candidate's first try. */
+  firstTry?: CallContext<R>['firstTry'],
 ): Promise<Answer<R>> {
-  const c: CallContext<R> = { requestId, body, plan, attempts, rowOnAnswer, call };
+  const c: CallContext<R> = { requestId, body, plan, attempts, rowOnAnswer, call, firstTry };
   const answer = await callCandidates<R>(c);
   if (answer) return answer;
   // The caller has part of an answer nobody could continue: the error event they would have had.

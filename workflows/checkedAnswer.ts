@@ -4,7 +4,7 @@ import type { AnswerCheck } from '../activities/validation';
 import type { ChatCompletionRequest } from '../src/config/api';
 import { GatewayError, toFailure } from '../src/errors';
 import { FAILURE_CONDUCT, OUTPUT_VALIDATION_FAILED } from '../src/failures';
-import { holdReasons, nextStepForInvalid } from '../src/review/decide';
+import { answerEndsRequest, holdReasonsFor, nextStepForInvalid } from '../src/review/decide';
 import { promptForReview } from '../src/review/prompt';
 import type { ReviewRecord, ReviewSettings } from '../src/review/types';
 import type { Candidate, RoutePlan } from '../src/routing';
@@ -45,6 +45,8 @@ export interface AnswerContext {
   knownCheck?: AnswerCheck | null;
   /** The ledger row for an answer that ends the request; used only when nothing is checked after the call. */
   rowOnAnswer?: CallContext['rowOnAnswer'];
+  /** The first try, already made with admission (activities/prepare.ts): the first call takes it. */
+  firstTry?: CallContext['firstTry'];
 }
 
 /**
@@ -59,9 +61,7 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
   let retried = false;
   let lastInvalid: ValidationResult | undefined;
   // Nothing to check and nothing to hold: the first answer ends the request, and its call records it.
-  const known = ctx.knownCheck;
-  const answerEnds = !!known && known.validation === null && reasonsToHold(ctx.admission, known, false).length === 0;
-  const rowOnAnswer = answerEnds ? ctx.rowOnAnswer : undefined;
+  const rowOnAnswer = answerEndsRequest(ctx.admission, ctx.knownCheck) ? ctx.rowOnAnswer : undefined;
   for (;;) {
     const answer = await callAfterInvalid({ ...ctx, plan }, body, candidates, lastInvalid, rowOnAnswer);
     // The route's fixed answer is its own text: never validated, never held for review.
@@ -95,7 +95,7 @@ export async function checkedAnswer(ctx: AnswerContext): Promise<CheckedAnswer> 
         continue;
       }
     }
-    const reasons = reasonsToHold(ctx.admission, check, invalid);
+    const reasons = holdReasonsFor(ctx.admission, check, invalid);
     if (reasons.length === 0) return { answer };
     const held = await ctx.desk.hold({
       route: ctx.plan.route,
@@ -122,20 +122,12 @@ function callAfterInvalid(
   lastInvalid: ValidationResult | undefined,
   rowOnAnswer: AnswerContext['rowOnAnswer'],
 ): Promise<Answer> {
-  const call = callWithFallback(ctx.requestId, body, { ...ctx.plan, candidates }, ctx.view.attempts, rowOnAnswer);
+  const call = callWithFallback(ctx.requestId, body, { ...ctx.plan, candidates }, ctx.view.attempts, rowOnAnswer, undefined, lastInvalid ? undefined : ctx.firstTry);
   if (!lastInvalid) return call;
   return call.catch((err: unknown) => {
     if (isCancellation(err) || !(err instanceof ApplicationFailure)) throw err;
     throw toFailure(validationFailed(lastInvalid, ctx.view.attempts));
   });
-}
-
-function reasonsToHold(admission: Admission, check: AnswerCheck, invalid: boolean): string[] {
-  const reasons = holdReasons(check.review?.when ?? [], { risk: admission.risk, validationFailed: invalid, sensitiveKinds: check.sensitiveKinds });
-  // onFailure: review holds even when `when` does not list on_validation_failure.
-  if (invalid && !reasons.includes('validation_failed')) reasons.push('validation_failed');
-  if (admission.holdForReview) reasons.push(admission.holdForReview);
-  return reasons;
 }
 
 /** The attempt keeps its validation outcome; a failed one counts as a failed attempt (it is why we moved on). */

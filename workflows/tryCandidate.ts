@@ -1,18 +1,19 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
-import type { Activities, ProviderCallInput, ProviderCallResult, ProviderFailureDetails } from '../activities';
+import type { Activities, ProviderCallResult, ProviderFailureDetails } from '../activities';
 import type { ChatCompletionRequest } from '../src/config/api';
 import { WORKER_LOST, afterFailure, afterWorkerLost, hasPrefill, withoutPrefill, type TryFailure } from '../src/providers/conduct';
 import type { Candidate, RoutePlan } from '../src/routing';
 import { canContinueOn, mayContinue, type DeliveredPart } from '../src/streaming/continuation';
 import type { AttemptRecord, RowOnAnswer } from '../src/temporal/contract';
+import { answeredAttempt, tryInputOf, type TryInput } from '../src/routing/firstTry';
+import type { FirstTry } from '../activities/prepare';
 
 /** The activity enforces the route's deadlines itself; Temporal's timeout is the backstop for a hung worker. */
 export const DEADLINE_SLACK_MS = 2_000;
 
 /** The provider activities a try may run (one per operation). */
 export type ProviderActivities = Pick<Activities, 'callProvider' | 'callEmbeddings'>;
-/** What every operation's try sends besides its body. */
-export type TryInput = Omit<ProviderCallInput, 'body' | 'maxOutputTokens'>;
+export type { TryInput };
 
 export interface CallContext<R extends { latencyMs: number } = ProviderCallResult> {
   requestId: string;
@@ -29,6 +30,8 @@ export interface CallContext<R extends { latencyMs: number } = ProviderCallResul
   continuation?: Continuation;
   /** Models that refused an assistant prefill in this request: never asked to continue. */
   refusedPrefill?: Set<string>;
+  /** The request's first try, already made by admission's local activity (src/routing/firstTry.ts): taken by the first try here. */
+  firstTry?: FirstTry;
 }
 
 /** The answer the caller has so far, and the try whose break they saw (the error they get if nobody continues). */
@@ -53,34 +56,20 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
   let workersLost = 0;
   for (let tryNo = 1; ; tryNo++) {
     const adapted = c.continuation ? 'continuation' : body === c.body ? undefined : 'without_prefill';
-    const answered = (latencyMs: number, skippedChunks?: number): AttemptRecord => ({
-      model: candidate.model,
-      ...(candidate.deployment ? { deployment: candidate.deployment } : {}),
-      outcome: 'ok',
-      try: tryNo,
-      latencyMs,
-      ...(adapted ? { adapted } : {}),
-      ...(skippedChunks ? { skippedChunks } : {}),
-    });
+    const answered = (latencyMs: number, skippedChunks?: number) => answeredAttempt(candidate, tryNo, latencyMs, adapted, skippedChunks);
+    const given = takeFirstTry(c, candidate);
     try {
-      const input: TryInput = {
+      if (given && 'failure' in given) throw ApplicationFailure.create(given.failure);
+      const input = tryInputOf(c.plan, candidate, {
         requestId: c.requestId,
-        provider: candidate.provider,
-        model: candidate.model,
-        ...(candidate.deployment ? { deployment: candidate.deployment } : {}),
-        upstream: candidate.upstream,
-        timeoutMs: c.plan.timeoutMs,
-        deadlines: c.plan.deadlines,
-        maxRetryDelayMs: c.plan.maxRetryWaitMs,
         attempt: c.attempts.length + 1,
-        route: c.plan.route, // for the kill switch
-        ...(c.plan.strictStreams ? { strictStreams: true } : {}),
-        ...(c.continuation ? { continues: c.continuation.from } : {}),
         recordOnAnswer: c.rowOnAnswer?.(candidate, [...c.attempts, answered(0)]),
-      };
+        continues: c.continuation?.from,
+      });
       // Chat: the budget's cap on the answer goes where the request is built (maxOutputTokens).
       const chat = () => activities.callProvider({ ...input, body, maxOutputTokens: candidate.maxOutputTokens }) as Promise<unknown> as Promise<R>;
-      const result = await (c.call ? c.call(activities, input) : chat());
+      // A first try admission already made is not made again (no await: one workflow step fewer).
+      const result = given && 'result' in given ? (given.result as unknown as R) : await (c.call ? c.call(activities, input) : chat());
       c.attempts.push(answered(result.latencyMs, (result as { skippedChunks?: number }).skippedChunks));
       return { ok: true, result };
     } catch (err) {
@@ -116,6 +105,13 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
       return { ok: false, failure: record, next: next.kind };
     }
   }
+}
+
+/** The first try admission made, once, for the plan's first candidate; later tries call as usual. */
+function takeFirstTry(c: CallContext<{ latencyMs: number }>, candidate: Candidate): FirstTry | undefined {
+  const given = c.firstTry;
+  c.firstTry = undefined;
+  return given && given.model === candidate.model ? given : undefined;
 }
 
 function refused(c: CallContext<{ latencyMs: number }>): Set<string> {

@@ -72,7 +72,8 @@ export async function answerChat(req: FastifyRequest, reply: FastifyReply, deps:
   if (mode !== 'none') {
     return streamChatCompletion(reply, deps, input, { idempotencyKey: key, live: mode === 'live', present: format.presenter(body), mayQueue });
   }
-  const { handle } = await deps.starter.start(input, key);
+  // A caller that waits here lets the first provider call run with admission (src/routing/firstTry.ts).
+  const { handle } = await deps.starter.start(prefersAsync(req) ? input : { ...input, waited: true }, key);
   void reply.header('x-gatehouse-request-id', handle.workflowId);
   // 202 + Location when the caller asked for async, or as soon as the request is held for review.
   if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');

@@ -1,6 +1,8 @@
 import { isSealedCredential } from '../auth/envelope';
 import type { OnFailureAction } from '../validation/schema';
 import type { ReviewWhenName } from './schema';
+import type { AnswerCheck } from '../../activities/validation';
+import type { Admission } from '../temporal/contract';
 import type { ReviewAction, ReviewDecisionInput, ReviewPhase, ReviewSettings } from './types';
 
 /**
@@ -27,6 +29,20 @@ export function holdReasons(when: readonly ReviewWhenName[], facts: HoldFacts): 
     reasons.push(`sensitive_output: ${facts.sensitiveKinds.join(', ')}`);
   }
   return reasons;
+}
+
+/** Why this answer is held for a human: the route's `when`, a failed check, the policy's own hold. */
+export function holdReasonsFor(admission: Admission, check: AnswerCheck, invalid: boolean): string[] {
+  const reasons = holdReasons(check.review?.when ?? [], { risk: admission.risk, validationFailed: invalid, sensitiveKinds: check.sensitiveKinds });
+  // onFailure: review holds even when `when` does not list on_validation_failure.
+  if (invalid && !reasons.includes('validation_failed')) reasons.push('validation_failed');
+  if (admission.holdForReview) reasons.push(admission.holdForReview);
+  return reasons;
+}
+
+/** The first answer ends the request: nothing checks it and nothing holds it (known before the call). */
+export function answerEndsRequest(admission: Admission, known: AnswerCheck | null | undefined): boolean {
+  return !!known && known.validation === null && holdReasonsFor(admission, known, false).length === 0;
 }
 
 export type InvalidAnswerStep = 'retry' | 'fallback' | 'review' | 'fail';

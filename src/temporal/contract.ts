@@ -39,6 +39,12 @@ export interface AiRequestInput {
   queue?: QueuePreference;
   /** The caller's `Cache-Control`: `no-cache` (answer fresh) or `no-store` (and keep nothing), where the route allows. */
   cacheControl?: CacheDirective;
+  /**
+   * The caller waits for the answer on the connection that sent it (synchronous, not streamed): its
+   * first provider call may run in the admission step (src/routing/firstTry.ts), one local activity
+   * fewer; its status reads `admitting` until that call ends.
+   */
+  waited?: boolean;
 }
 
 /** What admission decided: who, which route, what the data is, what limits said. */

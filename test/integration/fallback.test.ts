@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KEYS, auth, chat, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
 import { localActivityTypes } from '../helpers/history';
+import { waitFor } from '../helpers/process';
+import { requestWorkflowId } from '../../src/temporal/requestStarter';
 
 /** Each route's primary misbehaves by its upstream model name (the mock's fault grammar). */
 const config = (mockUrl: string) =>
@@ -13,6 +15,7 @@ const config = (mockUrl: string) =>
       flaky: { provider: 'mock', upstream: 'mock-flaky' },
       backup: { provider: 'mock', upstream: 'mock-large' },
       broken2: { provider: 'mock', upstream: 'mock-large+status=503' },
+      broken3: { provider: 'mock', upstream: 'mock-small+status=500' },
     },
     callers: (testConfig(mockUrl).callers as object),
     routes: [
@@ -22,11 +25,13 @@ const config = (mockUrl: string) =>
       { name: 'rflaky', match: { task: 'classify' }, primary: 'flaky', fallbacks: ['backup'], timeout: '5s', retries: 2 },
       { name: 'rdead', match: { task: 'code' }, primary: 'broken', fallbacks: ['broken2'], timeout: '5s', retries: 0 },
       { name: 'rlocal', match: { task: 'local' }, primary: 'broken', fallbacks: ['backup'], timeout: '5s', retries: 1, providerCall: 'local' },
+      { name: 'rslow', match: { task: 'slowlocal' }, primary: 'backup', fallbacks: [], timeout: '30s', retries: 0, providerCall: 'local' },
+      { name: 'rasync', match: { task: 'asynclocal' }, primary: 'broken3', fallbacks: ['backup'], timeout: '5s', retries: 1, providerCall: 'local' },
     ],
   });
 
 function withTasks(cfg: Record<string, any>): Record<string, any> {
-  cfg.callers.support.tasks = ['chat', 'summarize', 'extract', 'classify', 'code', 'local'];
+  cfg.callers.support.tasks = ['chat', 'summarize', 'extract', 'classify', 'code', 'local', 'slowlocal', 'asynclocal'];
   return cfg;
 }
 
@@ -85,8 +90,9 @@ describe('retries and fallback (real dev server, mock faults)', () => {
     const history = await gw.client.workflow.getHandle(requestId).fetchHistory();
     const events = history.events ?? [];
     assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callProvider').length, 0, 'no task-queue activity');
-    // Every try is a marker; the answering try wrote the ledger row (no ledger step after it).
-    assert.deepEqual(await localActivityTypes(gw.client, requestId), ['prepareRequest', 'callProvider', 'callProvider', 'callProvider']);
+    // Every try is a marker, except the first: the caller waits, so it ran in admission's step
+    // (src/routing/firstTry.ts). The answering try wrote the ledger row (no ledger step after it).
+    assert.deepEqual(await localActivityTypes(gw.client, requestId), ['prepareRequest', 'callProvider', 'callProvider']);
     const row = (await gw.ledger.get(requestId))!;
     assert.equal(row.status, 'completed');
     assert.equal(row.model, 'backup');
@@ -104,5 +110,33 @@ describe('retries and fallback (real dev server, mock faults)', () => {
       res.json.gatehouse.attempts.map((a: { model: string; status: number }) => [a.model, a.status]),
       [['broken', 500], ['broken2', 503]],
     );
+  });
+  // Last: their failures of `broken` would open its breaker for the tests above.
+  it('asked async (nobody waits on the connection), every try is its own step, the first too', async () => {
+    const res = await chat(gw.url, hello(), { ...auth(KEYS.support), 'x-gatehouse-task': 'asynclocal', prefer: 'respond-async' });
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    const requestId = res.headers.get('x-gatehouse-request-id')!;
+    const result = (await gw.client.workflow.getHandle(requestId).result()) as { gatehouse: { model: string } };
+    assert.equal(result.gatehouse.model, 'backup');
+    assert.deepEqual(await localActivityTypes(gw.client, requestId), ['prepareRequest', 'callProvider', 'callProvider', 'callProvider']);
+  });
+
+  it('a waiting request cancelled during the first try made with admission is recorded cancelled, with caller and route', async () => {
+    // Longer than the workflow task's heartbeat (~8 s): a local step learns of a cancellation only then.
+    gw.mock.queueFaults('mock-large', ['latency=15000']);
+    const before = gw.mock.calls('mock-large');
+    const key = `slow-${Date.now()}`;
+    const pending = chat(gw.url, hello(), { ...auth(KEYS.support), 'x-gatehouse-task': 'slowlocal', 'idempotency-key': key });
+    await waitFor(() => gw.mock.calls('mock-large') > before, 10_000, 'the provider call');
+    const requestId = requestWorkflowId(KEYS.support, key);
+    await gw.client.workflow.getHandle(requestId).cancel();
+    const res = await pending;
+    assert.equal(res.json.error?.code, 'request_cancelled', JSON.stringify(res.json));
+    await waitFor(async () => (await gw.ledger.get(requestId))?.status === 'cancelled', 10_000, 'the ledger row');
+    const row = (await gw.ledger.get(requestId))!;
+    assert.deepEqual([row.caller, row.route], ['support', 'rslow']);
+    const desc = await gw.client.workflow.getHandle(requestId).describe();
+    const attrs = Object.fromEntries(desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
+    assert.deepEqual([attrs.GatehouseStatus, attrs.GatehouseCaller, attrs.GatehouseRoute], ['cancelled', 'support', 'rslow']);
   });
 });

@@ -1,0 +1,67 @@
+import type { ProviderCallInput } from '../../activities/callProvider';
+import type { ChatCompletionRequest } from '../config/api';
+import type { DeliveredPart } from '../streaming/continuation';
+import type { AttemptRecord, RowOnAnswer } from '../temporal/contract';
+import type { Candidate, RoutePlan } from './planRoute';
+
+/** What every operation's try sends besides its body (the provider activities' input). */
+export type TryInput = Omit<ProviderCallInput, 'body' | 'maxOutputTokens'>;
+
+/** One try's input: the workflow's every try and the first try run with admission (below) build it here alike. */
+export function tryInputOf(
+  plan: RoutePlan,
+  candidate: Candidate,
+  t: { requestId: string; attempt: number; recordOnAnswer?: RowOnAnswer; continues?: DeliveredPart },
+): TryInput {
+  return {
+    requestId: t.requestId,
+    provider: candidate.provider,
+    model: candidate.model,
+    ...(candidate.deployment ? { deployment: candidate.deployment } : {}),
+    upstream: candidate.upstream,
+    timeoutMs: plan.timeoutMs,
+    deadlines: plan.deadlines,
+    maxRetryDelayMs: plan.maxRetryWaitMs,
+    attempt: t.attempt,
+    route: plan.route, // for the kill switch
+    ...(plan.strictStreams ? { strictStreams: true } : {}),
+    ...(t.continues ? { continues: t.continues } : {}),
+    recordOnAnswer: t.recordOnAnswer,
+  };
+}
+
+/** The attempt record of an answered try (its latency filled in when known). */
+export function answeredAttempt(candidate: Candidate, tryNo: number, latencyMs: number, adapted?: AttemptRecord['adapted'], skippedChunks?: number): AttemptRecord {
+  return {
+    model: candidate.model,
+    ...(candidate.deployment ? { deployment: candidate.deployment } : {}),
+    outcome: 'ok',
+    try: tryNo,
+    latencyMs,
+    ...(adapted ? { adapted } : {}),
+    ...(skippedChunks ? { skippedChunks } : {}),
+  };
+}
+
+/** The longest route timeout whose first try may run inside admission's local activity (its Temporal backstop, below). */
+export const FIRST_TRY_MAX_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Whether admission's local activity may make the request's first provider call itself, saving the
+ * workflow a second local activity (~25% of the gateway's CPU per request; docs/performance.md). Only
+ * where that call is exactly the workflow's own first try and its answer ends the request: a local
+ * call on a plain, non-streamed request, the plan's first candidate, nothing cached, shadowed,
+ * degraded, checked or held. Anything else runs as before, one step after the other.
+ */
+export function mayRunFirstTry(p: {
+  plan: RoutePlan | undefined;
+  body: Pick<ChatCompletionRequest, 'stream'>;
+  answerEnds: boolean;
+  cached: boolean;
+}): Candidate | undefined {
+  const { plan } = p;
+  const first = plan?.candidates[0];
+  if (!plan || !first || !plan.localCall || p.body.stream === true || !p.answerEnds || p.cached) return undefined;
+  if (plan.shadow || plan.degraded || plan.timeoutMs > FIRST_TRY_MAX_TIMEOUT_MS) return undefined;
+  return first;
+}
