@@ -31,7 +31,7 @@ export interface CallContext<R extends { latencyMs: number } = ProviderCallResul
   /** Models that refused an assistant prefill in this request: never asked to continue. */
   refusedPrefill?: Set<string>;
   /** The request's first try, already made by admission's local activity (src/routing/firstTry.ts): taken by the first try here. */
-  firstTry?: FirstTry;
+  firstTry?: Exclude<FirstTry, { cancelled: true }>;
 }
 
 /** The answer the caller has so far, and the try whose break they saw (the error they get if nobody continues). */
@@ -108,7 +108,7 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
 }
 
 /** The first try admission made, once, for the plan's first candidate; later tries call as usual. */
-function takeFirstTry(c: CallContext<{ latencyMs: number }>, candidate: Candidate): FirstTry | undefined {
+function takeFirstTry(c: CallContext<{ latencyMs: number }>, candidate: Candidate): CallContext['firstTry'] {
   const given = c.firstTry;
   c.firstTry = undefined;
   return given && given.model === candidate.model ? given : undefined;
