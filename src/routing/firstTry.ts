@@ -43,12 +43,12 @@ export function answeredAttempt(candidate: Candidate, tryNo: number, latencyMs: 
   };
 }
 
-/** The longest route timeout whose first try may run inside admission's local activity (its Temporal backstop, below). */
+/** The longest route timeout whose first try may run inside admission's local activity (that step's Temporal timeout is this plus slack: workflows/proxies.ts). */
 export const FIRST_TRY_MAX_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Whether admission's local activity may make the request's first provider call itself, saving the
- * workflow a second local activity (~25% of the gateway's CPU per request; docs/performance.md). Only
+ * workflow a second local activity (~3–4 ms of the gateway's CPU per request; docs/performance.md). Only
  * where that call is exactly the workflow's own first try and its answer ends the request: a local
  * call on a plain, non-streamed request, the plan's first candidate, nothing cached, shadowed,
  * degraded, checked or held. Anything else runs as before, one step after the other.
