@@ -9,6 +9,7 @@ import { resultOrHold } from '../temporal/outcome';
 import { taskMayHold } from '../review/decide';
 import { parseQueuePreference, taskMayQueue } from '../queue/decide';
 import { resolveTask } from '../policy';
+import { taskCallsLocally } from '../routing/firstTry';
 import { streamModeFor } from '../streaming/mode';
 import { OpenAIChunkPresenter, type StreamPresenter } from '../streaming/presenter';
 import type { GatewayResponse } from '../temporal/contract';
@@ -72,8 +73,9 @@ export async function answerChat(req: FastifyRequest, reply: FastifyReply, deps:
   if (mode !== 'none') {
     return streamChatCompletion(reply, deps, input, { idempotencyKey: key, live: mode === 'live', present: format.presenter(body), mayQueue });
   }
-  // A caller that waits here lets the first provider call run with admission (src/routing/firstTry.ts).
-  const { handle } = await deps.starter.start(prefersAsync(req) ? input : { ...input, waited: true }, key);
+  // A caller that waits here, on a route that calls locally, lets the first try run with admission (src/routing/firstTry.ts).
+  const waited = !prefersAsync(req) && taskCallsLocally(deps.config().routes, resolveTask(task, undefined, caller.config));
+  const { handle } = await deps.starter.start(waited ? { ...input, waited } : input, key);
   void reply.header('x-gatehouse-request-id', handle.workflowId);
   // 202 + Location when the caller asked for async, or as soon as the request is held for review.
   if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');

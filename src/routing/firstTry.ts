@@ -65,3 +65,12 @@ export function mayRunFirstTry(p: {
   if (plan.shadow || plan.degraded || plan.timeoutMs > FIRST_TRY_MAX_TIMEOUT_MS) return undefined;
   return first;
 }
+
+/**
+ * At the front door: some route for this task calls providers as local activities, so a waiting
+ * caller's first try may run with admission. Only then does the workflow ask for it (that step's
+ * Temporal timeout must cover a provider call; every other admission keeps its 5 s one).
+ */
+export function taskCallsLocally(routes: ReadonlyArray<{ match: { task: string }; providerCall?: string }>, task: string | undefined): boolean {
+  return routes.some((r) => (task === undefined || r.match.task === task) && r.providerCall === 'local');
+}

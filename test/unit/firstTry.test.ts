@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FIRST_TRY_MAX_TIMEOUT_MS, mayRunFirstTry } from '../../src/routing/firstTry';
+import { FIRST_TRY_MAX_TIMEOUT_MS, mayRunFirstTry, taskCallsLocally } from '../../src/routing/firstTry';
 import type { RoutePlan } from '../../src/routing';
 
 const plan = (over: Partial<RoutePlan> = {}): RoutePlan =>
@@ -39,5 +39,13 @@ describe('the first provider call runs with admission only where it is exactly t
   it('never for a route whose timeout is longer than the joint step\'s Temporal backstop', () => {
     assert.equal(mayRunFirstTry({ ...plain, plan: plan({ timeoutMs: FIRST_TRY_MAX_TIMEOUT_MS + 1 }) }), undefined);
     assert.equal(mayRunFirstTry({ ...plain, plan: plan({ timeoutMs: FIRST_TRY_MAX_TIMEOUT_MS }) })?.model, 'a');
+  });
+
+  it('is asked for only where a route for the task calls locally (others keep admission\'s 5 s timeout)', () => {
+    const routes = [{ match: { task: 'chat' }, providerCall: 'local' }, { match: { task: 'summarize' }, providerCall: 'activity' }, { match: { task: 'draft' } }];
+    assert.equal(taskCallsLocally(routes, 'chat'), true);
+    assert.equal(taskCallsLocally(routes, 'summarize'), false);
+    assert.equal(taskCallsLocally(routes, 'draft'), false);
+    assert.equal(taskCallsLocally(routes, undefined), true, 'no task yet: any route may be the one');
   });
 });
