@@ -62,7 +62,9 @@ describe('traces: one request is one trace, from the HTTP request to the provide
   });
 
   for (const [i, route] of ['chat', 'summarize'].entries()) {
-    it(`${route} (${i === 0 ? 'activity' : 'local activity'}): HTTP → StartWorkflow → RunWorkflow → StartActivity → RunActivity → provider call, in the caller's trace`, () => {
+    // On the local route a waiting caller's first try runs in the admission step (src/routing/firstTry.ts).
+    const step = i === 0 ? 'callProvider' : 'prepareRequest';
+    it(`${route} (${i === 0 ? 'activity' : 'local activity, first try in the admission step'}): HTTP → StartWorkflow → RunWorkflow → StartActivity → RunActivity → provider call, in the caller's trace`, () => {
       const spans = receiver.spans().filter((s) => s.traceId === callers[i]);
       const http = one(spans, (s) => s.kind === SERVER, 'HTTP server span');
       assert.equal(http.name, 'POST /v1/chat/completions');
@@ -76,9 +78,9 @@ describe('traces: one request is one trace, from the HTTP request to the provide
       assert.equal(run.parentSpanId, start.spanId);
       const provider = one(spans, (s) => s.kind === CLIENT && s.name.startsWith('chat '), 'provider call');
       const runActivity = one(spans, (s) => s.spanId === provider.parentSpanId, 'the provider call’s parent');
-      assert.equal(runActivity.name, 'RunActivity:callProvider');
+      assert.equal(runActivity.name, `RunActivity:${step}`);
       const startActivity = one(spans, (s) => s.spanId === runActivity.parentSpanId, 'the activity’s StartActivity');
-      assert.equal(startActivity.name, 'StartActivity:callProvider');
+      assert.equal(startActivity.name, `StartActivity:${step}`);
       assert.equal(startActivity.parentSpanId, run.spanId);
       // Every span of the request hangs off the HTTP span: no orphan, no second trace.
       const ids = new Set(spans.map((s) => s.spanId));
