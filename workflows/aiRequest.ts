@@ -46,13 +46,13 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     const prepare = input.waited ? decisionsWithFirstTry : decisions;
     const prepared = await prepare.prepareRequest({ requestId, credential, task, risk, latency, priority, body, degraded, requestedModel: body.model, queue: input.queue, cacheControl: input.cacheControl, workflowId, startedAtMs: startTime.getTime(), ...(input.waited ? { firstTry: true } : {}) });
     const a = (admission = prepared.admission);
+    webhook = prepared.webhook;
     const firstTry = prepared.firstTry;
     if (firstTry && 'cancelled' in firstTry) {
-      // Cancelled during that call: recorded with who and which route, as a cancelled call always is.
+      // Cancelled during that call: recorded (and its webhook told) with who and which route, as a cancelled call always is.
       admitted(view, a, (plan = prepared.plan!));
       throw new CancelledFailure('Request cancelled during its first provider call');
     }
-    webhook = prepared.webhook;
     // With a plan, onPlan below says so (one search-attribute upsert, as before the queue existed).
     if (!prepared.plan) admitted(view, a, { route: a.route });
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
