@@ -1,6 +1,7 @@
 import { FAILURE_CONDUCT, conductOf, isFailureKind } from '../failures/table';
 import { parseDuration } from '../config/duration';
 import type { QueueConfig } from '../config/resilience';
+import { routesForTask } from '../routing/taskRoutes';
 import { GatewayError, invalidRequest } from '../errors';
 
 /**
@@ -72,7 +73,7 @@ export function queueWakeMs(round: number, remainingMs: number, maxWaitMs = 0): 
 
 /** Whether a request of this task may wait in a queue (the front door then checks for the 202 hold). */
 export function taskMayQueue(routes: ReadonlyArray<{ match: { task: string }; queue?: unknown }>, task: string | undefined, pref?: QueuePreference): boolean {
-  return pref !== 'off' && routes.some((r) => (task === undefined || r.match.task === task) && r.queue !== undefined);
+  return pref !== 'off' && routesForTask(routes, task).some((r) => r.queue !== undefined);
 }
 
 /** The queue this request uses: the route's, shortened or switched off by the caller; undefined = no waiting. */

@@ -3,6 +3,7 @@ import type { OnFailureAction } from '../validation/schema';
 import type { ReviewWhenName } from './schema';
 import type { AnswerCheck } from '../../activities/validation';
 import type { Admission } from '../temporal/contract';
+import { routesForTask } from '../routing/taskRoutes';
 import type { ReviewAction, ReviewDecisionInput, ReviewPhase, ReviewSettings } from './types';
 
 /**
@@ -130,5 +131,5 @@ export function deadlineOutcome(settings: Pick<ReviewSettings, 'onTimeout' | 'de
  * sensitivity action `review`). Unknown task (the caller's default applies): any route may.
  */
 export function taskMayHold(routes: ReadonlyArray<{ match: { task: string }; review?: unknown }>, task: string | undefined): boolean {
-  return routes.some((r) => (task === undefined || r.match.task === task) && r.review !== undefined);
+  return routesForTask(routes, task).some((r) => r.review !== undefined);
 }

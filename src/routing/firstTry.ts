@@ -3,6 +3,7 @@ import type { ChatCompletionRequest } from '../config/api';
 import type { DeliveredPart } from '../streaming/continuation';
 import type { AttemptRecord, RowOnAnswer } from '../temporal/contract';
 import type { Candidate, RoutePlan } from './planRoute';
+import { routesForTask } from './taskRoutes';
 
 /** What every operation's try sends besides its body (the provider activities' input). */
 export type TryInput = Omit<ProviderCallInput, 'body' | 'maxOutputTokens'>;
@@ -72,5 +73,5 @@ export function mayRunFirstTry(p: {
  * Temporal timeout must cover a provider call; every other admission keeps its 5 s one).
  */
 export function taskCallsLocally(routes: ReadonlyArray<{ match: { task: string }; providerCall?: string }>, task: string | undefined): boolean {
-  return routes.some((r) => (task === undefined || r.match.task === task) && r.providerCall === 'local');
+  return routesForTask(routes, task).some((r) => r.providerCall === 'local');
 }

@@ -1,4 +1,5 @@
 import { taskMayHold } from '../review/decide';
+import { routesForTask } from '../routing/taskRoutes';
 
 /**
  * How a `stream: true` request is answered, from its task's routes (pure):
@@ -14,7 +15,7 @@ export type StreamMode = 'live' | 'replay' | 'none';
 
 export function streamModeFor(routes: ReadonlyArray<{ match: { task: string } }>, task: string | undefined, responseFormat?: unknown): StreamMode {
   if (taskMayHold(routes, task)) return 'none';
-  const forTask = routes.filter((r) => task === undefined || r.match.task === task);
+  const forTask = routesForTask(routes, task);
   const has = (field: string) => forTask.some((r) => Boolean((r as Record<string, unknown>)[field]));
   if (has('validation') || (responseFormat as { type?: unknown } | undefined)?.type === 'json_schema') return 'replay';
   return 'live';
