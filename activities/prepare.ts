@@ -19,7 +19,7 @@ import { createProviderActivities, type ProviderCallInput, type ProviderCallResu
 export interface PrepareInput extends AdmissionInput {
   /** The body's `model`. */
   requestedModel: string;
-  /** The workflow takes the first try from here when `mayRunFirstTry` allows (a synchronous chat request). */
+  /** The workflow takes the first try from here when `mayRunFirstTry` allows (a chat request whose caller waits on its connection). */
   firstTry?: boolean;
 }
 
@@ -85,7 +85,7 @@ export function createPrepareActivities(deps: ActivityDeps) {
         ...(queue ? { queue } : {}),
         ...(cache ? { cache } : {}),
       };
-      const first = input.firstTry ? mayRunFirstTry({ plan: prepared.plan, body: input.body, answerEnds: answerEndsRequest(admission, prepared.answerCheck), cached: cache !== undefined }) : undefined;
+      const first = input.firstTry ? mayRunFirstTry({ plan: prepared.plan, answerEnds: answerEndsRequest(admission, prepared.answerCheck), cached: cache !== undefined }) : undefined;
       if (!first || !prepared.plan) return prepared;
       return { ...prepared, firstTry: await firstTryOf(callProvider, firstTryInput(input, prepared, prepared.plan, first, sent), first) };
     },

@@ -66,21 +66,23 @@ export async function answerChat(req: FastifyRequest, reply: FastifyReply, deps:
   const degraded = header(req, 'x-gatehouse-degraded');
   // `x-gatehouse-queue: no | <duration>`: opt out of, or shorten, the route's queue (src/queue/decide.ts).
   const queue = parseQueuePreference(header(req, 'x-gatehouse-queue'));
-  const mayQueue = taskMayQueue(deps.config().routes, resolveTask(task, undefined, caller.config), queue);
-  const input = { credential, task, risk, latency, priority, body, degraded, ...(cacheControl ? { cacheControl } : {}), ...(queue ? { queue } : {}) };
+  const routes = deps.config().routes;
+  const forTask = resolveTask(task, undefined, caller.config); // the task as the front door can know it (admission decides)
+  const mayQueue = taskMayQueue(routes, forTask, queue);
+  // A caller that waits here (streamed or not), on a route that calls locally, lets the first try run with admission (src/routing/firstTry.ts).
+  const waited = !prefersAsync(req) && taskCallsLocally(routes, forTask);
+  const input = { credential, task, risk, latency, priority, body, degraded, ...(cacheControl ? { cacheControl } : {}), ...(queue ? { queue } : {}), ...(waited ? { waited } : {}) };
   // stream: true answers as SSE, unless the route holds answers for review (then as below: 202 while held).
-  const mode = body.stream && !prefersAsync(req) ? streamModeFor(deps.config().routes, resolveTask(task, undefined, caller.config), body.response_format) : 'none';
+  const mode = body.stream && !prefersAsync(req) ? streamModeFor(routes, forTask, body.response_format) : 'none';
   if (mode !== 'none') {
     return streamChatCompletion(reply, deps, input, { idempotencyKey: key, live: mode === 'live', present: format.presenter(body), mayQueue });
   }
-  // A caller that waits here, on a route that calls locally, lets the first try run with admission (src/routing/firstTry.ts).
-  const waited = !prefersAsync(req) && taskCallsLocally(deps.config().routes, resolveTask(task, undefined, caller.config));
-  const { handle } = await deps.starter.start(waited ? { ...input, waited } : input, key);
+  const { handle } = await deps.starter.start(input, key);
   void reply.header('x-gatehouse-request-id', handle.workflowId);
   // 202 + Location when the caller asked for async, or as soon as the request is held for review.
   if (prefersAsync(req)) return replyAccepted(reply.header('preference-applied', 'respond-async'), handle.workflowId, 'running');
   // Only a route that can hold or queue needs the hold check (an extra Update and workflow task per slow request).
-  const mayHold = mayQueue || taskMayHold(deps.config().routes, resolveTask(task, undefined, caller.config));
+  const mayHold = mayQueue || taskMayHold(routes, forTask);
   const outcome = mayHold ? await resultOrHold(deps.starter, handle) : { held: false as const, response: await deps.starter.result(handle) };
   if (outcome.held) return replyAccepted(reply, handle.workflowId, outcome.status);
   const result = outcome.response;

@@ -1,5 +1,4 @@
 import type { ProviderCallInput } from '../../activities/callProvider';
-import type { ChatCompletionRequest } from '../config/api';
 import type { DeliveredPart } from '../streaming/continuation';
 import type { AttemptRecord, RowOnAnswer } from '../temporal/contract';
 import type { Candidate, RoutePlan } from './planRoute';
@@ -49,20 +48,17 @@ export const FIRST_TRY_MAX_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * Whether admission's local activity may make the request's first provider call itself, saving the
- * workflow a second local activity (~3–4 ms of the gateway's CPU per request; docs/performance.md). Only
- * where that call is exactly the workflow's own first try and its answer ends the request: a local
- * call on a plain, non-streamed request, the plan's first candidate, nothing cached, shadowed,
- * degraded, checked or held. Anything else runs as before, one step after the other.
+ * workflow a second local activity (~3–4 ms of the gateway's CPU per request, and one activation
+ * before a stream's first chunk; docs/performance.md). Only where that call is exactly the workflow's
+ * own first try and its answer ends the request: a local call, the plan's first candidate, nothing
+ * cached, shadowed, degraded, checked or held. Streamed or not: the try is the same call either way
+ * (its chunks reach the side channel, a hang-up stops it, a break after delivery is continued by the
+ * workflow's next try). Anything else runs as before, one step after the other.
  */
-export function mayRunFirstTry(p: {
-  plan: RoutePlan | undefined;
-  body: Pick<ChatCompletionRequest, 'stream'>;
-  answerEnds: boolean;
-  cached: boolean;
-}): Candidate | undefined {
+export function mayRunFirstTry(p: { plan: RoutePlan | undefined; answerEnds: boolean; cached: boolean }): Candidate | undefined {
   const { plan } = p;
   const first = plan?.candidates[0];
-  if (!plan || !first || !plan.localCall || p.body.stream === true || !p.answerEnds || p.cached) return undefined;
+  if (!plan || !first || !plan.localCall || !p.answerEnds || p.cached) return undefined;
   if (plan.shadow || plan.degraded || plan.timeoutMs > FIRST_TRY_MAX_TIMEOUT_MS) return undefined;
   return first;
 }

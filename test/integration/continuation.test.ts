@@ -4,6 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { ask, failureConfig, recorded } from '../helpers/failures';
 import { KEYS, auth, send, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { streamChat } from '../helpers/sse';
+import { localActivityTypes } from '../helpers/history';
 
 /**
  * Streams that break after the caller saw part of the answer: the next try (the same model while
@@ -23,6 +24,7 @@ const models: Record<string, { upstream: string; prefill: boolean }> = {
 const config = (mockUrl: string) => {
   const c = failureConfig(Object.fromEntries(Object.entries(models).map(([k, m]) => [k, m.upstream])), [
     { name: 'same', primary: 'cutter', retries: 1, deadlines: quick },
+    { name: 'samelocal', primary: 'cutter', retries: 1, deadlines: quick, providerCall: 'local' },
     { name: 'twice', primary: 'cutter', retries: 2, deadlines: quick },
     { name: 'stall', primary: 'stalls', fallbacks: ['helper'], retries: 0, deadlines: quick },
     { name: 'skip', primary: 'broken', fallbacks: ['noprefill', 'helper'], retries: 0, deadlines: quick },
@@ -71,6 +73,13 @@ describe('continuation: a stream broken after delivery is finished by the next c
     assert.match(row.warnings ?? '', /usage of the interrupted try is estimated/);
     const stored = await send(gw.url, `/v1/requests/${seen.requestId}`, undefined, auth(KEYS.support), 'GET');
     assert.equal(stored.json.result.choices[0].message.content, WHOLE, 'the stored answer is the whole answer');
+  });
+
+  it('on a route that calls locally, a break in the first try (made with admission) is continued by the next try', async () => {
+    gw.mock.queueFaults('mock-cont-cutter', ['stream-cut=2']);
+    const seen = await ask(gw, 'samelocal', 'stream', LONG);
+    await continued(seen, [['cutter', 'StreamInterrupted'], ['cutter', undefined]]);
+    assert.deepEqual(await localActivityTypes(gw.client, seen.requestId), ['prepareRequest', 'callProvider'], 'the broken try ran in admission\'s step');
   });
 
   it('the OpenAI stream stays one message across the splice: one id, one model, one role, usage once at the end', async () => {

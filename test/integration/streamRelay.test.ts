@@ -21,6 +21,7 @@ import { startGatedProvider, type GatedProvider } from '../helpers/gatedProvider
 import { drain, openStream } from '../helpers/liveStream';
 import { spawnGateway, waitFor, type GatewayProcess } from '../helpers/process';
 import { streamChat } from '../helpers/sse';
+import { localActivityTypes } from '../helpers/history';
 
 const hasRedis = !spawnSync('redis-server', ['--version']).error;
 const skip = hasRedis ? false : 'redis-server is not on PATH; skipping the cross-process streaming test';
@@ -28,12 +29,13 @@ const skip = hasRedis ? false : 'redis-server is not on PATH; skipping the cross
 /** Answers of the gated provider, per request in arrival order (the test knows which request is which). */
 const SCRIPT: string[][] = [
   ['First', ' second', ' third'], // 0: first token before the provider finished
-  ['Alpha', ' beta', ' gamma'], // 1: the owner's stream (a rejoin watches)
-  ['Bye', ' never', ' sent'], // 2: the caller hangs up
-  ['Doomed', ' half'], // 3: its worker is killed after the first word
-  ['Second', ' answer'], // 4: the retry on another worker
-  ['Gap', ' one', ' two'], // 5: a message is lost on the way
-  ['Down', ' but', ' whole'], // 6: Redis is gone
+  ['Local', ' step', ' first'], // 1: the same on a route that calls locally (the try made with admission)
+  ['Alpha', ' beta', ' gamma'], // 2: the owner's stream (a rejoin watches)
+  ['Bye', ' never', ' sent'], // 3: the caller hangs up
+  ['Doomed', ' half'], // 4: its worker is killed after the first word
+  ['Second', ' answer'], // 5: the retry on another worker
+  ['Gap', ' one', ' two'], // 6: a message is lost on the way
+  ['Down', ' but', ' whole'], // 7: Redis is gone
 ];
 
 function config(gatedUrl: string) {
@@ -42,10 +44,11 @@ function config(gatedUrl: string) {
     base.providers.gated = { kind: 'openai-compatible', baseUrl: gatedUrl };
     base.models.gated = { provider: 'gated', upstream: 'gated-model' };
     base.models.cont = { provider: 'mock', upstream: 'mock-cont', prefill: true };
-    base.callers.support.tasks = ['chat', 'live', 'cont'];
+    base.callers.support.tasks = ['chat', 'live', 'livelocal', 'cont'];
     base.callers.analyst.tasks = ['summarize', 'live'];
     base.routes = [
       { name: 'live', match: { task: 'live' }, primary: 'gated', timeout: '60s', retries: 0 },
+      { name: 'livelocal', match: { task: 'livelocal' }, primary: 'gated', timeout: '60s', retries: 0, providerCall: 'local' },
       { name: 'cont', match: { task: 'cont' }, primary: 'cont', timeout: '10s', retries: 1 },
       ...base.routes,
     ];
@@ -96,6 +99,19 @@ describe('live streaming across processes (Redis relay)', { skip }, () => {
     assert.equal(end.contentEvents, 3, 'chunk by chunk to the end, not a replay');
   });
 
+  it('on a route that calls locally, the first try made with admission in the worker process streams live through the relay', { timeout: 60_000 }, async () => {
+    const finished = gated.finished();
+    const stream = await openStream(front.url, hello('local please'), as('livelocal'));
+    assert.equal(stream.status, 200);
+    assert.equal(await stream.nextContent(), 'Local');
+    assert.equal(gated.finished(), finished, 'the provider call is still running');
+    gated.release(2);
+    const end = await drain(stream);
+    assert.equal(end.text, 'Local step first');
+    assert.equal(end.contentEvents, 3, 'chunk by chunk to the end, not a replay');
+    assert.deepEqual(await localActivityTypes(front.client, stream.headers.get('x-gatehouse-request-id')!), ['prepareRequest']);
+  });
+
   it('only the caller who started a request gets its chunks: a repeat of its key gets the stored answer, another caller its own request', { timeout: 60_000 }, async () => {
     const key = `relay-owner-${Date.now()}`;
     const owner = await openStream(front.url, hello('owner'), { ...as('live'), 'idempotency-key': key });
@@ -118,6 +134,7 @@ describe('live streaming across processes (Redis relay)', { skip }, () => {
 
   it('a caller who hangs up stops the try in the worker process: the upstream call is aborted, nothing retried', { timeout: 60_000 }, async () => {
     const requestsBefore = gated.requests();
+    const finished = gated.finished();
     const stream = await openStream(front.url, hello('leaving'), as('live'));
     assert.equal(await stream.nextContent(), 'Bye');
     const id = stream.headers.get('x-gatehouse-request-id')!;
@@ -128,7 +145,7 @@ describe('live streaming across processes (Redis relay)', { skip }, () => {
     await assert.rejects(handle.result()); // the ledger row is written just before the workflow closes
     assert.equal((await handle.describe()).status.name, 'CANCELLED');
     assert.equal(gated.requests() - requestsBefore, 1, 'no retry, no fallback');
-    assert.equal(gated.finished(), 2, 'the abandoned answer never finished');
+    assert.equal(gated.finished(), finished, 'the abandoned answer never finished');
   });
 
   it('a stream broken after the caller saw part of it is continued by another try, on the same message', { timeout: 60_000 }, async () => {

@@ -5,8 +5,9 @@ import { hashApiKey } from '../../src/auth';
 import { KEYS, auth, hello, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway';
 import { waitFor } from '../helpers/process';
 import { streamChat } from '../helpers/sse';
+import { localActivityTypes } from '../helpers/history';
 
-const TASKS = ['chat', 'summarize', 'slow', 'cancel', 'draft', 'extract'];
+const TASKS = ['chat', 'summarize', 'slow', 'cancel', 'draft', 'extract', 'slowlocal', 'cancellocal'];
 
 const config = (mockUrl: string) => {
   const base = testConfig(mockUrl) as Record<string, any>;
@@ -27,6 +28,8 @@ const config = (mockUrl: string) => {
       { name: 'cancel', match: { task: 'cancel' }, primary: 'hangup', fallbacks: ['large'], timeout: '10s', retries: 2 },
       { name: 'draft', match: { task: 'draft' }, primary: 'small', review: { when: 'always', deadline: '1h', reviewers: ['reviewer'] } },
       { name: 'extract', match: { task: 'extract' }, primary: 'small', validation: { maxChars: 4000 } },
+      { name: 'slowlocal', match: { task: 'slowlocal' }, primary: 'slow', timeout: '10s', providerCall: 'local' },
+      { name: 'cancellocal', match: { task: 'cancellocal' }, primary: 'hangup', fallbacks: ['large'], timeout: '10s', retries: 2, providerCall: 'local' },
     ],
   };
 };
@@ -95,6 +98,33 @@ describe('streaming (real dev server, mock provider)', () => {
     await assert.rejects(handle.result()); // the ledger row is written just before the workflow closes
     assert.equal((await handle.describe()).status.name, 'CANCELLED');
     await new Promise((r) => setTimeout(r, 500));
+    assert.equal(gw.mock.calls('mock-hangup+chunk-delay=400') - before.hangup, 1, 'no retry');
+    assert.equal(gw.mock.calls('mock-large') - before.large, 0, 'no fallback');
+  });
+
+  it('on a route that calls locally, the first try runs with admission (one step) and still streams live', async () => {
+    const res = await streamChat(gw.url, hello('one two three four five six'), headers('slowlocal'));
+    assert.equal(res.done, true);
+    assert.equal(res.text, 'Mock answer to: one two three four five six');
+    assert.ok(res.totalMs - res.firstContentMs! >= 700, `first ${res.firstContentMs} ms, end ${res.totalMs} ms`);
+    const id = res.headers.get('x-gatehouse-request-id')!;
+    assert.deepEqual(await localActivityTypes(gw.client, id), ['prepareRequest'], 'admission made the call: no second step');
+    assert.equal((await gw.ledger.get(id))?.status, 'completed');
+  });
+
+  it('a hang-up during that first try cancels the request, recorded with its caller and route; no retry, no fallback', { timeout: 30_000 }, async () => {
+    const before = { hangup: gw.mock.calls('mock-hangup+chunk-delay=400'), large: gw.mock.calls('mock-large') };
+    const res = await streamChat(gw.url, hello('a long answer that the caller will not wait for'), headers('cancellocal'), { abortAfterContentChunks: 1 });
+    assert.equal(res.text, 'Mock ');
+    const id = res.headers.get('x-gatehouse-request-id')!;
+    // A local step learns of the cancellation when its workflow task heartbeats (~8 s).
+    await waitFor(async () => (await gw.ledger.get(id))?.status === 'cancelled', 20_000, 'the request recorded as cancelled');
+    const row = (await gw.ledger.get(id))!;
+    assert.deepEqual([row.caller, row.route], ['support', 'cancellocal'], 'admission is known: the row says whose and where');
+    const handle = gw.client.workflow.getHandle(id);
+    await assert.rejects(handle.result());
+    assert.equal((await handle.describe()).status.name, 'CANCELLED');
+    assert.deepEqual(await localActivityTypes(gw.client, id), ['prepareRequest', 'recordOutcome']);
     assert.equal(gw.mock.calls('mock-hangup+chunk-delay=400') - before.hangup, 1, 'no retry');
     assert.equal(gw.mock.calls('mock-large') - before.large, 0, 'no fallback');
   });

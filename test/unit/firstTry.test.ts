@@ -15,15 +15,14 @@ const plan = (over: Partial<RoutePlan> = {}): RoutePlan =>
     localCall: true,
     ...over,
   }) as RoutePlan;
-const plain = { body: {}, answerEnds: true, cached: false };
+const plain = { answerEnds: true, cached: false };
 
 describe('the first provider call runs with admission only where it is exactly the workflow\'s own first try', () => {
   it('takes the plan\'s first candidate on a plain local-call request', () => {
     assert.equal(mayRunFirstTry({ ...plain, plan: plan() })?.model, 'a');
   });
 
-  it('never for a streamed request, a regular-activity route, or no plan', () => {
-    assert.equal(mayRunFirstTry({ ...plain, plan: plan(), body: { stream: true } }), undefined);
+  it('never for a regular-activity route, or no plan', () => {
     assert.equal(mayRunFirstTry({ ...plain, plan: plan({ localCall: false }) }), undefined);
     assert.equal(mayRunFirstTry({ ...plain, plan: undefined }), undefined);
     assert.equal(mayRunFirstTry({ ...plain, plan: plan({ candidates: [] }) }), undefined);
