@@ -56,6 +56,12 @@ export type PreparedRequest = PlanOrWait & {
   cache?: CachePlan;
   /** Set when this activity made the first provider call itself (`PrepareInput.firstTry`). */
   firstTry?: FirstTry;
+  /**
+   * Set with every `firstTry`: when that try answers, the workflow writes the request's search
+   * attributes in one upsert as it ends (who, where, how it ended) instead of one at admission and
+   * one at the end. The marker carries the choice, so histories recorded before (two upserts) replay.
+   */
+  searchOnce?: true;
 };
 
 export function createPrepareActivities(deps: ActivityDeps) {
@@ -87,7 +93,7 @@ export function createPrepareActivities(deps: ActivityDeps) {
       };
       const first = input.firstTry ? mayRunFirstTry({ plan: prepared.plan, answerEnds: answerEndsRequest(admission, prepared.answerCheck), cached: cache !== undefined }) : undefined;
       if (!first || !prepared.plan) return prepared;
-      return { ...prepared, firstTry: await firstTryOf(callProvider, firstTryInput(input, prepared, prepared.plan, first, sent), first) };
+      return { ...prepared, firstTry: await firstTryOf(callProvider, firstTryInput(input, prepared, prepared.plan, first, sent), first), searchOnce: true };
     },
 
     /** Local activity: a queued request's new plan (admission stands: no second rate-limit token), or why there is still none. */

@@ -18,6 +18,7 @@ import { statusQuery } from './definitions';
 import { ReviewDesk } from './review';
 import { answerOrWait } from './queue';
 import { answerFromCache, answerToKeep } from './cached';
+import { firstTryAnswer } from './tryCandidate';
 import { startShadow } from './shadow';
 import { failureView, notifyWebhook } from './webhook';
 import { completedView } from '../src/requests/view';
@@ -57,14 +58,19 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     if (!prepared.plan) admitted(view, a, { route: a.route });
     // A redacting route sends the redacted messages; the caller's originals never reach the provider.
     const sent = a.redactedMessages ? { ...body, messages: a.redactedMessages } : body;
-    // A cache hit answers without a provider call, still admitted, planned and recorded (workflows/cached.ts).
+    // A cache hit answers without a provider call, still admitted, planned and recorded (workflows/cached.ts);
+    // so does the first try admission's step made, when it answered (nothing is checked or held after it).
     const cached = prepared.plan && answerFromCache(prepared, prepared.plan);
-    if (cached) {
-      admitted(view, a, (plan = prepared.plan!));
-      view.attempts.push(cached.attempt);
+    const first = prepared.plan && firstTryAnswer(prepared.plan, firstTry);
+    // Answered in admission's step: the search attributes are one upsert as the request ends (one history event fewer).
+    const searchOnce = first !== undefined && prepared.searchOnce === true;
+    const ready = cached || first;
+    if (ready) {
+      admitted(view, a, (plan = prepared.plan!), !searchOnce);
+      view.attempts.push(ready.attempt);
     }
     // With no candidate available, a route with a queue waits and plans again (workflows/queue.ts).
-    const answered = cached ? { answer: cached.answer, plan: plan!, review: undefined } : await answerOrWait({
+    const answered = ready ? { answer: ready.answer, plan: plan!, review: undefined } : await answerOrWait({
       view,
       settings: prepared.queue,
       first: prepared,
@@ -109,7 +115,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     // The usual case, nothing left to wait for: synchronous code cannot be interrupted, so no scope
     // (a scope and its awaits are ~7 workflow promises, each a stack capture by the SDK: docs/performance.md).
     if (!kept && answer.recorded && !webhook && !shadow) {
-      markEnded(outcome);
+      markEnded(outcome, searchOnce);
       return respond(answer.recorded.costUsd);
     }
     // The provider answered and is paid for: the request ends completed, whatever arrives now (a
@@ -117,7 +123,7 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
     // below rejects (notifyWebhook and the shadow's start never do).
     return await CancellationScope.nonCancellable(async () => {
       if (kept) await cacheStore.storeAnswer(kept);
-      markEnded(outcome);
+      markEnded(outcome, searchOnce);
       const response = respond((answer.recorded ?? (await ledger.recordOutcome(ledgerRow(input, outcome)))).costUsd);
       if (webhook) await notifyWebhook(requestId, ended.admission.caller, completedView(requestId, response));
       if (shadow) await shadow; // started with the primary's call, so long done: the caller does not wait for it
@@ -147,15 +153,22 @@ export async function recordFailure(input: Pick<AiRequestInput, 'requestId'>, vi
   });
 }
 
-/** Admission and plan decided: the status view and the search attributes say who, which task and route. */
-export function admitted(view: RequestStatusView, admission: Admission, plan: Pick<PlannedRequest, 'route'>): void {
+/**
+ * Admission and plan decided: the status view and the search attributes say who, which task and
+ * route (`upsert: false`: the request ends in this step, and `markEnded` writes them with its end).
+ */
+export function admitted(view: RequestStatusView, admission: Admission, plan: Pick<PlannedRequest, 'route'>, upsert = true): void {
   Object.assign(view, { step: 'calling', caller: admission.caller, task: admission.task, route: plan.route });
-  upsertSearchAttributes([
+  if (upsert) upsertSearchAttributes(whoAndWhere(admission, plan));
+}
+
+function whoAndWhere(admission: Admission, plan: Pick<PlannedRequest, 'route'>) {
+  return [
     { key: GatehouseSearch.caller, value: admission.caller },
     { key: GatehouseSearch.team, value: admission.team },
     { key: GatehouseSearch.task, value: admission.task },
     { key: GatehouseSearch.route, value: plan.route },
-  ]);
+  ];
 }
 
 /** The request's end in its search attributes, and its ledger row unless the answering call wrote it. */
@@ -165,9 +178,10 @@ export async function finish(input: Pick<AiRequestInput, 'requestId'>, o: Outcom
 }
 
 /** The request's end in its search attributes. */
-export function markEnded(o: Outcome): void {
+export function markEnded(o: Outcome, withAdmission = false): void {
   // One upsert as before (replay-safe for requests in flight): the code joins it when there is one.
   upsertSearchAttributes([
+    ...(withAdmission && o.admission && o.plan ? whoAndWhere(o.admission, o.plan) : []),
     { key: GatehouseSearch.status, value: o.status },
     ...(o.candidate ? [{ key: GatehouseSearch.model, value: o.candidate.model }] : []),
     ...(o.errorCode ? [{ key: GatehouseSearch.code, value: o.errorCode }] : []),

@@ -7,6 +7,7 @@ import { canContinueOn, mayContinue, type DeliveredPart } from '../src/streaming
 import type { AttemptRecord, RowOnAnswer } from '../src/temporal/contract';
 import { answeredAttempt, tryInputOf, type TryInput } from '../src/routing/firstTry';
 import type { FirstTry } from '../activities/prepare';
+import type { Answer } from './callWithFallback';
 
 /** The activity enforces the route's deadlines itself; Temporal's timeout is the backstop for a hung worker. */
 export const DEADLINE_SLACK_MS = 2_000;
@@ -105,6 +106,18 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
       return { ok: false, failure: record, next: next.kind };
     }
   }
+}
+
+/**
+ * The first try admission made, when it answered: the request's answer and its attempt, taken
+ * without the call chain. `mayRunFirstTry` made it only where nothing is checked or held after it,
+ * so the chain would only wrap it in ~10 workflow promises (each a stack capture by the SDK).
+ */
+export function firstTryAnswer(plan: RoutePlan, given: FirstTry | undefined): { answer: Answer; attempt: AttemptRecord } | undefined {
+  const candidate = plan.candidates[0];
+  if (!given || !('result' in given) || !candidate || candidate.model !== given.model) return undefined;
+  const r = given.result;
+  return { answer: { ...r, candidate }, attempt: answeredAttempt(candidate, 1, r.latencyMs, undefined, r.skippedChunks) };
 }
 
 /** The first try admission made, once, for the plan's first candidate; later tries call as usual. */
