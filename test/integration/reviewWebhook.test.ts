@@ -6,6 +6,7 @@ import { hashApiKey } from '../../src/auth';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../src/webhook';
 import { chat, hello, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { waitFor } from '../helpers/process';
+import { streamChat } from '../helpers/sse';
 import { api, asReviewer, reviewConfig } from '../helpers/review';
 
 const HOOK_KEY = 'test-key-hooked-caller-0123456789ab';
@@ -51,7 +52,10 @@ describe('caller webhook (real dev server, real receiver)', () => {
       env: { TEST_HOOK_SECRET: SECRET },
       config: (u) =>
         reviewConfig(u, (c) => {
-          c.callers.hooked = { team: 'apps', tasks: ['chat', 'draft'], keyHash: hashApiKey(HOOK_KEY), webhook: { url: receiver.url, secretEnv: 'TEST_HOOK_SECRET' } };
+          c.callers.hooked = { team: 'apps', tasks: ['chat', 'draft', 'trickle'], keyHash: hashApiKey(HOOK_KEY), webhook: { url: receiver.url, secretEnv: 'TEST_HOOK_SECRET' } };
+          // A slow stream on a route that calls locally: its first try runs in admission's step.
+          c.models.trickle = { provider: 'mock', upstream: 'mock-trickle+chunk-delay=400' };
+          c.routes.push({ name: 'trickle', match: { task: 'trickle' }, primary: 'trickle', timeout: '30s', retries: 0, providerCall: 'local' });
         }),
     });
   });
@@ -90,5 +94,14 @@ describe('caller webhook (real dev server, real receiver)', () => {
     await waitFor(() => forRequest(held.json.id).length > 0, 20_000, 'the webhook delivery');
     const body = JSON.parse(forRequest(held.json.id)[0]!.body);
     assert.deepEqual([body.status, body.http_status, body.error.code], ['failed', 422, 'review_rejected']);
+  });
+
+  it('a request cancelled during the first try made in admission\'s step (the caller hung up) is delivered as cancelled', { timeout: 30_000 }, async () => {
+    const res = await streamChat(gw.url, hello('a long answer nobody waits for'), { ...auth, 'x-gatehouse-task': 'trickle' }, { abortAfterContentChunks: 1 });
+    const id = res.headers.get('x-gatehouse-request-id')!;
+    // The cancellation reaches a local step when its workflow task heartbeats (~8 s).
+    await waitFor(() => forRequest(id).length > 0, 25_000, 'the webhook delivery');
+    const body = JSON.parse(forRequest(id)[0]!.body);
+    assert.equal(body.status, 'cancelled', forRequest(id)[0]!.body);
   });
 });
