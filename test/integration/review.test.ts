@@ -142,7 +142,9 @@ describe('human review over HTTP (real dev server)', () => {
     assert.equal(approved.result.gatehouse.review.by, 'deadline');
     const handle = gw.client.workflow.getHandle(escalateId);
     await waitForAsync(async () => (await handle.query(statusQuery)).review?.phase === 'escalated', 10_000, 'escalation');
-    assert.ok((await admin('carol', 'GET', '')).json.data.some((r: { id: string; phase: string }) => r.id === escalateId && r.phase === 'escalated'));
+    // The list reads Temporal visibility, which trails the workflow's own state by a moment under load.
+    const listed = async () => (await admin('carol', 'GET', '')).json.data.some((r: { id: string; phase: string }) => r.id === escalateId && r.phase === 'escalated');
+    await waitForAsync(listed, 10_000, 'the escalated request in carol\'s list');
     assert.equal((await admin('carol', 'POST', `/${escalateId}/approve`, { comment: 'on call' })).status, 200);
     const escalated = await finalView(gw.url, escalateId);
     assert.deepEqual([escalated.status, escalated.result.gatehouse.review.by, escalated.result.gatehouse.review.phase], ['completed', 'carol', 'escalated']);
