@@ -90,7 +90,8 @@ export async function aiRequest(input: AiRequestInput): Promise<GatewayResponse>
       call: (p) =>
         checkedAnswer({
           requestId, body: sent, responseFormat: body.response_format, admission: a, plan: p, view, desk, knownCheck: prepared.answerCheck,
-          firstTry: p === prepared.plan ? firstTry : undefined, // only the first plan's first call
+          // A first try made with admission that failed is raised by the first plan's first call (an answered one is `first` above).
+          firstTry: p === prepared.plan && firstTry && 'failure' in firstTry ? firstTry : undefined,
           // Written by the answering call when nothing is checked after it (one workflow step fewer).
           rowOnAnswer: (candidate, attempts) => ({
             row: ledgerRow(input, { admission: a, plan: p, candidate, attempts, status: 'completed' }),

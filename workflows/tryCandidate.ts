@@ -31,8 +31,12 @@ export interface CallContext<R extends { latencyMs: number } = ProviderCallResul
   continuation?: Continuation;
   /** Models that refused an assistant prefill in this request: never asked to continue. */
   refusedPrefill?: Set<string>;
-  /** The request's first try, already made by admission's local activity (src/routing/firstTry.ts): taken by the first try here. */
-  firstTry?: Exclude<FirstTry, { cancelled: true }>;
+  /**
+   * The request's first try, made by admission's local activity (src/routing/firstTry.ts), when it
+   * failed: raised by the first try here, where its own call would have failed. (An answered one
+   * never reaches the chain: `firstTryAnswer`.)
+   */
+  firstTry?: FailedFirstTry;
 }
 
 /** The answer the caller has so far, and the try whose break they saw (the error they get if nobody continues). */
@@ -40,6 +44,9 @@ export interface Continuation {
   from: DeliveredPart;
   interrupted: AttemptRecord;
 }
+
+/** A first try made with admission that failed. */
+export type FailedFirstTry = Extract<FirstTry, { failure: unknown }>;
 
 export type CandidateOutcome<R = ProviderCallResult> =
   | { ok: true; result: R }
@@ -60,7 +67,7 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
     const answered = (latencyMs: number, skippedChunks?: number) => answeredAttempt(candidate, tryNo, latencyMs, adapted, skippedChunks);
     const given = takeFirstTry(c, candidate);
     try {
-      if (given && 'failure' in given) throw ApplicationFailure.create(given.failure);
+      if (given) throw ApplicationFailure.create(given.failure);
       const input = tryInputOf(c.plan, candidate, {
         requestId: c.requestId,
         attempt: c.attempts.length + 1,
@@ -69,8 +76,7 @@ export async function tryCandidate<R extends { latencyMs: number } = ProviderCal
       });
       // Chat: the budget's cap on the answer goes where the request is built (maxOutputTokens).
       const chat = () => activities.callProvider({ ...input, body, maxOutputTokens: candidate.maxOutputTokens }) as Promise<unknown> as Promise<R>;
-      // A first try admission already made is not made again (no await: one workflow step fewer).
-      const result = given && 'result' in given ? (given.result as unknown as R) : await (c.call ? c.call(activities, input) : chat());
+      const result = await (c.call ? c.call(activities, input) : chat());
       c.attempts.push(answered(result.latencyMs, (result as { skippedChunks?: number }).skippedChunks));
       return { ok: true, result };
     } catch (err) {
@@ -120,8 +126,8 @@ export function firstTryAnswer(plan: RoutePlan, given: FirstTry | undefined): { 
   return { answer: { ...r, candidate }, attempt: answeredAttempt(candidate, 1, r.latencyMs, undefined, r.skippedChunks) };
 }
 
-/** The first try admission made, once, for the plan's first candidate; later tries call as usual. */
-function takeFirstTry(c: CallContext<{ latencyMs: number }>, candidate: Candidate): CallContext['firstTry'] {
+/** The failed first try admission made, once, for the plan's first candidate; later tries call as usual. */
+function takeFirstTry(c: CallContext<{ latencyMs: number }>, candidate: Candidate): FailedFirstTry | undefined {
   const given = c.firstTry;
   c.firstTry = undefined;
   return given && given.model === candidate.model ? given : undefined;

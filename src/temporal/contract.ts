@@ -40,8 +40,8 @@ export interface AiRequestInput {
   /** The caller's `Cache-Control`: `no-cache` (answer fresh) or `no-store` (and keep nothing), where the route allows. */
   cacheControl?: CacheDirective;
   /**
-   * The caller waits for the answer on the connection that sent it (synchronous, not streamed) and a
-   * route for its task calls locally: its first provider call may run in the admission step
+   * The caller waits for the answer on the connection that sent it (synchronous or streamed, not
+   * `Prefer: respond-async`) and a route for its task calls locally: its first provider call may run in the admission step
    * (src/routing/firstTry.ts), one local activity fewer; its status reads `admitting` until that call ends.
    */
   waited?: boolean;
