@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,7 +32,7 @@ before(async () => {
   keyDir = mkdtempSync(join(tmpdir(), 'azure-key-'));
   keyed = createProviders(configFor({ endpoint: `${api.url}/`, apiKeyEnv: 'AZ_KEY' }), { AZ_KEY: 'azure-key-1' }).get('az')!;
 });
-after(() => api.close());
+after(async () => { rmSync(keyDir, { recursive: true, force: true }); await api.close(); });
 
 const REQ = { model: 'm', messages: [{ role: 'user', content: 'weather in Paris?' }], metadata: { task: 'chat' } } as ChatCompletionRequest;
 const opts = () => ({ signal: new AbortController().signal, timeoutMs: 5000 });
