@@ -29,11 +29,15 @@ function breakerOptions(env: NodeJS.ProcessEnv) {
  * configured and a model balances `least-busy` at start (other strategies need only this process's view).
  */
 function deploymentLoad(p: Parts, stack: StopStack, redis: Redis | undefined): DeploymentLoadTracker {
-  const leastBusy = Object.values(p.config.models).some((m) => m.deployments && m.strategy === 'least-busy');
-  if (!redis || !leastBusy) return new DeploymentLoadTracker();
+  if (!redis || !balancesLeastBusy(p)) return new DeploymentLoadTracker();
   const shared = new RedisInFlight(redis);
   stack.push(() => shared.close());
   return new DeploymentLoadTracker(shared);
+}
+
+/** Some model spreads its calls over deployments by in-flight count (the counts Redis can share). */
+function balancesLeastBusy(p: Parts): boolean {
+  return Object.values(p.config.models).some((m) => m.deployments && m.strategy === 'least-busy');
 }
 
 /**
@@ -43,7 +47,7 @@ function deploymentLoad(p: Parts, stack: StopStack, redis: Redis | undefined): D
  */
 function workerRedis(p: Parts, stack: StopStack): Redis | undefined {
   const url = p.env.GATEHOUSE_REDIS_URL ?? p.env.REDIS_URL;
-  const used = p.config.routes.some((r) => r.cache) || Object.values(p.config.models).some((m) => m.deployments && m.strategy === 'least-busy');
+  const used = p.config.routes.some((r) => r.cache) || balancesLeastBusy(p);
   if (!url || !used) return undefined;
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => p.logger.warn({ err: err.message }, 'Redis unreachable: cache misses and per-process least-busy counts meanwhile'));
