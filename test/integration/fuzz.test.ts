@@ -1,7 +1,7 @@
 /**
  * Seeded fuzz of the front door against a running gateway (loopback only): malformed, oversized,
  * deeply nested, odd-unicode and random bodies, headers, paths and query strings. Every answer must
- * be a non-5xx without a stack trace, /healthz (polled alongside) must always answer within 200 ms,
+ * be a non-5xx without a stack trace, /healthz (polled alongside) must always answer within 500 ms,
  * and a valid request must still succeed afterwards. FUZZ_SEED / FUZZ_COUNT / FUZZ_CONCURRENCY replay or widen a run.
  */
 import assert from 'node:assert/strict';
@@ -17,7 +17,13 @@ import { badUtf8Body, deepBody, httpBytes, mutatedChatBody, oddString, randomJso
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
 const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 4);
-const HEALTH_BOUND_MS = 200;
+/**
+ * A stall: work on one hostile input that is not linear holds the event loop for seconds (a quadratic
+ * scan of the 1 MB bodies or 100 kB paths here). The bound sits well under that and well over what a
+ * busy 2-core machine adds to a poll (the slowest of ~5,000 is usually 30-70 ms; 201 ms was seen once
+ * while the dev server and the fuzz load shared the cores).
+ */
+const HEALTH_BOUND_MS = 500;
 const ADMIN_KEY = 'test-key-fuzz-admin-0123456789abcd';
 const STACK = /\n\s+at \S|node:internal|\.[jt]s:\d+:\d+|\bat (?:async )?[\w.<>]+ \(/;
 
