@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { freePort, freePortPair } from '../src/temporal/devServer';
 
 export const ROOT = join(__dirname, '..');
+/** The bench config's demo caller key (GATEHOUSE_DEMO_KEY) and the prompt every cell sends. */
+export const BENCH_KEY = 'gh_bench_0000000000000000000000000000000000000000000';
+export const MESSAGES = [{ role: 'user', content: 'Hello from the benchmark' }];
 const OUTPUT_LIMIT = 200_000; // keep the tail only: a chatty child under load must not grow the bench's heap
 
 export interface Child {
@@ -135,15 +138,23 @@ export interface FloorProcess extends Child {
   temporalPid?: number;
 }
 
+/** A floor other than the environment's (bench/floorSets.ts): its ingredients, Node flags and extra environment. */
+export interface FloorVariant {
+  with?: string;
+  nodeFlags?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 /** The Temporal floor (bench/floor/server.ts): the least a durable request costs, with its own dev server. */
-export async function startFloor(dir: string, mockUrl: string): Promise<FloorProcess> {
+export async function startFloor(dir: string, mockUrl: string, variant: FloorVariant = {}): Promise<FloorProcess> {
   const port = await freePort();
   const temporalPort = await benchPortPair();
-  const env: NodeJS.ProcessEnv = { ...process.env, FLOOR_PORT: String(port), FLOOR_MOCK_URL: mockUrl,
+  const env: NodeJS.ProcessEnv = { ...process.env, ...variant.env, FLOOR_PORT: String(port), FLOOR_MOCK_URL: mockUrl,
     GATEHOUSE_TEMPORAL_PORT: String(temporalPort), GATEHOUSE_DATA_DIR: join(dir, 'floor-data') };
+  if (variant.with !== undefined) env.BENCH_FLOOR_WITH = variant.with;
   delete env.TEMPORAL_ADDRESS;
   // BENCH_FLOOR_NODE_FLAGS (e.g. --cpu-prof) is to the floor what GATEHOUSE_NODE_FLAGS is to the gateway.
-  const flags = (process.env.BENCH_FLOOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const flags = (variant.nodeFlags ?? process.env.BENCH_FLOOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const child = await spawnReady('floor', process.execPath, [...flags, '--import', 'tsx', 'bench/floor/server.ts'], env, 'floor is running', 180_000, 20_000);
   const temporalPid = childPids(child.pid).find((p) => processName(p).startsWith('temporal'));
   if (temporalPid !== undefined) orphanable.add(temporalPid);

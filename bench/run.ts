@@ -11,7 +11,7 @@ import { checkLedger, GatewayTally, settle } from './ledger';
 import { countRequestWorkflows } from './workflows';
 import { runLoad, runTtfb, warmUp, type ResponseHook, type Target } from './load';
 import { freePort } from '../src/temporal/devServer';
-import { installCleanup, startFloor, startGateway, startMock, stopAll, type FloorProcess, type GatewayProcess, type MockProcess } from './processes';
+import { BENCH_KEY, MESSAGES, installCleanup, startFloor, startGateway, startMock, stopAll, type FloorProcess, type GatewayProcess, type MockProcess } from './processes';
 import * as report from './report';
 import { floorTable, floorTargets } from './floorReport';
 import { ResourceSampler, releaseSampler } from './resources';
@@ -33,9 +33,7 @@ const USAGE = `npm run bench -- [options]
   --shadow SHARE   shadow the chat route on this share (0..1) of requests: run once with, once
                    without, and compare the gateway's latency (the caller must not wait for it)
 `;
-const BENCH_KEY = 'gh_bench_0000000000000000000000000000000000000000000';
 const CONCURRENCY = [1, 50];
-const MESSAGES = [{ role: 'user', content: 'Hello from the benchmark' }];
 
 interface Options {
   duration: number;

@@ -5,8 +5,8 @@
  * activity calling the provider, and answers with its result. No policy, no ledger, no codec.
  * Started by `npm run bench` beside the gateway; env: FLOOR_PORT, FLOOR_MOCK_URL,
  * GATEHOUSE_TEMPORAL_PORT and GATEHOUSE_DATA_DIR (as the gateway's), and BENCH_FLOOR_WITH: a
- * comma list of Gatehouse's Temporal-side ingredients to add, to measure what each costs on its own
- * (`codec`, `attributes`, `prepare`; see bench/floor/ingredients.ts and bench/README.md).
+ * comma list of Gatehouse's ingredients to add, to measure what each costs on its own (`codec`,
+ * `attributes`, `prepare`, `seal`, `sdk`, `ledger`; see bench/floor/ingredients.ts and bench/README.md).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,7 +14,7 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { connectTemporal } from '../../src/temporal/connection';
 import { createFloorActivities } from './activities';
-import { floorIngredients, startOptions } from './ingredients';
+import { FLOOR_CALLER_KEY, floorIngredients, startOptions } from './ingredients';
 
 const TASK_QUEUE = 'floor';
 /** Gatehouse's own worker settings (src/worker.ts), so the comparison is of the work, not the tuning. */
@@ -25,14 +25,14 @@ async function main(): Promise<void> {
   const mockUrl = process.env.FLOOR_MOCK_URL!;
   const temporal = await connectTemporal({ env: { ...process.env, GATEHOUSE_PORT: '0' }, dataDir: process.env.GATEHOUSE_DATA_DIR ?? 'data-floor', log: () => {} });
   const streams = new Map<string, (data: string) => void>();
-  const withIt = floorIngredients(process.env.BENCH_FLOOR_WITH, process.env.GATEHOUSE_DATA_DIR ?? 'data-floor');
+  const withIt = await floorIngredients(process.env.BENCH_FLOOR_WITH, process.env.GATEHOUSE_DATA_DIR ?? 'data-floor', mockUrl);
   const worker = await Worker.create({
     dataConverter: withIt.dataConverter,
     connection: temporal.connection,
     namespace: temporal.namespace,
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
-    activities: createFloorActivities(mockUrl, (id, data) => streams.get(id)?.(data)),
+    activities: createFloorActivities(mockUrl, (id, data) => streams.get(id)?.(data), withIt.inActivity),
     maxCachedWorkflows: 1000,
     maxConcurrentWorkflowTaskExecutions: MAX_WORKFLOW_TASKS,
     maxConcurrentLocalActivityExecutions: MAX_WORKFLOW_TASKS,
@@ -49,7 +49,9 @@ async function main(): Promise<void> {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       streams.set(workflowId, (data) => res.write(`data: ${data}\n\n`));
     }
-    const handle = await client.workflow.start('floorRequest', { taskQueue: TASK_QUEUE, workflowId, args: [body, withIt.inWorkflow], requestEagerStart: true, ...startOptions(withIt) });
+    const sealer = withIt.inActivity.keys?.sealer;
+    const add = sealer ? { ...withIt.inWorkflow, credential: await sealer.seal(FLOOR_CALLER_KEY, { workflowId, purpose: 'start' }) } : withIt.inWorkflow;
+    const handle = await client.workflow.start('floorRequest', { taskQueue: TASK_QUEUE, workflowId, args: [body, add], requestEagerStart: true, ...startOptions(withIt) });
     const result = await handle.result();
     if (body.stream) {
       streams.delete(workflowId);

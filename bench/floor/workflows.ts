@@ -11,15 +11,17 @@ const { callProvider, prepare } = proxyLocalActivities<FloorActivities>({ startT
  */
 export async function floorRequest(body: Record<string, unknown>, add?: InWorkflow): Promise<unknown> {
   if (add?.prepare) await prepare(body);
+  const answer = await callProvider(body, add?.credential);
+  // As Gatehouse's answered path (searchOnce): who, where and how it ended in one upsert at the end.
   if (add?.attributes) {
     upsertSearchAttributes([
       { key: GatehouseSearch.caller, value: 'floor' },
       { key: GatehouseSearch.team, value: 'floor' },
       { key: GatehouseSearch.task, value: 'chat' },
       { key: GatehouseSearch.route, value: 'floor' },
+      { key: GatehouseSearch.status, value: 'completed' },
+      { key: GatehouseSearch.model, value: String(body.model) },
     ]);
   }
-  const answer = await callProvider(body);
-  if (add?.attributes) upsertSearchAttributes([{ key: GatehouseSearch.status, value: 'completed' }, { key: GatehouseSearch.model, value: String(body.model) }]);
   return answer;
 }
