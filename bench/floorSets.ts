@@ -14,15 +14,18 @@
  * data), warms it up, then measures; the order rotates each round.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, warmUp, round, type Target } from './load';
-import { BENCH_KEY, MESSAGES, installCleanup, startFloor, startGateway, startMock, stopAll, type FloorVariant } from './processes';
+import { BENCH_KEY, MESSAGES, ROOT, installCleanup, startFloor, startGateway, startMock, stopAll, type FloorVariant } from './processes';
 import { ResourceSampler, releaseSampler } from './resources';
 import { freePort } from '../src/temporal/devServer';
 
-/** bin/gatehouse's defaults (kept in step with it): a small young generation, slow heap growth, one GC thread on ≤ 2 cores. */
-const GATEHOUSE_FLAGS = `--max-semi-space-size=4 --heap-growing-percent=10${cpus().length <= 2 ? ' --single-threaded-gc' : ''}`;
+/** The Node flags `bin/gatehouse` starts the gateway with on this machine (its memory settings). */
+function gatehouseFlags(): string {
+  return execFileSync(join(ROOT, 'bin/gatehouse'), ['node-flags'], { encoding: 'utf8' }).trim();
+}
 
 interface FloorSet {
   label: string;
@@ -56,7 +59,7 @@ function parseSets(args: string[]): FloorSet[] {
     const m = /^([\w.-]+)=([\w,]*)(?:@(.*))?$/.exec(arg);
     if (!m) throw new Error(`not a set: "${arg}" (label=ingredients, label=ingredients@flags or label=gateway)`);
     if (m[2] === 'gateway') return { label: m[1]! };
-    const flags = m[3] === 'gatehouse' ? GATEHOUSE_FLAGS : (m[3] ?? '');
+    const flags = m[3] === 'gatehouse' ? gatehouseFlags() : (m[3] ?? '');
     const env = m[3] === 'gatehouse' ? { MALLOC_ARENA_MAX: '2' } : {};
     return { label: m[1]!, variant: { with: m[2]!, nodeFlags: flags, env } };
   });
