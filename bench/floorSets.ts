@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, warmUp, round, type Target } from './load';
-import { BENCH_KEY, MESSAGES, ROOT, installCleanup, startFloor, startGateway, startMock, stopAll, type FloorVariant } from './processes';
+import { BENCH_KEY, ROOT, cpuMsOf, floorTarget, gatewayTarget, installCleanup, startFloor, startGateway, startMock, stopAll, type FloorVariant } from './processes';
 import { ResourceSampler, releaseSampler } from './resources';
 import { freePort } from '../src/temporal/devServer';
 
@@ -47,7 +47,6 @@ interface Measured {
   rps: number;
   p50: number;
   p99: number;
-  ok: number;
   /** CPU ms per answered request: the floor process (all threads) and its dev server. */
   workerMs: number;
   devMs: number;
@@ -73,24 +72,14 @@ function option(args: string[], name: string, fallback: number): number {
   return v;
 }
 
-/** utime + stime of a process, all its threads, in ms (Linux /proc). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-}
-
 async function start(set: FloorSet, dir: string, mockUrl: string): Promise<Running> {
   if (!set.variant) {
     mkdirSync(dir, { recursive: true });
     const g = await startGateway({ dir, mockUrl, key: BENCH_KEY });
-    const target = { name: set.label, url: `${g.url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}` }, body: { model: 'auto', messages: MESSAGES } };
-    return { target, pid: g.pid, temporalPid: g.temporalPid, stop: g.stop };
+    return { target: gatewayTarget(g, 'auto', set.label), pid: g.pid, temporalPid: g.temporalPid, stop: g.stop };
   }
   const f = await startFloor(dir, mockUrl, set.variant);
-  return { target: { name: set.label, url: f.url, headers: {}, body: { model: 'mock-small', messages: MESSAGES } }, pid: f.pid, temporalPid: f.temporalPid, stop: f.stop };
+  return { target: floorTarget(f, set.label), pid: f.pid, temporalPid: f.temporalPid, stop: f.stop };
 }
 
 async function measure(set: FloorSet, roundNo: number, dir: string, mockUrl: string, o: { seconds: number; connections: number }): Promise<Measured> {
@@ -99,13 +88,13 @@ async function measure(set: FloorSet, roundNo: number, dir: string, mockUrl: str
     await warmUp(run.target, o.connections, 3);
     const sampler = new ResourceSampler({ measured: run.pid });
     await sampler.start();
-    const before = [cpuMs(run.pid), cpuMs(run.temporalPid)];
+    const before = [cpuMsOf(run.pid), cpuMsOf(run.temporalPid)];
     const stats = await runLoad(run.target, o.connections, o.seconds);
-    const after = [cpuMs(run.pid), cpuMs(run.temporalPid)];
+    const after = [cpuMsOf(run.pid), cpuMsOf(run.temporalPid)];
     const usage = await sampler.stop();
     if (stats.non2xx || stats.errors) throw new Error(`${set.label}: ${stats.non2xx} non-2xx and ${stats.errors} errors`);
     const per = (i: number) => round((after[i]! - before[i]!) / stats.ok2xx, 2);
-    return { label: set.label, round: roundNo, rps: stats.rps, p50: stats.p50, p99: stats.p99, ok: stats.ok2xx, workerMs: per(0), devMs: per(1), rssMb: usage[0]?.maxRssMb ?? NaN };
+    return { label: set.label, round: roundNo, rps: stats.rps, p50: stats.p50, p99: stats.p99, workerMs: per(0), devMs: per(1), rssMb: usage[0]?.maxRssMb ?? NaN };
   } finally {
     await run.stop();
   }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, freePortPair } from '../src/temporal/devServer';
+import type { Target } from './load';
 
 export const ROOT = join(__dirname, '..');
 /** The bench config's demo caller key (GATEHOUSE_DEMO_KEY) and the prompt every cell sends. */
@@ -131,6 +132,16 @@ export async function startGateway(s: GatewayStart): Promise<GatewayProcess> {
   return { ...child, stop, url: `http://127.0.0.1:${port}`, temporalAddress: `127.0.0.1:${temporalPort}`, temporalPid };
 }
 
+/** The floor's chat endpoint as a load target. */
+export function floorTarget(floor: FloorProcess, name = 'floor'): Target {
+  return { name, url: floor.url, headers: {}, body: { model: 'mock-small', messages: MESSAGES } };
+}
+
+/** The gateway's chat endpoint as a load target, as the bench config's demo caller. */
+export function gatewayTarget(gateway: GatewayProcess, model: string, name = 'gateway'): Target {
+  return { name, url: `${gateway.url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}` }, body: { model, messages: MESSAGES } };
+}
+
 export interface FloorProcess extends Child {
   /** Its chat endpoint. */
   url: string;
@@ -197,13 +208,20 @@ function processName(pid: number): string {
   return statFields(pid)?.comm ?? '';
 }
 
+/** CPU time a process has used so far, all its threads (user + system), in ms; NaN when it is gone. */
+export function cpuMsOf(pid: number | undefined): number {
+  return pid === undefined ? NaN : (statFields(pid)?.cpuMs ?? NaN);
+}
+
 /** /proc/PID/stat: "pid (comm) state ppid ..."; comm may contain spaces, so split at the last ')'. */
-function statFields(pid: number): { comm: string; ppid: number } | undefined {
+function statFields(pid: number): { comm: string; ppid: number; cpuMs: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const rest = stat.slice(close + 2).split(' ');
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(rest[1]) };
+    // utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    const cpuMs = ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(rest[1]), cpuMs };
   } catch {
     return undefined;
   }

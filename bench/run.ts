@@ -11,7 +11,7 @@ import { checkLedger, GatewayTally, settle } from './ledger';
 import { countRequestWorkflows } from './workflows';
 import { runLoad, runTtfb, warmUp, type ResponseHook, type Target } from './load';
 import { freePort } from '../src/temporal/devServer';
-import { BENCH_KEY, MESSAGES, installCleanup, startFloor, startGateway, startMock, stopAll, type FloorProcess, type GatewayProcess, type MockProcess } from './processes';
+import { BENCH_KEY, MESSAGES, floorTarget, gatewayTarget, installCleanup, startFloor, startGateway, startMock, stopAll, type FloorProcess, type GatewayProcess, type MockProcess } from './processes';
 import * as report from './report';
 import { floorTable, floorTargets } from './floorReport';
 import { ResourceSampler, releaseSampler } from './resources';
@@ -138,10 +138,6 @@ function samplerFor(run: Run, target: Target): ResourceSampler | undefined {
   return undefined;
 }
 
-function floorTarget(floor: FloorProcess): Target {
-  return { name: 'floor', url: floor.url, headers: {}, body: { model: 'mock-small', messages: MESSAGES } };
-}
-
 /**
  * autocannon abandons the requests in flight when a cell ends; a slow gateway keeps working on them.
  * Ours: wait until its ledger stops growing. A peer cannot be observed: wait about one p99.
@@ -199,7 +195,7 @@ async function setUp(opts: Options, dir: string, result: report.BenchResult): Pr
   run.gateway = await startGateway({ dir, mockUrl: mock.url, key: BENCH_KEY, shadow: opts.shadow, providerCall: opts.providerCall });
   result.gatewayUrl = run.gateway.url;
   log(`gateway: ${run.gateway.url} (pid ${run.gateway.pid}, dev server pid ${run.gateway.temporalPid ?? 'not found'}) after ${Date.now() - started} ms`);
-  run.measured = { name: 'gateway', url: `${run.gateway.url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}` }, body: { model: opts.model, messages: MESSAGES } };
+  run.measured = gatewayTarget(run.gateway, opts.model);
   return run;
 }
 

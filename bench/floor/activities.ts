@@ -19,13 +19,12 @@ export function createFloorActivities(mockUrl: string, sink: ChunkSink, add: InA
     },
     /** Calls the provider; a streamed answer goes to the caller chunk by chunk and is returned whole. */
     async callProvider(body: Record<string, unknown>, credential?: string): Promise<unknown> {
-      const info = Context.current().info;
-      const id = info.workflowExecution?.workflowId ?? '';
+      const id = Context.current().info.workflowExecution?.workflowId ?? '';
       // `seal`: the key hash is what admission authenticates with; opening it is the cost measured.
       if (add.keys?.opener) await add.keys.opener.open(credential, { workflowId: id, purpose: 'start' }, { startedAtMs: Date.now() });
       const started = Date.now();
       const answer = add.openai ? await viaSdk(add.openai, body, (data) => sink(id, data)) : await viaFetch(mockUrl, body, (data) => sink(id, data));
-      if (add.ledger) await add.ledger.record(rowOf(id, answer as Completion, Date.now() - started));
+      if (add.ledger) await add.ledger.record(floorRow(id, answer as Completion, Date.now() - started));
       return answer;
     },
   };
@@ -72,7 +71,7 @@ function whole(text: string) {
 }
 
 /** `ledger`: a completed row with the fields a plain answered request fills. */
-function rowOf(requestId: string, c: Completion, latencyMs: number): LedgerRow {
+function floorRow(requestId: string, c: Completion, latencyMs: number): LedgerRow {
   return {
     requestId, caller: 'floor', team: 'floor', task: 'chat', route: 'floor', model: c.model ?? 'floor', status: 'completed', errorCode: null,
     usage: c.usage ?? null, latencyMs, attempts: [{ model: c.model ?? 'floor', outcome: 'ok', try: 1, latencyMs }], explanation: 'floor', risk: 'low', dataClass: 'public', stage: 'stable',
